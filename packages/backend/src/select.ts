@@ -1,0 +1,235 @@
+// Backend selection: pick the fastest tf.js backend that is installed AND actually initialises.
+// `auto` order: tfjs-node-gpu -> tfjs-node -> wasm (+ this project's training kernels) -> cpu.
+// tf.setBackend() returns false on failure and silently leaves the previous backend active, so every
+// step below checks its result and tf.getBackend() afterwards.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+
+import { registerWasmTrainingKernels, wasmKernelsProvenance } from './wasm-kernels/register.js';
+import { loadNativeAddon, type NativeStatus } from './native.js';
+
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+
+export interface BackendInfo {
+  name: BackendName;
+  requested: BackendName | 'auto';
+  /** Why this backend was chosen (and why better ones were not). */
+  reason: string;
+  /** Threads the backend's heavy kernels run on. */
+  threads: number;
+  /** Provenance of the kernels, e.g. "tfjs-backend-wasm 4.22 + sparse-ift wasm gradients + native openblas". */
+  kernels: string;
+  /** True when the optional native addon runs the heavy kernels. */
+  native: boolean;
+  versions: Record<string, string>;
+}
+
+export interface InitBackendOptions {
+  /** Backend to use; `auto` (default) picks the best one available. */
+  backend?: BackendName | 'auto';
+  /** The caller will train: refuse the (very slow) `cpu` backend unless `allowCpuTraining`. */
+  training?: boolean;
+  allowCpuTraining?: boolean;
+  /** Use the native addon when it is built (default true). Set false to measure wasm alone. */
+  useNative?: boolean;
+  /** Progress lines (what was tried and why it failed). */
+  log?: (line: string) => void;
+}
+
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+const require = createRequire(import.meta.url);
+
+function packageVersion(name: string): string | undefined {
+  try {
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Directory of the installed @tensorflow/tfjs-backend-wasm dist/ (holds the .wasm binaries). */
+export function wasmBinaryDir(): string {
+  return join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message.split('\n')[0]! : String(e);
+}
+
+interface Attempt {
+  ok: boolean;
+  why: string;
+  threads?: number;
+  kernels?: string;
+  native?: boolean;
+}
+
+// tfjs-node and tfjs-node-gpu both register a backend called 'tensorflow'. The specifier is held in a
+// variable so TypeScript does not try to resolve these optional packages at compile time.
+async function tryTfjsNode(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'): Promise<Attempt> {
+  try {
+    const specifier: string = pkg;
+    await import(specifier);
+  } catch (e) {
+    return { ok: false, why: `${pkg} not installed (${errorText(e)}); add it with \`npm i ${pkg}\`` };
+  }
+  if (tf.findBackendFactory('tensorflow') == null) {
+    return {
+      ok: false,
+      why: `${pkg} loaded but registered no 'tensorflow' backend with this copy of @tensorflow/tfjs-core (duplicate tfjs-core? run \`npm ls @tensorflow/tfjs-core\`)`,
+    };
+  }
+  let ok = false;
+  try {
+    ok = await tf.setBackend('tensorflow');
+  } catch (e) {
+    return { ok: false, why: `${pkg}: setBackend('tensorflow') threw: ${errorText(e)}` };
+  }
+  if (!ok || tf.getBackend() !== 'tensorflow') return { ok: false, why: `${pkg}: setBackend('tensorflow') returned false` };
+  return { ok: true, why: `${pkg} initialised`, threads: 0, kernels: `${pkg} ${packageVersion(pkg) ?? '?'} (libtensorflow)` };
+}
+
+let wasmPathsSet = false;
+
+async function tryWasm(useNative: boolean, log: (line: string) => void): Promise<Attempt> {
+  let wasmModule: typeof import('@tensorflow/tfjs-backend-wasm');
+  try {
+    wasmModule = await import('@tensorflow/tfjs-backend-wasm');
+  } catch (e) {
+    return { ok: false, why: `@tensorflow/tfjs-backend-wasm not importable (${errorText(e)}); run \`npm i @tensorflow/tfjs-backend-wasm\`` };
+  }
+  // Bundlers/ESM entry points do not always find the .wasm next to the JS: point at the installed dist/.
+  if (!wasmPathsSet && tf.engine().registry['wasm'] == null) {
+    try {
+      wasmModule.setWasmPaths(wasmBinaryDir());
+      wasmPathsSet = true;
+    } catch (e) {
+      log(`wasm: could not set wasm paths (${errorText(e)}); using the package default`);
+    }
+  }
+  const kernels = registerWasmTrainingKernels();
+  let ok = false;
+  try {
+    ok = await tf.setBackend('wasm');
+  } catch (e) {
+    return { ok: false, why: `wasm: setBackend('wasm') threw: ${errorText(e)}` };
+  }
+  if (!ok || tf.getBackend() !== 'wasm') {
+    return { ok: false, why: "wasm: setBackend('wasm') returned false (the .wasm binary failed to load or compile)" };
+  }
+  const threads = wasmModule.getThreadsCount();
+  const native: NativeStatus = useNative ? loadNativeAddon() : { loaded: false, why: 'disabled (useNative: false)' };
+  if (!native.loaded) log(`native addon: ${native.why}`);
+  const provenance = [
+    `tfjs-backend-wasm ${packageVersion('@tensorflow/tfjs-backend-wasm') ?? '?'} (${threads} thread${threads === 1 ? '' : 's'})`,
+    wasmKernelsProvenance(kernels),
+  ];
+  if (native.loaded) provenance.push(`native ${native.library} (${native.threads} threads)`);
+  return {
+    ok: true,
+    why: 'wasm initialised',
+    threads: native.loaded ? native.threads : threads,
+    kernels: provenance.join(' + '),
+    native: native.loaded,
+  };
+}
+
+async function tryCpu(): Promise<Attempt> {
+  await import('@tensorflow/tfjs-backend-cpu');
+  const ok = await tf.setBackend('cpu');
+  if (!ok || tf.getBackend() !== 'cpu') return { ok: false, why: "cpu: setBackend('cpu') returned false" };
+  return { ok: true, why: 'cpu initialised', threads: 1, kernels: `tfjs-backend-cpu ${packageVersion('@tensorflow/tfjs-backend-cpu') ?? '?'} (plain JS)` };
+}
+
+async function attempt(name: BackendName, useNative: boolean, log: (line: string) => void): Promise<Attempt> {
+  switch (name) {
+    case 'tensorflow-gpu':
+      return tryTfjsNode('@tensorflow/tfjs-node-gpu');
+    case 'tensorflow':
+      return tryTfjsNode('@tensorflow/tfjs-node');
+    case 'wasm':
+      return tryWasm(useNative, log);
+    case 'cpu':
+      return tryCpu();
+  }
+}
+
+function versions(): Record<string, string> {
+  const out: Record<string, string> = { node: process.versions.node };
+  for (const pkg of [
+    '@tensorflow/tfjs-core',
+    '@tensorflow/tfjs-layers',
+    '@tensorflow/tfjs-backend-wasm',
+    '@tensorflow/tfjs-backend-cpu',
+    '@tensorflow/tfjs-node',
+    '@tensorflow/tfjs-node-gpu',
+  ]) {
+    const v = packageVersion(pkg);
+    if (v !== undefined) out[pkg] = v;
+  }
+  return out;
+}
+
+const CPU_TRAINING_REFUSED =
+  "refusing to train on the tf.js 'cpu' backend: it is plain JavaScript, ~100-1000x slower than wasm for " +
+  'conv/matmul training (a conv training step runs at ~0.02 GFLOP/s), so a run would take days. ' +
+  "Install a faster backend (`@tensorflow/tfjs-backend-wasm` ships with this project; `npm i @tensorflow/tfjs-node` " +
+  'where a network allows), or pass allowCpuTraining: true (CLI: --allow-cpu-training) to force it.';
+
+/**
+ * Initialise a tf.js backend for this process and report what was chosen and why.
+ * Throws when a forced backend cannot initialise, or when training would run on `cpu` without
+ * `allowCpuTraining`.
+ */
+export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
+  const requested = opts.backend ?? 'auto';
+  const log = opts.log ?? (() => {});
+  const useNative = opts.useNative ?? true;
+  if (requested !== 'auto' && !BACKEND_NAMES.includes(requested)) {
+    throw new Error(`unknown backend '${String(requested)}'; use one of: auto, ${BACKEND_NAMES.join(', ')}`);
+  }
+  const candidates: readonly BackendName[] = requested === 'auto' ? BACKEND_NAMES : [requested];
+  const skipped: string[] = [];
+  for (const name of candidates) {
+    if (name === 'cpu' && opts.training && !opts.allowCpuTraining) {
+      const before = skipped.length > 0 ? ` (tried: ${skipped.join('; ')})` : '';
+      throw new Error(CPU_TRAINING_REFUSED + before);
+    }
+    const result = await attempt(name, useNative, log);
+    if (!result.ok) {
+      log(`backend ${name}: ${result.why}`);
+      skipped.push(`${name}: ${result.why}`);
+      continue;
+    }
+    const reason =
+      requested === 'auto'
+        ? skipped.length > 0
+          ? `auto: ${skipped.map((s) => s.split(':')[0]).join(', ')} unavailable (${skipped.join('; ')})`
+          : `auto: ${name} is the fastest available`
+        : `forced by --backend ${name}`;
+    return {
+      name,
+      requested,
+      reason,
+      threads: result.threads ?? 1,
+      kernels: result.kernels ?? name,
+      native: result.native ?? false,
+      versions: versions(),
+    };
+  }
+  throw new Error(
+    `backend '${requested}' could not be initialised: ${skipped.join('; ')}. ` +
+      (requested === 'auto' ? 'Check the @tensorflow/tfjs-backend-* installs.' : 'Try --backend auto.'),
+  );
+}
+
+/** One line describing the backend, printed at the start of every run and stored in results files. */
+export function describeBackend(info: BackendInfo): string {
+  const threads = info.threads > 0 ? `${info.threads} thread${info.threads === 1 ? '' : 's'}` : 'threads: backend default';
+  return (
+    `backend: ${info.name} (requested ${info.requested}; ${threads}; native ${info.native ? 'on' : 'off'}) ` +
+    `kernels: ${info.kernels} | tfjs-core ${info.versions['@tensorflow/tfjs-core'] ?? '?'}, node ${info.versions['node'] ?? '?'} | ${info.reason}`
+  );
+}

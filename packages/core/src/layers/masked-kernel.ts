@@ -1,0 +1,158 @@
+/**
+ * What MaskedDense and MaskedConv2D share: a kernel, its 0/1 mask (a non-trainable weight saved
+ * with the model), an optional bias, and the MaskedParam view of them (spec §3.3, §7.2).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { serialization } from '@tensorflow/tfjs-core';
+import { layers, type LayerVariable } from '@tensorflow/tfjs-layers';
+import { assertSparsity, type TensorRole } from '../isoflop.js';
+import type { HasMaskedParams, MaskedParam } from '../masked-param.js';
+import {
+  resolveInitializer,
+  serializeInitializer,
+  type Initializer,
+  type InitializerSpec,
+} from './initializers.js';
+
+export const TENSOR_ROLES: readonly TensorRole[] = [
+  'dense-weight',
+  'wide-weight',
+  'parallel-branch',
+  'factorized-u',
+  'factorized-v',
+  'doped-sparse',
+  'doped-u',
+  'doped-v',
+];
+
+/** tfjs-layers' LayerArgs (name, trainable, inputShape, ...); the type itself is not exported. */
+export type BaseLayerArgs = NonNullable<ConstructorParameters<typeof layers.Layer>[0]>;
+/** The kwargs tfjs passes to `call` (e.g. `{training: true}`). */
+export type CallKwargs = Parameters<InstanceType<typeof layers.Layer>['call']>[1];
+
+export interface MaskArgs {
+  /** Target sparsity s of the kernel, in [0, 1). The mask keeps each weight with probability 1 − s. */
+  sparsity: number;
+  /** Role of the kernel inside its Sparse-IFT block; decides masking (spec §7.2). */
+  role: TensorRole;
+  /**
+   * Whether the kernel is sparse. Default: true unless role is 'dense-weight'. When false the mask
+   * is all ones, the layer reports no masked params, and `sparsity` is only recorded.
+   */
+  masked?: boolean;
+  /** Seed of the Bernoulli mask; without it every build draws a fresh mask. */
+  maskSeed?: number;
+}
+
+export interface KernelArgs {
+  useBias?: boolean;
+  /** By name or instance; a serialized `{className, config}` dict is accepted for model loading. */
+  kernelInitializer?: InitializerSpec | serialization.ConfigDict;
+  biasInitializer?: InitializerSpec | serialization.ConfigDict;
+}
+
+/**
+ * A Bernoulli(density) 0/1 float32 mask, elementwise independent (spec §3.3). Seeded draws use
+ * tfjs-core's `randomUniform`, which runs in JS on every backend, so a seed gives the same mask on
+ * cpu, wasm and webgl. Density 1 gives all ones.
+ */
+export function bernoulliMask(shape: number[], density: number, seed?: number): tf.Tensor {
+  if (!(density >= 0 && density <= 1)) throw new RangeError(`mask density must be in [0, 1], got ${density}`);
+  if (density === 1) return tf.ones(shape);
+  return tf.tidy(() => tf.less(tf.randomUniform(shape, 0, 1, 'float32', seed), density).cast('float32'));
+}
+
+export abstract class MaskedKernelLayer extends layers.Layer implements HasMaskedParams {
+  readonly sparsity: number;
+  readonly role: TensorRole;
+  readonly masked: boolean;
+  readonly maskSeed: number | undefined;
+  readonly useBias: boolean;
+  protected readonly kernelInitializer: Initializer;
+  protected readonly biasInitializer: Initializer;
+  protected kernel: LayerVariable | null = null;
+  protected mask: LayerVariable | null = null;
+  protected bias: LayerVariable | null = null;
+
+  constructor(args: BaseLayerArgs & MaskArgs & KernelArgs, defaultKernelInitializer: InitializerSpec) {
+    super(args);
+    assertSparsity(args.sparsity, `${this.getClassName()} '${this.name}' sparsity`);
+    if (!TENSOR_ROLES.includes(args.role)) {
+      throw new Error(`${this.getClassName()} '${this.name}': unknown role '${String(args.role)}'; use one of ${TENSOR_ROLES.join(', ')}`);
+    }
+    this.sparsity = args.sparsity;
+    this.role = args.role;
+    this.masked = args.masked ?? args.role !== 'dense-weight';
+    this.maskSeed = args.maskSeed ?? undefined;
+    this.useBias = args.useBias ?? true;
+    this.kernelInitializer = resolveInitializer(args.kernelInitializer ?? defaultKernelInitializer);
+    this.biasInitializer = resolveInitializer(args.biasInitializer ?? 'zeros');
+  }
+
+  /** Creates kernel, mask (Bernoulli(1−s), or ones) and bias; zeroes the masked kernel entries. */
+  protected buildKernel(kernelShape: number[], outChannels: number): void {
+    this.kernel = this.addWeight('kernel', kernelShape, 'float32', this.kernelInitializer, undefined, true);
+    const ones = resolveInitializer('ones');
+    this.mask = this.addWeight('mask', kernelShape, 'float32', ones, undefined, false);
+    if (this.masked && this.sparsity > 0) {
+      const mask = bernoulliMask(kernelShape, 1 - this.sparsity, this.maskSeed);
+      this.mask.write(mask);
+      // The official code initialises densely, then multiplies by the mask (spec §3.3): masked
+      // entries start at exactly 0, so a later regrowth starts from zero as RigL expects.
+      const kernel = tf.mul(this.kernel.read(), mask);
+      this.kernel.write(kernel);
+      mask.dispose();
+      kernel.dispose();
+    }
+    if (this.useBias) {
+      this.bias = this.addWeight('bias', [outChannels], 'float32', this.biasInitializer, undefined, true);
+    }
+  }
+
+  /** kernel ⊙ mask: the forward only ever sees this, so masked positions get exactly zero gradient. */
+  protected maskedKernel(): tf.Tensor {
+    if (this.kernel === null || this.mask === null) {
+      throw new Error(`${this.getClassName()} '${this.name}' is not built yet; call it on an input first`);
+    }
+    return tf.mul(this.kernel.read(), this.mask.read());
+  }
+
+  /** The kernel's and mask's tf.Variables (after build). */
+  kernelVariable(): tf.Variable {
+    if (this.kernel === null) throw new Error(`${this.getClassName()} '${this.name}' is not built yet`);
+    return this.kernel.read();
+  }
+
+  maskVariable(): tf.Variable {
+    if (this.mask === null) throw new Error(`${this.getClassName()} '${this.name}' is not built yet`);
+    return this.mask.read();
+  }
+
+  maskedParams(): MaskedParam[] {
+    if (!this.masked || this.role === 'dense-weight') return [];
+    const weight = this.kernelVariable();
+    return [
+      {
+        name: weight.name,
+        layerName: this.name,
+        role: this.role,
+        sparsity: this.sparsity,
+        weight,
+        mask: this.maskVariable(),
+      },
+    ];
+  }
+
+  protected maskConfig(): serialization.ConfigDict {
+    return {
+      sparsity: this.sparsity,
+      role: this.role,
+      masked: this.masked,
+      maskSeed: this.maskSeed ?? null,
+      useBias: this.useBias,
+      kernelInitializer: serializeInitializer(this.kernelInitializer),
+      biasInitializer: serializeInitializer(this.biasInitializer),
+    };
+  }
+}
+

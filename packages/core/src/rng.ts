@@ -1,0 +1,124 @@
+/**
+ * A small seeded random number generator whose whole state is four 32-bit integers, so a checkpoint
+ * can save it and a resumed run draws the same masks and SET growth as an uninterrupted one.
+ *
+ * The bit source is pure-rand's xoroshiro128+ (a well-kept, dependency-free library; its generators
+ * expose `getState()` / `fromState`). xoroshiro128+'s lowest bits are its weakest, so floats are built
+ * from the high bits of two draws, as the Mersenne Twister's `genrand_res53` does.
+ */
+import { xoroshiro128plus, xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
+import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGenerator';
+
+/** Serialisable RNG state (plain JSON). */
+export interface RngState {
+  algorithm: 'xoroshiro128plus';
+  state: number[];
+}
+
+const TWO_POW_26 = 67108864;
+const TWO_POW_53 = 9007199254740992;
+
+export class Rng {
+  private generator: JumpableRandomGenerator;
+
+  private constructor(generator: JumpableRandomGenerator) {
+    this.generator = generator;
+  }
+
+  /** A generator seeded by a 32-bit integer (other numbers are truncated to their low 32 bits). */
+  static fromSeed(seed: number): Rng {
+    if (!Number.isFinite(seed)) throw new RangeError(`RNG seed must be a finite number, got ${seed}`);
+    return new Rng(xoroshiro128plus(seed | 0));
+  }
+
+  static fromState(saved: RngState): Rng {
+    if (saved?.algorithm !== 'xoroshiro128plus' || !Array.isArray(saved.state) || saved.state.length !== 4) {
+      throw new Error(
+        `cannot restore RNG state ${JSON.stringify(saved)}: expected {algorithm: 'xoroshiro128plus', state: [4 ints]} from Rng.getState()`,
+      );
+    }
+    return new Rng(xoroshiro128plusFromState(saved.state));
+  }
+
+  getState(): RngState {
+    return { algorithm: 'xoroshiro128plus', state: [...this.generator.getState()] };
+  }
+
+  /** An independent stream: a copy of this generator jumped 2^64 draws ahead (this one is unchanged). */
+  split(): Rng {
+    const copy = this.generator.clone() as JumpableRandomGenerator;
+    copy.jump();
+    return new Rng(copy);
+  }
+
+  /** Uniform float in [0, 1) with 53 random bits, from the high bits of two 32-bit draws. */
+  uniform(): number {
+    const high27 = this.generator.next() >>> 5;
+    const high26 = this.generator.next() >>> 6;
+    return (high27 * TWO_POW_26 + high26) / TWO_POW_53;
+  }
+
+  /** Uniform integer in [0, n) as floor(u·n) with a 53-bit u. */
+  uniformInt(n: number): number {
+    if (!Number.isInteger(n) || n <= 0 || n > TWO_POW_53) {
+      throw new RangeError(`uniformInt(n) needs an integer 1 <= n <= 2^53, got ${n}`);
+    }
+    // floor(u·n) with a 53-bit u has a bias below n/2^53, negligible for tensor sizes (< 2^31).
+    return Math.floor(this.uniform() * n);
+  }
+
+  /** Standard normal (Box–Muller, one value per call, no cached spare so the state stays 4 ints). */
+  normal(mean = 0, std = 1): number {
+    let u = 0;
+    while (u === 0) u = this.uniform(); // log(0) guard
+    const v = this.uniform();
+    return mean + std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+
+  /** n uniform floats in [0, 1). */
+  uniformArray(n: number): Float64Array {
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.uniform();
+    return out;
+  }
+
+  /**
+   * A 0/1 mask of n elements, each 1 independently with probability `pKeep`: `u < pKeep`, as the
+   * official `get_random_mask` does with `uniform_() < 1 − s`.
+   */
+  bernoulliMask(n: number, pKeep: number): Float32Array {
+    if (!(pKeep >= 0 && pKeep <= 1)) throw new RangeError(`keep probability must be in [0, 1], got ${pKeep}`);
+    const mask = new Float32Array(n);
+    for (let i = 0; i < n; i++) mask[i] = this.uniform() < pKeep ? 1 : 0;
+    return mask;
+  }
+
+  /** Fisher–Yates shuffle in place; returns the same array. */
+  shuffle<T extends { length: number; [i: number]: unknown }>(items: T): T {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.uniformInt(i + 1);
+      const tmp = items[i];
+      items[i] = items[j];
+      items[j] = tmp;
+    }
+    return items;
+  }
+
+  /**
+   * k distinct elements of `pool`, uniformly at random among all k-subsets (partial Fisher–Yates on a
+   * copy, so `pool` is untouched). Returned in ascending order of value.
+   */
+  sampleWithoutReplacement(pool: Int32Array, k: number): Int32Array {
+    if (!Number.isInteger(k) || k < 0 || k > pool.length) {
+      throw new RangeError(`cannot sample ${k} of ${pool.length} items without replacement`);
+    }
+    const work = pool.slice();
+    for (let i = 0; i < k; i++) {
+      const j = i + this.uniformInt(work.length - i);
+      const tmp = work[i];
+      work[i] = work[j];
+      work[j] = tmp;
+    }
+    return work.subarray(0, k).sort();
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Learning-rate schedules (spec §4). Each is a pure function of the position in training, so a
+ * resumed run recomputes the same rate from the step counter alone.
+ */
+export type LrSchedule =
+  | { kind: 'constant' }
+  /**
+   * Multiply by `gamma` at each milestone epoch. `lateByOne` reproduces the official CIFAR quirk
+   * (spec §4.1): the scheduler is stepped after the epoch with the epoch index, so the decay lands
+   * one epoch late (milestone 60: epochs 0–60 use the base rate, 61+ the decayed one).
+   */
+  | { kind: 'multistep'; milestones: number[]; gamma: number; lateByOne?: boolean }
+  /** Cosine from the base rate to `minFactor`·base over `epochs`, stepped once per epoch (ImageNet). */
+  | { kind: 'cosine-epoch'; epochs: number; minFactor?: number }
+  /** Linear warm-up over `warmupSteps` then cosine to `minFactor`·base at `totalSteps` (GPT: 0.1). */
+  | { kind: 'warmup-cosine'; warmupSteps: number; totalSteps: number; minFactor: number };
+
+export interface SchedulePosition {
+  /** Optimiser steps already taken (0 for the first step). */
+  step: number;
+  /** Epoch index of the current step (0-based). */
+  epoch: number;
+}
+
+export function learningRate(base: number, schedule: LrSchedule, at: SchedulePosition): number {
+  switch (schedule.kind) {
+    case 'constant':
+      return base;
+    case 'multistep': {
+      const passed = schedule.milestones.filter((m) => (schedule.lateByOne ? at.epoch > m : at.epoch >= m)).length;
+      return base * schedule.gamma ** passed;
+    }
+    case 'cosine-epoch': {
+      const min = base * (schedule.minFactor ?? 0);
+      const t = Math.min(at.epoch, schedule.epochs) / schedule.epochs;
+      return min + (base - min) * 0.5 * (1 + Math.cos(Math.PI * t));
+    }
+    case 'warmup-cosine': {
+      const { warmupSteps, totalSteps, minFactor } = schedule;
+      // step+1: the first step already trains at base/warmup, never at 0.
+      if (at.step < warmupSteps) return (base * (at.step + 1)) / warmupSteps;
+      const min = base * minFactor;
+      const t = Math.min(1, (at.step - warmupSteps) / Math.max(1, totalSteps - warmupSteps));
+      return min + (base - min) * 0.5 * (1 + Math.cos(Math.PI * t));
+    }
+  }
+}
