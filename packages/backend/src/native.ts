@@ -15,7 +15,7 @@ export interface NativeAddon {
    * C[m,n] = op(A)[m,k] * op(B)[k,n] (+ C when accumulate). Offsets are in bytes.
    */
   sgemm(
-    heap: ArrayBuffer,
+    heap: ArrayBufferLike,
     transA: boolean,
     transB: boolean,
     m: number,

@@ -5,6 +5,8 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+// Loaded first, so that this package's fixes to cpu kernels are registered after (and win over) its own.
+import '@tensorflow/tfjs-backend-cpu';
 
 import { registerWasmTrainingKernels, wasmKernelsProvenance } from './wasm-kernels/register.js';
 import { loadNativeAddon, type NativeStatus } from './native.js';

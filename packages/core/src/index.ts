@@ -1,4 +1,19 @@
 // @sparse-ift/core: the Sparse-IFT maths, FLOP accounting, sparse layers, masks and sparse training.
+// The maths (one place every width, rank and FLOP count comes from)
 export * from './isoflop.js';
 export * from './flops.js';
+// Sparse layers and the mask contract
 export * from './masked-param.js';
+export * from './layers/index.js';
+// Masks and sparse training
+export * from './rng.js';
+export * from './distribution.js';
+export * from './mask-init.js';
+export * from './schedule.js';
+export * from './updaters.js';
+export * from './optimizers.js';
+export * from './train-step.js';
+export * from './report.js';
+// Model registry and whole-model FLOP audit
+export * from './registry.js';
+export * from './model-flops.js';

@@ -36,7 +36,8 @@ export function initialMaskValues(
       const nKeep = n - Math.trunc(sparsity * n);
       const all = new Int32Array(n);
       for (let i = 0; i < n; i++) all[i] = i;
-      const magnitude = Float64Array.from(weight, Math.abs);
+      const magnitude = new Float64Array(n);
+      for (let i = 0; i < n; i++) magnitude[i] = Math.abs(weight[i]);
       const mask = new Float32Array(n);
       for (const i of topKIndices(magnitude, all, nKeep)) mask[i] = 1;
       return mask;

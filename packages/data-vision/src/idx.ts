@@ -51,6 +51,23 @@ function checkHeader(file: string, buf: Buffer, magic: number, headerBytes: numb
   }
 }
 
+/** Header facts of an IDX file (for verification): how many whole records the bytes really hold. */
+export function inspectIdx(file: string): { magic: number; count: number; recordBytes: number; wholeRecords: number; expectedBytes: number; bytes: number } {
+  const buf = readMaybeGzip(file);
+  if (buf.length < 8) throw new Error(`IDX file ${file} is truncated: ${buf.length} bytes, shorter than any IDX header`);
+  const magic = buf.readUInt32BE(0);
+  const count = buf.readUInt32BE(4);
+  if (magic !== IDX_IMAGES_MAGIC && magic !== IDX_LABELS_MAGIC) {
+    throw new Error(`IDX file ${file}: magic number ${magic}, expected ${IDX_IMAGES_MAGIC} (images) or ${IDX_LABELS_MAGIC} (labels)`);
+  }
+  const headerBytes = magic === IDX_IMAGES_MAGIC ? 16 : 8;
+  if (buf.length < headerBytes) throw new Error(`IDX file ${file} is truncated: ${buf.length} bytes, header needs ${headerBytes}`);
+  const recordBytes = magic === IDX_IMAGES_MAGIC ? buf.readUInt32BE(8) * buf.readUInt32BE(12) : 1;
+  const expectedBytes = headerBytes + count * recordBytes;
+  const wholeRecords = recordBytes > 0 ? Math.min(count, Math.floor((buf.length - headerBytes) / recordBytes)) : count;
+  return { magic, count, recordBytes, wholeRecords, expectedBytes, bytes: buf.length };
+}
+
 /** Reads an IDX3 u8 image file (magic 2051), gzipped or raw. `data` is count×height×width bytes. */
 export function readIdxImages(file: string): { data: Uint8Array; count: number; height: number; width: number } {
   const buf = readMaybeGzip(file);

@@ -37,8 +37,8 @@ export function learningRate(base: number, schedule: LrSchedule, at: SchedulePos
     }
     case 'warmup-cosine': {
       const { warmupSteps, totalSteps, minFactor } = schedule;
-      // step+1: the first step already trains at base/warmup, never at 0.
-      if (at.step < warmupSteps) return (base * (at.step + 1)) / warmupSteps;
+      // Linear 0 → base over the warm-up steps (Cerebras' GPT configs, spec §4.3).
+      if (at.step < warmupSteps) return (base * at.step) / warmupSteps;
       const min = base * minFactor;
       const t = Math.min(1, (at.step - warmupSteps) / Math.max(1, totalSteps - warmupSteps));
       return min + (base - min) * 0.5 * (1 + Math.cos(Math.PI * t));

@@ -57,13 +57,20 @@ export interface KaimingNormalArgs {
   seed?: number | null;
 }
 
+// tfjs-layers does not export its Initializer base class, but tfjs layers only accept initializers
+// that are `instanceof` it; every built-in initializer's class extends it directly.
+const InitializerBase = Object.getPrototypeOf(initializers.zeros().constructor) as abstract new () => Initializer;
+if (!(initializers.ones() instanceof InitializerBase) || !(InitializerBase.prototype instanceof serialization.Serializable)) {
+  throw new Error('@sparse-ift/core: cannot find the tfjs-layers Initializer base class; is @tensorflow/tfjs-layers 4.x installed once?');
+}
+
 /**
  * PyTorch's `kaiming_normal_`: N(0, gain²/fan), an untruncated normal. tfjs'
  * `varianceScaling({scale: 2, mode: 'fanOut', distribution: 'normal'})` computes the same fan
  * (Cout·kh·kw for a [kh, kw, Cin, Cout] kernel) but samples a normal truncated at 2σ without
  * re-scaling, so its standard deviation is about 0.88 of PyTorch's. This class keeps PyTorch's.
  */
-export class KaimingNormal extends serialization.Serializable {
+export class KaimingNormal extends InitializerBase {
   static className = 'KaimingNormal';
   readonly mode: 'fanIn' | 'fanOut';
   readonly gain: number;
@@ -79,25 +86,22 @@ export class KaimingNormal extends serialization.Serializable {
     this.seed = args.seed ?? null;
   }
 
-  apply(shape: number[], dtype?: tf.DataType): tf.Tensor {
+  override apply(shape: number[], dtype?: tf.DataType): tf.Tensor {
     const [fanIn, fanOut] = computeFans(shape);
     const std = this.gain / Math.sqrt(Math.max(1, this.mode === 'fanIn' ? fanIn : fanOut));
     return tf.randomNormal(shape, 0, std, dtype === 'int32' ? 'int32' : 'float32', this.seed ?? undefined);
   }
 
-  fromConfigUsesCustomObjects(): boolean {
-    return false;
-  }
-
-  getConfig(): serialization.ConfigDict {
+  override getConfig(): serialization.ConfigDict {
     return { mode: this.mode, gain: this.gain, seed: this.seed };
   }
 }
-serialization.registerClass(KaimingNormal);
+// fromConfig is inherited from Serializable (the base's static side is typed loosely above).
+serialization.registerClass(KaimingNormal as unknown as serialization.SerializableConstructor<KaimingNormal>);
 
 /** `kaimingNormal({mode: 'fanOut'})` as a tfjs-layers Initializer, usable in any tfjs layer too. */
 export function kaimingNormal(args: KaimingNormalArgs = {}): Initializer {
-  return new KaimingNormal(args) as unknown as Initializer;
+  return new KaimingNormal(args);
 }
 
 /** Fans of a channels-last kernel, as tfjs and PyTorch define them: [kh,kw,Cin,Cout] → (kh·kw·Cin, kh·kw·Cout). */
@@ -175,6 +179,10 @@ export interface ActivationFn {
  * ('geluNew', 'hardSigmoid') as well as the registered snake_case names.
  */
 export function resolveActivation(name: string): ActivationFn {
-  const snake = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
-  return deserializeRegistered(snake, {}, 'activation') as ActivationFn;
+  return deserializeRegistered(canonicalActivationName(name), {}, 'activation') as ActivationFn;
+}
+
+/** The registered snake_case name: the model JSON round trip turns 'gelu_new' into 'geluNew'. */
+export function canonicalActivationName(name: string): ActivationName {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase() as ActivationName;
 }

@@ -59,14 +59,22 @@ export interface KernelArgs {
 export function bernoulliMask(shape: number[], density: number, seed?: number): tf.Tensor {
   if (!(density >= 0 && density <= 1)) throw new RangeError(`mask density must be in [0, 1], got ${density}`);
   if (density === 1) return tf.ones(shape);
-  return tf.tidy(() => tf.less(tf.randomUniform(shape, 0, 1, 'float32', seed), density).cast('float32'));
+  const uniform = tf.randomUniform(shape, 0, 1, 'float32', seed);
+  const u = uniform.dataSync();
+  uniform.dispose();
+  // Built in JS: on tfjs-backend-cpu 4.22, cast(bool → float32) keeps a Uint8Array behind a
+  // float32 tensor, which model.save then writes with 1 byte per value and cannot load back.
+  const values = new Float32Array(u.length);
+  for (let i = 0; i < u.length; i++) values[i] = u[i]! < density ? 1 : 0;
+  return tf.tensor(values, shape, 'float32');
 }
 
 export abstract class MaskedKernelLayer extends layers.Layer implements HasMaskedParams {
-  readonly sparsity: number;
+  /** Target sparsity of the kernel; change it only through {@link resetMask}. */
+  sparsity: number;
   readonly role: TensorRole;
   readonly masked: boolean;
-  readonly maskSeed: number | undefined;
+  maskSeed: number | undefined;
   readonly useBias: boolean;
   protected readonly kernelInitializer: Initializer;
   protected readonly biasInitializer: Initializer;
@@ -109,6 +117,27 @@ export abstract class MaskedKernelLayer extends layers.Layer implements HasMaske
     }
   }
 
+  /**
+   * Draws a fresh Bernoulli(1 − sparsity) mask and zeroes the kernel outside it, e.g. when a
+   * per-tensor distribution (ERK, spec §3.2) assigns this kernel its own sparsity. The new
+   * sparsity and seed go into the layer config, so a saved model records them.
+   */
+  resetMask(sparsity: number, maskSeed?: number): void {
+    assertSparsity(sparsity, `${this.getClassName()} '${this.name}' sparsity`);
+    if (this.kernel === null || this.mask === null) {
+      throw new Error(`${this.getClassName()} '${this.name}' is not built yet; call it on an input before resetMask`);
+    }
+    if (!this.masked) throw new Error(`${this.getClassName()} '${this.name}' has masked: false; its mask stays all ones`);
+    this.sparsity = sparsity;
+    this.maskSeed = maskSeed;
+    const mask = bernoulliMask(this.kernelVariable().shape, 1 - sparsity, maskSeed);
+    const kernel = tf.mul(this.kernel.read(), mask);
+    this.mask.write(mask);
+    this.kernel.write(kernel);
+    mask.dispose();
+    kernel.dispose();
+  }
+
   /** kernel ⊙ mask: the forward only ever sees this, so masked positions get exactly zero gradient. */
   protected maskedKernel(): tf.Tensor {
     if (this.kernel === null || this.mask === null) {
@@ -120,12 +149,13 @@ export abstract class MaskedKernelLayer extends layers.Layer implements HasMaske
   /** The kernel's and mask's tf.Variables (after build). */
   kernelVariable(): tf.Variable {
     if (this.kernel === null) throw new Error(`${this.getClassName()} '${this.name}' is not built yet`);
-    return this.kernel.read();
+    // LayerVariable.read() is typed Tensor but returns the tf.Variable it owns.
+    return this.kernel.read() as tf.Variable;
   }
 
   maskVariable(): tf.Variable {
     if (this.mask === null) throw new Error(`${this.getClassName()} '${this.name}' is not built yet`);
-    return this.mask.read();
+    return this.mask.read() as tf.Variable;
   }
 
   maskedParams(): MaskedParam[] {
@@ -133,7 +163,9 @@ export abstract class MaskedKernelLayer extends layers.Layer implements HasMaske
     const weight = this.kernelVariable();
     return [
       {
-        name: weight.name,
+        // The scoped weight name ('block1_conv1/kernel'): the name model.save writes, stable across
+        // loads (the tf.Variable's own name gets a '_1' suffix when a second copy is loaded).
+        name: this.kernel!.originalName,
         layerName: this.name,
         role: this.role,
         sparsity: this.sparsity,

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// Builds the optional native addon (native/build/Release/sparse_ift_native.node) with node-gyp.
+// Needs a C++ compiler, make, python3 and OpenBLAS headers (Debian: `apt install g++ make python3
+// libopenblas-dev`). Usage: `npm run build:native -w @sparse-ift/backend` (fails loudly), or with
+// --tolerate-failure (install time: prints why and exits 0, and everything still trains on wasm).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const tolerate = process.argv.includes('--tolerate-failure');
+
+function fail(why) {
+  const msg = `@sparse-ift/backend: native addon not built: ${why}. Training still works on wasm alone.`;
+  if (tolerate) {
+    console.warn(msg);
+    process.exit(0);
+  }
+  console.error(msg);
+  process.exit(1);
+}
+
+if (process.env.SPARSE_IFT_SKIP_NATIVE === '1') fail('SPARSE_IFT_SKIP_NATIVE=1');
+if (process.platform !== 'linux') fail(`only Linux is supported so far (this is ${process.platform})`);
+const blasHeaders = ['/usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h', '/usr/include/openblas/cblas.h', '/usr/include/cblas.h'];
+if (!blasHeaders.some((p) => existsSync(p))) fail('OpenBLAS headers not found (install libopenblas-dev)');
+
+// node-gyp: the one on PATH, else the copy bundled with npm.
+function findNodeGyp() {
+  const which = spawnSync('node-gyp', ['--version'], { stdio: 'ignore' });
+  if (which.status === 0) return ['node-gyp'];
+  const npmCli = process.env.npm_execpath;
+  const candidates = [];
+  if (npmCli) candidates.push(join(dirname(npmCli), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+  try {
+    const require = createRequire(import.meta.url);
+    candidates.push(require.resolve('node-gyp/bin/node-gyp.js'));
+  } catch {
+    /* not installed as a package */
+  }
+  const npmBin = spawnSync('sh', ['-c', 'readlink -f "$(command -v npm)"'], { encoding: 'utf8' }).stdout.trim();
+  if (npmBin) candidates.push(join(dirname(npmBin), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+  const found = candidates.find((p) => existsSync(p));
+  return found ? [process.execPath, found] : undefined;
+}
+
+const gyp = findNodeGyp();
+if (!gyp) fail('node-gyp not found (npm i -g node-gyp)');
+const args = [...gyp.slice(1), 'rebuild'];
+// Use local Node headers when present (no download): Debian's nodejs-dev puts them in /usr/include/node.
+const nodedir = process.env.npm_config_nodedir || (existsSync('/usr/include/node/node_api.h') ? '/usr' : undefined);
+if (nodedir) args.push(`--nodedir=${nodedir}`);
+const run = spawnSync(gyp[0], args, { cwd: here, stdio: 'inherit' });
+if (run.status !== 0) fail(`node-gyp rebuild exited with ${run.status ?? run.signal}`);
+const built = join(here, 'build', 'Release', 'sparse_ift_native.node');
+if (!existsSync(built)) fail(`${built} missing after the build`);
+console.log(`@sparse-ift/backend: built ${built}`);

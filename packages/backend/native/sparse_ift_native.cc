@@ -1,0 +1,269 @@
+// sparse-ift native kernels: single-precision GEMM and 2-D convolution (forward, backprop input,
+// backprop filter; im2col/col2im + OpenBLAS sgemm) running multi-threaded on tensors that live in the
+// wasm backend's heap. JavaScript passes the heap's ArrayBuffer and byte offsets; nothing is copied in
+// or out. Plain N-API (node_api.h), so one build works across Node versions.
+#include <node_api.h>
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+extern "C" {
+// OpenBLAS extensions (declared in openblas_config.h / cblas.h on Debian, repeated for portability).
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+char* openblas_get_config(void);
+}
+
+namespace {
+
+bool check(napi_env env, napi_status status, const char* what) {
+  if (status != napi_ok) {
+    napi_throw_error(env, nullptr, what);
+    return false;
+  }
+  return true;
+}
+
+double num(napi_env env, napi_value v) {
+  double d = 0;
+  napi_get_value_double(env, v, &d);
+  return d;
+}
+
+bool boolean(napi_env env, napi_value v) {
+  bool b = false;
+  napi_get_value_bool(env, v, &b);
+  return b;
+}
+
+// Returns the base pointer of an ArrayBuffer (the wasm heap) and its length.
+uint8_t* heap(napi_env env, napi_value v, size_t* length) {
+  void* data = nullptr;
+  bool is_ab = false;
+  napi_is_arraybuffer(env, v, &is_ab);
+  if (!is_ab) {
+    napi_throw_type_error(env, nullptr, "sparse-ift native: first argument must be the wasm heap ArrayBuffer");
+    return nullptr;
+  }
+  if (!check(env, napi_get_arraybuffer_info(env, v, &data, length), "sparse-ift native: cannot read the heap ArrayBuffer")) return nullptr;
+  return static_cast<uint8_t*>(data);
+}
+
+bool in_bounds(napi_env env, size_t heap_len, double offset, double bytes, const char* what) {
+  if (offset < 0 || offset + bytes > static_cast<double>(heap_len)) {
+    std::string msg = std::string("sparse-ift native: ") + what + " lies outside the wasm heap (stale buffer after memory growth?)";
+    napi_throw_range_error(env, nullptr, msg.c_str());
+    return false;
+  }
+  return true;
+}
+
+napi_value library(napi_env env, napi_callback_info) {
+  std::string s = std::string("openblas ") + openblas_get_config();
+  napi_value out;
+  napi_create_string_utf8(env, s.c_str(), s.size(), &out);
+  return out;
+}
+
+napi_value threads(napi_env env, napi_callback_info) {
+  napi_value out;
+  napi_create_int32(env, openblas_get_num_threads(), &out);
+  return out;
+}
+
+napi_value set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  int n = static_cast<int>(num(env, argv[0]));
+  if (n < 1) n = 1;
+  openblas_set_num_threads(n);
+  omp_set_num_threads(n);
+  return nullptr;
+}
+
+// sgemm(heap, transA, transB, m, n, k, aOff, bOff, cOff, batch, aStride, bStride, cStride, accumulate)
+// Row-major C[m,n] (+)= op(A)[m,k] op(B)[k,n] for each batch entry; offsets and strides in bytes.
+napi_value sgemm(napi_env env, napi_callback_info info) {
+  size_t argc = 14;
+  napi_value argv[14];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 14) {
+    napi_throw_type_error(env, nullptr, "sparse-ift native sgemm: expected 14 arguments");
+    return nullptr;
+  }
+  size_t len = 0;
+  uint8_t* base = heap(env, argv[0], &len);
+  if (!base) return nullptr;
+  const bool ta = boolean(env, argv[1]), tb = boolean(env, argv[2]);
+  const int m = static_cast<int>(num(env, argv[3])), n = static_cast<int>(num(env, argv[4])), k = static_cast<int>(num(env, argv[5]));
+  const double a_off = num(env, argv[6]), b_off = num(env, argv[7]), c_off = num(env, argv[8]);
+  const int batch = static_cast<int>(num(env, argv[9]));
+  const double a_stride = num(env, argv[10]), b_stride = num(env, argv[11]), c_stride = num(env, argv[12]);
+  const bool acc = boolean(env, argv[13]);
+  if (!in_bounds(env, len, a_off, a_stride * (batch - 1) + 4.0 * m * k, "A") ||
+      !in_bounds(env, len, b_off, b_stride * (batch - 1) + 4.0 * k * n, "B") ||
+      !in_bounds(env, len, c_off, c_stride * (batch - 1) + 4.0 * m * n, "C"))
+    return nullptr;
+  for (int i = 0; i < batch; i++) {
+    const float* a = reinterpret_cast<const float*>(base + static_cast<size_t>(a_off + a_stride * i));
+    const float* b = reinterpret_cast<const float*>(base + static_cast<size_t>(b_off + b_stride * i));
+    float* c = reinterpret_cast<float*>(base + static_cast<size_t>(c_off + c_stride * i));
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a,
+                ta ? m : k, b, tb ? k : n, acc ? 1.0f : 0.0f, c, n);
+  }
+  return nullptr;
+}
+
+struct Geometry {
+  int N, H, W, C, OH, OW, O, KH, KW, SH, SW, DH, DW, PT, PL;
+  int64_t patch() const { return int64_t(KH) * KW * C; }
+  bool pointwise() const { return KH == 1 && KW == 1 && SH == 1 && SW == 1 && PT == 0 && PL == 0; }
+};
+
+// cols[(n, oh, ow), (a, b, c)] = x[n, oh*SH - PT + a*DH, ow*SW - PL + b*DW, c] (0 outside).
+void im2col(const Geometry& g, const float* x, int n0, int n1, float* cols) {
+  const int64_t patch = g.patch();
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int n = n0; n < n1; n++) {
+    for (int oh = 0; oh < g.OH; oh++) {
+      for (int ow = 0; ow < g.OW; ow++) {
+        float* row = cols + ((int64_t(n - n0) * g.OH + oh) * g.OW + ow) * patch;
+        for (int a = 0; a < g.KH; a++) {
+          const int r = oh * g.SH - g.PT + a * g.DH;
+          for (int b = 0; b < g.KW; b++) {
+            const int c = ow * g.SW - g.PL + b * g.DW;
+            float* dst = row + (int64_t(a) * g.KW + b) * g.C;
+            if (r < 0 || r >= g.H || c < 0 || c >= g.W) {
+              std::memset(dst, 0, sizeof(float) * g.C);
+            } else {
+              std::memcpy(dst, x + ((int64_t(n) * g.H + r) * g.W + c) * g.C, sizeof(float) * g.C);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// dx[n, r, c, ch] += cols[(n, oh, ow), (a, b, ch)] for every tap that reads (r, c). Parallel over images
+// (each thread owns whole images of dx, so no two threads add into the same element).
+void col2im(const Geometry& g, const float* cols, int n0, int n1, float* dx) {
+  const int64_t patch = g.patch();
+#pragma omp parallel for schedule(static)
+  for (int n = n0; n < n1; n++) {
+    for (int oh = 0; oh < g.OH; oh++) {
+      for (int ow = 0; ow < g.OW; ow++) {
+        const float* row = cols + ((int64_t(n - n0) * g.OH + oh) * g.OW + ow) * patch;
+        for (int a = 0; a < g.KH; a++) {
+          const int r = oh * g.SH - g.PT + a * g.DH;
+          if (r < 0 || r >= g.H) continue;
+          for (int b = 0; b < g.KW; b++) {
+            const int c = ow * g.SW - g.PL + b * g.DW;
+            if (c < 0 || c >= g.W) continue;
+            const float* src = row + (int64_t(a) * g.KW + b) * g.C;
+            float* dst = dx + ((int64_t(n) * g.H + r) * g.W + c) * g.C;
+            for (int ch = 0; ch < g.C; ch++) dst[ch] += src[ch];
+          }
+        }
+      }
+    }
+  }
+}
+
+// Images per chunk, so the column buffer stays around 64 MB.
+int chunk_images(const Geometry& g) {
+  const int64_t per_image = int64_t(g.OH) * g.OW * g.patch();
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(g.N, (16LL << 20) / std::max<int64_t>(1, per_image))));
+}
+
+// conv2d(heap, op, N,H,W,C, OH,OW,O, KH,KW, SH,SW, DH,DW, PT,PL, in1Off, in2Off, outOff)
+//   op 0 forward:         in1 = x [N,H,W,C],     in2 = w [KH,KW,C,O],  out = y [N,OH,OW,O]
+//   op 1 backprop input:  in1 = dy [N,OH,OW,O],  in2 = w,              out = dx [N,H,W,C]
+//   op 2 backprop filter: in1 = x,               in2 = dy,             out = dw [KH,KW,C,O]
+napi_value conv2d(napi_env env, napi_callback_info info) {
+  size_t argc = 20;
+  napi_value argv[20];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 20) {
+    napi_throw_type_error(env, nullptr, "sparse-ift native conv2d: expected 20 arguments");
+    return nullptr;
+  }
+  size_t len = 0;
+  uint8_t* base = heap(env, argv[0], &len);
+  if (!base) return nullptr;
+  const int op = static_cast<int>(num(env, argv[1]));
+  Geometry g;
+  int* fields[] = {&g.N, &g.H, &g.W, &g.C, &g.OH, &g.OW, &g.O, &g.KH, &g.KW, &g.SH, &g.SW, &g.DH, &g.DW, &g.PT, &g.PL};
+  for (int i = 0; i < 15; i++) *fields[i] = static_cast<int>(num(env, argv[2 + i]));
+  const double off1 = num(env, argv[17]), off2 = num(env, argv[18]), off_out = num(env, argv[19]);
+  const double x_bytes = 4.0 * g.N * g.H * g.W * g.C, y_bytes = 4.0 * g.N * g.OH * g.OW * g.O, w_bytes = 4.0 * g.patch() * g.O;
+  const double in1_bytes = op == 1 ? y_bytes : x_bytes;
+  const double in2_bytes = op == 2 ? y_bytes : w_bytes;
+  const double out_bytes = op == 0 ? y_bytes : op == 1 ? x_bytes : w_bytes;
+  if (!in_bounds(env, len, off1, in1_bytes, "conv input 1") || !in_bounds(env, len, off2, in2_bytes, "conv input 2") ||
+      !in_bounds(env, len, off_out, out_bytes, "conv output"))
+    return nullptr;
+  const float* in1 = reinterpret_cast<const float*>(base + static_cast<size_t>(off1));
+  const float* in2 = reinterpret_cast<const float*>(base + static_cast<size_t>(off2));
+  float* out = reinterpret_cast<float*>(base + static_cast<size_t>(off_out));
+  const int64_t patch = g.patch();
+  const int64_t pix = int64_t(g.OH) * g.OW;
+  const int chunk = chunk_images(g);
+  std::vector<float> cols;
+  if (!g.pointwise()) cols.resize(static_cast<size_t>(chunk * pix * patch));
+  if (op == 1) std::memset(out, 0, static_cast<size_t>(out_bytes));
+  for (int n0 = 0; n0 < g.N; n0 += chunk) {
+    const int n1 = std::min(g.N, n0 + chunk);
+    const int rows = static_cast<int>((n1 - n0) * pix);
+    if (op == 0) {
+      const float* a = in1 + int64_t(n0) * g.H * g.W * g.C;
+      if (!g.pointwise()) {
+        im2col(g, in1, n0, n1, cols.data());
+        a = cols.data();
+      }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, g.O, static_cast<int>(patch), 1.0f, a,
+                  static_cast<int>(patch), in2, g.O, 0.0f, out + int64_t(n0) * pix * g.O, g.O);
+    } else if (op == 1) {
+      const float* dy = in1 + int64_t(n0) * pix * g.O;
+      if (g.pointwise()) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, static_cast<int>(patch), g.O, 1.0f, dy, g.O, in2, g.O,
+                    0.0f, out + int64_t(n0) * g.H * g.W * g.C, static_cast<int>(patch));
+      } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, static_cast<int>(patch), g.O, 1.0f, dy, g.O, in2, g.O,
+                    0.0f, cols.data(), static_cast<int>(patch));
+        col2im(g, cols.data(), n0, n1, out);
+      }
+    } else {
+      const float* a = in1 + int64_t(n0) * g.H * g.W * g.C;
+      if (!g.pointwise()) {
+        im2col(g, in1, n0, n1, cols.data());
+        a = cols.data();
+      }
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(patch), g.O, rows, 1.0f, a,
+                  static_cast<int>(patch), in2 + int64_t(n0) * pix * g.O, g.O, n0 == 0 ? 0.0f : 1.0f, out, g.O);
+    }
+  }
+  return nullptr;
+}
+
+napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"library", nullptr, library, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"threads", nullptr, threads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, set_threads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sgemm", nullptr, sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2d", nullptr, conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,75 @@
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { BACKEND_NAMES, describeBackend, initBackend } from '@sparse-ift/backend';
+import { getExperiment, listExperiments } from '@sparse-ift/train';
+import { UsageError } from '../errors.js';
+import { logLine, printJson } from '../output.js';
+import { MAX_SEEDS, parseBackend, parseSeeds } from '../options.js';
+
+interface ReproduceOptions {
+  preset?: string;
+  seeds?: string;
+  out?: string;
+  resume?: boolean;
+  force?: boolean;
+  backend: string;
+  data?: string;
+  json?: boolean;
+}
+
+export function registerReproduceCommand(program: Command): void {
+  program
+    .command('reproduce')
+    .description('run an experiment (see `sift list`) and write results.json, results.md and a plot into --out')
+    .argument('<experiment>', 'experiment name, e.g. fashion-mnist')
+    .option('--preset <name>', "preset of the experiment (default: the experiment's default)")
+    .option('--seeds <n>', `number of seeds, 1 to ${MAX_SEEDS} (default: the preset's)`)
+    .option('--out <dir>', 'output folder (default: results/<experiment>-<preset>)')
+    .option('--resume', 'continue an interrupted run in --out from its checkpoints')
+    .option('--force', 'overwrite earlier results and discard earlier checkpoints in --out')
+    .option('--backend <name>', `tf.js backend: auto, ${BACKEND_NAMES.join(', ')}`, 'auto')
+    .option('--data <dir>', 'folder holding the data set files (checked before the system copy and the download)')
+    .option('--json', 'print a machine-readable summary on stdout (no progress bar)')
+    .action(async (name: string, options: ReproduceOptions) => {
+      const experiment = getExperiment(name);
+      if (!experiment) {
+        throw new UsageError(`unknown experiment '${name}'; valid experiments: ${listExperiments().map((e) => e.name).join(', ') || '(none registered)'}`);
+      }
+      const preset = options.preset ?? experiment.defaultPreset;
+      const presetInfo = experiment.presets[preset];
+      if (!presetInfo) {
+        throw new UsageError(`unknown preset '${preset}' for ${name}; valid presets: ${Object.keys(experiment.presets).join(', ')}`);
+      }
+      const seeds = parseSeeds(options.seeds) ?? presetInfo.defaultSeeds;
+      const backendName = parseBackend(options.backend);
+      if (options.resume && options.force) throw new UsageError('--resume and --force contradict each other; pass one of them');
+      if (options.data !== undefined && !(existsSync(options.data) && statSync(options.data).isDirectory())) {
+        throw new UsageError(`--data '${options.data}' is not a folder; pass the folder that holds the data set files`);
+      }
+      const outDir = resolve(options.out ?? `results/${name}-${preset}`);
+
+      const backend = await initBackend({ backend: backendName, training: true, allowCpuTraining: backendName === 'cpu', log: logLine });
+      const backendLine = describeBackend(backend);
+      logLine(backendLine);
+      logLine(`reproduce ${name} --preset ${preset} --seeds ${seeds} → ${outDir}`);
+      const outcome = await experiment.run({
+        preset,
+        seeds,
+        outDir,
+        resume: options.resume ?? false,
+        force: options.force ?? false,
+        dataDir: options.data,
+        backend: { ...backend },
+        backendLine,
+        progress: !options.json && process.stderr.isTTY === true,
+        log: logLine,
+      });
+      if (options.json) {
+        printJson({ ...(outcome.summary as object), backend, files: outcome.files });
+      } else {
+        process.stdout.write(`\n${outcome.table}\n\n`);
+        for (const [role, file] of Object.entries(outcome.files)) process.stdout.write(`${role}: ${file}\n`);
+      }
+    });
+}

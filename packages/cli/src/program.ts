@@ -1,0 +1,52 @@
+/**
+ * The `sift` program (commander). Every command module exports `registerXCommand(program)`.
+ * Experiments register themselves when their package is imported (see the imports below).
+ */
+import { Command, CommanderError } from 'commander';
+import '@sparse-ift/repro-fashion-mnist';
+import { registerDoctorCommand } from './commands/doctor.js';
+import { registerListCommand } from './commands/list.js';
+import { registerReproduceCommand } from './commands/reproduce.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
+import { logLine } from './output.js';
+import { registerOptionalCommands } from './optional-commands.js';
+
+export const VERSION = '0.1.0';
+
+export async function buildProgram(): Promise<Command> {
+  const program = new Command();
+  program
+    .name('sift')
+    .description('Sparse Iso-FLOP Transformations (Sparse-IFT): reproduce the paper, inspect backends and data')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerDoctorCommand(program);
+  registerListCommand(program);
+  registerReproduceCommand(program);
+  await registerOptionalCommands(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/** Runs the CLI on `argv` (process.argv form) and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = await buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through here with exit code 0; usage mistakes with 1 → we use 2.
+      if (error.exitCode === 0) return EXIT_OK;
+      return EXIT_USAGE;
+    }
+    if (error instanceof UsageError) {
+      logLine(`sift: ${error.message}`);
+      return EXIT_USAGE;
+    }
+    logLine(`sift: ${(error as Error).message ?? String(error)}`);
+    if (process.env['SIFT_DEBUG']) logLine((error as Error).stack ?? '');
+    return EXIT_FAILURE;
+  }
+}

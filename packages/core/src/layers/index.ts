@@ -1,0 +1,37 @@
+export {
+  KaimingNormal,
+  kaimingNormal,
+  computeFans,
+  resolveInitializer,
+  serializeInitializer,
+  resolveActivation,
+  canonicalActivationName,
+  type Initializer,
+  type InitializerName,
+  type InitializerSpec,
+  type KaimingNormalArgs,
+  type ActivationName,
+  type ActivationFn,
+} from './initializers.js';
+export {
+  MaskedKernelLayer,
+  bernoulliMask,
+  TENSOR_ROLES,
+  type MaskArgs,
+  type KernelArgs,
+  type BaseLayerArgs,
+} from './masked-kernel.js';
+export { MaskedDense, type MaskedDenseArgs } from './masked-dense.js';
+export { MaskedConv2D, type MaskedConv2DArgs, type Pair } from './masked-conv2d.js';
+export { collectMaskedParams } from './collect.js';
+export {
+  sparseIftDense,
+  sparseIftConv2D,
+  planFor,
+  type SparseIftDenseOptions,
+  type SparseIftConv2DOptions,
+  type LinearBranchSigma,
+  type ConvBranchNorm,
+  type FactorizedMiddle,
+  type BatchNormOptions,
+} from './blocks.js';

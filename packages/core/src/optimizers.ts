@@ -1,0 +1,285 @@
+/**
+ * SGD and AdamW with PyTorch's exact update equations and with their per-variable state (slots) in
+ * plain `tf.Variable`s, so the mask updater can zero the momentum / Adam moments of masked weights
+ * (spec §3.4 step 4, §7.12) and checkpoints can save and restore them.
+ *
+ * Why our own and not tf.js's: tf.js' `MomentumOptimizer` has no weight decay or PyTorch-style
+ * Nesterov, `AdamOptimizer` keeps its moments private and has no decoupled decay, and neither lets a
+ * caller reach a variable's slots by the variable.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Anything that keeps per-variable state that must be masked with the weight. */
+export interface SlotProvider {
+  /** The state tensors of `variable` with its shape (momentum, exp_avg, ...); [] if it has none. */
+  slotsFor(variable: tf.Variable): tf.Variable[];
+}
+
+/** Which variables get weight decay. */
+export type DecayFilter = (variable: tf.Variable) => boolean;
+
+/**
+ * The ImageNet recipe's filter (`filter_norm_and_bias`, spec §7.13): no decay on 1-D params (norm
+ * scales/offsets, biases) or on anything whose name ends in `bias`.
+ */
+export const decayOnlyMatrices: DecayFilter = (v) => v.shape.length > 1 && !/bias(:\d+)?$/.test(v.name);
+
+export interface OptimizerState {
+  kind: 'sgd' | 'adamw';
+  /** Hyper-parameters, for a check on restore (the learning rate is restored too). */
+  config: Record<string, number | boolean>;
+  /** Per variable name: how many updates it has had (PyTorch's per-param `step`). */
+  steps: Record<string, number>;
+  /** Per variable name, per slot name: the slot values (flat, row-major). */
+  slots: Record<string, Record<string, Float32Array>>;
+}
+
+export interface SparseOptimizer extends SlotProvider {
+  readonly variables: readonly tf.Variable[];
+  /** Learning rate used by the next `applyGradients`; set it every step for a schedule. */
+  learningRate: number;
+  /**
+   * One update from gradients keyed by variable name (the `grads` of `tf.variableGrads`). A variable
+   * with no entry is skipped, like a PyTorch param whose grad is None. Does not dispose the grads.
+   */
+  applyGradients(grads: tf.NamedTensorMap): void;
+  getState(): OptimizerState;
+  setState(state: OptimizerState): void;
+  dispose(): void;
+}
+
+abstract class SlottedOptimizer implements SparseOptimizer {
+  readonly variables: readonly tf.Variable[];
+  private lr: number;
+  protected readonly byName = new Map<string, tf.Variable>();
+  protected readonly slots = new Map<string, Map<string, tf.Variable>>();
+  protected readonly steps = new Map<string, number>();
+
+  protected constructor(variables: readonly tf.Variable[], learningRate: number, slotNames: readonly string[]) {
+    this.variables = [...variables];
+    this.lr = checkLearningRate(learningRate);
+    for (const v of variables) {
+      if (this.byName.has(v.name)) throw new Error(`optimizer got variable '${v.name}' twice; pass each once`);
+      if (v.dtype !== 'float32') throw new Error(`optimizer variable '${v.name}' is ${v.dtype}; only float32 is supported`);
+      this.byName.set(v.name, v);
+      this.steps.set(v.name, 0);
+      const own = new Map<string, tf.Variable>();
+      // Auto-named: tf.js names are global, and two optimizers may serve the same variables.
+      for (const slot of slotNames) own.set(slot, tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
+      this.slots.set(v.name, own);
+    }
+  }
+
+  get learningRate(): number {
+    return this.lr;
+  }
+
+  set learningRate(value: number) {
+    this.lr = checkLearningRate(value);
+  }
+
+  slotsFor(variable: tf.Variable): tf.Variable[] {
+    const own = this.slots.get(variable.name);
+    return own && this.byName.get(variable.name) === variable ? [...own.values()] : [];
+  }
+
+  protected slot(variable: tf.Variable, name: string): tf.Variable {
+    return this.slots.get(variable.name)!.get(name)!;
+  }
+
+  protected abstract kind(): OptimizerState['kind'];
+  protected abstract config(): Record<string, number | boolean>;
+  protected abstract update(variable: tf.Variable, grad: tf.Tensor, step: number): void;
+
+  applyGradients(grads: tf.NamedTensorMap): void {
+    for (const name of Object.keys(grads)) {
+      if (!this.byName.has(name)) {
+        throw new Error(`gradient for '${name}', which this optimizer does not own; build the optimizer with every trainable variable`);
+      }
+    }
+    for (const v of this.variables) {
+      const g = grads[v.name];
+      if (!g) continue;
+      if (g.shape.join(',') !== v.shape.join(',')) {
+        throw new Error(`gradient of '${v.name}' has shape [${g.shape}] but the variable is [${v.shape}]`);
+      }
+      const step = this.steps.get(v.name)! + 1;
+      this.steps.set(v.name, step);
+      tf.tidy(() => this.update(v, g, step));
+    }
+  }
+
+  getState(): OptimizerState {
+    const slots: OptimizerState['slots'] = {};
+    for (const [name, own] of this.slots) {
+      slots[name] = {};
+      for (const [slotName, slot] of own) slots[name][slotName] = slot.dataSync().slice() as Float32Array;
+    }
+    return {
+      kind: this.kind(),
+      config: { ...this.config(), learningRate: this.lr },
+      steps: Object.fromEntries(this.steps),
+      slots,
+    };
+  }
+
+  setState(state: OptimizerState): void {
+    if (state.kind !== this.kind()) {
+      throw new Error(`cannot load ${state.kind} optimizer state into ${this.kind()}; build the optimizer the checkpoint used`);
+    }
+    for (const name of this.byName.keys()) {
+      if (!(name in state.slots) || !(name in state.steps)) {
+        throw new Error(`optimizer state has no entry for variable '${name}'; was it saved from the same model?`);
+      }
+    }
+    for (const [name, own] of this.slots) {
+      for (const [slotName, slot] of own) {
+        const values = state.slots[name][slotName];
+        if (!values || values.length !== slot.size) {
+          throw new Error(`optimizer state slot '${name}/${slotName}' has ${values?.length ?? 0} values, expected ${slot.size}`);
+        }
+        tf.tidy(() => slot.assign(tf.tensor(values, slot.shape, 'float32')));
+      }
+      this.steps.set(name, state.steps[name]);
+    }
+    const lr = state.config.learningRate;
+    if (typeof lr === 'number') this.learningRate = lr;
+  }
+
+  dispose(): void {
+    for (const own of this.slots.values()) for (const slot of own.values()) slot.dispose();
+    this.slots.clear();
+  }
+}
+
+export interface SGDOptions {
+  learningRate: number;
+  momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
+  /** Coupled L2 decay: the gradient becomes g + wd·w (PyTorch SGD). */
+  weightDecay?: number;
+  /** Which variables decay (default: all, as the CIFAR recipe). */
+  decayFilter?: DecayFilter;
+}
+
+/**
+ * PyTorch `torch.optim.SGD`:
+ *   g ← g + wd·w;  b ← g on the first step, else b ← μ·b + (1 − dampening)·g;
+ *   g ← g + μ·b (Nesterov) or g ← b;  w ← w − lr·g.
+ * Slot: `momentum` (PyTorch's `momentum_buffer`), present only when μ ≠ 0.
+ */
+export class SGD extends SlottedOptimizer {
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly nesterov: boolean;
+  readonly weightDecay: number;
+  private readonly decayFilter: DecayFilter;
+
+  constructor(variables: readonly tf.Variable[], options: SGDOptions) {
+    const momentum = options.momentum ?? 0;
+    super(variables, options.learningRate, momentum !== 0 ? ['momentum'] : []);
+    this.momentum = momentum;
+    this.dampening = options.dampening ?? 0;
+    this.nesterov = options.nesterov ?? false;
+    this.weightDecay = options.weightDecay ?? 0;
+    this.decayFilter = options.decayFilter ?? (() => true);
+    if (momentum < 0 || this.weightDecay < 0) throw new RangeError('SGD momentum and weightDecay must be >= 0');
+    if (this.nesterov && (momentum <= 0 || this.dampening !== 0)) {
+      throw new RangeError('Nesterov SGD needs momentum > 0 and dampening 0 (as PyTorch)');
+    }
+  }
+
+  protected kind(): 'sgd' {
+    return 'sgd';
+  }
+
+  protected config(): Record<string, number | boolean> {
+    return { momentum: this.momentum, dampening: this.dampening, nesterov: this.nesterov, weightDecay: this.weightDecay };
+  }
+
+  protected update(v: tf.Variable, grad: tf.Tensor, step: number): void {
+    let g: tf.Tensor = grad;
+    if (this.weightDecay !== 0 && this.decayFilter(v)) g = tf.add(g, tf.mul(v, this.weightDecay));
+    if (this.momentum !== 0) {
+      const buffer = this.slot(v, 'momentum');
+      const next = step === 1 ? g : tf.add(tf.mul(buffer, this.momentum), tf.mul(g, 1 - this.dampening));
+      buffer.assign(next);
+      g = this.nesterov ? tf.add(g, tf.mul(buffer, this.momentum)) : buffer;
+    }
+    v.assign(tf.sub(v, tf.mul(g, this.learningRate)));
+  }
+}
+
+export interface AdamWOptions {
+  learningRate?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** Decoupled decay: w ← w·(1 − lr·wd) before the Adam step (PyTorch AdamW, default 0.01). */
+  weightDecay?: number;
+  amsgrad?: boolean;
+  decayFilter?: DecayFilter;
+}
+
+/**
+ * PyTorch `torch.optim.AdamW` (defaults lr 1e-3, β = (0.9, 0.999), ε = 1e-8, wd = 0.01):
+ *   w ← w·(1 − lr·wd);  m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;
+ *   w ← w − (lr / (1 − β1^t)) · m / (sqrt(v) / sqrt(1 − β2^t) + ε)   (amsgrad: max of all v so far).
+ * Slots: `exp_avg`, `exp_avg_sq` and, with amsgrad, `max_exp_avg_sq`.
+ */
+export class AdamW extends SlottedOptimizer {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly weightDecay: number;
+  readonly amsgrad: boolean;
+  private readonly decayFilter: DecayFilter;
+
+  constructor(variables: readonly tf.Variable[], options: AdamWOptions = {}) {
+    const amsgrad = options.amsgrad ?? false;
+    super(variables, options.learningRate ?? 1e-3, amsgrad ? ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'] : ['exp_avg', 'exp_avg_sq']);
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.epsilon = options.epsilon ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 0.01;
+    this.amsgrad = amsgrad;
+    this.decayFilter = options.decayFilter ?? (() => true);
+    for (const [name, beta] of [['beta1', this.beta1], ['beta2', this.beta2]] as const) {
+      if (!(beta >= 0 && beta < 1)) throw new RangeError(`AdamW ${name} must be in [0, 1), got ${beta}`);
+    }
+    if (!(this.epsilon >= 0) || !(this.weightDecay >= 0)) throw new RangeError('AdamW epsilon and weightDecay must be >= 0');
+  }
+
+  protected kind(): 'adamw' {
+    return 'adamw';
+  }
+
+  protected config(): Record<string, number | boolean> {
+    return { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay, amsgrad: this.amsgrad };
+  }
+
+  protected update(v: tf.Variable, grad: tf.Tensor, step: number): void {
+    const lr = this.learningRate;
+    if (this.weightDecay !== 0 && this.decayFilter(v)) v.assign(tf.mul(v, 1 - lr * this.weightDecay));
+    const m = this.slot(v, 'exp_avg');
+    const s = this.slot(v, 'exp_avg_sq');
+    m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(grad, 1 - this.beta1)));
+    s.assign(tf.add(tf.mul(s, this.beta2), tf.mul(tf.square(grad), 1 - this.beta2)));
+    let second: tf.Tensor = s;
+    if (this.amsgrad) {
+      const maxS = this.slot(v, 'max_exp_avg_sq');
+      maxS.assign(tf.maximum(maxS, s));
+      second = maxS;
+    }
+    const biasCorrection1 = 1 - this.beta1 ** step;
+    const biasCorrection2Sqrt = Math.sqrt(1 - this.beta2 ** step);
+    const denom = tf.add(tf.div(tf.sqrt(second), biasCorrection2Sqrt), this.epsilon);
+    v.assign(tf.sub(v, tf.mul(tf.div(m, denom), lr / biasCorrection1)));
+  }
+}
+
+function checkLearningRate(lr: number): number {
+  if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`learning rate must be a finite number >= 0, got ${lr}`);
+  return lr;
+}

@@ -1,0 +1,360 @@
+/**
+ * Mask updaters: static, SET and RigL (spec §3.4–3.8). One drop/grow core on typed arrays
+ * ({@link dropAndGrow}) is shared by SET and RigL; they differ only in how they pick grown positions.
+ *
+ * Per update, per masked tensor with n_on ones and drop fraction α:
+ * - drop: keep the n_keep = n_on − floor(α·n_on) on-positions with the largest |w| (post-step weights);
+ * - grow: n_grow = max(0, int((1−s)·numel − n_keep)) positions among the non-kept ones (just-dropped
+ *   positions are eligible): RigL by largest |dense grad|, SET uniformly at random.
+ * Ties are broken by flat index (lower first), so an update is deterministic given its inputs. The
+ * official code ranks with an unstable sort instead, and ranks *all* positions for growth, so when
+ * fewer than n_grow non-kept positions have a nonzero score it can "grow" already-kept ones and end
+ * below the target count; we grow only non-kept positions and always reach it.
+ *
+ * Weight/state rules: positions off in the old mask start at weight 0 with zero optimiser state; a
+ * position dropped and regrown in the same update keeps its weight and state. After every step, update
+ * or not, weights and optimiser slots are multiplied by the mask.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { MaskedParam } from './masked-param.js';
+import type { SlotProvider } from './optimizers.js';
+import { Rng, type RngState } from './rng.js';
+import { MaskUpdateSchedule, type MaskUpdateScheduleConfig } from './schedule.js';
+
+// ---------------------------------------------------------------------------------------------
+// The pure core.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The k entries of `candidates` with the largest `score[candidate]`; ties go to the candidate that
+ * comes first in `candidates` (pass them in ascending index order for "lower index first").
+ * Returned in the order they appear in `candidates`. O(n): a quickselect finds the k-th largest score.
+ */
+export function topKIndices(score: ArrayLike<number>, candidates: Int32Array, k: number): Int32Array {
+  const n = candidates.length;
+  if (!Number.isInteger(k) || k < 0 || k > n) throw new RangeError(`cannot pick the top ${k} of ${n} candidates`);
+  if (k === 0) return new Int32Array(0);
+  if (k === n) return candidates.slice();
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = score[candidates[i]];
+    if (Number.isNaN(v)) throw new RangeError(`score at index ${candidates[i]} is NaN; the weights or gradients have diverged`);
+    values[i] = v;
+  }
+  const threshold = kthSmallest(values.slice(), n - k); // the k-th largest value
+  let above = 0;
+  for (let i = 0; i < n; i++) if (values[i] > threshold) above++;
+  let tiesToTake = k - above;
+  const picked = new Int32Array(k);
+  let j = 0;
+  for (let i = 0; i < n; i++) {
+    if (values[i] > threshold || (values[i] === threshold && tiesToTake-- > 0)) picked[j++] = candidates[i];
+  }
+  return picked;
+}
+
+/**
+ * The value of rank r (0-based, ascending) of `a`, reordering `a` in place: Hoare quickselect with a
+ * median-of-three pivot, falling back to a full sort of the remaining range if it degenerates.
+ */
+function kthSmallest(a: Float64Array, r: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  for (let rounds = 0; hi > lo; rounds++) {
+    if (rounds > 64) return a.subarray(lo, hi + 1).sort()[r - lo];
+    const x = a[lo];
+    const y = a[(lo + hi) >>> 1];
+    const z = a[hi];
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i++] = a[j];
+        a[j--] = t;
+      }
+    }
+    if (r <= j) hi = j;
+    else if (r >= i) lo = i;
+    else return a[r]; // j < r < i: equal to the pivot
+  }
+  return a[lo];
+}
+
+/** Chooses `count` of the `candidates` (ascending flat indices) to turn on. */
+export type GrowRule = (candidates: Int32Array, count: number) => Int32Array;
+
+/** RigL's rule: the candidates with the largest |dense gradient|. */
+export function growByGradient(denseGrad: ArrayLike<number>): GrowRule {
+  const magnitude = new Float64Array(denseGrad.length);
+  for (let i = 0; i < magnitude.length; i++) magnitude[i] = Math.abs(denseGrad[i]);
+  return (candidates, count) => topKIndices(magnitude, candidates, count);
+}
+
+/** SET's rule: `count` candidates uniformly at random, without replacement. */
+export function growAtRandom(rng: Rng): GrowRule {
+  return (candidates, count) => rng.sampleWithoutReplacement(candidates, count);
+}
+
+export interface DropGrowResult {
+  /** The new 0/1 mask. */
+  mask: Float32Array;
+  /** Ones in the old mask. */
+  nOn: number;
+  /** floor(α·n_on). */
+  nPrune: number;
+  nKeep: number;
+  nGrow: number;
+  /** Grown positions that were on in the old mask (dropped and immediately regrown). */
+  nRegrown: number;
+}
+
+/**
+ * Number of ones a drop/grow grows back to: int((1−s)·numel − n_keep), evaluated in float32 as the
+ * official code does (a Python float minus a torch int tensor gives a float32 tensor). It matters at
+ * integer boundaries: (1 − 0.9)·100 is 9.999999999999998 in float64 but 10 in float32.
+ */
+export function growCount(sparsity: number, numel: number, nKeep: number): number {
+  const target = Math.fround(Math.fround((1 - sparsity) * numel) - Math.fround(nKeep));
+  return Math.max(0, Math.trunc(target));
+}
+
+/** One SET/RigL mask update of one tensor (pure: reads its inputs, returns a new mask). */
+export function dropAndGrow(args: {
+  weight: ArrayLike<number>;
+  mask: ArrayLike<number>;
+  sparsity: number;
+  dropFraction: number;
+  grow: GrowRule;
+}): DropGrowResult {
+  const { weight, mask, sparsity, dropFraction, grow } = args;
+  const numel = mask.length;
+  if (weight.length !== numel) throw new RangeError(`weight has ${weight.length} values but mask ${numel}`);
+  if (!(dropFraction >= 0 && dropFraction <= 1)) throw new RangeError(`drop fraction must be in [0, 1], got ${dropFraction}`);
+
+  let nOn = 0;
+  for (let i = 0; i < numel; i++) if (mask[i] !== 0) nOn++;
+  const on = new Int32Array(nOn);
+  for (let i = 0, j = 0; i < numel; i++) if (mask[i] !== 0) on[j++] = i;
+
+  // Drop: masked entries are 0 and would rank last, so ranking only the on-positions is the same
+  // ranking with ties resolved in favour of on-positions.
+  const nPrune = Math.trunc(dropFraction * nOn);
+  const nKeep = nOn - nPrune;
+  const magnitude = new Float64Array(numel);
+  for (const i of on) magnitude[i] = Math.abs(weight[i]);
+  const kept = topKIndices(magnitude, on, nKeep);
+
+  const next = new Float32Array(numel);
+  for (const i of kept) next[i] = 1;
+  const notKept = new Int32Array(numel - nKeep);
+  for (let i = 0, j = 0; i < numel; i++) if (next[i] === 0) notKept[j++] = i;
+
+  const nGrow = Math.min(growCount(sparsity, numel, nKeep), notKept.length);
+  const grown = grow(notKept, nGrow);
+  if (grown.length !== nGrow) throw new Error(`grow rule returned ${grown.length} positions, expected ${nGrow}`);
+  let nRegrown = 0;
+  for (const i of grown) {
+    if (next[i] !== 0) throw new Error(`grow rule picked position ${i}, which is already kept`);
+    next[i] = 1;
+    if (mask[i] !== 0) nRegrown++;
+  }
+  return { mask: next, nOn, nPrune, nKeep, nGrow, nRegrown };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Updaters: the mask optimiser of the training loop.
+// ---------------------------------------------------------------------------------------------
+
+export type UpdaterKind = 'static' | 'set' | 'rigl';
+
+export interface TensorUpdateReport extends Omit<DropGrowResult, 'mask'> {
+  name: string;
+  /** Ones after the update, over numel. */
+  density: number;
+}
+
+export interface MaskUpdateReport {
+  step: number;
+  dropFraction: number;
+  tensors: TensorUpdateReport[];
+}
+
+export interface UpdaterState {
+  kind: UpdaterKind;
+  /** Mask-updater steps taken (the counter t). */
+  step: number;
+  /** Present for SET (its growth draws). */
+  rng?: RngState;
+  schedule?: MaskUpdateScheduleConfig;
+}
+
+export interface UpdaterStepArgs {
+  /** Unmasked gradients of this step's mini-batch by `MaskedParam.name`; RigL needs them on update steps. */
+  denseGrads?: ReadonlyMap<string, tf.Tensor>;
+  /** Whose slots (momentum, Adam moments) are masked with the weights. */
+  optimizer?: SlotProvider;
+}
+
+export interface MaskUpdater {
+  readonly kind: UpdaterKind;
+  /** The counter t: steps taken so far. */
+  readonly stepCount: number;
+  /** Must the coming backward (whose step will be t + 1) keep the unmasked gradient? */
+  needsDenseGradient(): boolean;
+  /**
+   * Call once after every optimiser step: t ← t + 1; if t is an update step, update the masks; then
+   * multiply weights and optimiser slots by the masks. Returns the update's report, or null.
+   */
+  step(params: readonly MaskedParam[], args?: UpdaterStepArgs): MaskUpdateReport | null;
+  state(): UpdaterState;
+  loadState(state: UpdaterState): void;
+}
+
+/**
+ * Multiply every weight and its optimiser slots by its mask (spec §3.4 step 4). Gradients in tf.js
+ * are not stored on the variables, so there are none to mask here: the train step masks them itself.
+ */
+export function applyMasks(params: readonly MaskedParam[], optimizer?: SlotProvider): void {
+  tf.tidy(() => {
+    for (const p of params) {
+      p.weight.assign(tf.mul(p.weight, p.mask));
+      for (const slot of optimizer?.slotsFor(p.weight) ?? []) slot.assign(tf.mul(slot, p.mask));
+    }
+  });
+}
+
+export class StaticUpdater implements MaskUpdater {
+  readonly kind: UpdaterKind = 'static';
+  protected t = 0;
+
+  get stepCount(): number {
+    return this.t;
+  }
+
+  needsDenseGradient(): boolean {
+    return false;
+  }
+
+  step(params: readonly MaskedParam[], args: UpdaterStepArgs = {}): MaskUpdateReport | null {
+    this.t += 1;
+    applyMasks(params, args.optimizer);
+    return null;
+  }
+
+  state(): UpdaterState {
+    return { kind: this.kind, step: this.t };
+  }
+
+  loadState(state: UpdaterState): void {
+    if (state.kind !== this.kind) {
+      throw new Error(`cannot load a '${state.kind}' mask updater state into a '${this.kind}' updater; use the method the checkpoint used`);
+    }
+    if (!Number.isInteger(state.step) || state.step < 0) throw new RangeError(`updater step must be an integer >= 0, got ${state.step}`);
+    this.t = state.step;
+  }
+}
+
+abstract class DynamicUpdater extends StaticUpdater {
+  readonly schedule: MaskUpdateSchedule;
+
+  constructor(schedule: MaskUpdateSchedule) {
+    super();
+    this.schedule = schedule;
+  }
+
+  override needsDenseGradient(): boolean {
+    return false;
+  }
+
+  protected abstract growRule(param: MaskedParam, args: UpdaterStepArgs): GrowRule;
+
+  override step(params: readonly MaskedParam[], args: UpdaterStepArgs = {}): MaskUpdateReport | null {
+    this.t += 1;
+    let report: MaskUpdateReport | null = null;
+    if (this.schedule.isUpdateStep(this.t)) {
+      const dropFraction = this.schedule.dropFraction(this.t);
+      report = { step: this.t, dropFraction, tensors: [] };
+      for (const p of params) {
+        const result = dropAndGrow({
+          weight: p.weight.dataSync(),
+          mask: p.mask.dataSync(),
+          sparsity: p.sparsity,
+          dropFraction,
+          grow: this.growRule(p, args),
+        });
+        tf.tidy(() => {
+          const oldMask = tf.clone(p.mask);
+          const newMask = tf.tensor(result.mask, p.mask.shape, p.mask.dtype);
+          // Positions off in the old mask start at 0 (weight and state), even if an invariant was broken.
+          const keepValues = tf.mul(oldMask, newMask);
+          p.weight.assign(tf.mul(p.weight, keepValues));
+          for (const slot of args.optimizer?.slotsFor(p.weight) ?? []) slot.assign(tf.mul(slot, keepValues));
+          p.mask.assign(newMask);
+        });
+        const { mask, ...counts } = result;
+        report.tensors.push({ name: p.name, ...counts, density: (counts.nKeep + counts.nGrow) / mask.length });
+      }
+    }
+    applyMasks(params, args.optimizer);
+    return report;
+  }
+
+  override state(): UpdaterState {
+    return { ...super.state(), schedule: this.schedule.toJSON() };
+  }
+}
+
+/** SET: grows uniformly at random among non-kept positions; new weights start at 0. */
+export class SETUpdater extends DynamicUpdater {
+  override readonly kind: UpdaterKind = 'set';
+  private rng: Rng;
+
+  constructor(options: { schedule: MaskUpdateSchedule; rng: Rng }) {
+    super(options.schedule);
+    this.rng = options.rng;
+  }
+
+  protected growRule(): GrowRule {
+    return growAtRandom(this.rng);
+  }
+
+  override state(): UpdaterState {
+    return { ...super.state(), rng: this.rng.getState() };
+  }
+
+  override loadState(state: UpdaterState): void {
+    super.loadState(state);
+    if (!state.rng) throw new Error('SET updater state has no RNG state; it was not saved by SETUpdater.state()');
+    this.rng = Rng.fromState(state.rng);
+  }
+}
+
+/** RigL: grows the non-kept positions with the largest |unmasked gradient| of the same mini-batch. */
+export class RigLUpdater extends DynamicUpdater {
+  override readonly kind: UpdaterKind = 'rigl';
+
+  constructor(options: { schedule: MaskUpdateSchedule }) {
+    super(options.schedule);
+  }
+
+  override needsDenseGradient(): boolean {
+    return this.schedule.needsDenseGradient(this.t + 1);
+  }
+
+  protected growRule(param: MaskedParam, args: UpdaterStepArgs): GrowRule {
+    const grad = args.denseGrads?.get(param.name);
+    if (!grad) {
+      throw new Error(
+        `RigL update at step ${this.t} has no dense gradient for '${param.name}'; capture it when updater.needsDenseGradient() is true (sparseTrainStep does)`,
+      );
+    }
+    if (grad.size !== param.weight.size) {
+      throw new Error(`dense gradient of '${param.name}' has ${grad.size} values, the weight ${param.weight.size}`);
+    }
+    return growByGradient(grad.dataSync());
+  }
+}

@@ -1,0 +1,172 @@
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initMasks } from '../src/mask-init.js';
+import type { MaskedParam } from '../src/masked-param.js';
+import { AdamW, SGD, type SparseOptimizer } from '../src/optimizers.js';
+import { Rng } from '../src/rng.js';
+import { MaskUpdateSchedule } from '../src/schedule.js';
+import { sparseTrainStep } from '../src/train-step.js';
+import { RigLUpdater, SETUpdater, StaticUpdater, type MaskUpdater } from '../src/updaters.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/** A linear regression y ≈ x·W + b with W [6, 4] masked at s = 0.5, on a fixed random batch. */
+function problem(seed: number, maskInit: 'random' | 'topk' = 'random') {
+  const rng = Rng.fromSeed(seed);
+  const n = 16;
+  const din = 6;
+  const dout = 4;
+  const xs = Array.from({ length: n * din }, () => rng.normal());
+  const ys = Array.from({ length: n * dout }, () => rng.normal());
+  const W = tf.variable(tf.tensor2d(Array.from({ length: din * dout }, () => rng.normal(0, 0.5)), [din, dout]), true);
+  const b = tf.variable(tf.zeros([dout]), true);
+  const mask = tf.variable(tf.ones([din, dout]), false);
+  const mp: MaskedParam = { name: 'W', layerName: 'fc', role: 'wide-weight', sparsity: 0.5, weight: W, mask };
+  initMasks([mp], { method: maskInit, rng });
+  const x = tf.tensor2d(xs, [n, din]);
+  const y = tf.tensor2d(ys, [n, dout]);
+  const lossFn = () => tf.mean(tf.square(tf.sub(tf.add(tf.matMul(x, W), b), y))) as tf.Scalar;
+  const dispose = () => [W, b, mask, x, y].forEach((t) => t.dispose());
+  return { n, din, dout, xs, ys, W, b, mask, mp, lossFn, dispose };
+}
+
+function zerosWhereMaskIsZero(values: ArrayLike<number>, mask: ArrayLike<number>): boolean {
+  for (let i = 0; i < mask.length; i++) if (mask[i] === 0 && values[i] !== 0) return false;
+  return true;
+}
+
+const optimizers: [string, (vs: tf.Variable[]) => SparseOptimizer][] = [
+  ['SGD momentum + Nesterov + wd', (vs) => new SGD(vs, { learningRate: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 })],
+  ['AdamW', (vs) => new AdamW(vs, { learningRate: 0.01, weightDecay: 0.05 })],
+  ['AdamW amsgrad', (vs) => new AdamW(vs, { learningRate: 0.01, weightDecay: 0.05, amsgrad: true })],
+];
+
+describe('sparseTrainStep', () => {
+  for (const [label, make] of optimizers) {
+    for (const method of ['static', 'rigl', 'set'] as const) {
+      it(`${label}, ${method}: masked weights and their slots stay exactly 0 over 60 steps; loss falls`, () => {
+        const p = problem(1);
+        const opt = make([p.W, p.b]);
+        const schedule = new MaskUpdateSchedule({ totalSteps: 60, frequency: 10 });
+        const updater: MaskUpdater =
+          method === 'static' ? new StaticUpdater() : method === 'rigl' ? new RigLUpdater({ schedule }) : new SETUpdater({ schedule, rng: Rng.fromSeed(2) });
+        const losses: number[] = [];
+        let updates = 0;
+        for (let t = 0; t < 60; t++) {
+          const r = sparseTrainStep({ params: [p.W, p.b], maskedParams: [p.mp], lossFn: p.lossFn, optimizer: opt, updater });
+          losses.push(r.loss);
+          if (r.maskUpdate) updates++;
+          const mask = p.mask.dataSync();
+          expect(zerosWhereMaskIsZero(p.W.dataSync(), mask)).toBe(true);
+          for (const slot of opt.slotsFor(p.W)) expect(zerosWhereMaskIsZero(slot.dataSync(), mask)).toBe(true);
+        }
+        expect(updates).toBe(method === 'static' ? 0 : 4); // t = 10, 20, 30, 40 < end 45
+        if (method !== 'static') expect(Array.from(p.mask.dataSync()).reduce((a, c) => a + c, 0)).toBe(12); // int(0.5·24)
+        expect(losses[59]).toBeLessThan(losses[0]);
+        opt.dispose();
+        p.dispose();
+      });
+    }
+  }
+
+  it('RigL grows from the unmasked gradient of the same batch and drops by post-step |w| (independent recomputation)', () => {
+    // Plain SGD so the post-step weights are w − lr·(g ⊙ mask), with g = (2/(n·dout))·xᵀ(x·W + b − y).
+    const p = problem(3, 'topk'); // exactly 12 of 24 on, so this update drops and grows
+    const lr = 0.05;
+    const opt = new SGD([p.W, p.b], { learningRate: lr });
+    const schedule = new MaskUpdateSchedule({ totalSteps: 40, frequency: 10, dropFraction: 0.3 });
+    const updater = new RigLUpdater({ schedule });
+    const step = () => sparseTrainStep({ params: [p.W, p.b], maskedParams: [p.mp], lossFn: p.lossFn, optimizer: opt, updater });
+    for (let t = 1; t <= 9; t++) expect(step().maskUpdate).toBeNull();
+
+    const { n, din, dout, xs, ys } = p;
+    const W = Array.from(p.W.dataSync());
+    const b = Array.from(p.b.dataSync());
+    const mask = Array.from(p.mask.dataSync());
+    const residual = new Array<number>(n * dout).fill(0);
+    for (let i = 0; i < n; i++) {
+      for (let o = 0; o < dout; o++) {
+        let pred = b[o];
+        for (let k = 0; k < din; k++) pred += xs[i * din + k] * W[k * dout + o];
+        residual[i * dout + o] = pred - ys[i * dout + o];
+      }
+    }
+    const grad = new Array<number>(din * dout).fill(0);
+    for (let k = 0; k < din; k++) {
+      for (let o = 0; o < dout; o++) {
+        let sum = 0;
+        for (let i = 0; i < n; i++) sum += xs[i * din + k] * residual[i * dout + o];
+        grad[k * dout + o] = (2 / (n * dout)) * sum;
+      }
+    }
+    const postStep = W.map((w, i) => w - lr * grad[i] * mask[i]);
+    const on = mask.flatMap((m, i) => (m ? [i] : []));
+    const alpha = 0.3 * 0.5 * (1 + Math.cos((Math.PI * 10) / 30)); // end = int(0.75·40) = 30
+    const nKeep = on.length - Math.floor(alpha * on.length);
+    const kept = [...on].sort((i, j) => Math.abs(postStep[j]) - Math.abs(postStep[i])).slice(0, nKeep);
+    const nGrow = Math.max(0, 12 - nKeep);
+    expect(nGrow).toBe(2); // α(10) = 0.3·0.5·(1 + cos(π/3)) = 0.225; floor(0.225·12) = 2
+    const candidates = grad.map((_, i) => i).filter((i) => !kept.includes(i));
+    const grown = candidates.sort((i, j) => Math.abs(grad[j]) - Math.abs(grad[i])).slice(0, nGrow);
+    const expected = [...kept, ...grown].sort((i, j) => i - j);
+
+    const report = step().maskUpdate;
+    expect(report?.step).toBe(10);
+    expect(report?.dropFraction).toBeCloseTo(alpha, 12);
+    const actual = Array.from(p.mask.dataSync()).flatMap((m, i) => (m ? [i] : []));
+    expect(actual).toEqual(expected);
+    // kept weights hold their post-step value; grown ones start at 0 unless they were on before
+    const Wafter = p.W.dataSync();
+    for (const i of kept) expect(Wafter[i]).toBeCloseTo(postStep[i], 5);
+    for (const i of grown) {
+      if (mask[i]) expect(Wafter[i]).toBeCloseTo(postStep[i], 5);
+      else expect(Math.abs(Wafter[i])).toBe(0); // −0 counts as 0
+    }
+    opt.dispose();
+    p.dispose();
+  });
+
+  it('clips the global gradient norm like clip_grad_norm_', () => {
+    const p = problem(4);
+    const opt = new SGD([p.W, p.b], { learningRate: 1 });
+    const W0 = Array.from(p.W.dataSync());
+    const b0 = Array.from(p.b.dataSync());
+    const r = sparseTrainStep({ params: [p.W, p.b], maskedParams: [p.mp], lossFn: p.lossFn, optimizer: opt, updater: new StaticUpdater(), clipNorm: 0.01 });
+    expect(r.gradNorm).toBeGreaterThan(0.01);
+    // with lr = 1 the parameter change is the clipped gradient: norm = 0.01·norm/(norm + 1e−6)
+    const dW = Array.from(p.W.dataSync()).map((w, i) => w - W0[i]);
+    const db = Array.from(p.b.dataSync()).map((v, i) => v - b0[i]);
+    const change = Math.sqrt([...dW, ...db].reduce((a, d) => a + d * d, 0));
+    expect(change).toBeCloseTo((0.01 * r.gradNorm!) / (r.gradNorm! + 1e-6), 6);
+    opt.dispose();
+    p.dispose();
+  });
+
+  it('leaks no tensors, update steps included', () => {
+    const p = problem(5);
+    const opt = new SGD([p.W, p.b], { learningRate: 0.01, momentum: 0.9 });
+    const updater = new RigLUpdater({ schedule: new MaskUpdateSchedule({ totalSteps: 20, frequency: 2 }) });
+    const args = { params: [p.W, p.b], maskedParams: [p.mp], lossFn: p.lossFn, optimizer: opt, updater, clipNorm: 1 };
+    sparseTrainStep(args); // warm-up: backend kernels may cache constants on first use
+    const before = tf.memory().numTensors;
+    let updates = 0;
+    for (let t = 0; t < 8; t++) if (sparseTrainStep(args).maskUpdate) updates++;
+    expect(updates).toBeGreaterThan(0);
+    expect(tf.memory().numTensors).toBe(before);
+    opt.dispose();
+    p.dispose();
+  });
+
+  it('names a masked weight missing from params', () => {
+    const p = problem(6);
+    const opt = new SGD([p.b], { learningRate: 0.1 });
+    expect(() => sparseTrainStep({ params: [p.b], maskedParams: [p.mp], lossFn: p.lossFn, optimizer: opt, updater: new StaticUpdater() })).toThrow(
+      /masked weight 'W'.*not in params/,
+    );
+    opt.dispose();
+    p.dispose();
+  });
+});

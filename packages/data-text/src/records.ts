@@ -1,0 +1,106 @@
+// Which files hold a split, in which format, and one reader over all of them.
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import { readArrowText } from './arrow-text.js';
+import { readParquetText } from './parquet-text.js';
+import { readRawLines } from './raw-text.js';
+import { TextDataError } from './errors.js';
+import type { TextChunk, TextFormat } from './text-chunk.js';
+
+export type Split = 'train' | 'validation' | 'test';
+
+/** The format a file's name says, or null. `.tokens`/`.raw` are WikiText's raw releases. */
+export function formatOfFile(file: string): TextFormat | null {
+  if (file.endsWith('.arrow')) return 'arrow';
+  if (file.endsWith('.parquet')) return 'parquet';
+  if (file.endsWith('.tokens') || file.endsWith('.raw')) return 'tokens';
+  return null;
+}
+
+/** Files no loader should read as data: Hugging Face `map()` caches and this package's token caches. */
+function isCacheFile(file: string): boolean {
+  const name = basename(file);
+  return name.startsWith('cache-') || name.startsWith('tokens-');
+}
+
+async function walk(dir: string, depth: number, out: string[]): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  for (const entry of entries) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (depth > 0 && !entry.name.startsWith('.')) await walk(full, depth - 1, out);
+    } else if (entry.isFile() || entry.isSymbolicLink()) {
+      out.push(full);
+    }
+  }
+}
+
+/**
+ * `path` itself if it is a file, else the files of `format` under it (4 levels deep), sorted. Hugging Face
+ * `cache-*.arrow` files are left out, and so are this package's `tokens-*.arrow` unless `withTokenCaches`.
+ */
+export async function listFiles(path: string, format: TextFormat, withTokenCaches = false): Promise<string[]> {
+  const info = await stat(path).catch(() => null);
+  if (!info) throw new TextDataError(path, 'no such file or directory');
+  if (info.isFile()) return [path];
+  const all: string[] = [];
+  await walk(path, 4, all);
+  return all
+    .filter((f) => formatOfFile(f) === format && !(isCacheFile(f) && !(withTokenCaches && basename(f).startsWith('tokens-'))))
+    .sort();
+}
+
+const SPLIT_NAMES: Record<Split, string[]> = {
+  train: ['train'],
+  validation: ['validation', 'valid', 'val'],
+  test: ['test'],
+};
+
+/**
+ * Finds a split's files under `root`, in the layouts users have: the Hugging Face datasets cache
+ * (`wikitext-train-00000-of-00002.arrow`, `save_to_disk`'s `train/data-00000-of-00001.arrow`), the hub's
+ * Parquet export (`wikitext-103-raw-v1/train-00000-of-00002.parquet`), and the raw release
+ * (`wiki.train.tokens`). A split matches a whole word of the path below `root`.
+ */
+export async function findSplitFiles(root: string, split: Split, format?: TextFormat): Promise<{ format: TextFormat; files: string[] }> {
+  const info = await stat(root).catch(() => null);
+  if (!info) throw new TextDataError(root, 'no such file or directory; pass the folder that holds the data set');
+  if (info.isFile()) {
+    const fileFormat = format ?? formatOfFile(root);
+    if (!fileFormat) throw new TextDataError(root, 'unknown format; pass { format: "arrow" | "parquet" | "tokens" }');
+    return { format: fileFormat, files: [root] };
+  }
+  const names = SPLIT_NAMES[split];
+  const formats: TextFormat[] = format ? [format] : ['arrow', 'parquet', 'tokens'];
+  for (const f of formats) {
+    const files = (await listFiles(root, f)).filter((file) =>
+      relative(root, file).split(/[\\/._-]+/).some((word) => names.includes(word)),
+    );
+    if (files.length > 0) return { format: f, files };
+  }
+  throw new TextDataError(
+    root,
+    `found no ${format ?? 'arrow, parquet or tokens'} files for split "${split}" (looked for ${names.join('/')} in file and folder names); pass the split's files instead`,
+  );
+}
+
+/** One reader for every format. */
+export function readTextChunks(file: string, format: TextFormat, column = 'text'): AsyncGenerator<TextChunk> {
+  switch (format) {
+    case 'arrow':
+      return readArrowText(file, column);
+    case 'parquet':
+      return readParquetText(file, column);
+    case 'tokens':
+      return readRawLines(file);
+  }
+}
+
+/** Every record of `files` in order: convenient for small data and tests (holds them all in memory). */
+export async function readAllTexts(files: string[], format: TextFormat, column = 'text'): Promise<Array<string | null>> {
+  const out: Array<string | null> = [];
+  for (const file of files) {
+    for await (const chunk of readTextChunks(file, format, column)) for (const text of chunk.texts) out.push(text);
+  }
+  return out;
+}

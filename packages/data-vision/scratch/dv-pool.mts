@@ -1,0 +1,12 @@
+import { DecodePool } from '/work/main/packages/data-vision/src/decode-pool.ts';
+import sharp from 'sharp';
+const jpg = await sharp({create:{width:500,height:375,channels:3,background:{r:200,g:100,b:50}}}).jpeg().toBuffer();
+const grey = await sharp({create:{width:300,height:200,channels:3,background:{r:200,g:200,b:200}}}).greyscale().jpeg().toBuffer();
+const pool = new DecodePool({workers:2});
+const r = await pool.run(jpg,'train',1); console.log(r.width,r.height,r.pixels.length, r.pixels[0], (200/255-0.485)/0.229);
+const g = await pool.run(grey,'eval',1); console.log(g.pixels.length, g.pixels[0], g.pixels[1]);
+await pool.run(jpg.subarray(0,1000),'eval',1).catch(e=>console.log('bad:',e.message));
+await pool.run(Buffer.from('hello'),'eval',1).catch(e=>console.log('bad:',e.message));
+const p0 = pool.run(jpg,"eval"); const p = pool.run(jpg,"crash-for-test"); p0.catch(e=>console.log("pending:",e.message)); await p.catch(e=>console.log('crash:',e.message));
+await pool.run(jpg,'eval').catch(e=>console.log('after:',e.message));
+await pool.close();

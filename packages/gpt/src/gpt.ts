@@ -1,0 +1,127 @@
+/**
+ * The GPT decoder (spec §4.3): token + learned position embeddings, dropout, `layers` pre-LN
+ * blocks with causal attention, a final LayerNorm and the LM head tied to the token embedding.
+ * `buildGpt` allocates a tf.js model; `gptOpList` describes the same forward pass as FLOP ops
+ * without allocating weights (GPT-3 Small has 125 M parameters).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { input, layers, model, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { assertSparsity, isFamily, type Family, type ModelOpList, type PlanOp } from '@sparse-ift/core';
+import { transformerWidths, type GptConfig } from './config.js';
+import { PositionEmbedding, TiedLMHead, TokenEmbedding } from './embeddings.js';
+import {
+  transformerBlock,
+  transformerBlockOps,
+  type TransformerBlockSpec,
+  type TransformerLinearOptions,
+} from './transformer.js';
+
+export interface GptBuildOptions extends TransformerLinearOptions {
+  family: Family;
+  /** s of the family (0 for dense). Sparse Wide trains its widened linears at exactly s ([MZ]). */
+  sparsity: number;
+  /** Tokens per sample the model is built for (default: the context length). */
+  sequenceLength?: number;
+  /** Seed of the masks (weights are drawn unseeded). */
+  seed?: number;
+}
+
+function checkOptions(c: GptConfig, o: GptBuildOptions): number {
+  if (!isFamily(o.family)) throw new Error(`unknown family '${String(o.family)}'`);
+  assertSparsity(o.sparsity);
+  if (o.family === 'dense' && o.sparsity !== 0) throw new RangeError(`family 'dense' needs sparsity 0, got ${o.sparsity}`);
+  const t = o.sequenceLength ?? c.contextLength;
+  if (!Number.isInteger(t) || t <= 0 || t > c.contextLength) {
+    throw new RangeError(`sequenceLength must be an integer in [1, ${c.contextLength}] for ${c.name}, got ${t}`);
+  }
+  return t;
+}
+
+function blockSpec(c: GptConfig, o: GptBuildOptions): TransformerBlockSpec {
+  const w = transformerWidths(c, o.family, o.sparsity);
+  return {
+    dModel: w.dModel,
+    dFf: w.dFf,
+    heads: c.heads,
+    causal: true,
+    dropout: c.dropout,
+    attentionDropout: c.attentionDropout,
+    layerNormEpsilon: c.layerNormEpsilon,
+    initStd: c.initStd,
+    outputInitStd: c.outputInitStd,
+    family: o.family,
+    sparsity: o.family === 'dense' ? 0 : o.sparsity,
+    ...(o.parallelSigma === undefined ? {} : { parallelSigma: o.parallelSigma }),
+    ...(o.factorizedMiddle === undefined ? {} : { factorizedMiddle: o.factorizedMiddle }),
+    ...(o.dopedMaskLowRank === undefined ? {} : { dopedMaskLowRank: o.dopedMaskLowRank }),
+    ...(o.seed === undefined ? {} : { maskSeed: o.seed }),
+  };
+}
+
+/** Mask seeds reserved per block (6 linears × 16). */
+const SEEDS_PER_BLOCK = 100;
+
+/** ids [B, T] (int32) → logits [B, T, vocab]. */
+export function buildGpt(c: GptConfig, o: GptBuildOptions): LayersModel {
+  const t = checkOptions(c, o);
+  const spec = blockSpec(c, o);
+  const d = spec.dModel;
+  const ids = input({ shape: [t], dtype: 'int32', name: 'token_ids' });
+  const [tokens, table] = new TokenEmbedding({ name: 'wte', vocabSize: c.vocabSize, dModel: d, initStd: c.initStd }).apply(ids) as SymbolicTensor[];
+  let x = new PositionEmbedding({ name: 'wpe', length: c.contextLength, dModel: d, initStd: c.initStd }).apply(tokens!) as SymbolicTensor;
+  if (c.dropout > 0) x = layers.dropout({ name: 'embedding_drop', rate: c.dropout }).apply(x) as SymbolicTensor;
+  for (let i = 0; i < c.layers; i++) {
+    const seeded = spec.maskSeed === undefined ? spec : { ...spec, maskSeed: spec.maskSeed + i * SEEDS_PER_BLOCK };
+    x = transformerBlock(x, seeded, `h${i}`);
+  }
+  x = layers.layerNormalization({ name: 'ln_f', epsilon: c.layerNormEpsilon }).apply(x) as SymbolicTensor;
+  const logits = new TiedLMHead({ name: 'lm_head' }).apply([x, table!]) as SymbolicTensor;
+  return model({ inputs: ids, outputs: logits, name: `${c.name}-${o.family}${o.family === 'dense' ? '' : `-${o.sparsity}`}` });
+}
+
+/**
+ * The forward pass as FLOP ops per sample (sequence), plus the embedding tables as parameters.
+ * The LM head is a linear whose weight is the token embedding (`tiedWeightOps`: not counted twice).
+ */
+export function gptOpList(c: GptConfig, o: GptBuildOptions): ModelOpList {
+  const t = checkOptions(c, o);
+  const spec = blockSpec(c, o);
+  const d = spec.dModel;
+  const ops: PlanOp[] = [];
+  for (let i = 0; i < c.layers; i++) ops.push(...transformerBlockOps(spec, `h${i}`, t));
+  ops.push({ kind: 'layernorm', name: 'ln_f', rows: t, size: d, affine: true, role: 'ln' });
+  ops.push({
+    kind: 'linear',
+    name: 'lm_head',
+    inFeatures: d,
+    outFeatures: c.vocabSize,
+    rows: t,
+    bias: false,
+    masked: false,
+    density: 1,
+    maskable: false,
+    role: 'lm-head',
+  });
+  return {
+    ops,
+    extraParams: [
+      { name: 'wte/embeddings', role: 'token-embedding', shape: [c.vocabSize, d] },
+      { name: 'wpe/embeddings', role: 'position-embedding', shape: [c.contextLength, d] },
+    ],
+    tiedWeightOps: ['lm_head'],
+  };
+}
+
+/**
+ * Mean next-token cross-entropy: logits [B, T, V] from tokens 0..T−1, targets [B, T] the tokens
+ * 1..T (the caller shifts). Built from logSoftmax and oneHot, which train on cpu and wasm.
+ */
+export function languageModelLoss(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const v = logits.shape[logits.shape.length - 1]!;
+    const flat = tf.reshape(logits, [-1, v]);
+    const oneHot = tf.oneHot(tf.reshape(tf.cast(targets, 'int32'), [-1]) as tf.Tensor1D, v);
+    const nll = tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(flat, -1)), -1));
+    return tf.mean(nll) as tf.Scalar;
+  });
+}

@@ -1,0 +1,252 @@
+/**
+ * The pre-LayerNorm transformer block GPT and ViT share, and its FLOP op list:
+ *
+ *   x = x + Dropout(Proj(Attention(Q(LN1 x), K(LN1 x), V(LN1 x))))
+ *   x = x + Dropout(FC2(GELU(FC1(LN2 x))))
+ *
+ * The six linears (q, k, v, attention output, fc1, fc2) are the ones Sparse-IFT transforms and masks
+ * (spec §2.6); each is built by core's `sparseIftDense`, so the family's shapes come from core's
+ * `planLayer`. LayerNorms, biases and embeddings stay dense.
+ */
+import { initializers, layers, type SymbolicTensor } from '@tensorflow/tfjs-layers';
+import {
+  planFor,
+  sparseIftDense,
+  type FactorizedMiddle,
+  type Family,
+  type LinearBranchSigma,
+  type PlanOp,
+} from '@sparse-ift/core';
+import { DotProductAttention, attentionOps } from './attention.js';
+
+/** How SP, SF and SD are applied to a transformer linear (spec §2.7: no official code; project choices). */
+export interface TransformerLinearOptions {
+  /**
+   * Sparse Parallel per-branch σ. Default 'identity': a q/k/v/output projection feeds attention
+   * logits or the residual stream, which expect a linear map of either sign; a ReLU/GELU per branch
+   * would clip it, and a per-branch LayerNorm would renormalise every projection. With identity the k
+   * branches are k independently masked full-size linears whose sum is the layer.
+   */
+  parallelSigma?: LinearBranchSigma;
+  /**
+   * Sparse Factorized middle between U and V. Default 'nonlinear_norelu' = LayerNorm: the
+   * transformer analogue of the official CIFAR code's BN (spec §2.3), without the ReLU for the same
+   * reason as above.
+   */
+  factorizedMiddle?: FactorizedMiddle;
+  /** Sparse Doped: mask U and V too (released-code compatibility; breaks iso-FLOP). Default false. */
+  dopedMaskLowRank?: boolean;
+}
+
+export interface TransformerBlockSpec extends TransformerLinearOptions {
+  /** Built widths (Sparse Wide already applied). */
+  dModel: number;
+  dFf: number;
+  heads: number;
+  causal: boolean;
+  dropout: number;
+  attentionDropout: number;
+  layerNormEpsilon: number;
+  /** Truncated-normal std (±2σ) of q, k, v and fc1. */
+  initStd: number;
+  /** Truncated-normal std (±2σ) of the output layers: attention output projection and fc2. */
+  outputInitStd: number;
+  family: Family;
+  sparsity: number;
+  /** First mask seed of the block; its linears use consecutive ranges. Unseeded if absent. */
+  maskSeed?: number;
+}
+
+/** The six transformed linears of a block: name suffix, and whether it is an "output layer". */
+export const BLOCK_LINEARS = [
+  { key: 'attn_q', output: false },
+  { key: 'attn_k', output: false },
+  { key: 'attn_v', output: false },
+  { key: 'attn_out', output: true },
+  { key: 'mlp_fc1', output: false },
+  { key: 'mlp_fc2', output: true },
+] as const;
+
+/** Mask seeds reserved per linear (SP at s = 0.9 has 10 branches; SD has 3 tensors). */
+const SEEDS_PER_LINEAR = 16;
+
+/** Truncated normal (redrawn outside ±2σ, as PyTorch's trunc_normal_(a=−2σ, b=2σ)). */
+export function truncatedNormal(stddev: number) {
+  return initializers.truncatedNormal({ mean: 0, stddev });
+}
+
+function linear(
+  input: SymbolicTensor,
+  spec: TransformerBlockSpec,
+  name: string,
+  units: number,
+  std: number,
+  seedIndex: number,
+): SymbolicTensor {
+  return sparseIftDense(input, {
+    name,
+    units,
+    family: spec.family,
+    sparsity: spec.sparsity,
+    useBias: true,
+    kernelInitializer: truncatedNormal(std),
+    biasInitializer: 'zeros',
+    sigma: spec.parallelSigma ?? 'identity',
+    middle: spec.factorizedMiddle ?? 'nonlinear_norelu',
+    maskLowRank: spec.dopedMaskLowRank === true,
+    layerNormEpsilon: spec.layerNormEpsilon,
+    ...(spec.maskSeed === undefined ? {} : { maskSeed: spec.maskSeed + seedIndex * SEEDS_PER_LINEAR }),
+  });
+}
+
+/** One pre-norm block on x [B, T, d]; layer names start with `prefix` (e.g. 'h0'). */
+export function transformerBlock(x: SymbolicTensor, spec: TransformerBlockSpec, prefix: string): SymbolicTensor {
+  const { dModel, dFf } = spec;
+  const ln1 = layers.layerNormalization({ name: `${prefix}_ln1`, epsilon: spec.layerNormEpsilon }).apply(x) as SymbolicTensor;
+  const q = linear(ln1, spec, `${prefix}_attn_q`, dModel, spec.initStd, 0);
+  const k = linear(ln1, spec, `${prefix}_attn_k`, dModel, spec.initStd, 1);
+  const v = linear(ln1, spec, `${prefix}_attn_v`, dModel, spec.initStd, 2);
+  const heads = new DotProductAttention({
+    name: `${prefix}_attn`,
+    heads: spec.heads,
+    causal: spec.causal,
+    dropout: spec.attentionDropout,
+  }).apply([q, k, v]) as SymbolicTensor;
+  let attnOut = linear(heads, spec, `${prefix}_attn_out`, dModel, spec.outputInitStd, 3);
+  if (spec.dropout > 0) attnOut = layers.dropout({ name: `${prefix}_attn_drop`, rate: spec.dropout }).apply(attnOut) as SymbolicTensor;
+  const x1 = layers.add({ name: `${prefix}_attn_residual` }).apply([x, attnOut]) as SymbolicTensor;
+
+  const ln2 = layers.layerNormalization({ name: `${prefix}_ln2`, epsilon: spec.layerNormEpsilon }).apply(x1) as SymbolicTensor;
+  const fc1 = linear(ln2, spec, `${prefix}_mlp_fc1`, dFf, spec.initStd, 4);
+  const act = layers.activation({ name: `${prefix}_mlp_gelu`, activation: 'gelu' }).apply(fc1) as SymbolicTensor;
+  let fc2 = linear(act, spec, `${prefix}_mlp_fc2`, dModel, spec.outputInitStd, 5);
+  if (spec.dropout > 0) fc2 = layers.dropout({ name: `${prefix}_mlp_drop`, rate: spec.dropout }).apply(fc2) as SymbolicTensor;
+  return layers.add({ name: `${prefix}_mlp_residual` }).apply([x1, fc2]) as SymbolicTensor;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same block as FLOP ops (per sample), without allocating weights.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Ops of one linear replaced by `family`, named as `sparseIftDense` names its layers. Shapes come
+ * from core's plan; every weighted op is `maskable` (the masked-layers-only view, spec §6.3), also
+ * in the dense model, where the same linear is unmasked.
+ */
+export function transformerLinearOps(
+  name: string,
+  a: { din: number; dout: number; rows: number; family: Family; sparsity: number; layerNormEpsilon?: number } & TransformerLinearOptions,
+): PlanOp[] {
+  const { din, dout, rows, family, sparsity } = a;
+  const lin = (opName: string, inF: number, outF: number, role: string, masked: boolean, bias: boolean): PlanOp => ({
+    kind: 'linear',
+    name: opName,
+    inFeatures: inF,
+    outFeatures: outF,
+    rows,
+    bias,
+    masked,
+    density: masked ? 1 - sparsity : 1,
+    maskable: true,
+    role,
+  });
+  if (family === 'dense') return [lin(name, din, dout, 'dense-weight', false, true)];
+  if (family === 'sparse-wide') return [lin(name, din, dout, 'wide-weight', true, true)];
+  const plan = planFor('linear', din, { units: dout, family, sparsity, maskLowRank: a.dopedMaskLowRank === true });
+  const t = plan.tensors;
+  switch (family) {
+    case 'sparse-parallel': {
+      const sigma = a.parallelSigma ?? 'identity';
+      const ops: PlanOp[] = [];
+      t.forEach((tensor, j) => {
+        ops.push(lin(`${name}_sp${j}`, tensor.din, tensor.dout, tensor.role, tensor.masked, true));
+        if (sigma === 'layernorm') ops.push({ kind: 'layernorm', name: `${name}_sp${j}_ln`, rows, size: tensor.dout, affine: true, role: 'ln' });
+        else if (sigma === 'relu' || sigma === 'gelu') ops.push({ kind: sigma, name: `${name}_sp${j}_${sigma}`, numel: rows * tensor.dout, counted: false, role: 'activation' });
+      });
+      if (t.length > 1) ops.push({ kind: 'add', name: `${name}_sum`, numel: rows * dout, counted: false, role: 'add' });
+      return ops;
+    }
+    case 'sparse-factorized': {
+      const [u, v] = t as [(typeof t)[number], (typeof t)[number]];
+      const middle = a.factorizedMiddle ?? 'nonlinear_norelu';
+      const ops: PlanOp[] = [lin(`${name}_u`, u.din, u.dout, u.role, u.masked, false)];
+      if (middle !== 'linear') ops.push({ kind: 'layernorm', name: `${name}_mid_ln`, rows, size: u.dout, affine: true, role: 'ln' });
+      if (middle === 'nonlinear_relu') ops.push({ kind: 'relu', name: `${name}_mid_relu`, numel: rows * u.dout, counted: false, role: 'activation' });
+      ops.push(lin(`${name}_v`, v.din, v.dout, v.role, v.masked, true));
+      return ops;
+    }
+    case 'sparse-doped': {
+      const ops: PlanOp[] = [lin(`${name}_sparse`, t[0]!.din, t[0]!.dout, t[0]!.role, t[0]!.masked, true)];
+      if (t.length === 3) {
+        ops.push(lin(`${name}_u`, t[1]!.din, t[1]!.dout, t[1]!.role, t[1]!.masked, false));
+        ops.push(lin(`${name}_v`, t[2]!.din, t[2]!.dout, t[2]!.role, t[2]!.masked, false));
+        ops.push({ kind: 'add', name: `${name}_sum`, numel: rows * dout, counted: false, role: 'add' });
+      }
+      return ops;
+    }
+  }
+}
+
+/** Ops of one block at sequence length `rows` (queries = keys = rows). */
+export function transformerBlockOps(spec: TransformerBlockSpec, prefix: string, rows: number): PlanOp[] {
+  const { dModel: d, dFf } = spec;
+  const lin = (key: string, din: number, dout: number) =>
+    transformerLinearOps(`${prefix}_${key}`, { din, dout, rows, family: spec.family, sparsity: spec.sparsity, ...linearOptions(spec) });
+  const ln = (key: string): PlanOp => ({ kind: 'layernorm', name: `${prefix}_${key}`, rows, size: d, affine: true, role: 'ln' });
+  const residual = (key: string): PlanOp => ({ kind: 'add', name: `${prefix}_${key}`, numel: rows * d, counted: false, role: 'add' });
+  return [
+    ln('ln1'),
+    ...lin('attn_q', d, d),
+    ...lin('attn_k', d, d),
+    ...lin('attn_v', d, d),
+    ...attentionOps(`${prefix}_attn`, { queries: rows, keys: rows, width: d, heads: spec.heads }),
+    ...lin('attn_out', d, d),
+    residual('attn_residual'),
+    ln('ln2'),
+    ...lin('mlp_fc1', d, dFf),
+    { kind: 'gelu', name: `${prefix}_mlp_gelu`, numel: rows * dFf, counted: false, role: 'activation' },
+    ...lin('mlp_fc2', dFf, d),
+    residual('mlp_residual'),
+  ];
+}
+
+function linearOptions(spec: TransformerLinearOptions): TransformerLinearOptions {
+  return {
+    parallelSigma: spec.parallelSigma ?? 'identity',
+    factorizedMiddle: spec.factorizedMiddle ?? 'nonlinear_norelu',
+    dopedMaskLowRank: spec.dopedMaskLowRank === true,
+  };
+}
+
+/** Reads the transformer-linear options out of registry/model options, checking their values. */
+export function parseLinearOptions(opts: Record<string, unknown>): TransformerLinearOptions {
+  const out: TransformerLinearOptions = {};
+  const sigma = opts['parallelSigma'];
+  if (sigma !== undefined) {
+    if (!['identity', 'relu', 'gelu', 'layernorm'].includes(sigma as string)) {
+      throw new Error(`parallelSigma must be identity, relu, gelu or layernorm, got '${String(sigma)}'`);
+    }
+    out.parallelSigma = sigma as LinearBranchSigma;
+  }
+  const middle = opts['factorizedMiddle'];
+  if (middle !== undefined) {
+    if (!['linear', 'nonlinear_norelu', 'nonlinear_relu'].includes(middle as string)) {
+      throw new Error(`factorizedMiddle must be linear, nonlinear_norelu or nonlinear_relu, got '${String(middle)}'`);
+    }
+    out.factorizedMiddle = middle as FactorizedMiddle;
+  }
+  const lowRank = opts['dopedMaskLowRank'];
+  if (lowRank !== undefined) {
+    if (typeof lowRank !== 'boolean') throw new Error(`dopedMaskLowRank must be true or false, got ${String(lowRank)}`);
+    out.dopedMaskLowRank = lowRank;
+  }
+  return out;
+}
+
+/** Registry option help shared by the transformer zoos. */
+export const TRANSFORMER_OPTION_HELP: Record<string, string> = {
+  parallelSigma: "Sparse Parallel per-branch σ: 'identity' (default), 'relu', 'gelu' or 'layernorm'",
+  factorizedMiddle: "Sparse Factorized middle: 'nonlinear_norelu' = LayerNorm (default), 'linear' or 'nonlinear_relu'",
+  dopedMaskLowRank: 'Sparse Doped: also mask U and V (released-code behaviour; breaks iso-FLOP). Default false',
+  seed: 'seed of the masks (weights are drawn unseeded)',
+};

@@ -1,0 +1,12 @@
+// @sparse-ift/train: the reusable trainer, recipes, schedules, checkpoints, TensorBoard files and the
+// experiment registry.
+export * from './trainer.js';
+export * from './recipes.js';
+export * from './schedules.js';
+export * from './loss.js';
+export * from './checkpoint.js';
+export * from './tensorboard.js';
+export * from './experiments.js';
+export * from './results-files.js';
+export { epochPermutation } from './data-order.js';
+export { createProgress, type Progress } from './progress.js';

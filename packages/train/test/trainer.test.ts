@@ -1,0 +1,106 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { NonFiniteLossError, readCheckpoint, train, type TrainConfig } from '../src/index.js';
+import { syntheticData, tinyModel } from './helpers.js';
+
+const data = { train: syntheticData(200, 12, 3, 1), test: syntheticData(90, 12, 3, 2) };
+
+function config(overrides: Partial<TrainConfig> = {}): TrainConfig {
+  return {
+    seed: 3,
+    epochs: 3,
+    batchSize: 32, // 7 steps per epoch, the last one partial
+    optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4, decay: 'all' },
+    schedule: { kind: 'multistep', milestones: [1], gamma: 0.2, lateByOne: true },
+    // ΔT = 3 so several RigL updates happen in 21 steps (end = int(0.75·21) = 15).
+    mask: { method: 'rigl', frequency: 3 },
+    ...overrides,
+  };
+}
+
+function weights(model: ReturnType<typeof tinyModel>): number[][] {
+  // + 0 turns −0 into +0: a masked weight is 0 × its init, whose sign does not matter.
+  return model.params.map((p) => Array.from(p.variable.dataSync(), (v) => v + 0));
+}
+
+describe('train', () => {
+  it('learns the synthetic task and keeps masked weights at zero', async () => {
+    const model = tinyModel();
+    const result = await train(model, data, config());
+    expect(result.history).toHaveLength(3);
+    expect(result.testAccuracy).toBeGreaterThan(0.8); // 3 classes: chance is 1/3
+    const w = model.maskedParams[0]!.weight.dataSync();
+    const m = model.maskedParams[0]!.mask.dataSync();
+    let ones = 0;
+    for (let i = 0; i < m.length; i++) {
+      if (m[i] === 0) expect(w[i]! + 0).toBe(0);
+      ones += m[i]!;
+    }
+    // RigL brings the count to exactly (1 − s)·numel at its first update (spec §3.7).
+    expect(ones).toBe(0.5 * 12 * 16);
+    model.dispose();
+  });
+
+  it('resume after an interruption gives exactly the weights and metrics of an uninterrupted run', async () => {
+    for (const method of ['rigl', 'set'] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'sift-resume-'));
+      const reference = tinyModel();
+      const full = await train(reference, data, config({ mask: { method, frequency: 3 } }));
+
+      const checkpointFile = join(dir, 'ckpt.bin');
+      // Stop mid-epoch 2 (step 10 of 21), after a mask update (step 9), then resume in a fresh model.
+      const first = tinyModel();
+      const part = await train(first, data, config({ mask: { method, frequency: 3 }, checkpointFile, stopAfterStep: 10 }));
+      expect(part.stoppedEarly).toBe(true);
+      expect(part.steps).toBe(10);
+      first.dispose();
+
+      const second = tinyModel(12, 16, 3, 0.5, 123); // a fresh process's different init: resume overwrites it all
+      const resumed = await train(second, data, config({ mask: { method, frequency: 3 }, checkpointFile, resume: true }));
+      expect(resumed.resumedFromStep).toBe(10);
+      expect(resumed.steps).toBe(full.steps);
+      expect(weights(second)).toEqual(weights(reference));
+      expect(Array.from(second.maskedParams[0]!.mask.dataSync())).toEqual(Array.from(reference.maskedParams[0]!.mask.dataSync()));
+      expect(resumed.history).toEqual(full.history);
+      reference.dispose();
+      second.dispose();
+    }
+  });
+
+  it('stops on a NaN loss naming the step, and keeps the last good checkpoint', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sift-nan-'));
+    const checkpointFile = join(dir, 'ckpt.bin');
+    const model = tinyModel();
+    model.poisonFromCall = 6; // the 6th training step produces NaN
+    const run = train(model, data, config({ checkpointFile, checkpointEvery: 2 }));
+    await expect(run).rejects.toThrow(NonFiniteLossError);
+    await expect(run).rejects.toThrow(/loss is NaN at step 6.*last good checkpoint is kept at/);
+    const ckpt = readCheckpoint<{ globalStep: number }>(checkpointFile);
+    expect(ckpt.meta.globalStep).toBe(4);
+    for (const t of ckpt.tensors.values()) for (const v of t.data) expect(Number.isFinite(v)).toBe(true);
+    model.dispose();
+  });
+
+  it('refuses to resume from a checkpoint written with another configuration', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sift-fp-'));
+    const checkpointFile = join(dir, 'ckpt.bin');
+    const model = tinyModel();
+    await train(model, data, config({ epochs: 1, checkpointFile }));
+    await expect(train(model, data, config({ epochs: 1, seed: 4, checkpointFile, resume: true }))).rejects.toThrow(/different configuration/);
+    model.dispose();
+  });
+
+  it('writes TensorBoard events next to training', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sift-tb-'));
+    const model = tinyModel();
+    await train(model, data, config({ epochs: 1, tensorboardDir: dir }));
+    const { readdirSync } = await import('node:fs');
+    const files = readdirSync(dir).filter((f) => f.startsWith('events.out.tfevents.'));
+    expect(files).toHaveLength(1);
+    expect(statSync(join(dir, files[0]!)).size).toBeGreaterThan(50);
+    expect(readFileSync(join(dir, files[0]!)).includes(Buffer.from('test/accuracy'))).toBe(true);
+    model.dispose();
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * Vision Transformer (ViT, timm's vit_*_patch16_224 layout): patch embedding (a Dense on flattened
+ * patches, equal to the p×p stride-p conv), class token, learned positions, pre-LN blocks
+ * (LayerNorm eps 1e-6, GELU MLP 4×), final LayerNorm and a linear head on the class token.
+ *
+ * Sparse-IFT (spec §2.6, ViT paragraph): the six linears of every block (q, k, v, attention output,
+ * fc1, fc2) are transformed and masked; patch embedding, class token, positions, LayerNorms and the
+ * head stay dense. The transformer block is @sparse-ift/gpt's (`transformerBlock`), non-causal.
+ */
+import { initializers, input, layers, model, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { assertSparsity, isFamily, type Family, type ModelOpList, type PlanOp } from '@sparse-ift/core';
+import {
+  PositionEmbedding,
+  transformerBlock,
+  transformerBlockOps,
+  transformerWidths,
+  truncatedNormal,
+  type TransformerBlockSpec,
+  type TransformerLinearOptions,
+} from '@sparse-ift/gpt';
+import { patchCount, type VitConfig } from './config.js';
+import { ClassToken, Patchify, SelectClassToken } from './patch.js';
+
+export interface VitBuildOptions extends TransformerLinearOptions {
+  family: Family;
+  sparsity: number;
+  /** Overrides the config's class count (e.g. 100 for CIFAR-100). */
+  numClasses?: number;
+  /** Seed of the masks (weights are drawn unseeded). */
+  seed?: number;
+}
+
+function check(c: VitConfig, o: VitBuildOptions): number {
+  if (!isFamily(o.family)) throw new Error(`unknown family '${String(o.family)}'`);
+  assertSparsity(o.sparsity);
+  if (o.family === 'dense' && o.sparsity !== 0) throw new RangeError(`family 'dense' needs sparsity 0, got ${o.sparsity}`);
+  const classes = o.numClasses ?? c.numClasses;
+  if (!Number.isInteger(classes) || classes <= 0) throw new RangeError(`numClasses must be a positive integer, got ${classes}`);
+  return classes;
+}
+
+function blockSpec(c: VitConfig, o: VitBuildOptions): TransformerBlockSpec {
+  const w = transformerWidths(c, o.family, o.sparsity);
+  return {
+    dModel: w.dModel,
+    dFf: w.dFf,
+    heads: c.heads,
+    causal: false,
+    dropout: c.dropout,
+    attentionDropout: c.attentionDropout,
+    layerNormEpsilon: c.layerNormEpsilon,
+    initStd: c.initStd,
+    // timm initialises every Linear with trunc_normal(0.02): no separate output-layer std.
+    outputInitStd: c.initStd,
+    family: o.family,
+    sparsity: o.family === 'dense' ? 0 : o.sparsity,
+    ...(o.parallelSigma === undefined ? {} : { parallelSigma: o.parallelSigma }),
+    ...(o.factorizedMiddle === undefined ? {} : { factorizedMiddle: o.factorizedMiddle }),
+    ...(o.dopedMaskLowRank === undefined ? {} : { dopedMaskLowRank: o.dopedMaskLowRank }),
+    ...(o.seed === undefined ? {} : { maskSeed: o.seed }),
+  };
+}
+
+const SEEDS_PER_BLOCK = 100;
+
+/** images [B, H, W, C] → logits [B, classes]. */
+export function buildVit(c: VitConfig, o: VitBuildOptions): LayersModel {
+  const classes = check(c, o);
+  const spec = blockSpec(c, o);
+  const d = spec.dModel;
+  const n = patchCount(c);
+  const images = input({ shape: [c.imageSize, c.imageSize, c.channels], name: 'images' });
+  const patches = new Patchify({ name: 'patchify', patchSize: c.patchSize }).apply(images) as SymbolicTensor;
+  // PyTorch's Conv2d default init (kaiming_uniform a=√5): U(±1/√fan_in) = varianceScaling(1/3, fanIn, uniform).
+  let x = layers
+    .dense({
+      name: 'patch_embed',
+      units: d,
+      kernelInitializer: initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform' }),
+    })
+    .apply(patches) as SymbolicTensor;
+  x = new ClassToken({ name: 'cls_token' }).apply(x) as SymbolicTensor;
+  x = new PositionEmbedding({ name: 'pos_embed', length: n + 1, dModel: d, initStd: c.initStd }).apply(x) as SymbolicTensor;
+  if (c.dropout > 0) x = layers.dropout({ name: 'pos_drop', rate: c.dropout }).apply(x) as SymbolicTensor;
+  for (let i = 0; i < c.layers; i++) {
+    const seeded = spec.maskSeed === undefined ? spec : { ...spec, maskSeed: spec.maskSeed + i * SEEDS_PER_BLOCK };
+    x = transformerBlock(x, seeded, `blocks${i}`);
+  }
+  x = layers.layerNormalization({ name: 'norm', epsilon: c.layerNormEpsilon }).apply(x) as SymbolicTensor;
+  const cls = new SelectClassToken({ name: 'cls_select' }).apply(x) as SymbolicTensor;
+  const logits = layers
+    .dense({ name: 'head', units: classes, kernelInitializer: truncatedNormal(c.initStd) })
+    .apply(cls) as SymbolicTensor;
+  return model({ inputs: images, outputs: logits, name: `${c.name}-${o.family}${o.family === 'dense' ? '' : `-${o.sparsity}`}` });
+}
+
+/** The forward pass as FLOP ops per image, plus class token and position table as parameters. */
+export function vitOpList(c: VitConfig, o: VitBuildOptions): ModelOpList {
+  const classes = check(c, o);
+  const spec = blockSpec(c, o);
+  const d = spec.dModel;
+  const n = patchCount(c);
+  const tokens = n + 1;
+  const ops: PlanOp[] = [
+    {
+      kind: 'linear',
+      name: 'patch_embed',
+      inFeatures: c.patchSize * c.patchSize * c.channels,
+      outFeatures: d,
+      rows: n,
+      bias: true,
+      masked: false,
+      density: 1,
+      maskable: false,
+      role: 'patch-embed',
+    },
+  ];
+  for (let i = 0; i < c.layers; i++) ops.push(...transformerBlockOps(spec, `blocks${i}`, tokens));
+  ops.push({ kind: 'layernorm', name: 'norm', rows: tokens, size: d, affine: true, role: 'ln' });
+  ops.push({ kind: 'linear', name: 'head', inFeatures: d, outFeatures: classes, rows: 1, bias: true, masked: false, density: 1, maskable: false, role: 'head' });
+  return {
+    ops,
+    extraParams: [
+      { name: 'cls_token/cls_token', role: 'cls-token', shape: [1, 1, d] },
+      { name: 'pos_embed/embeddings', role: 'position-embedding', shape: [tokens, d] },
+    ],
+  };
+}

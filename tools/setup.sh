@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Sets up a fresh checkout: Debian packages (Fashion-MNIST data, BLAS/oneDNN for the optional native
+# kernels, PyTorch for the benchmark's reference), npm dependencies, the TypeScript build and, where a
+# compiler and BLAS are present, the native kernels. Safe to run twice.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(dataset-fashion-mnist libopenblas-dev)
+[ "${SIFT_WITH_TORCH:-0}" = 1 ] && apt_packages+=(python3-torch)
+if command -v apt-get >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo"
+  if [ "$(id -u)" = 0 ] || [ -n "$SUDO" ]; then
+    missing=()
+    for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+    if [ ${#missing[@]} -gt 0 ]; then
+      echo "setup: installing Debian packages: ${missing[*]}"
+      $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null \
+        || echo "setup: warning: apt-get could not install ${missing[*]}; Fashion-MNIST then needs --data DIR or a download"
+    fi
+  else
+    echo "setup: not root and no sudo: skipping Debian packages (${apt_packages[*]})"
+  fi
+fi
+
+npm ci --no-audit --no-fund
+npm run build
+# Optional native kernels (multi-threaded BLAS); the project trains on wasm alone when this fails.
+if [ -f packages/backend/package.json ] && grep -q '"build:native"' packages/backend/package.json; then
+  npm run build:native -w @sparse-ift/backend || echo "setup: native kernels not built (training uses the wasm kernels)"
+fi
