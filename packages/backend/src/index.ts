@@ -7,5 +7,6 @@ export {
   type BackendInfo,
   type InitBackendOptions,
 } from './select.js';
-export { registerWasmTrainingKernels, type RegisteredKernels } from './wasm-kernels/register.js';
+export { registerWasmTrainingKernels, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS, type RegisteredKernels } from './wasm-kernels/register.js';
+export { setNativeKernels } from './wasm-kernels/native-kernels.js';
 export { loadNativeAddon, nativeAddonPath, type NativeAddon, type NativeStatus } from './native.js';

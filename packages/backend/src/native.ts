@@ -30,6 +30,21 @@ export interface NativeAddon {
     cBatchStride: number,
     accumulate: boolean,
   ): void;
+  /**
+   * 2-D convolution, NHWC, filter [KH, KW, C, O], on the heap (offsets in bytes).
+   * op 0: y = conv(x, w); op 1: dx from (dy, w); op 2: dw from (x, dy).
+   */
+  conv2d(
+    heap: ArrayBufferLike,
+    op: 0 | 1 | 2,
+    n: number, h: number, w: number, c: number,
+    oh: number, ow: number, o: number,
+    kh: number, kw: number,
+    strideH: number, strideW: number,
+    dilationH: number, dilationW: number,
+    padTop: number, padLeft: number,
+    in1Offset: number, in2Offset: number, outOffset: number,
+  ): void;
 }
 
 export type NativeStatus =

@@ -10,6 +10,7 @@ import '@tensorflow/tfjs-backend-cpu';
 
 import { registerWasmTrainingKernels, wasmKernelsProvenance } from './wasm-kernels/register.js';
 import { loadNativeAddon, type NativeStatus } from './native.js';
+import { setNativeKernels } from './wasm-kernels/native-kernels.js';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -124,6 +125,7 @@ async function tryWasm(useNative: boolean, log: (line: string) => void): Promise
   const threads = wasmModule.getThreadsCount();
   const native: NativeStatus = useNative ? loadNativeAddon() : { loaded: false, why: 'disabled (useNative: false)' };
   if (!native.loaded) log(`native addon: ${native.why}`);
+  setNativeKernels(native.loaded ? native.addon : undefined);
   const provenance = [
     `tfjs-backend-wasm ${packageVersion('@tensorflow/tfjs-backend-wasm') ?? '?'} (${threads} thread${threads === 1 ? '' : 's'})`,
     wasmKernelsProvenance(kernels),

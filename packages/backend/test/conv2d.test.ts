@@ -13,6 +13,8 @@ describe('conv2d gradients on wasm (Conv2DBackpropInput replaced, Conv2DBackprop
     { n: 1, h: 7, w: 6, c: 3, o: 5, kh: 1, kw: 1, s: [2, 2], pad: 'valid' },
     { n: 2, h: 10, w: 7, c: 2, o: 3, kh: 3, kw: 2, s: [3, 2], pad: 'valid' }, // leftover rows never read
     { n: 1, h: 6, w: 8, c: 3, o: 2, kh: 2, kw: 3, s: [1, 2], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+    // tfjs-backend-wasm's own forward returns zeros here ('same' passed to XNNPACK as its SAME flag).
+    { n: 2, h: 9, w: 10, c: 4, o: 2, kh: 2, kw: 1, s: [2, 2], pad: 'same' },
   ];
   for (let i = 0; i < 4; i++) {
     const kh = randInt(r, 1, 4);

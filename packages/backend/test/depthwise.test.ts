@@ -4,7 +4,7 @@ import { checkGradients, randInt, randn, rng } from './helpers.js';
 
 describe('depthwise conv gradients on wasm (both backprops added)', () => {
   const r = rng(12);
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 6; i++) {
     const k = randInt(r, 1, 3);
     const n = randInt(r, 1, 3);
     const h = randInt(r, k + 1, 9);

@@ -22,7 +22,7 @@ export type DecayFilter = (variable: tf.Variable) => boolean;
  * The ImageNet recipe's filter (`filter_norm_and_bias`, spec §7.13): no decay on 1-D params (norm
  * scales/offsets, biases) or on anything whose name ends in `bias`.
  */
-export const decayOnlyMatrices: DecayFilter = (v) => v.shape.length > 1 && !/bias(:\d+)?$/.test(v.name);
+export const decayOnlyMatrices: DecayFilter = (v) => v.shape.length > 1 && !/bias(_\d+)?$/.test(v.name);
 
 export interface OptimizerState {
   kind: 'sgd' | 'adamw';

@@ -14,8 +14,9 @@
  *      multiply weights and optimiser slots by the masks.
  */
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core alone registers no gradient functions; the umbrella package would, but we avoid it.
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+// tfjs-core alone registers no gradient functions. tfjs-layers registers them, in plain Node too
+// (tfjs-core's own `dist/register_all_gradients.js` is browser-ESM and fails to load in Node).
+import '@tensorflow/tfjs-layers';
 import type { MaskedParam } from './masked-param.js';
 import type { SparseOptimizer } from './optimizers.js';
 import type { MaskUpdater, MaskUpdateReport } from './updaters.js';
@@ -47,6 +48,9 @@ export function sparseTrainStep(args: SparseTrainStepArgs): SparseTrainStepResul
   for (const mp of maskedParams) {
     if (!trainable.has(mp.weight.name)) {
       throw new Error(`masked weight '${mp.name}' (variable '${mp.weight.name}') is not in params; pass every trainable variable`);
+    }
+    if (trainable.has(mp.mask.name)) {
+      throw new Error(`the mask of '${mp.name}' is in params; masks are not trainable, pass only the model's trainable weights`);
     }
   }
 

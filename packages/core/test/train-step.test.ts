@@ -13,8 +13,11 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-/** A linear regression y ≈ x·W + b with W [6, 4] masked at s = 0.5, on a fixed random batch. */
-function problem(seed: number, maskInit: 'random' | 'topk' = 'random') {
+/**
+ * A linear regression y ≈ x·W + b with W [6, 4] masked at s = 0.5, on a fixed random batch. The
+ * forward uses W ⊙ mask as the sparse layers do ('masked-kernel'), or W itself as the official code.
+ */
+function problem(seed: number, maskInit: 'random' | 'topk' = 'random', forward: 'masked-kernel' | 'kernel' = 'masked-kernel') {
   const rng = Rng.fromSeed(seed);
   const n = 16;
   const din = 6;
@@ -28,7 +31,10 @@ function problem(seed: number, maskInit: 'random' | 'topk' = 'random') {
   initMasks([mp], { method: maskInit, rng });
   const x = tf.tensor2d(xs, [n, din]);
   const y = tf.tensor2d(ys, [n, dout]);
-  const lossFn = () => tf.mean(tf.square(tf.sub(tf.add(tf.matMul(x, W), b), y))) as tf.Scalar;
+  const lossFn = () => {
+    const kernel = forward === 'masked-kernel' ? tf.mul(W, mask) : W;
+    return tf.mean(tf.square(tf.sub(tf.add(tf.matMul(x, kernel), b), y))) as tf.Scalar;
+  };
   const dispose = () => [W, b, mask, x, y].forEach((t) => t.dispose());
   return { n, din, dout, xs, ys, W, b, mask, mp, lossFn, dispose };
 }
@@ -72,62 +78,66 @@ describe('sparseTrainStep', () => {
     }
   }
 
-  it('RigL grows from the unmasked gradient of the same batch and drops by post-step |w| (independent recomputation)', () => {
-    // Plain SGD so the post-step weights are w − lr·(g ⊙ mask), with g = (2/(n·dout))·xᵀ(x·W + b − y).
-    const p = problem(3, 'topk'); // exactly 12 of 24 on, so this update drops and grows
-    const lr = 0.05;
-    const opt = new SGD([p.W, p.b], { learningRate: lr });
-    const schedule = new MaskUpdateSchedule({ totalSteps: 40, frequency: 10, dropFraction: 0.3 });
-    const updater = new RigLUpdater({ schedule });
-    const step = () => sparseTrainStep({ params: [p.W, p.b], maskedParams: [p.mp], lossFn: p.lossFn, optimizer: opt, updater });
-    for (let t = 1; t <= 9; t++) expect(step().maskUpdate).toBeNull();
+  for (const forward of ['masked-kernel', 'kernel'] as const) {
+    it(`RigL grows from the unmasked gradient of the same batch and drops by post-step |w| (forward uses ${forward})`, () => {
+      // Plain SGD so the post-step weights are w − lr·(g ⊙ mask), with g = (2/(n·dout))·xᵀ(x·W + b − y).
+      const p = problem(3, 'topk', forward); // exactly 12 of 24 on, so this update drops and grows
+      const lr = 0.05;
+      const opt = new SGD([p.W, p.b], { learningRate: lr });
+      const schedule = new MaskUpdateSchedule({ totalSteps: 40, frequency: 10, dropFraction: 0.3 });
+      const updater = new RigLUpdater({ schedule });
+      const step = () => sparseTrainStep({ params: [p.W, p.b], maskedParams: [p.mp], lossFn: p.lossFn, optimizer: opt, updater });
+      for (let t = 1; t <= 9; t++) expect(step().maskUpdate).toBeNull();
 
-    const { n, din, dout, xs, ys } = p;
-    const W = Array.from(p.W.dataSync());
-    const b = Array.from(p.b.dataSync());
-    const mask = Array.from(p.mask.dataSync());
-    const residual = new Array<number>(n * dout).fill(0);
-    for (let i = 0; i < n; i++) {
-      for (let o = 0; o < dout; o++) {
-        let pred = b[o];
-        for (let k = 0; k < din; k++) pred += xs[i * din + k] * W[k * dout + o];
-        residual[i * dout + o] = pred - ys[i * dout + o];
+      const { n, din, dout, xs, ys } = p;
+      const W = Array.from(p.W.dataSync());
+      const b = Array.from(p.b.dataSync());
+      const mask = Array.from(p.mask.dataSync());
+      const residual = new Array<number>(n * dout).fill(0);
+      for (let i = 0; i < n; i++) {
+        for (let o = 0; o < dout; o++) {
+          let pred = b[o];
+          for (let k = 0; k < din; k++) pred += xs[i * din + k] * W[k * dout + o];
+          residual[i * dout + o] = pred - ys[i * dout + o];
+        }
       }
-    }
-    const grad = new Array<number>(din * dout).fill(0);
-    for (let k = 0; k < din; k++) {
-      for (let o = 0; o < dout; o++) {
-        let sum = 0;
-        for (let i = 0; i < n; i++) sum += xs[i * din + k] * residual[i * dout + o];
-        grad[k * dout + o] = (2 / (n * dout)) * sum;
+      const grad = new Array<number>(din * dout).fill(0);
+      for (let k = 0; k < din; k++) {
+        for (let o = 0; o < dout; o++) {
+          let sum = 0;
+          for (let i = 0; i < n; i++) sum += xs[i * din + k] * residual[i * dout + o];
+          grad[k * dout + o] = (2 / (n * dout)) * sum;
+        }
       }
-    }
-    const postStep = W.map((w, i) => w - lr * grad[i] * mask[i]);
-    const on = mask.flatMap((m, i) => (m ? [i] : []));
-    const alpha = 0.3 * 0.5 * (1 + Math.cos((Math.PI * 10) / 30)); // end = int(0.75·40) = 30
-    const nKeep = on.length - Math.floor(alpha * on.length);
-    const kept = [...on].sort((i, j) => Math.abs(postStep[j]) - Math.abs(postStep[i])).slice(0, nKeep);
-    const nGrow = Math.max(0, 12 - nKeep);
-    expect(nGrow).toBe(2); // α(10) = 0.3·0.5·(1 + cos(π/3)) = 0.225; floor(0.225·12) = 2
-    const candidates = grad.map((_, i) => i).filter((i) => !kept.includes(i));
-    const grown = candidates.sort((i, j) => Math.abs(grad[j]) - Math.abs(grad[i])).slice(0, nGrow);
-    const expected = [...kept, ...grown].sort((i, j) => i - j);
+      const postStep = W.map((w, i) => w - lr * grad[i] * mask[i]);
+      const on = mask.flatMap((m, i) => (m ? [i] : []));
+      const alpha = 0.3 * 0.5 * (1 + Math.cos((Math.PI * 10) / 30)); // end = int(0.75·40) = 30
+      const nKeep = on.length - Math.floor(alpha * on.length);
+      const kept = [...on].sort((i, j) => Math.abs(postStep[j]) - Math.abs(postStep[i])).slice(0, nKeep);
+      const nGrow = Math.max(0, 12 - nKeep);
+      expect(nGrow).toBe(2); // α(10) = 0.3·0.5·(1 + cos(π/3)) = 0.225; floor(0.225·12) = 2
+      const candidates = grad.map((_, i) => i).filter((i) => !kept.includes(i));
+      const grown = candidates.sort((i, j) => Math.abs(grad[j]) - Math.abs(grad[i])).slice(0, nGrow);
+      const expected = [...kept, ...grown].sort((i, j) => i - j);
 
-    const report = step().maskUpdate;
-    expect(report?.step).toBe(10);
-    expect(report?.dropFraction).toBeCloseTo(alpha, 12);
-    const actual = Array.from(p.mask.dataSync()).flatMap((m, i) => (m ? [i] : []));
-    expect(actual).toEqual(expected);
-    // kept weights hold their post-step value; grown ones start at 0 unless they were on before
-    const Wafter = p.W.dataSync();
-    for (const i of kept) expect(Wafter[i]).toBeCloseTo(postStep[i], 5);
-    for (const i of grown) {
-      if (mask[i]) expect(Wafter[i]).toBeCloseTo(postStep[i], 5);
-      else expect(Math.abs(Wafter[i])).toBe(0); // −0 counts as 0
-    }
-    opt.dispose();
-    p.dispose();
-  });
+      const report = step().maskUpdate;
+      expect(report?.step).toBe(10);
+      expect(report?.dropFraction).toBeCloseTo(alpha, 12);
+      const actual = Array.from(p.mask.dataSync()).flatMap((m, i) => (m ? [i] : []));
+      expect(actual).toEqual(expected);
+      // kept weights hold their post-step value; grown ones start at 0 unless they were on before
+      const Wafter = p.W.dataSync();
+      for (const i of kept) expect(Wafter[i]).toBeCloseTo(postStep[i], 5);
+      for (const i of grown) {
+        if (mask[i]) expect(Wafter[i]).toBeCloseTo(postStep[i], 5);
+        else expect(Math.abs(Wafter[i])).toBe(0); // −0 counts as 0
+      }
+      // the masks were opened for the dense-gradient backward and hold the new mask now, not ones
+      expect(Array.from(p.mask.dataSync()).reduce((a, c) => a + c, 0)).toBe(12);
+      opt.dispose();
+      p.dispose();
+    });
+  }
 
   it('clips the global gradient norm like clip_grad_norm_', () => {
     const p = problem(4);
@@ -166,6 +176,9 @@ describe('sparseTrainStep', () => {
     expect(() => sparseTrainStep({ params: [p.b], maskedParams: [p.mp], lossFn: p.lossFn, optimizer: opt, updater: new StaticUpdater() })).toThrow(
       /masked weight 'W'.*not in params/,
     );
+    expect(() =>
+      sparseTrainStep({ params: [p.W, p.b, p.mask], maskedParams: [p.mp], lossFn: p.lossFn, optimizer: opt, updater: new StaticUpdater() }),
+    ).toThrow(/mask of 'W' is in params/);
     opt.dispose();
     p.dispose();
   });

@@ -1,6 +1,6 @@
 // Which files hold a split, in which format, and one reader over all of them.
 import { readdir, stat } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { readArrowText } from './arrow-text.js';
 import { readParquetText } from './parquet-text.js';
 import { readRawLines } from './raw-text.js';
@@ -76,7 +76,13 @@ export async function findSplitFiles(root: string, split: Split, format?: TextFo
     const files = (await listFiles(root, f)).filter((file) =>
       relative(root, file).split(/[\\/._-]+/).some((word) => names.includes(word)),
     );
-    if (files.length > 0) return { format: f, files };
+    if (files.length === 0) continue;
+    // Several configs side by side (wikitext-103-raw-v1/, wikitext-2-raw-v1/, …) must not be mixed.
+    const dirs = [...new Set(files.map((file) => dirname(file)))];
+    if (dirs.length > 1) {
+      throw new TextDataError(root, `split "${split}" has ${f} files in several folders (${dirs.join(', ')}); pass the one folder you mean`);
+    }
+    return { format: f, files };
   }
   throw new TextDataError(
     root,

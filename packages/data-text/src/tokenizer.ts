@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export interface TextTokenizer {
   /** Names the vocabulary, merges and library version; part of the token cache key. */
@@ -45,13 +46,23 @@ export function gpt2Tokenizer(): Promise<TextTokenizer> {
   return gpt2;
 }
 
-/** The parts of a transformers.js tokenizer this package uses. */
+/** The parts of a transformers.js (v3/v4) tokenizer this package uses. */
 interface TransformersTokenizer {
   encode(text: string, options?: { add_special_tokens?: boolean }): number[];
   decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
-  model: { vocab?: unknown[]; tokens_to_ids?: Map<string, number> };
-  eos_token?: string | null;
+  /** v4. */
+  get_vocab?(): Map<string, number> | Record<string, number>;
+  /** v3. */
+  model?: { tokens_to_ids?: Map<string, number> };
   eos_token_id?: number | null;
+}
+
+/** One more than the largest id, so an embedding table of this size holds every id. */
+function vocabularySize(tok: TransformersTokenizer): number {
+  const vocab = tok.get_vocab?.() ?? tok.model?.tokens_to_ids;
+  if (!vocab) return 0;
+  const ids = vocab instanceof Map ? [...vocab.values()] : Object.values(vocab);
+  return ids.reduce((max, id) => Math.max(max, id + 1), 0);
 }
 
 interface TransformersModule {
@@ -59,10 +70,23 @@ interface TransformersModule {
   AutoTokenizer: { from_pretrained(name: string, options?: Record<string, unknown>): Promise<TransformersTokenizer> };
 }
 
-/** Imports an optional package by a name TypeScript cannot see, so it is neither a dependency nor a type error. */
+/**
+ * Imports an optional package by a name TypeScript cannot see, so it is neither a dependency nor a type error:
+ * first as this package would resolve it, then from the current directory's project (where a user installs it).
+ */
 async function importOptional(name: string): Promise<unknown> {
   const specifier: string = name;
-  return import(specifier);
+  try {
+    return await import(specifier);
+  } catch (err) {
+    let fromProject: string;
+    try {
+      fromProject = createRequire(join(process.cwd(), 'package.json')).resolve(name);
+    } catch {
+      throw err;
+    }
+    return import(pathToFileURL(fromProject).href);
+  }
 }
 
 /**
@@ -92,12 +116,10 @@ export async function loadHuggingFaceTokenizer(folder: string): Promise<TextToke
   hash.update(await readFile(tokenizerJson));
   const config = await readFile(join(dir, 'tokenizer_config.json')).catch(() => null);
   if (config) hash.update(config);
-  const vocabSize = tok.model.vocab?.length ?? tok.model.tokens_to_ids?.size ?? 0;
-  const eosId = tok.eos_token_id ?? (tok.eos_token ? (tok.model.tokens_to_ids?.get(tok.eos_token) ?? null) : null);
   return {
     id: `hf-tokenizer/${hash.digest('hex').slice(0, 16)}`,
-    vocabSize,
-    eosId,
+    vocabSize: vocabularySize(tok),
+    eosId: tok.eos_token_id ?? null,
     encode: (text) => tok.encode(text, { add_special_tokens: false }),
     decode: (ids) => tok.decode([...ids], { skip_special_tokens: false }),
   };

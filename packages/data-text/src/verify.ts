@@ -13,7 +13,7 @@ export interface VerifyTextOptions {
   column?: string;
 }
 
-/** Whitespace-separated words, as `wc -w` counts them (WikiText's own token counts are words + lines). */
+/** Whitespace-separated words, as `wc -w` counts them. */
 export function countWords(text: string): number {
   let words = 0;
   let inWord = false;
@@ -105,16 +105,16 @@ async function verifyFile(file: string, format: TextFormat, column: string): Pro
  * Reads every record of the files at `path` (a file, or a folder searched 4 levels deep) and reports records,
  * tokens and every bad record by file and index. `tokens` counts whitespace-separated words of the text (compare
  * with `wc -w`), or the ids of a token cache. A file that cannot be read past some point gives one bad entry
- * at that record, and its reading stops there.
+ * at that record, and its reading stops there. A path that does not exist or holds no files of `format` throws.
  */
 export async function verifyTextDataset(path: string, opts: VerifyTextOptions): Promise<VerifyReport> {
   const { format, column = 'text' } = opts;
   const files = await listFiles(path, format, true);
-  const report: VerifyReport = { format, files, records: 0, tokens: 0, bad: [] };
   if (files.length === 0) {
-    report.bad.push({ file: path, record: 0, reason: `no ${format} files here; pass the right --format or folder` });
-    return report;
+    // Nothing to read at all is a usage error (thrown), not a bad record.
+    throw new TextDataError(path, `no ${format} files here (searched 4 folders deep); pass the right --format or folder`);
   }
+  const report: VerifyReport = { format, files, records: 0, tokens: 0, bad: [] };
   for (const file of files) {
     const tally = await verifyFile(file, format, column);
     report.records += tally.records;

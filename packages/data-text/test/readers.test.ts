@@ -184,5 +184,9 @@ describe('finding a split', () => {
     writeText(join(dir, 'raw', 'wikitext-103', 'wiki.train.tokens'), ' a\n');
     expect(await findSplitFiles(join(dir, 'raw'), 'validation')).toEqual({ format: 'tokens', files: [join(dir, 'raw', 'wikitext-103', 'wiki.valid.tokens')] });
     await expect(findSplitFiles(join(dir, 'raw'), 'test')).rejects.toThrow(/found no arrow, parquet or tokens files for split "test"/);
+    // Two configs of the hub snapshot side by side: refuse to mix them.
+    writeParquet(join(dir, 'pq', 'wikitext-2-raw-v1', 'validation-00000-of-00001.parquet'), table);
+    await expect(findSplitFiles(join(dir, 'pq'), 'validation')).rejects.toThrow(/in several folders .*wikitext-103-raw-v1.*wikitext-2-raw-v1.*pass the one folder you mean/);
+    expect((await findSplitFiles(join(dir, 'pq', 'wikitext-103-raw-v1'), 'validation')).files.length).toBe(1);
   });
 });

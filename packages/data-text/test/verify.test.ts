@@ -87,8 +87,8 @@ describe('verifyTextDataset', () => {
     expect(countWords('a\tb\u00a0c  d\n')).toBe(4);
   });
 
-  it('an empty folder is one bad entry saying what to pass', async () => {
-    const report = await verifyTextDataset(tempDir(), { format: 'parquet' });
-    expect(report.bad[0]!.reason).toMatch(/no parquet files here/);
+  it('a folder without files of the format, or no such path, throws (a usage error, not bad data)', async () => {
+    await expect(verifyTextDataset(tempDir(), { format: 'parquet' })).rejects.toThrow(/no parquet files here.*pass the right --format or folder/);
+    await expect(verifyTextDataset('/no/such/wikitext', { format: 'arrow' })).rejects.toThrow(/\/no\/such\/wikitext: no such file or directory/);
   });
 });

@@ -2,7 +2,7 @@
 // transform, normalizes, and sends back NHWC float32 pixels. One job = one image.
 import { parentPort } from 'node:worker_threads';
 import sharp, { type Sharp } from 'sharp';
-import { centerCropBox, normalizeInto, randomResizedCropBox, resizeShorterSide } from './augment.js';
+import { centerCropBox, jpegSize, normalizeInto, randomResizedCropBox, resizeShorterSide } from './augment.js';
 import { mulberry32 } from './rng.js';
 import type { DecodeJob, DecodeReply } from './decode-pool.js';
 
@@ -14,9 +14,10 @@ async function decode(job: DecodeJob): Promise<{ pixels: Float32Array; width: nu
   // failOn 'error': a truncated or corrupt JPEG is an error, not a silently grey image.
   const input = Buffer.from(job.image.buffer, job.image.byteOffset, job.image.byteLength);
   const opts = { failOn: 'error' as const };
-  const meta = await sharp(input, opts).metadata();
-  const width = meta.width;
-  const height = meta.height;
+  // JPEG: read the size from its header in JS; other formats (PNG, WebP): ask libvips.
+  const size = jpegSize(input) ?? (await sharp(input, opts).metadata());
+  const width = size.width;
+  const height = size.height;
   if (!width || !height) throw new Error('image has no size');
   let pipeline: Sharp;
   if (job.mode === 'check') {
@@ -65,7 +66,9 @@ parentPort!.on('message', (job: DecodeJob) => {
       parentPort!.postMessage(reply, [r.pixels.buffer as ArrayBuffer]);
     },
     (err: unknown) => {
-      const reply: DecodeReply = { id: job.id, ok: false, error: (err as Error).message ?? String(err) };
+      // libvips repeats its messages over several lines: keep each distinct line once.
+      const lines = String((err as Error).message ?? err).split('\n').map((l) => l.trim()).filter(Boolean);
+      const reply: DecodeReply = { id: job.id, ok: false, error: [...new Set(lines)].join('; ') };
       parentPort!.postMessage(reply);
     },
   );

@@ -2,7 +2,7 @@
 // Framing, per record:  u64 length (LE) | u32 masked_crc32c(length bytes) | data | u32 masked_crc32c(data)
 // masked_crc(x) = ((crc >>> 15) | (crc << 17)) + 0xa282ead8  (mod 2^32), crc = CRC32C (Castagnoli).
 import { open } from 'node:fs/promises';
-import crc32c from 'crc-32/crc32c';
+import crc32c from 'crc-32/crc32c.js';
 import protobuf from 'protobufjs';
 import { DataError } from './errors.js';
 

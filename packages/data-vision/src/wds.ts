@@ -32,16 +32,17 @@ export async function* readWdsTar(file: string): AsyncGenerator<WdsSample> {
   let record = 0;
   try {
     for await (const entry of extract) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of entry) chunks.push(chunk as Buffer);
-      if (entry.header.type !== 'file') continue;
-      const split = splitWdsName(entry.header.name);
-      if (!split) continue; // files without an extension are not part of any sample (webdataset skips them too)
-      if (current && current.key !== split.key) {
+      const split = entry.header.type === 'file' ? splitWdsName(entry.header.name) : undefined;
+      // A new key closes the previous sample: hand it out before reading this member's bytes, so a
+      // truncation inside this member is blamed on this sample, not the previous one.
+      if (split && current && current.key !== split.key) {
         yield current;
         current = undefined;
         record++;
       }
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      if (!split) continue; // directories, links, files without an extension: not part of a sample (as in webdataset)
       current ??= { record, key: split.key, parts: new Map() };
       current.parts.set(split.ext, Buffer.concat(chunks));
     }

@@ -48,3 +48,16 @@ describe('ImageNet geometry (torchvision semantics, hand-computed)', () => {
     out.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
   });
 });
+
+describe('jpegSize', () => {
+  it('reads width and height from the frame header of JPEGs written by jpeg-js', async () => {
+    const { makeJpeg, decodeJpegIndependently } = await import('./fixtures.js');
+    const { jpegSize } = await import('@sparse-ift/data-vision');
+    const j = makeJpeg(37, 21, () => [1, 2, 3]);
+    expect(jpegSize(j)).toEqual({ width: 37, height: 21 });
+    const ref = decodeJpegIndependently(j);
+    expect([ref.width, ref.height]).toEqual([37, 21]);
+    expect(jpegSize(Buffer.from('not a jpeg'))).toBeUndefined();
+    expect(jpegSize(j.subarray(0, 10))).toBeUndefined();
+  });
+});

@@ -6,8 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-// Gradients are registered by this side-effect module (the tfjs umbrella imports it; we use core alone).
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+// Registers tf.js' gradient functions (tfjs-core alone has none). Its Node (CJS) bundle does so in
+// plain Node; tfjs-core's own `dist/register_all_gradients.js` is browser-ESM and fails to load there.
+import '@tensorflow/tfjs-layers';
 import { readCheckpoint, writeCheckpointAtomic, type StoredTensor } from './checkpoint.js';
 import {
   AdamW,

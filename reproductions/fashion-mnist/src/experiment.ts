@@ -95,7 +95,7 @@ async function trainOne(preset: FashionPreset, row: GridRow, seed: number, data:
     let maskOnes = 0;
     let maskSize = 0;
     for (const mp of net.maskedParams) {
-      const ones = mp.mask.dataSync().reduce((a, v) => a + v, 0);
+      const ones = (mp.mask.dataSync() as Float32Array).reduce((a: number, v: number) => a + v, 0);
       maskOnes += ones;
       maskSize += mp.mask.size;
     }
@@ -254,7 +254,7 @@ export async function runFashionMnist(ctx: ExperimentContext): Promise<Experimen
     '',
     `${preset.description}.`,
     '',
-    `- backend: ${ctx.backendLine}`,
+    `- ${ctx.backendLine}`,
     `- data: ${data.source}; ${data.train.count} train / ${data.test.count} test images`,
     `- seeds: ${ctx.seeds}; total wall time ${(wallSeconds / 60).toFixed(1)} min`,
     '- FLOPs: forward FLOPs per sample with the official counter (spec §3.10) at the realised mask densities; the iso-FLOP ratio divides by the dense baseline.',

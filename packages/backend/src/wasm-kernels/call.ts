@@ -15,8 +15,11 @@ export function saveOriginal(kernelName: string): KernelConfig | undefined {
   return config;
 }
 
-export function original(kernelName: string): KernelConfig {
+export function original(kernelName: string): KernelConfig;
+export function original(kernelName: string, optional: true): KernelConfig | undefined;
+export function original(kernelName: string, optional = false): KernelConfig | undefined {
   const config = originals.get(kernelName);
+  if (!config && optional) return undefined;
   if (!config) throw new Error(`internal: original wasm kernel ${kernelName} was not saved before replacement`);
   return config;
 }

@@ -8,7 +8,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { asWasmBackend, disposeAll, f32, type WasmBackend } from './heap.js';
-import { runWasmKernel, transpose } from './call.js';
+import { original, runWasmKernel, transpose } from './call.js';
+import { applyEpilogue, supportedEpilogue } from './epilogue.js';
 import { nativeConv } from './native-conv.js';
 
 type DataFormat = 'NHWC' | 'NCHW';
@@ -163,3 +164,48 @@ export const conv2DBackpropFilterConfig: KernelConfig = {
   backendName: 'wasm',
   kernelFunc: conv2DBackpropFilter,
 };
+
+// Forward Conv2D / FusedConv2D: the native addon when loaded (multi-threaded), else wasm's own kernel.
+interface ConvForwardAttrs {
+  strides: [number, number] | number; pad: Pad; dataFormat: DataFormat; dilations: [number, number] | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil'; activation?: string; leakyreluAlpha?: number;
+}
+
+/**
+ * tfjs-backend-wasm 4.22 passes 'same' padding to XNNPACK as its TF-SAME flag, which returns all zeros
+ * for some shapes (e.g. x [2,9,10,C], filter 2x1, stride 2). The same padding spelt out explicitly is
+ * computed correctly, so every forward conv goes through wasm with explicit pads.
+ */
+export function explicitPad(
+  xShape: number[], filterShape: number[], attrs: ConvForwardAttrs, depthwise: boolean,
+): Pad {
+  if (attrs.pad !== 'same') return attrs.pad;
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number], filterShape as [number, number, number, number],
+    attrs.strides, attrs.dilations ?? 1, 'same', attrs.dimRoundingMode, depthwise, 'channelsLast',
+  );
+  return [[0, 0], [info.padInfo.top, info.padInfo.bottom], [info.padInfo.left, info.padInfo.right], [0, 0]];
+}
+
+function convForward(kernelName: string, depthwise: boolean): KernelFunc {
+  return (args) => {
+    const native = depthwise ? undefined : nativeConv();
+    const { x, filter, bias, preluActivationWeights } = args.inputs as { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+    const attrs = args.attrs as unknown as ConvForwardAttrs;
+    const outC = filter.shape[3]!;
+    if (!native || attrs.dataFormat === 'NCHW' || x.dtype !== 'float32' || !supportedEpilogue(attrs.activation, bias, outC, preluActivationWeights)) {
+      const fixedAttrs = attrs.dataFormat === 'NCHW' ? args.attrs : { ...args.attrs, pad: explicitPad(x.shape, filter.shape, attrs, depthwise) };
+      return original(kernelName).kernelFunc({ ...args, attrs: fixedAttrs as typeof args.attrs });
+    }
+    const backend = asWasmBackend(args.backend);
+    const g = conv2dGeometry(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode);
+    const y = native.forward(backend, x, filter, g);
+    applyEpilogue(backend, y, outC, bias, attrs.activation, attrs.leakyreluAlpha ?? 0.2);
+    return y;
+  };
+}
+
+export const conv2DForwardConfig: KernelConfig = { kernelName: tf.Conv2D, backendName: 'wasm', kernelFunc: convForward(tf.Conv2D, false) };
+export const fusedConv2DForwardConfig: KernelConfig = { kernelName: tf.FusedConv2D, backendName: 'wasm', kernelFunc: convForward(tf.FusedConv2D, false) };
+export const depthwiseForwardConfig: KernelConfig = { kernelName: tf.DepthwiseConv2dNative, backendName: 'wasm', kernelFunc: convForward(tf.DepthwiseConv2dNative, true) };
+export const fusedDepthwiseForwardConfig: KernelConfig = { kernelName: tf.FusedDepthwiseConv2D, backendName: 'wasm', kernelFunc: convForward(tf.FusedDepthwiseConv2D, true) };

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { asWasmBackend, byteOffset, disposeAll, makeView, releaseView, shapeBytes, tensorId, type WasmBackend } from './heap.js';
-import { transpose } from './call.js';
+import { original, transpose } from './call.js';
+import { applyEpilogue, supportedEpilogue } from './epilogue.js';
 import { nativeGemm } from './native-hook.js';
 
 type WasmBatchMatMul = (
@@ -129,4 +130,24 @@ export const batchMatMulConfig: KernelConfig = {
   backendName: 'wasm',
   setupFunc: setup,
   kernelFunc: batchMatMul,
+};
+
+// _FusedMatMul (tfjs-layers Dense): the native addon when loaded, else wasm's own kernel.
+const fusedMatMul: KernelFunc = (args) => {
+  const { a, b, bias, preluActivationWeights } = args.inputs as { a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+  const attrs = args.attrs as unknown as { transposeA: boolean; transposeB: boolean; activation?: string; leakyreluAlpha?: number };
+  const n = attrs.transposeB ? b.shape[b.shape.length - 2]! : b.shape[b.shape.length - 1]!;
+  if (!nativeGemm() || a.dtype !== 'float32' || !supportedEpilogue(attrs.activation, bias, n, preluActivationWeights)) {
+    return original(tf._FusedMatMul).kernelFunc(args);
+  }
+  const backend = asWasmBackend(args.backend);
+  const out = batchMatMulImpl(backend, a, b, attrs.transposeA, attrs.transposeB);
+  applyEpilogue(backend, out, n, bias, attrs.activation, attrs.leakyreluAlpha ?? 0.2);
+  return out;
+};
+
+export const fusedMatMulConfig: KernelConfig = {
+  kernelName: tf._FusedMatMul,
+  backendName: 'wasm',
+  kernelFunc: fusedMatMul,
 };

@@ -5,9 +5,9 @@ import * as tf from '@tensorflow/tfjs-core';
 // Training needs the gradients (the @tensorflow/tfjs umbrella registers them; tfjs-core alone does not).
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
-import { saveOriginal } from './call.js';
-import { batchMatMulConfig } from './matmul.js';
-import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from './conv2d.js';
+import { original, saveOriginal } from './call.js';
+import { batchMatMulConfig, fusedMatMulConfig } from './matmul.js';
+import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig, conv2DForwardConfig, depthwiseForwardConfig, fusedConv2DForwardConfig, fusedDepthwiseForwardConfig } from './conv2d.js';
 import { avgPoolGradConfig, avgPoolGradCpuConfig, maxPoolGradConfig } from './pooling.js';
 import { registerTrainingGradients } from './gradients.js';
 import { unsortedSegmentSumConfig } from './segment-sum.js';
@@ -24,6 +24,11 @@ export interface RegisteredKernels {
 
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   batchMatMulConfig,
+  fusedMatMulConfig,
+  conv2DForwardConfig,
+  fusedConv2DForwardConfig,
+  depthwiseForwardConfig,
+  fusedDepthwiseForwardConfig,
   conv2DBackpropInputConfig,
   conv2DBackpropFilterConfig,
   maxPoolGradConfig,
@@ -48,7 +53,9 @@ export function registerWasmTrainingKernels(): RegisteredKernels {
     } else {
       result.added.push(config.kernelName);
     }
-    tf.registerKernel(config);
+    // A replaced kernel's own setup (its cwrap of the C++ function) must still run: we may fall back on it.
+    const setups = [existing?.setupFunc, config.setupFunc].filter((f): f is NonNullable<typeof f> => f != null);
+    tf.registerKernel({ ...config, setupFunc: setups.length > 0 ? (b) => setups.forEach((f) => f(b)) : undefined });
   }
   // The cpu backend's AvgPoolGrad has the same border bug: fix it too so cpu and wasm agree.
   if (tf.getKernel(tf.AvgPoolGrad, 'cpu')) {
@@ -58,10 +65,24 @@ export function registerWasmTrainingKernels(): RegisteredKernels {
   }
   const initialised = tf.engine().registry['wasm'];
   if (initialised) {
-    for (const config of WASM_TRAINING_KERNELS) config.setupFunc?.(initialised);
+    for (const config of WASM_TRAINING_KERNELS) tf.getKernel(config.kernelName, 'wasm').setupFunc?.(initialised);
   }
   registered = result;
   return result;
+}
+
+/**
+ * Put tfjs-backend-wasm's own kernels back (for measuring "wasm as shipped"; the benchmark uses it).
+ * Gradient fixes stay. Call registerWasmTrainingKernels() again to restore this package's kernels.
+ */
+export function unregisterWasmTrainingKernels(): void {
+  if (!registered) return;
+  for (const config of WASM_TRAINING_KERNELS) {
+    tf.unregisterKernel(config.kernelName, 'wasm');
+    const stock = original(config.kernelName, true);
+    if (stock) tf.registerKernel(stock);
+  }
+  registered = undefined;
 }
 
 export function wasmKernelsProvenance(r: RegisteredKernels): string {

@@ -2,7 +2,7 @@
 // Vision formats go to @sparse-ift/data-vision, text formats to @sparse-ift/data-text; both return a VerifyReport.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { detectVisionFormat, verifyVisionDataset, VISION_FORMATS, type VerifyReport, type VisionFormat } from '@sparse-ift/data-vision';
 import { formatOfFile, verifyTextDataset, type TextFormat } from '@sparse-ift/data-text';
 
@@ -39,6 +39,10 @@ export function detectDataFormat(path: string): string | undefined {
 export interface DataVerifyOptions {
   format?: string;
   json?: boolean;
+  /** Vision: decode every image (default true; --no-decode checks framing, CRCs and labels only). */
+  decode?: boolean;
+  /** Vision: decode worker threads (default min(4, cores)). */
+  workers?: number;
 }
 
 export interface Output {
@@ -78,7 +82,7 @@ export async function runDataVerify(path: string, opts: DataVerifyOptions, io: O
   try {
     report = (TEXT_FORMATS as readonly string[]).includes(format)
       ? await verifyTextDataset(path, { format: format as TextFormat })
-      : await verifyVisionDataset(path, { format: format as VisionFormat });
+      : await verifyVisionDataset(path, { format: format as VisionFormat, decode: opts.decode, workers: opts.workers });
   } catch (err) {
     // Thrown (not reported) errors mean nothing could be read at all: no files of that format, a wrong path.
     io.err(`sift data verify: ${(err as Error).message}`);
@@ -96,6 +100,12 @@ export function registerDataCommand(program: Command): void {
     .command('verify <path>')
     .description('Read every record: check CRCs, sizes, labels and decode every image; report bad records by file and index')
     .option('--format <format>', `one of ${DATA_FORMATS.join('|')} (default: from the file names)`)
+    .option('--no-decode', 'vision: skip decoding images (check framing, CRCs and labels only)')
+    .option('--workers <n>', 'vision: decode worker threads (default: min(4, cores))', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--workers must be a positive integer, got '${v}'`);
+      return n;
+    })
     .option('--json', 'print one JSON object {format, files, records, classes?, tokens?, bad: [{file, record, reason}]}')
     .exitOverride((err) => {
       // Usage errors (missing path, unknown option) exit 2; --help exits 0.

@@ -1,0 +1,119 @@
+// The CLI's exit codes and messages, run in-process through `main(argv)` (same code as the bin).
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main } from '../src/index.js';
+
+interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function sift(...args: string[]): Promise<RunResult> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  try {
+    process.exitCode = undefined;
+    const code = await main(['node', 'sift', ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    process.exitCode = undefined;
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('sift usage errors exit 2 and say what is valid', () => {
+  it('unknown experiment lists the valid ones', async () => {
+    const r = await sift('reproduce', 'mnist-fashion');
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr).toMatch(/unknown experiment 'mnist-fashion'; valid experiments: .*fashion-mnist/);
+  });
+
+  it('unknown preset lists the presets', async () => {
+    const r = await sift('reproduce', 'fashion-mnist', '--preset', 'huge');
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr).toContain("unknown preset 'huge' for fashion-mnist; valid presets: smoke, default, full, cnn");
+  });
+
+  it.each(['0', '21', 'two', '1.5', ''])('--seeds %j names the flag and the range', async (value) => {
+    const r = await sift('reproduce', 'fashion-mnist', '--preset', 'smoke', '--seeds', value);
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr).toContain(`--seeds '${value}' must be an integer from 1 to 20`);
+  });
+
+  it('a bad --backend names the allowed ones', async () => {
+    const r = await sift('reproduce', 'fashion-mnist', '--backend', 'cuda');
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr).toContain("--backend 'cuda' is not a backend; use one of: auto, tensorflow-gpu, tensorflow, wasm, cpu");
+  });
+
+  it('a missing --data folder is named', async () => {
+    const r = await sift('reproduce', 'fashion-mnist', '--data', '/nonexistent/fmnist');
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr).toContain("--data '/nonexistent/fmnist' is not a folder");
+  });
+
+  it('unknown options and missing arguments are usage errors', async () => {
+    expect((await sift('reproduce', 'fashion-mnist', '--sedes', '2')).code).toBe(EXIT_USAGE);
+    expect((await sift('reproduce')).code).toBe(EXIT_USAGE);
+    expect((await sift('frobnicate')).code).toBe(EXIT_USAGE);
+  });
+
+  it('--help works everywhere and exits 0', async () => {
+    for (const args of [['--help'], ['reproduce', '--help'], ['list', '--help'], ['doctor', '--help']]) {
+      const r = await sift(...args);
+      expect(r.code).toBe(EXIT_OK);
+      expect(r.stdout).toMatch(/Usage: sift/);
+    }
+  });
+});
+
+describe('sift list and doctor', () => {
+  it('list --json gives the experiments and their presets', async () => {
+    const r = await sift('list', '--json');
+    expect(r.code).toBe(EXIT_OK);
+    const parsed = JSON.parse(r.stdout) as { experiments: { name: string; defaultPreset: string; presets: { name: string }[] }[] };
+    const fm = parsed.experiments.find((e) => e.name === 'fashion-mnist')!;
+    expect(fm.defaultPreset).toBe('default');
+    expect(fm.presets.map((p) => p.name)).toEqual(['smoke', 'default', 'full', 'cnn']);
+  });
+
+  it('doctor --json reports the backend, its reason and where Fashion-MNIST is', async () => {
+    const r = await sift('doctor', '--json', '--backend', 'wasm');
+    expect(r.code).toBe(EXIT_OK);
+    const report = JSON.parse(r.stdout) as { backend: { name: string; reason: string; threads: number }; dataSets: { name: string; found: boolean; location?: string }[] };
+    expect(report.backend.name).toBe('wasm');
+    expect(report.backend.reason).toContain('--backend wasm');
+    expect(report.backend.threads).toBeGreaterThanOrEqual(1);
+    const fm = report.dataSets.find((d) => d.name === 'fashion-mnist')!;
+    // Debian's dataset-fashion-mnist is installed on the CI image.
+    expect(fm).toEqual(expect.objectContaining({ found: true, location: '/usr/share/datasets/fashion-mnist' }));
+  });
+});
+
+describe('sift reproduce', () => {
+  it('runs the smoke preset, prints JSON, and never overwrites earlier results', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'sift-cli-'));
+    const first = await sift('reproduce', 'fashion-mnist', '--preset', 'smoke', '--out', out, '--backend', 'wasm', '--json');
+    expect(first.code).toBe(EXIT_OK);
+    const summary = JSON.parse(first.stdout) as { files: Record<string, string>; rows: { family: string }[] };
+    expect(summary.files['results.json']).toBe(join(out, 'results.json'));
+    expect(summary.rows).toHaveLength(7);
+    expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).runs).toHaveLength(7);
+
+    const again = await sift('reproduce', 'fashion-mnist', '--preset', 'smoke', '--out', out, '--backend', 'wasm', '--json');
+    expect(again.code).toBe(EXIT_FAILURE);
+    expect(again.stderr).toMatch(/holds checkpoints of an earlier run.*--resume.*--force/);
+
+    const resumed = await sift('reproduce', 'fashion-mnist', '--preset', 'smoke', '--out', out, '--backend', 'wasm', '--json', '--resume');
+    expect(resumed.code).toBe(EXIT_OK);
+    expect((JSON.parse(resumed.stdout) as { files: Record<string, string> }).files['results.json']).toBe(join(out, 'results-2.json'));
+  });
+});

@@ -1,0 +1,35 @@
+/**
+ * What the paper reports for the CIFAR-100 ResNet-18 tables, exactly as spec §5.1 / §5.2 give it:
+ * a number with its source tag, or NOT FOUND. Never fill a cell from memory (spec §5 legend).
+ */
+import type { Family } from '@sparse-ift/core';
+import type { MaskMethod } from '@sparse-ift/train';
+
+export interface PaperCell {
+  /** Top-1 %, or null when spec §5 marks the cell NOT FOUND. */
+  value: number | null;
+  /** Source tag(s) from spec §0, e.g. '[EP]'; empty when not found. */
+  source: string;
+}
+
+const NOT_FOUND: PaperCell = { value: null, source: '' };
+
+/** Spec §5.1: family × sparsity with RigL (dense has one value, listed at every s). */
+export function paperFamilyCell(family: Family, sparsity: number): PaperCell {
+  if (family === 'dense') return { value: 77.0, source: '[EP]' };
+  if (family === 'sparse-wide' && sparsity === 0.9) return { value: 80.1, source: '[EP]' };
+  return NOT_FOUND;
+}
+
+/** Spec §5.2: Sparse Wide by sparse-training method (only RigL at 90 % is given). */
+export function paperMethodCell(method: MaskMethod, sparsity: number): PaperCell {
+  if (method === 'rigl' && sparsity === 0.9) return { value: 80.1, source: '[EP]' };
+  return NOT_FOUND;
+}
+
+/** Notes printed under the tables (spec §5.1, §5.2, §7.20). */
+export const PAPER_NOTES = [
+  'Paper numbers come from secondary sources only (spec §0, §5): [EP] is an AI-generated note on the ICML PDF. Cells the spec marks NOT FOUND stay so.',
+  '[EP] also gives GraNet 90 % = 80.0 (not run here), and says Sparse Doped gains little at high sparsity and that DST methods (SET, RigL) beat static.',
+  'Which accuracy the paper reports (last or best epoch) is unverified (spec §4.1, §7.20). Our tables show the last-epoch accuracy; the best epoch is in brackets and in results.json.',
+];

@@ -1,0 +1,49 @@
+// The smoke preset end to end on CIFAR-100 binary files written by the test: every row trains, and
+// results.json / results.md are written, parsable, and carry the paper's cells from spec §5.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { describeBackend, initBackend } from '@sparse-ift/backend';
+import { getExperiment } from '@sparse-ift/train';
+import '../src/index.js';
+import type { RowSummary, RunRecord } from '../src/index.js';
+import { writeCifarFixture } from './fixtures.js';
+
+describe('cifar100-resnet18 smoke preset', () => {
+  it('trains the 7 rows at s = 0.5 and writes the result files', async () => {
+    const backend = await initBackend({ backend: 'wasm', training: true });
+    const data = writeCifarFixture(32, 16);
+    const out = mkdtempSync(join(tmpdir(), 'sift-cifar-out-'));
+    const experiment = getExperiment('cifar100-resnet18')!;
+    const context = { preset: 'smoke', seeds: 1, outDir: out, dataDir: data, backend: { ...backend }, backendLine: describeBackend(backend), progress: false, log: () => {} };
+    const outcome = await experiment.run({ ...context, resume: false, force: false });
+
+    const results = JSON.parse(readFileSync(outcome.files['results.json']!, 'utf8')) as { runs: RunRecord[]; rows: RowSummary[]; tableMetric: string; config: { recipe: { batchSize: number } } };
+    expect(results.tableMetric).toBe('last-epoch');
+    expect(results.config.recipe.batchSize).toBe(8);
+    expect(results.runs).toHaveLength(7);
+    for (const run of results.runs) {
+      expect(run.lastTestAccuracy).toBeGreaterThanOrEqual(0);
+      expect(run.lastTestAccuracy).toBeLessThanOrEqual(1);
+      expect(run.testAccuracyByEpoch).toHaveLength(1);
+      expect(run.bestTestAccuracy).toBe(run.testAccuracyByEpoch[0]);
+      expect(run.steps).toBe(4); // 32 images / batch 8
+      // Iso-FLOP within a few per cent of the dense W = 4 ResNet-18 (SD is below: its U, V are dense low rank).
+      expect(run.flopRatio).toBeGreaterThan(0.85);
+      expect(run.flopRatio).toBeLessThan(1.1);
+      if (run.method === 'rigl' || run.method === 'set') expect(run.realisedDensity).toBeCloseTo(1 - run.maskSparsity, 2);
+    }
+    const md = readFileSync(outcome.files['results.md']!, 'utf8');
+    expect(md).toContain('77.0 [EP]'); // dense, spec §5.1
+    expect(md).toContain('NOT FOUND');
+    expect(md).toMatch(/\| Sparse Parallel \(RigL\) \| \d+\.\d\d \(\d+\.\d\d\) \| NOT FOUND \|/);
+    expect(md).toContain('## Spec §5.2');
+
+    // A second run into the same --out must not discard state silently; --resume reuses finished runs.
+    await expect(experiment.run({ ...context, resume: false, force: false })).rejects.toThrow(/--resume.*--force/);
+    const again = await experiment.run({ ...context, resume: true, force: false });
+    expect(again.files['results.json']).toBe(join(out, 'results-2.json'));
+    expect(existsSync(join(out, 'results.json'))).toBe(true);
+  });
+});
