@@ -55,3 +55,4 @@ export {
   type BrownOptions,
 } from './brown.js';
 export { countWords, verifyTextDataset, type VerifyTextOptions } from './verify.js';
+export { EncodePool, type EncodedChunk, type WorkerTokenizerSpec } from './encode-pool.js';

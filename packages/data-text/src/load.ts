@@ -18,6 +18,8 @@ export interface TokenizeFilesOptions {
   cacheDir?: string | false;
   onBadRecord?: 'error' | 'skip';
   onProgress?: (progress: { records: number; tokens: number }) => void;
+  /** Worker threads for tokenizing (default 1). The ids, and so the cache, do not depend on it. */
+  threads?: number;
 }
 
 export interface TokenizedSplit {
@@ -80,6 +82,7 @@ export async function tokenizeWithCache(
     eos: options.eos,
     ...(options.onBadRecord ? { onBadRecord: options.onBadRecord } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.threads ? { threads: options.threads } : {}),
   });
   if (cacheFile) {
     await writeTokenCache(cacheFile, made.tokens, {

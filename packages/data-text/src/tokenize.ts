@@ -2,6 +2,7 @@
 import { TextDataError } from './errors.js';
 import type { TextChunk } from './text-chunk.js';
 import type { TextTokenizer } from './tokenizer.js';
+import { EncodePool, type EncodedChunk } from './encode-pool.js';
 
 /** GPT-2's 50,257 ids fit in 16 bits: half the memory and cache size of Int32. */
 export type TokenIds = Uint16Array | Int32Array;
@@ -30,6 +31,11 @@ export interface TokenizeOptions {
   onBadRecord?: 'error' | 'skip';
   /** Called after each chunk of records. */
   onProgress?: (progress: { records: number; tokens: number }) => void;
+  /**
+   * Worker threads for the BPE (default 1: none). Needs a tokenizer with a `worker` spec (the built-in GPT-2 has
+   * one); the ids are the same for any thread count.
+   */
+  threads?: number;
 }
 
 export interface TokenizedText {
@@ -99,7 +105,8 @@ export async function tokenizeChunks(
       sinceEos = 0;
     }
   };
-  for await (const chunk of chunks) {
+  /** Adds one chunk's records; `idsOf(i)` gives record i's ids (only asked for non-empty text). */
+  const addChunk = (chunk: TextChunk, idsOf: (i: number, text: string) => ArrayLike<number>): void => {
     if (eos === 'file' && chunk.file !== lastFile) endDocument();
     lastFile = chunk.file;
     for (let i = 0; i < chunk.texts.length; i++) {
@@ -115,12 +122,43 @@ export async function tokenizeChunks(
       }
       if (eos === 'wikitext-article' && isWikiTextArticleHeading(text)) endDocument();
       if (text.length === 0) continue;
-      const ids = tokenizer.encode(text);
+      const ids = idsOf(i, text);
       buffer.pushAll(ids);
       sinceEos += ids.length;
       if (eos === 'record') endDocument();
     }
     onProgress?.({ records, tokens: buffer.length });
+  };
+
+  const threads = options.threads ?? 1;
+  if (threads > 1 && tokenizer.worker) {
+    // Keep a few chunks in flight per worker, and add them back in their order.
+    const pool = new EncodePool(threads, tokenizer.worker);
+    const inFlight: Array<{ chunk: TextChunk; encoded: Promise<EncodedChunk> }> = [];
+    const addOldest = async (): Promise<void> => {
+      const { chunk, encoded } = inFlight.shift()!;
+      const { ids, lengths } = await encoded;
+      let offset = 0;
+      const offsets = new Uint32Array(lengths.length);
+      for (let i = 0; i < lengths.length; i++) {
+        offsets[i] = offset;
+        offset += lengths[i]!;
+      }
+      addChunk(chunk, (i) => ids.subarray(offsets[i]!, offsets[i]! + lengths[i]!));
+    };
+    try {
+      for await (const chunk of chunks) {
+        inFlight.push({ chunk, encoded: pool.encode(chunk.texts) });
+        // Mark as handled now; the error surfaces when this chunk's turn comes.
+        inFlight[inFlight.length - 1]!.encoded.catch(() => undefined);
+        if (inFlight.length >= threads * 3) await addOldest();
+      }
+      while (inFlight.length > 0) await addOldest();
+    } finally {
+      await pool.close();
+    }
+  } else {
+    for await (const chunk of chunks) addChunk(chunk, (_, text) => tokenizer.encode(text));
   }
   if (eos !== 'none') endDocument();
   return { tokens: buffer.finish(), records, documents, skipped };

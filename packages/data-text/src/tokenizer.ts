@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { WorkerTokenizerSpec } from './encode-pool.js';
 
 export interface TextTokenizer {
   /** Names the vocabulary, merges and library version; part of the token cache key. */
@@ -16,6 +17,8 @@ export interface TextTokenizer {
   /** Text to ids. Special-token strings in the text are encoded as plain text, never as specials. */
   encode(text: string): number[];
   decode(ids: Iterable<number>): string;
+  /** How a worker thread rebuilds this tokenizer (for `threads > 1`); absent: tokenized on the calling thread. */
+  readonly worker?: WorkerTokenizerSpec;
 }
 
 /** `'gpt2'`, a local Hugging Face tokenizer folder (`{ huggingFace: '/path/to/gpt2' }`), or your own. */
@@ -40,6 +43,7 @@ export function gpt2Tokenizer(): Promise<TextTokenizer> {
       eosId: GPT2_EOS_ID,
       encode: (text) => bpe.encode(text, options),
       decode: (ids) => bpe.decode(ids),
+      worker: { module: pathToFileURL(require.resolve('gpt-tokenizer/encoding/r50k_base')).href, options },
     };
     return tokenizer;
   })();

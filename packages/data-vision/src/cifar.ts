@@ -7,6 +7,7 @@ import { cifarAugmentInto } from './augment.js';
 import { DataError } from './errors.js';
 import type { ImageSet } from './idx.js';
 import { PURPOSE, rngFor, shuffleInPlace } from './rng.js';
+import type { VisionBatch } from './loader.js';
 import type { BadRecord } from './verify-report.js';
 
 export const CIFAR_RECORD_BYTES = 2 + 3072;
@@ -107,12 +108,13 @@ export interface CifarBatchOptions {
   std?: readonly number[];
 }
 
-/** Batches of an in-memory image set (CIFAR-100 by default), NHWC normalized floats. */
+/** Batches of an in-memory RGB image set (CIFAR-100 by default), NHWC normalized floats; `batchToTensors` takes them. */
 export function* cifarBatches(
   set: ImageSet,
   opts: CifarBatchOptions,
-): Generator<{ images: Float32Array; labels: Int32Array; size: number }> {
+): Generator<VisionBatch> {
   const { batchSize, train, seed = 0, epoch = 0, rank = 0, worldSize = 1 } = opts;
+  if (set.channels !== 3) throw new Error(`cifarBatches needs 3-channel images, got ${set.channels}`);
   if (set.height !== set.width) throw new Error(`cifarBatches needs square images, got ${set.height}×${set.width}`);
   const order = Array.from({ length: set.count }, (_, i) => i);
   if (train) shuffleInPlace(order, rngFor(seed, epoch, PURPOSE.permutation));
@@ -134,6 +136,6 @@ export function* cifarBatches(
       });
       labels[b] = set.labels[idx]!;
     }
-    yield { images, labels, size: n };
+    yield { images, labels, size: n, height: set.height, width: set.width, channels: 3 };
   }
 }
