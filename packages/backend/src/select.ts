@@ -183,6 +183,19 @@ const CPU_TRAINING_REFUSED =
   'where a network allows), or pass allowCpuTraining: true (CLI: --allow-cpu-training) to force it.';
 
 /**
+ * tfjs-core's Node bundle registers no gradients; tfjs-layers' bundle does (as does the @tensorflow/tfjs
+ * umbrella). Load it when nothing has, so training works with tfjs-core + tfjs-layers alone.
+ */
+async function ensureGradients(log: (line: string) => void): Promise<void> {
+  if (tf.getGradient(tf.Conv2D) !== undefined) return;
+  try {
+    await import('@tensorflow/tfjs-layers');
+  } catch (e) {
+    log(`gradients: @tensorflow/tfjs-layers not importable (${errorText(e)}); training needs it (npm i @tensorflow/tfjs-layers)`);
+  }
+}
+
+/**
  * Initialise a tf.js backend for this process and report what was chosen and why.
  * Throws when a forced backend cannot initialise, or when training would run on `cpu` without
  * `allowCpuTraining`.
@@ -194,6 +207,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   if (requested !== 'auto' && !BACKEND_NAMES.includes(requested)) {
     throw new Error(`unknown backend '${String(requested)}'; use one of: auto, ${BACKEND_NAMES.join(', ')}`);
   }
+  if (opts.training !== false) await ensureGradients(log);
   const candidates: readonly BackendName[] = requested === 'auto' ? BACKEND_NAMES : [requested];
   const skipped: string[] = [];
   for (const name of candidates) {

@@ -1,11 +1,11 @@
 // Benchmark, not a test: tokens/s of GPT-2 BPE + packing on the Brown corpus, Arrow read + tokenize,
 // token-cache reads and batch assembly. Run from the repo root:
-//   npx tsx packages/data-text/bench/tokens.ts [--split train] [--context 1024] [--batch 8]
+//   npx tsx packages/data-text/bench/tokens.ts [--split train] [--context 1024] [--batch 8] [--threads 2]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Table, Utf8, tableToIPC, vectorFromArray } from 'apache-arrow';
+import { RecordBatch, Table, Utf8, tableToIPC, vectorFromArray } from 'apache-arrow';
 import {
   TokenBlocks,
   brownDocuments,
@@ -22,11 +22,13 @@ const { values } = parseArgs({
     split: { type: 'string', default: 'train' },
     context: { type: 'string', default: '1024' },
     batch: { type: 'string', default: '8' },
+    threads: { type: 'string', default: '2' },
   },
 });
 const split = values.split as Split;
 const context = Number(values.context);
 const batchSize = Number(values.batch);
+const threads = Number(values.threads);
 const work = mkdtempSync(join(tmpdir(), 'data-text-bench-'));
 const seconds = (t0: number): number => (performance.now() - t0) / 1000;
 const rate = (n: number, s: number): string => `${(n / s / 1e6).toFixed(2)} M/s`;
@@ -59,13 +61,24 @@ try {
   const texts: string[] = [];
   for (const doc of (await brownDocuments()).filter((d) => d.split === split)) texts.push(...(await readBrownDocument(doc.file)));
   const arrowFile = join(work, 'data-00000-of-00001.arrow');
-  const table = new Table({ text: vectorFromArray(texts, new Utf8()) });
-  writeFileSync(arrowFile, tableToIPC(table, 'stream'));
+  // Record batches of 1,000 rows, as the Hugging Face datasets writer makes them.
+  const batches: RecordBatch[] = [];
+  for (let i = 0; i < texts.length; i += 1000) batches.push(...new Table({ text: vectorFromArray(texts.slice(i, i + 1000), new Utf8()) }).batches);
+  writeFileSync(arrowFile, tableToIPC(new Table(batches), 'stream'));
   t0 = performance.now();
   const fromArrow = await tokenizeFiles([arrowFile], 'arrow', { cacheDir: false, eos: 'none' });
   const arrowSeconds = seconds(t0);
   console.log(`Arrow stream of the same ${texts.length} records: read + tokenize ${arrowSeconds.toFixed(2)} s = ${rate(fromArrow.tokens.length, arrowSeconds)} tokens`);
-  console.log(`node ${process.version}, ${process.arch}; one thread`);
+
+  // 4. The same, tokenized in worker threads (each worker loads GPT-2 BPE and starts with a cold merge cache).
+  if (threads > 1) {
+    t0 = performance.now();
+    const parallel = await tokenizeFiles([arrowFile], 'arrow', { cacheDir: false, eos: 'none', threads });
+    const parallelSeconds = seconds(t0);
+    const same = Buffer.from(parallel.tokens.buffer).equals(Buffer.from(fromArrow.tokens.buffer));
+    console.log(`  with ${threads} worker threads: ${parallelSeconds.toFixed(2)} s = ${rate(parallel.tokens.length, parallelSeconds)} tokens (same ids: ${same})`);
+  }
+  console.log(`node ${process.version}, ${process.arch}, ${(await import('node:os')).availableParallelism()} cores; load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

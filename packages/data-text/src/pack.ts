@@ -4,10 +4,10 @@ import type { TokenIds } from './tokenize.js';
 /**
  * How consecutive blocks sit in the token stream. A block is `context + 1` ids: inputs are its first
  * `context`, targets its last `context` (shifted by one).
- * - `shared` (default, as nanoGPT): block i starts at i·context, so the last id of one block is the first of
- *   the next and every id after the first is a target exactly once.
- * - `disjoint`: block i starts at i·(context + 1), the chunks of `context + 1` that Cerebras' HDF5
- *   preprocessing writes; one id per block is never a target.
+ * - `shared` (default): block i starts at i·context, so the last id of one block is the first of the next and
+ *   every id after the first is a target exactly once. This is what Cerebras' modelzoo `LMDataTokenGenerator`
+ *   writes (chunks `ids[i : i + msl + 1]` for i in steps of msl, EOS after each document) and nanoGPT samples.
+ * - `disjoint`: block i starts at i·(context + 1): chunks that share no id; one id per block is never a target.
  * The tail that does not fill a block is dropped.
  */
 export type BlockLayout = 'shared' | 'disjoint';

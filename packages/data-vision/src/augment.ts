@@ -36,10 +36,11 @@ export function randomResizedCropBox(
   for (let attempt = 0; attempt < 10; attempt++) {
     const targetArea = area * (scale[0] + rand() * (scale[1] - scale[0]));
     const aspect = Math.exp(logLo + rand() * (logHi - logLo));
-    const w = Math.round(Math.sqrt(targetArea * aspect));
-    const h = Math.round(Math.sqrt(targetArea / aspect));
+    const w = roundHalfEven(Math.sqrt(targetArea * aspect));
+    const h = roundHalfEven(Math.sqrt(targetArea / aspect));
     if (w > 0 && h > 0 && w <= width && h <= height) {
-      return { left: randInt(rand, width - w + 1), top: randInt(rand, height - h + 1), width: w, height: h };
+      const top = randInt(rand, height - h + 1); // torchvision draws i (row) before j (column)
+      return { left: randInt(rand, width - w + 1), top, width: w, height: h };
     }
   }
   const inRatio = width / height;
@@ -47,10 +48,10 @@ export function randomResizedCropBox(
   let h: number;
   if (inRatio < ratio[0]) {
     w = width;
-    h = Math.round(w / ratio[0]);
+    h = roundHalfEven(w / ratio[0]);
   } else if (inRatio > ratio[1]) {
     h = height;
-    w = Math.round(h * ratio[1]);
+    w = roundHalfEven(h * ratio[1]);
   } else {
     w = width;
     h = height;

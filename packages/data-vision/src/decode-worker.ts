@@ -38,7 +38,7 @@ async function decode(job: DecodeJob): Promise<{ pixels: Float32Array; width: nu
   const { data, info } = await pipeline
     .removeAlpha()
     .toColourspace('srgb')
-    .raw()
+    .raw({ depth: 'uchar' }) // 16-bit PNGs too: one byte per channel
     .toBuffer({ resolveWithObject: true });
   let rgb: Uint8Array = data;
   if (info.channels === 1) {

@@ -154,6 +154,8 @@ export interface FashionMnistOptions {
   cacheDir?: string;
   /** Where the Debian package's files are looked for; default DEBIAN_FASHION_MNIST_DIR (override for tests). */
   systemDir?: string;
+  /** Download location (a mirror); default FASHION_MNIST_URL. Files are still MD5-checked. */
+  url?: string;
 }
 
 /** Returns the four paths if all exist in `dir` (raw name or `.gz`), else the missing names. */
@@ -168,12 +170,12 @@ function findIdxFiles(dir: string): { files?: Record<keyof typeof FASHION_MNIST_
   return missing.length === 0 ? { files: files as Record<keyof typeof FASHION_MNIST_FILES, string>, missing } : { missing };
 }
 
-async function downloadFashionMnist(cacheDir: string): Promise<void> {
+async function downloadFashionMnist(cacheDir: string, baseUrl: string): Promise<void> {
   mkdirSync(cacheDir, { recursive: true });
   for (const [name, md5] of Object.entries(FASHION_MNIST_MD5)) {
     const dest = join(cacheDir, name);
     if (existsSync(dest) && createHash('md5').update(readFileSync(dest)).digest('hex') === md5) continue;
-    const url = new URL(name, FASHION_MNIST_URL).href;
+    const url = new URL(name, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`).href;
     const res = await fetch(url);
     if (!res.ok) throw new Error(`download of ${url} failed: HTTP ${res.status} ${res.statusText}`);
     const body = Buffer.from(await res.arrayBuffer());
@@ -211,15 +213,15 @@ export async function loadFashionMnist(
   }
   if (opts.download) {
     try {
-      await downloadFashionMnist(cacheDir);
+      await downloadFashionMnist(cacheDir, opts.url ?? FASHION_MNIST_URL);
     } catch (err) {
-      tried.push(`download from ${FASHION_MNIST_URL}: ${(err as Error).message}`);
+      tried.push(`download from ${opts.url ?? FASHION_MNIST_URL}: ${(err as Error).message}`);
       throw new Error(`Fashion-MNIST not found. Tried: ${tried.join('; ')}.`);
     }
     const found = findIdxFiles(cacheDir);
     if (found.files) return loadFrom(found.files, cacheDir);
   } else {
-    tried.push(`download from ${FASHION_MNIST_URL} (not attempted: pass download: true)`);
+    tried.push(`download from ${opts.url ?? FASHION_MNIST_URL} (not attempted: pass download: true)`);
   }
   throw new Error(
     `Fashion-MNIST not found. Tried: ${tried.join('; ')}. ` +

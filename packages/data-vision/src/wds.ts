@@ -46,11 +46,14 @@ export async function* readWdsTar(file: string): AsyncGenerator<WdsSample> {
       current ??= { record, key: split.key, parts: new Map() };
       current.parts.set(split.ext, Buffer.concat(chunks));
     }
+    if (current) yield current;
   } catch (err) {
-    input.destroy();
     throw new DataError(file, record, `unreadable tar (${(err as Error).message}); the tar is truncated or corrupt`, true);
+  } finally {
+    // Also on an early return by the consumer: close the file now rather than at garbage collection.
+    input.destroy();
+    extract.destroy();
   }
-  if (current) yield current;
 }
 
 /** The (image, label) of a WebDataset sample; a plain Error says what is missing or wrong. */

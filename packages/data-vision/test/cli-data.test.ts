@@ -87,3 +87,15 @@ describe('sift data verify', () => {
     expect(JSON.parse(printed).records).toBe(6);
   });
 });
+
+describe('sift data verify usage errors through commander', () => {
+  it('throws a CommanderError (sift maps it to exit 2) for a bad --workers value', async () => {
+    const program = new Command('sift').exitOverride();
+    registerDataCommand(program);
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    await expect(program.parseAsync(['node', 'sift', 'data', 'verify', '.', '--workers', 'zero'])).rejects.toMatchObject({
+      code: 'commander.invalidArgument',
+    });
+    vi.restoreAllMocks();
+  });
+});

@@ -82,3 +82,26 @@ describe.runIf(existsSync(DEBIAN_FASHION_MNIST_DIR))('real Fashion-MNIST (Debian
     expect(max).toBe(1);
   });
 });
+
+describe('Fashion-MNIST download', () => {
+  it('checks the MD5 of what it downloads and leaves no file behind when it does not match', async () => {
+    const { createServer } = await import('node:http');
+    const { readdirSync } = await import('node:fs');
+    // A mirror serving wrong bytes for every file.
+    const server = createServer((req, res) => {
+      res.writeHead(req.url?.endsWith('.gz') ? 200 : 404);
+      res.end('not the real file');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const d = mkdtempSync(join(tmpdir(), 'fm-dl-'));
+    try {
+      await expect(
+        loadFashionMnist({ systemDir: join(d, 'sys'), cacheDir: join(d, 'cache'), download: true, url: `http://127.0.0.1:${port}` }),
+      ).rejects.toThrow(/download from http:\/\/127\.0\.0\.1:\d+: .*MD5 [0-9a-f]{32}, expected [0-9a-f]{32}/);
+      expect(readdirSync(join(d, 'cache'))).toEqual([]);
+    } finally {
+      server.close();
+    }
+  });
+});

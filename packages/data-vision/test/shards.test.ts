@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { DataError, readShard, readTfRecords, maskedCrc32c, type EncodedSample } from '@sparse-ift/data-vision';
 import { encodeExampleByHand, frameByHand, masked, sampleJpeg, tempDir, writeTfRecordShards, writeWdsShards } from './fixtures.js';
 
-async function collect(gen: AsyncIterable<EncodedSample>): Promise<EncodedSample[]> {
-  const out: EncodedSample[] = [];
+async function collect<T = EncodedSample>(gen: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
   for await (const s of gen) out.push(s);
   return out;
 }

@@ -1,9 +1,9 @@
 /**
- * Training-step time of the small transformer configs on a tf.js backend (not a test: speed lives
+ * Training-step time of the small GPT configs on a tf.js backend (not a test: speed lives
  * outside the suites). One step = forward + backward + Adam on one fixed batch; median of `--steps`
  * after 2 warm-up steps.
  *
- *   npx tsx packages/gpt/bench/step-time.ts [--backend wasm|cpu] [--steps 5] [--sparsity 0.75] [--only gpt-nano,vit-mini-28]
+ *   npx tsx packages/gpt/bench/step-time.ts [--backend wasm|cpu] [--steps 5] [--sparsity 0.75] [--only gpt-nano,gpt-mini]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -14,7 +14,6 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FAMILIES, collectMaskedParams, type Family } from '@sparse-ift/core';
 import { GPT_MINI, GPT_NANO, buildGpt, languageModelLoss, type GptConfig } from '@sparse-ift/gpt';
-import { VIT_MINI_28, VIT_MINI_32, buildVit, type VitConfig } from '@sparse-ift/vit';
 
 const { values } = parseArgs({
   options: {
@@ -46,17 +45,6 @@ function gptCase(c: GptConfig, batch: number, seq: number): Case {
   };
 }
 
-function vitCase(c: VitConfig, batch: number): Case {
-  const x = tf.randomUniform([batch, c.imageSize, c.imageSize, c.channels], 0, 1, 'float32', 3);
-  const y = tf.oneHot(tf.randomUniform([batch], 0, c.numClasses, 'int32', 4) as tf.Tensor1D, c.numClasses);
-  return {
-    name: c.name,
-    batch: `${batch} images`,
-    build: (family, s) => buildVit(c, { family, sparsity: s, seed: 1 }),
-    loss: (m, training) => tf.losses.softmaxCrossEntropy(y, m.apply(x, { training }) as tf.Tensor) as tf.Scalar,
-  };
-}
-
 async function main(): Promise<void> {
   if (backend === 'wasm') {
     const require = createRequire(import.meta.url);
@@ -65,7 +53,7 @@ async function main(): Promise<void> {
   if (!(await tf.setBackend(backend))) throw new Error(`backend '${backend}' did not initialise`);
   const threads = backend === 'wasm' ? getThreadsCount() : 1;
   console.log(`backend ${tf.getBackend()} (${threads} thread${threads === 1 ? '' : 's'}), median of ${steps} steps, sparse families at s=${sparsity}`);
-  const cases = [gptCase(GPT_NANO, 8, 16), gptCase(GPT_MINI, 4, 128), vitCase(VIT_MINI_28, 32), vitCase(VIT_MINI_32, 32)].filter(
+  const cases = [gptCase(GPT_NANO, 8, 16), gptCase(GPT_MINI, 4, 128)].filter(
     (c) => values.only === undefined || values.only.split(',').includes(c.name),
   );
   console.log('| model | batch | family | params | masked | step ms (median) |');

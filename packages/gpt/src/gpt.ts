@@ -9,6 +9,7 @@ import { input, layers, model, type LayersModel, type SymbolicTensor } from '@te
 import { assertSparsity, isFamily, type Family, type ModelOpList, type PlanOp } from '@sparse-ift/core';
 import { transformerWidths, type GptConfig } from './config.js';
 import { PositionEmbedding, TiedLMHead, TokenEmbedding } from './embeddings.js';
+import { LayerNorm } from './layer-norm.js';
 import {
   transformerBlock,
   transformerBlockOps,
@@ -74,7 +75,7 @@ export function buildGpt(c: GptConfig, o: GptBuildOptions): LayersModel {
     const seeded = spec.maskSeed === undefined ? spec : { ...spec, maskSeed: spec.maskSeed + i * SEEDS_PER_BLOCK };
     x = transformerBlock(x, seeded, `h${i}`);
   }
-  x = layers.layerNormalization({ name: 'ln_f', epsilon: c.layerNormEpsilon }).apply(x) as SymbolicTensor;
+  x = new LayerNorm({ name: 'ln_f', epsilon: c.layerNormEpsilon }).apply(x) as SymbolicTensor;
   const logits = new TiedLMHead({ name: 'lm_head' }).apply([x, table!]) as SymbolicTensor;
   return model({ inputs: ids, outputs: logits, name: `${c.name}-${o.family}${o.family === 'dense' ? '' : `-${o.sparsity}`}` });
 }

@@ -18,6 +18,7 @@ import {
   type PlanOp,
 } from '@sparse-ift/core';
 import { DotProductAttention, attentionOps } from './attention.js';
+import { LayerNorm } from './layer-norm.js';
 
 /** How SP, SF and SD are applied to a transformer linear (spec §2.7: no official code; project choices). */
 export interface TransformerLinearOptions {
@@ -102,7 +103,7 @@ function linear(
 /** One pre-norm block on x [B, T, d]; layer names start with `prefix` (e.g. 'h0'). */
 export function transformerBlock(x: SymbolicTensor, spec: TransformerBlockSpec, prefix: string): SymbolicTensor {
   const { dModel, dFf } = spec;
-  const ln1 = layers.layerNormalization({ name: `${prefix}_ln1`, epsilon: spec.layerNormEpsilon }).apply(x) as SymbolicTensor;
+  const ln1 = new LayerNorm({ name: `${prefix}_ln1`, epsilon: spec.layerNormEpsilon }).apply(x) as SymbolicTensor;
   const q = linear(ln1, spec, `${prefix}_attn_q`, dModel, spec.initStd, 0);
   const k = linear(ln1, spec, `${prefix}_attn_k`, dModel, spec.initStd, 1);
   const v = linear(ln1, spec, `${prefix}_attn_v`, dModel, spec.initStd, 2);
@@ -116,7 +117,7 @@ export function transformerBlock(x: SymbolicTensor, spec: TransformerBlockSpec, 
   if (spec.dropout > 0) attnOut = layers.dropout({ name: `${prefix}_attn_drop`, rate: spec.dropout }).apply(attnOut) as SymbolicTensor;
   const x1 = layers.add({ name: `${prefix}_attn_residual` }).apply([x, attnOut]) as SymbolicTensor;
 
-  const ln2 = layers.layerNormalization({ name: `${prefix}_ln2`, epsilon: spec.layerNormEpsilon }).apply(x1) as SymbolicTensor;
+  const ln2 = new LayerNorm({ name: `${prefix}_ln2`, epsilon: spec.layerNormEpsilon }).apply(x1) as SymbolicTensor;
   const fc1 = linear(ln2, spec, `${prefix}_mlp_fc1`, dFf, spec.initStd, 4);
   const act = layers.activation({ name: `${prefix}_mlp_gelu`, activation: 'gelu' }).apply(fc1) as SymbolicTensor;
   let fc2 = linear(act, spec, `${prefix}_mlp_fc2`, dModel, spec.outputInitStd, 5);

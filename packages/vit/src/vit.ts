@@ -10,6 +10,7 @@
 import { initializers, input, layers, model, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { assertSparsity, isFamily, type Family, type ModelOpList, type PlanOp } from '@sparse-ift/core';
 import {
+  LayerNorm,
   PositionEmbedding,
   transformerBlock,
   transformerBlockOps,
@@ -86,7 +87,7 @@ export function buildVit(c: VitConfig, o: VitBuildOptions): LayersModel {
     const seeded = spec.maskSeed === undefined ? spec : { ...spec, maskSeed: spec.maskSeed + i * SEEDS_PER_BLOCK };
     x = transformerBlock(x, seeded, `blocks${i}`);
   }
-  x = layers.layerNormalization({ name: 'norm', epsilon: c.layerNormEpsilon }).apply(x) as SymbolicTensor;
+  x = new LayerNorm({ name: 'norm', epsilon: c.layerNormEpsilon }).apply(x) as SymbolicTensor;
   const cls = new SelectClassToken({ name: 'cls_select' }).apply(x) as SymbolicTensor;
   const logits = layers
     .dense({ name: 'head', units: classes, kernelInitializer: truncatedNormal(c.initStd) })

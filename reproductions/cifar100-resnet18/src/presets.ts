@@ -24,12 +24,16 @@ export interface CifarPreset {
   batchSize: number;
   /** ResNet width W of the first stage (paper: 64); smaller only for the CI smoke run. */
   baseWidth: number;
+  /** BasicBlocks per stage (ResNet-18: [2, 2, 2, 2]); fewer only for the CI smoke run. */
+  blocksPerStage: readonly number[];
   /** First N train / test images (0 = all 50,000 / 10,000). */
   trainSubset: number;
   testSubset: number;
   sparsities: number[];
   /** RigL/SET update period ΔT (paper: 100). */
   maskUpdateFrequency: number;
+  /** RigL/SET updates stop at this fraction of the steps (paper: 0.75). */
+  maskEndFraction: number;
   /** Also run Sparse Wide with static and SET masks (spec §5.2). */
   methodsTable: boolean;
   defaultSeeds: number;
@@ -41,10 +45,12 @@ export const PRESETS: Record<string, CifarPreset> = {
     epochs: 200,
     batchSize: 128,
     baseWidth: 64,
+    blocksPerStage: [2, 2, 2, 2],
     trainSubset: 0,
     testSubset: 0,
     sparsities: [0.5, 0.75, 0.9],
     maskUpdateFrequency: 100,
+    maskEndFraction: 0.75,
     methodsTable: true,
     defaultSeeds: 1,
   },
@@ -53,22 +59,26 @@ export const PRESETS: Record<string, CifarPreset> = {
     epochs: 30,
     batchSize: 128,
     baseWidth: 64,
+    blocksPerStage: [2, 2, 2, 2],
     trainSubset: 0,
     testSubset: 0,
     sparsities: [0.5, 0.75, 0.9],
     maskUpdateFrequency: 100,
+    maskEndFraction: 0.75,
     methodsTable: true,
     defaultSeeds: 1,
   },
   smoke: {
-    description: 'CI check (< 30 s on CPU): ResNet-18 structure at W = 4, 32 train / 16 test images, 1 epoch, batch 8, s = 0.5, ΔT = 1',
+    description: 'CI check (seconds on CPU): the ResNet-18 pipeline with one block per stage at W = 4, 16 train / 8 test images, 1 epoch of 2 steps, s = 0.5, ΔT = 1',
     epochs: 1,
     batchSize: 8,
     baseWidth: 4,
-    trainSubset: 32,
-    testSubset: 16,
+    blocksPerStage: [1, 1, 1, 1],
+    trainSubset: 16,
+    testSubset: 8,
     sparsities: [0.5],
     maskUpdateFrequency: 1,
+    maskEndFraction: 1,
     methodsTable: true,
     defaultSeeds: 1,
   },
@@ -116,13 +126,15 @@ export function resolveConfig(presetName: string): CifarConfig {
   const preset = PRESETS[presetName];
   if (!preset) throw new Error(`unknown preset '${presetName}' for cifar100-resnet18; valid presets: ${Object.keys(PRESETS).join(', ')}`);
   const recipe = cifarRecipe(preset.epochs);
-  const arch: ResNetArch =
-    preset.baseWidth === RESNET18_CIFAR.baseWidth ? RESNET18_CIFAR : { ...RESNET18_CIFAR, name: `resnet18-cifar-w${preset.baseWidth}`, baseWidth: preset.baseWidth };
+  const isPaperNet = preset.baseWidth === RESNET18_CIFAR.baseWidth && preset.blocksPerStage.join() === RESNET18_CIFAR.blocksPerStage.join();
+  const arch: ResNetArch = isPaperNet
+    ? RESNET18_CIFAR
+    : { ...RESNET18_CIFAR, name: `resnet-cifar-${preset.blocksPerStage.join('')}-w${preset.baseWidth}`, baseWidth: preset.baseWidth, blocksPerStage: preset.blocksPerStage };
   return {
     preset: presetName,
     arch,
     recipe: { ...recipe, batchSize: preset.batchSize },
-    mask: { frequency: preset.maskUpdateFrequency, dropFraction: 0.3, endFraction: 0.75, distribution: 'uniform', init: 'random' },
+    mask: { frequency: preset.maskUpdateFrequency, dropFraction: 0.3, endFraction: preset.maskEndFraction, distribution: 'uniform', init: 'random' },
     model: { factorizedMiddle: 'nonlinear_relu', dopedMaskLowRank: false, flopBudgetSearch: true },
     tableMetric: 'last-epoch',
     trainSubset: preset.trainSubset,

@@ -13,7 +13,7 @@ import { writeCifarFixture } from './fixtures.js';
 describe('cifar100-resnet18 smoke preset', () => {
   it('trains the 7 rows at s = 0.5 and writes the result files', async () => {
     const backend = await initBackend({ backend: 'wasm', training: true });
-    const data = writeCifarFixture(32, 16);
+    const data = writeCifarFixture(16, 8);
     const out = mkdtempSync(join(tmpdir(), 'sift-cifar-out-'));
     const experiment = getExperiment('cifar100-resnet18')!;
     const context = { preset: 'smoke', seeds: 1, outDir: out, dataDir: data, backend: { ...backend }, backendLine: describeBackend(backend), progress: false, log: () => {} };
@@ -28,10 +28,10 @@ describe('cifar100-resnet18 smoke preset', () => {
       expect(run.lastTestAccuracy).toBeLessThanOrEqual(1);
       expect(run.testAccuracyByEpoch).toHaveLength(1);
       expect(run.bestTestAccuracy).toBe(run.testAccuracyByEpoch[0]);
-      expect(run.steps).toBe(4); // 32 images / batch 8
-      // Iso-FLOP within a few per cent of the dense W = 4 ResNet-18 (SD is below: its U, V are dense low rank).
-      expect(run.flopRatio).toBeGreaterThan(0.85);
-      expect(run.flopRatio).toBeLessThan(1.1);
+      expect(run.steps).toBe(2); // 16 images / batch 8
+      // Roughly iso-FLOP: at W = 4 the rounding of widths and ranks (spec §7.3) moves a family by up to ~15 %.
+      expect(run.flopRatio).toBeGreaterThan(0.8);
+      expect(run.flopRatio).toBeLessThan(1.2);
       if (run.method === 'rigl' || run.method === 'set') expect(run.realisedDensity).toBeCloseTo(1 - run.maskSparsity, 2);
     }
     const md = readFileSync(outcome.files['results.md']!, 'utf8');

@@ -83,7 +83,7 @@ async function trainOne(preset: FashionPreset, row: GridRow, seed: number, data:
       schedule: recipe.schedule,
       mask: { method: row.method, frequency: preset.maskUpdateFrequency },
       checkpointFile: join(stateDir, 'checkpoints', `${id}.bin`),
-      checkpointEvery: 50,
+      checkpointEvery: preset.checkpointEvery,
       resume: ctx.resume,
       tensorboardDir: join(ctx.outDir, 'tensorboard', id),
       progress: ctx.progress,

@@ -23,6 +23,7 @@ import {
   type FlopOp,
   type MaskedParam,
   type TensorRole,
+  withDensity,
 } from '@sparse-ift/core';
 import type { NamedVariable, TrainableModel } from '@sparse-ift/train';
 import { seededNormal, seededUniform } from './init.js';
@@ -292,11 +293,14 @@ export function buildNet(spec: ModelSpec): SparseIftNet {
   if (spec.family !== 'sparse-wide') return build(spec, spec.sparsity);
   // Sparse Wide (spec §3.11): widen, then solve for the sparsity that meets the dense FLOP budget.
   const probe = build(spec, spec.sparsity);
-  const totals = countFlops(probe.flopOps(), 'official');
+  const ops = probe.flopOps();
   probe.dispose();
+  // The part that does not scale with mask density (dense layers, ReLUs, bias adds of masked layers)
+  // is what the ops cost with every mask empty; the rest scales linearly with the density.
+  const fixed = countFlops(withDensity(ops, () => 0), 'official').sparse;
   const maskSparsity = solveSparseWideSparsity({
-    denseFlops: totals.dense - totals.maskableDense,
-    maskableFlops: totals.maskableDense,
+    denseFlops: fixed,
+    maskableFlops: countFlops(ops, 'official').dense - fixed,
     budget: denseBudget(spec.architecture, spec.width, spec.inputSize),
   });
   return build(spec, maskSparsity);

@@ -2,8 +2,6 @@
 // unregistered first; kernels registered after the wasm backend initialised get their setup run here
 // (tf.js only runs setupFunc at backend initialisation).
 import * as tf from '@tensorflow/tfjs-core';
-// Training needs the gradients (the @tensorflow/tfjs umbrella registers them; tfjs-core alone does not).
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { original, saveOriginal } from './call.js';
 import { batchMatMulConfig, fusedMatMulConfig } from './matmul.js';

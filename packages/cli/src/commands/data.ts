@@ -60,7 +60,7 @@ function humanReport(r: VerifyReport, out: (line: string) => void): void {
   if (r.tokens !== undefined) out(`tokens:  ${r.tokens}`);
   out(`bad:     ${r.bad.length}`);
   for (const b of r.bad) out(`  ${b.file}: record ${b.record}: ${b.reason}`);
-  out(r.bad.length === 0 ? 'OK: every record read, checked and decoded.' : `FAILED: ${r.bad.length} bad record(s).`);
+  out(r.bad.length === 0 ? `OK: ${r.records} records read and checked, none bad.` : `FAILED: ${r.bad.length} bad record(s).`);
 }
 
 /** Runs the verification and prints it; returns the exit code. */
@@ -107,10 +107,9 @@ export function registerDataCommand(program: Command): void {
       return n;
     })
     .option('--json', 'print one JSON object {format, files, records, classes?, tokens?, bad: [{file, record, reason}]}')
-    .exitOverride((err) => {
-      // Usage errors (missing path, unknown option) exit 2; --help exits 0.
-      process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
-    })
+    // Usage mistakes (missing path, unknown option, bad --workers) throw a CommanderError; `sift`'s main()
+    // turns it into exit code 2 (and --help into 0), as for every other command.
+    .exitOverride()
     .action(async (path: string, opts: DataVerifyOptions) => {
       process.exitCode = await runDataVerify(path, opts, {
         out: (line) => process.stdout.write(`${line}\n`),

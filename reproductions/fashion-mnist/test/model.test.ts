@@ -1,0 +1,97 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { describe, expect, it } from 'vitest';
+import { countFlops, withDensity } from '@sparse-ift/core';
+import { train } from '@sparse-ift/train';
+import { buildNet, denseBudget } from '../src/model.js';
+
+await tf.setBackend('cpu');
+
+const mlp = (family: Parameters<typeof buildNet>[0]['family'], sparsity: number) =>
+  buildNet({ architecture: 'mlp', inputSize: 14, width: 64, family, sparsity, seed: 0 });
+
+function shapes(net: ReturnType<typeof buildNet>): Record<string, number[]> {
+  return Object.fromEntries(net.params.map((p) => [p.name, p.variable.shape]));
+}
+
+describe('fashion-mnist MLP shapes (spec §2.5 control values)', () => {
+  it('Sparse Parallel at s = 0.75 has 4 full-size branches per hidden layer', () => {
+    const net = mlp('sparse-parallel', 0.75);
+    const s = shapes(net);
+    for (let j = 0; j < 4; j++) {
+      expect(s[`fc1/branch${j}/kernel`]).toEqual([196, 64]);
+      expect(s[`fc2/branch${j}/kernel`]).toEqual([64, 64]);
+    }
+    expect(s['fc1/branch4/kernel']).toBeUndefined();
+    expect(net.maskedParams).toHaveLength(8);
+    net.dispose();
+  });
+
+  it('Sparse Factorized at s = 0.5: d = ceil(196·64 / (0.5·260)) = 97 and ceil(64·64 / (0.5·128)) = 64', () => {
+    const net = mlp('sparse-factorized', 0.5);
+    const s = shapes(net);
+    expect(s['fc1/u/kernel']).toEqual([196, 97]);
+    expect(s['fc1/v/kernel']).toEqual([97, 64]);
+    expect(s['fc2/u/kernel']).toEqual([64, 64]);
+    net.dispose();
+  });
+
+  it('Sparse Doped at s = 0.9: r = floor(0.9·196·64 / 260) = 43 and floor(0.9·64·64 / 128) = 28, U and V dense', () => {
+    const net = mlp('sparse-doped', 0.9);
+    const s = shapes(net);
+    expect(s['fc1/u/kernel']).toEqual([196, 43]);
+    expect(s['fc2/v/kernel']).toEqual([28, 64]);
+    expect(net.maskedParams.map((m) => m.name)).toEqual(['fc1/sparse/kernel', 'fc2/sparse/kernel']);
+    net.dispose();
+  });
+
+  it('Sparse Wide at s = 0.75 doubles the hidden width (floor(64·√4) = 128) and solves a lower mask sparsity', () => {
+    const net = mlp('sparse-wide', 0.75);
+    expect(shapes(net)['fc1/kernel']).toEqual([196, 128]);
+    expect(shapes(net)['head/kernel']).toEqual([128, 10]);
+    // The 196-pixel input side does not widen, so less sparsity than 0.75 meets the budget.
+    expect(net.maskSparsity).toBeGreaterThan(0.5);
+    expect(net.maskSparsity).toBeLessThan(0.75);
+    net.dispose();
+  });
+});
+
+describe('iso-FLOP at the target densities', () => {
+  it.each([0.5, 0.75, 0.9])('every family at s = %s is within 8 percent of the dense MLP', (s) => {
+    const budget = denseBudget('mlp', 64, 14);
+    for (const family of ['sparse-wide', 'sparse-parallel', 'sparse-factorized', 'sparse-doped'] as const) {
+      const net = mlp(family, s);
+      const ops = withDensity(net.flopOps(), () => 1 - net.maskSparsity);
+      const ratio = countFlops(ops, 'official').sparse / budget;
+      // Biases, ReLUs and per-branch bias adds are not part of the iso-FLOP formulas (spec §3.10).
+      expect(ratio, `${family} s=${s}`).toBeGreaterThan(0.92);
+      expect(ratio, `${family} s=${s}`).toBeLessThan(1.08);
+      if (family === 'sparse-wide') expect(ratio).toBeCloseTo(1, 3); // solved exactly (spec §3.11)
+      net.dispose();
+    }
+  });
+});
+
+describe('the CNN preset model', () => {
+  it('gives [batch, 10] logits and trains a step for every family', async () => {
+    const images = Float32Array.from({ length: 8 * 28 * 28 }, (_, i) => ((i * 31) % 17) / 17);
+    const labels = Int32Array.from({ length: 8 }, (_, i) => i % 10);
+    const data = { images, labels, count: 8, sampleShape: [28, 28, 1] };
+    for (const family of ['dense', 'sparse-wide', 'sparse-parallel', 'sparse-factorized', 'sparse-doped'] as const) {
+      const net = buildNet({ architecture: 'cnn', inputSize: 28, width: 4, family, sparsity: family === 'dense' ? 0 : 0.75, seed: 1 });
+      const logits = net.logits(tf.tensor(images.subarray(0, 2 * 784), [2, 28, 28, 1]), false);
+      expect(logits.shape).toEqual([2, 10]);
+      logits.dispose();
+      const result = await train(net, { train: data, test: data }, {
+        seed: 0,
+        epochs: 1,
+        batchSize: 4,
+        optimizer: { kind: 'sgd', lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 5e-4, decay: 'all' },
+        schedule: { kind: 'constant' },
+        mask: { method: family === 'dense' ? 'dense' : 'rigl', frequency: 1 },
+      });
+      expect(Number.isFinite(result.history[0]!.trainLoss)).toBe(true);
+      net.dispose();
+    }
+  });
+});

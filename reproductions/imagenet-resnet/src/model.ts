@@ -1,0 +1,39 @@
+/**
+ * One row's ResNet (`@sparse-ift/resnet`, spec §4.2) as the trainer's `TrainableModel`. In-memory
+ * presets keep images raw in [0, 1]; this wrapper flips training images (p = 0.5, seeded per batch) and
+ * normalises with the ImageNet mean and std before the forward pass.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { collectMaskedParams, type Family } from '@sparse-ift/core';
+import { IMAGENET_MEAN, IMAGENET_STD, hashSeed, mulberry32, PURPOSE } from '@sparse-ift/data-vision';
+import { buildResolvedResNet, resolveResNet, type ResNetArch, type ResolvedResNet } from '@sparse-ift/resnet';
+import type { NamedVariable, TrainableModel } from '@sparse-ift/train';
+
+export interface ImageNetNet {
+  resolved: ResolvedResNet;
+  model: LayersModel;
+  trainable: TrainableModel;
+}
+
+export function buildImageNetNet(arch: ResNetArch, family: Family, sparsity: number, seed: number): ImageNetNet {
+  const resolved = resolveResNet(arch, { family, sparsity, seed, flopBudgetSearch: true });
+  const model = buildResolvedResNet(resolved);
+  const mean = tf.tensor1d([...IMAGENET_MEAN]);
+  const std = tf.tensor1d([...IMAGENET_STD]);
+  let batchesSeen = 0;
+  const forward = (images: tf.Tensor, training: boolean): tf.Tensor2D => {
+    let x = images as tf.Tensor4D;
+    if (training) {
+      const rand = mulberry32(hashSeed(seed, PURPOSE.augment, ++batchesSeen));
+      const flips = Array.from({ length: x.shape[0] }, () => (rand() < 0.5 ? 1 : 0));
+      const flipped = tf.reverse(x, 2);
+      const choose = tf.reshape(tf.tensor1d(flips, 'bool'), [-1, 1, 1, 1]);
+      x = tf.where(tf.broadcastTo(choose, x.shape), flipped, x) as tf.Tensor4D;
+    }
+    return model.apply(tf.div(tf.sub(x, mean), std), { training }) as tf.Tensor2D;
+  };
+  // Every trainable weight by its layer-qualified name (stable across processes, used by checkpoints).
+  const params: NamedVariable[] = model.trainableWeights.map((w) => ({ name: w.originalName, variable: w.read() as tf.Variable }));
+  return { resolved, model, trainable: { params, maskedParams: collectMaskedParams(model), logits: forward } };
+}

@@ -1,0 +1,145 @@
+/**
+ * The ImageNet ResNet-18/34 experiment as data (spec §4.2, §5.3): presets, rows and the resolved
+ * configuration. The recipe comes from `@sparse-ift/train`'s `imagenetRecipe`; the LR scales as
+ * 0.256 × batch / 256.
+ */
+import type { Family } from '@sparse-ift/core';
+import { RESNET18_IMAGENET, RESNET34_IMAGENET, type ResNetArch } from '@sparse-ift/resnet';
+import { imagenetRecipe, type MaskMethod, type Recipe } from '@sparse-ift/train';
+import type { ImageNetModel } from './paper.js';
+
+export interface ImageNetRow {
+  model: ImageNetModel;
+  family: Family;
+  sparsity: number;
+  method: MaskMethod;
+}
+
+export interface ImageNetPreset {
+  description: string;
+  epochs: number;
+  /** Global batch (paper: 256 = 8 GPUs × 32). */
+  batchSize: number;
+  /** Network input side (paper: 224). */
+  imageSize: number;
+  /** First-stage width W (paper: 64) and blocks per stage; smaller only for the CI smoke run. */
+  baseWidth: number;
+  blocksPerStage?: { resnet18: readonly number[]; resnet34: readonly number[] };
+  models: ImageNetModel[];
+  sparsities: number[];
+  /** First N train / validation images decoded into memory (0 = all). */
+  trainSubset: number;
+  validationSubset: number;
+  /**
+   * false: train from the shard stream every epoch (random-resized-crop + flip, spec §4.2), which needs
+   * a streaming batch source in `@sparse-ift/train` (not there yet). true: decode once into memory
+   * (resize + centre crop), flip per batch.
+   */
+  inMemory: boolean;
+  maskUpdateFrequency: number;
+  maskEndFraction: number;
+  defaultSeeds: number;
+}
+
+export const PRESETS: Record<string, ImageNetPreset> = {
+  paper: {
+    description: 'spec §4.2: ResNet-18 and ResNet-34 at 224², 90 epochs, batch 256, SGD 0.256, label smoothing 0.1, cosine; 11 rows; meant for a GPU (--backend tensorflow-gpu); needs a streaming trainer (see docs)',
+    epochs: 90,
+    batchSize: 256,
+    imageSize: 224,
+    baseWidth: 64,
+    models: ['resnet18', 'resnet34'],
+    sparsities: [0.5, 0.75, 0.9],
+    trainSubset: 0,
+    validationSubset: 0,
+    inMemory: false,
+    maskUpdateFrequency: 100,
+    maskEndFraction: 0.75,
+    defaultSeeds: 1,
+  },
+  short: {
+    description: 'the same 11 rows on 40,000 train / 10,000 validation images at 64², 16 epochs, batch 256, decoded into memory; hours on a GPU',
+    epochs: 16,
+    batchSize: 256,
+    imageSize: 64,
+    baseWidth: 64,
+    models: ['resnet18', 'resnet34'],
+    sparsities: [0.5, 0.75, 0.9],
+    trainSubset: 40_000,
+    validationSubset: 10_000,
+    inMemory: true,
+    maskUpdateFrequency: 100,
+    maskEndFraction: 0.75,
+    defaultSeeds: 1,
+  },
+  smoke: {
+    description: 'CI check (seconds on CPU): ResNet-18 stem and stages at W = 4 with one block per stage, 32² inputs, 8 train / 4 validation images from a TFRecord shard, 1 epoch of 2 steps, s = 0.5',
+    epochs: 1,
+    batchSize: 4,
+    imageSize: 32,
+    baseWidth: 4,
+    blocksPerStage: { resnet18: [1, 1, 1, 1], resnet34: [1, 1, 1, 1] },
+    models: ['resnet18'],
+    sparsities: [0.5],
+    trainSubset: 8,
+    validationSubset: 4,
+    inMemory: true,
+    maskUpdateFrequency: 1,
+    maskEndFraction: 1,
+    defaultSeeds: 1,
+  },
+};
+
+/** Spec §5.3's rows: ResNet-18 dense, SW and SP at each s; ResNet-34 dense and SW at each s (all RigL). */
+export function gridRows(preset: ImageNetPreset): ImageNetRow[] {
+  const rows: ImageNetRow[] = [];
+  for (const model of preset.models) {
+    rows.push({ model, family: 'dense', sparsity: 0, method: 'dense' });
+    for (const s of preset.sparsities) {
+      rows.push({ model, family: 'sparse-wide', sparsity: s, method: 'rigl' });
+      if (model === 'resnet18') rows.push({ model, family: 'sparse-parallel', sparsity: s, method: 'rigl' });
+    }
+  }
+  return rows;
+}
+
+export interface ImageNetConfig {
+  preset: string;
+  archs: Record<ImageNetModel, ResNetArch>;
+  recipe: Recipe;
+  mask: { frequency: number; dropFraction: number; endFraction: number; distribution: 'uniform'; init: 'random' };
+  imageSize: number;
+  /** Eval resize before the centre crop: 256 for 224 (the 256/224 ratio kept at other sizes). */
+  resizeSize: number;
+  trainSubset: number;
+  validationSubset: number;
+  inMemory: boolean;
+  rows: ImageNetRow[];
+}
+
+export function resolveConfig(presetName: string): ImageNetConfig {
+  const p = PRESETS[presetName];
+  if (!p) throw new Error(`unknown preset '${presetName}' for imagenet-resnet; valid presets: ${Object.keys(PRESETS).join(', ')}`);
+  const base = imagenetRecipe(p.epochs);
+  if (base.optimizer.kind !== 'sgd') throw new Error('the ImageNet recipe is SGD');
+  // Linear scaling: 0.256 × global batch / 256 (spec §4.2).
+  const recipe: Recipe = { ...base, batchSize: p.batchSize, optimizer: { ...base.optimizer, lr: (base.optimizer.lr * p.batchSize) / 256 } };
+  const arch = (a: ResNetArch, blocks?: readonly number[]): ResNetArch => {
+    const same = p.baseWidth === a.baseWidth && p.imageSize === a.inputShape[0] && (!blocks || blocks.join() === a.blocksPerStage.join());
+    if (same) return a;
+    const b = blocks ?? a.blocksPerStage;
+    return { ...a, name: `${a.name}-${b.join('')}-w${p.baseWidth}-${p.imageSize}px`, baseWidth: p.baseWidth, blocksPerStage: b, inputShape: [p.imageSize, p.imageSize, 3] };
+  };
+  return {
+    preset: presetName,
+    archs: { resnet18: arch(RESNET18_IMAGENET, p.blocksPerStage?.resnet18), resnet34: arch(RESNET34_IMAGENET, p.blocksPerStage?.resnet34) },
+    recipe,
+    mask: { frequency: p.maskUpdateFrequency, dropFraction: 0.3, endFraction: p.maskEndFraction, distribution: 'uniform', init: 'random' },
+    imageSize: p.imageSize,
+    resizeSize: Math.round((p.imageSize * 256) / 224),
+    trainSubset: p.trainSubset,
+    validationSubset: p.validationSubset,
+    inMemory: p.inMemory,
+    rows: gridRows(p),
+  };
+}

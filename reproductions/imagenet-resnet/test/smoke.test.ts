@@ -1,0 +1,36 @@
+// The smoke preset end to end on a TFRecord shard written by the test (JPEG decode in workers, training, results).
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { describeBackend, initBackend } from '@sparse-ift/backend';
+import { getExperiment } from '@sparse-ift/train';
+import '../src/index.js';
+import type { ImageNetRunRecord } from '../src/index.js';
+import { writeImageNetFixture } from './fixtures.js';
+
+describe('imagenet-resnet smoke preset', () => {
+  it('decodes the shards, trains ResNet-18 dense / SW / SP at s = 0.5 and writes the result files', async () => {
+    const backend = await initBackend({ backend: 'wasm', training: true });
+    const out = mkdtempSync(join(tmpdir(), 'sift-imagenet-out-'));
+    const context = { preset: 'smoke', seeds: 1, outDir: out, dataDir: writeImageNetFixture(8, 4), backend: { ...backend }, backendLine: describeBackend(backend), progress: false, log: () => {} };
+    const outcome = await getExperiment('imagenet-resnet')!.run({ ...context, resume: false, force: false });
+    const results = JSON.parse(readFileSync(outcome.files['results.json']!, 'utf8')) as { runs: ImageNetRunRecord[]; data: { trainImages: number; validationImages: number } };
+    expect(results.data).toMatchObject({ trainImages: 8, validationImages: 4 });
+    expect(results.runs.map((r) => `${r.model}/${r.family}/${r.sparsity}`)).toEqual(['resnet18/dense/0', 'resnet18/sparse-wide/0.5', 'resnet18/sparse-parallel/0.5']);
+    for (const run of results.runs) {
+      expect(run.steps).toBe(2);
+      expect(run.topOneByEpoch).toHaveLength(1);
+      expect(run.lastTopOne).toBeGreaterThanOrEqual(0);
+      expect(run.flopRatio).toBeGreaterThan(0.8);
+      expect(run.flopRatio).toBeLessThan(1.2);
+      if (run.family !== 'dense') expect(run.realisedDensity).toBeCloseTo(1 - run.maskSparsity, 2);
+    }
+    const md = readFileSync(outcome.files['results.md']!, 'utf8');
+    expect(md).toContain('70.9 [OR] [EP]');
+    expect(md).toContain('NOT FOUND');
+
+    // The paper preset stops before any work and says why.
+    await expect(getExperiment('imagenet-resnet')!.run({ ...context, preset: 'paper', outDir: join(out, 'paper'), resume: false, force: false })).rejects.toThrow(/streaming/);
+  });
+});
