@@ -1,19 +1,22 @@
 /**
  * The `sift` program (commander). Every command module exports `registerXCommand(program)`.
- * Experiments register themselves when their package is imported (see the imports below).
+ * Experiments register themselves when their reproduction package is imported (experiments.ts).
  */
 import { Command, CommanderError } from 'commander';
-import '@sparse-ift/repro-fashion-mnist';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerListCommand } from './commands/list.js';
 import { registerReproduceCommand } from './commands/reproduce.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { logLine } from './output.js';
 import { registerOptionalCommands } from './optional-commands.js';
+import { loadExperiments } from './experiments.js';
 
 export const VERSION = '0.1.0';
 
 export async function buildProgram(): Promise<Command> {
+  for (const failure of await loadExperiments()) {
+    logLine(`sift: warning: ${failure.packageName} could not be loaded, its experiments are unavailable: ${failure.message}`);
+  }
   const program = new Command();
   program
     .name('sift')

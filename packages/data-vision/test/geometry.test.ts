@@ -1,12 +1,11 @@
 // Where output pixels come from: the worker's crop, resize and flip, checked against the source image's
 // stripes (an independent description of the geometry), on a JPEG written by jpeg-js.
-import { createRequire } from 'node:module';
+import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DecodePool, mulberry32, randomResizedCropBox } from '@sparse-ift/data-vision';
 import { makeJpeg } from './fixtures.js';
 
 // 600×300: red in 32-px vertical stripes (on for even stripes), green in 32-px horizontal stripes.
-const require = createRequire(import.meta.url);
 const W = 600;
 const H = 300;
 const redOn = (x: number) => Math.floor(x / 32) % 2 === 0;
@@ -69,7 +68,6 @@ describe('decode worker geometry', () => {
 
 // A PNG written by hand (zlib + CRC32 from node:zlib): colour type 0 grey, 2 RGB, 6 RGBA; bit depth 8 or 16.
 function png(width: number, height: number, colourType: 0 | 2 | 6, depth: 8 | 16, sample: number[]): Buffer {
-  const { crc32, deflateSync } = require('node:zlib') as typeof import('node:zlib');
   const chunk = (type: string, data: Buffer) => {
     const len = Buffer.alloc(4);
     len.writeUInt32BE(data.length);

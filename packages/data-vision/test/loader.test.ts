@@ -1,11 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { DecodePool, VisionLoader, batchToTensors, type VisionBatch, type VisionLoaderOptions } from '@sparse-ift/data-vision';
 import {
-  PALETTE, decodeJpegIndependently, encodeExampleByHand, frameByHand, makeJpeg, sampleJpeg, tempDir, writeTfRecordShards,
+  PALETTE, decodeJpegIndependently, encodeExampleByHand, frameByHand, makeJpeg, sampleJpeg, tempDir, writeTfRecordShards, writeWdsShards,
 } from './fixtures.js';
 
 const MEAN = [0.485, 0.456, 0.406];
@@ -120,6 +120,21 @@ describe('VisionLoader', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+
+  it('WebDataset tars and image folders go through the same pipeline', async () => {
+    const w = tempDir('wdsload');
+    writeWdsShards(w, 2, 3);
+    const wb = await all(loader({ format: 'wds', path: w, batchSize: 10, seed: 4, train: true, dropRemainder: false }));
+    expect(wb.map((b) => b.size)).toEqual([6]);
+    expect(Array.from(wb[0]!.labels).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    const root = tempDir('folderload');
+    for (const [cls, n] of [['b_cat', 2], ['a_dog', 1]] as const) {
+      mkdirSync(join(root, cls));
+      for (let i = 0; i < n; i++) writeFileSync(join(root, cls, `${i}.jpg`), sampleJpeg(i));
+    }
+    const fb = await all(loader({ format: 'folder', path: root, batchSize: 3, train: false }));
+    expect(Array.from(fb[0]!.labels)).toEqual([0, 1, 1]); // a_dog = 0, b_cat = 1, in file order when not shuffled
   });
 
   it('palette sanity: fixture colours are what the test thinks', () => {

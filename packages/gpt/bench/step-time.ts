@@ -1,17 +1,16 @@
 /**
  * Training-step time of the small GPT configs on a tf.js backend (not a test: speed lives
  * outside the suites). One step = forward + backward + Adam on one fixed batch; median of `--steps`
- * after 2 warm-up steps.
+ * after 2 warm-up steps. The backend comes from @sparse-ift/backend's initBackend (wasm gets its
+ * fast training kernels).
  *
- *   npx tsx packages/gpt/bench/step-time.ts [--backend wasm|cpu] [--steps 5] [--sparsity 0.75] [--only gpt-nano,gpt-mini]
+ *   npx tsx packages/gpt/bench/step-time.ts [--backend wasm|cpu|auto] [--steps 5] [--sparsity 0.75] [--only gpt-nano,gpt-mini]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { describeBackend, initBackend, type BackendName } from '@sparse-ift/backend';
 import { FAMILIES, collectMaskedParams, type Family } from '@sparse-ift/core';
 import { GPT_MINI, GPT_NANO, buildGpt, languageModelLoss, type GptConfig } from '@sparse-ift/gpt';
 
@@ -46,13 +45,10 @@ function gptCase(c: GptConfig, batch: number, seq: number): Case {
 }
 
 async function main(): Promise<void> {
-  if (backend === 'wasm') {
-    const require = createRequire(import.meta.url);
-    setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
-  }
-  if (!(await tf.setBackend(backend))) throw new Error(`backend '${backend}' did not initialise`);
-  const threads = backend === 'wasm' ? getThreadsCount() : 1;
-  console.log(`backend ${tf.getBackend()} (${threads} thread${threads === 1 ? '' : 's'}), median of ${steps} steps, sparse families at s=${sparsity}`);
+  // The project's backend selection: on wasm it adds the fast training kernels of @sparse-ift/backend.
+  const info = await initBackend({ backend: backend as BackendName | 'auto', training: true, allowCpuTraining: true });
+  console.log(describeBackend(info));
+  console.log(`median of ${steps} steps after 2 warm-up steps, sparse families at s=${sparsity}`);
   const cases = [gptCase(GPT_NANO, 8, 16), gptCase(GPT_MINI, 4, 128)].filter(
     (c) => values.only === undefined || values.only.split(',').includes(c.name),
   );

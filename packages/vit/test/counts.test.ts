@@ -22,7 +22,7 @@ describe('dense parameter counts (timm vit_*_patch16_224, 1000 classes)', () => 
     expect(params(VIT_TI16)).toBe(5_717_416);
     expect(params(VIT_B16)).toBe(86_567_656);
   });
-  it('Sparse Wide widens d (multiple of the heads): ViT-S d 384 → 540 / 768 / 1212 at s = 0.5 / 0.75 / 0.9', () => {
+  it('Sparse Wide widens d (multiple of the heads): ViT-S d 384 → 546 / 768 / 1212 at s = 0.5 / 0.75 / 0.9', () => {
     const widths = SPARSITIES.map((s) => vitOpList(VIT_S16, { family: 'sparse-wide', sparsity: s }).ops.find((o) => o.name === 'blocks0_attn_q'));
     // exact widths: 384·√2 = 543.06 → 546 (6·91); 384·2 = 768; 384·√10 = 1214.3 → 1212 (6·202).
     expect(widths.map((o) => (o as { outFeatures: number }).outFeatures)).toEqual([546, 768, 1212]);

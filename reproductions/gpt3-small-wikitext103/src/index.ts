@@ -5,7 +5,7 @@ import { PRESETS } from './presets.js';
 
 export { runGpt3SmallWikiText103, type GptRunRecord } from './experiment.js';
 export { PRESETS, ROWS, GPT_NANO_BPE, resolveConfig, type GptPreset, type GptRow, type GptExperimentConfig } from './presets.js';
-export { trainLanguageModel, evaluatePerplexity, type EvalPoint, type LmTrainResult } from './lm-train.js';
+export { trainLanguageModel, evaluatePerplexity, accumulatedGradients, type EvalPoint, type LmTrainResult } from './lm-train.js';
 export { resultsMarkdown, PAPER_GPT } from './report.js';
 export { loadWikiText, missingDataError, DATA_CARD } from './data.js';
 

@@ -76,7 +76,7 @@ export function evaluatePerplexity(model: LayersModel, blocks: TokenBlocks, sequ
 }
 
 /** Averaged gradients of the micro-batches of `batch`, masks opened when RigL needs the dense gradient. */
-function accumulatedGradients(model: LayersModel, params: tf.Variable[], masked: readonly MaskedParam[], batch: LmBatch, micro: number, openMasks: boolean): { grads: Map<string, tf.Tensor>; loss: number } {
+export function accumulatedGradients(model: LayersModel, params: tf.Variable[], masked: readonly MaskedParam[], batch: LmBatch, micro: number, openMasks: boolean): { grads: Map<string, tf.Tensor>; loss: number } {
   const saved = openMasks ? masked.map((mp) => tf.clone(mp.mask)) : [];
   if (openMasks) for (const mp of masked) tf.tidy(() => mp.mask.assign(tf.onesLike(mp.mask)));
   const grads = new Map<string, tf.Tensor>();

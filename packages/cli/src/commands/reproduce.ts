@@ -25,7 +25,7 @@ export function registerReproduceCommand(program: Command): void {
     .argument('<experiment>', 'experiment name, e.g. fashion-mnist')
     .option('--preset <name>', "preset of the experiment (default: the experiment's default)")
     .option('--seeds <n>', `number of seeds, 1 to ${MAX_SEEDS} (default: the preset's)`)
-    .option('--out <dir>', 'output folder (default: results/<experiment>-<preset>)')
+    .option('--out <dir>', 'output folder (default: runs/<experiment>-<preset>)')
     .option('--resume', 'continue an interrupted run in --out from its checkpoints')
     .option('--force', 'overwrite earlier results and discard earlier checkpoints in --out')
     .option('--backend <name>', `tf.js backend: auto, ${BACKEND_NAMES.join(', ')}`, 'auto')
@@ -47,7 +47,7 @@ export function registerReproduceCommand(program: Command): void {
       if (options.data !== undefined && !(existsSync(options.data) && statSync(options.data).isDirectory())) {
         throw new UsageError(`--data '${options.data}' is not a folder; pass the folder that holds the data set files`);
       }
-      const outDir = resolve(options.out ?? `results/${name}-${preset}`);
+      const outDir = resolve(options.out ?? `runs/${name}-${preset}`);
 
       const backend = await initBackend({ backend: backendName, training: true, allowCpuTraining: backendName === 'cpu', log: logLine });
       const backendLine = describeBackend(backend);
