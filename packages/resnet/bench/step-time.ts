@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@sparse-ift/backend';
-import { FAMILIES, createModel, getModelDefinition, type Family } from '@sparse-ift/core';
+import { FAMILIES, createModel, getModelDefinition, modelParamCount, type Family } from '@sparse-ift/core';
 import '@sparse-ift/resnet';
 
 function arg(name: string, fallback: string): string {
@@ -47,7 +47,7 @@ for (const family of families) {
   }
   times.sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)]!;
-  console.log(`${family.padEnd(18)} params ${model.countParams().toLocaleString('en-US').padStart(10)}  median step ${median.toFixed(0)} ms  (${(median / batch).toFixed(1)} ms/sample)`);
+  console.log(`${family.padEnd(18)} params ${modelParamCount(model).toLocaleString('en-US').padStart(10)}  median step ${median.toFixed(0)} ms  (${(median / batch).toFixed(1)} ms/sample)`);
   tf.dispose([x, y]);
   opt.dispose();
   model.dispose();
