@@ -16,6 +16,7 @@ const projectDirs = ['packages', 'reproductions'].flatMap((group) =>
 export default defineConfig({
   resolve: {
     alias: [
+      { find: /^@sparse-ift\/repro-([\w-]+)$/, replacement: resolve(root, 'reproductions/$1/src/index.ts') },
       { find: /^@sparse-ift\/([\w-]+)$/, replacement: resolve(root, 'packages/$1/src/index.ts') },
     ],
   },

@@ -62,7 +62,7 @@ export function resnet18(opts: ResNetOptions): Model {
     tf.conv2d(x, (c.mask ? tf.mul(c.w, c.mask) : c.w) as tf.Tensor4D, stride, pad);
   const applyBn = (x: tf.Tensor4D, b: BN): tf.Tensor4D => {
     const { mean, variance } = tf.moments(x, [0, 1, 2]);
-    return tf.batchNorm(x, mean, variance, b.beta, b.gamma, 1e-5);
+    return tf.batchNorm(x, mean, variance, b.beta, b.gamma, 1e-5) as tf.Tensor4D;
   };
   const W = opts.width;
   let hw = 32;

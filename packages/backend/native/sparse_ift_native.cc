@@ -4,7 +4,6 @@
 // or out. Plain N-API (node_api.h), so one build works across Node versions.
 #include <node_api.h>
 #include <cblas.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -83,7 +82,6 @@ napi_value set_threads(napi_env env, napi_callback_info info) {
   int n = static_cast<int>(num(env, argv[0]));
   if (n < 1) n = 1;
   openblas_set_num_threads(n);
-  omp_set_num_threads(n);
   return nullptr;
 }
 
@@ -129,7 +127,6 @@ struct Geometry {
 // cols[(n, oh, ow), (a, b, c)] = x[n, oh*SH - PT + a*DH, ow*SW - PL + b*DW, c] (0 outside).
 void im2col(const Geometry& g, const float* x, int n0, int n1, float* cols) {
   const int64_t patch = g.patch();
-#pragma omp parallel for collapse(2) schedule(static)
   for (int n = n0; n < n1; n++) {
     for (int oh = 0; oh < g.OH; oh++) {
       for (int ow = 0; ow < g.OW; ow++) {
@@ -151,11 +148,10 @@ void im2col(const Geometry& g, const float* x, int n0, int n1, float* cols) {
   }
 }
 
-// dx[n, r, c, ch] += cols[(n, oh, ow), (a, b, ch)] for every tap that reads (r, c). Parallel over images
-// (each thread owns whole images of dx, so no two threads add into the same element).
+// dx[n, r, c, ch] += cols[(n, oh, ow), (a, b, ch)] for every tap that reads (r, c).
+// im2col/col2im are memory-bound and single-threaded; OpenBLAS threads the GEMMs.
 void col2im(const Geometry& g, const float* cols, int n0, int n1, float* dx) {
   const int64_t patch = g.patch();
-#pragma omp parallel for schedule(static)
   for (int n = n0; n < n1; n++) {
     for (int oh = 0; oh < g.OH; oh++) {
       for (int ow = 0; ow < g.OW; ow++) {
@@ -176,10 +172,10 @@ void col2im(const Geometry& g, const float* cols, int n0, int n1, float* dx) {
   }
 }
 
-// Images per chunk, so the column buffer stays around 64 MB.
+// Images per chunk, so the column buffer stays around 16 MB (cache- and memory-friendly).
 int chunk_images(const Geometry& g) {
   const int64_t per_image = int64_t(g.OH) * g.OW * g.patch();
-  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(g.N, (16LL << 20) / std::max<int64_t>(1, per_image))));
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(g.N, (4LL << 20) / std::max<int64_t>(1, per_image))));
 }
 
 // conv2d(heap, op, N,H,W,C, OH,OW,O, KH,KW, SH,SW, DH,DW, PT,PL, in1Off, in2Off, outOff)

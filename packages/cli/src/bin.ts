@@ -1,7 +1,4 @@
 #!/usr/bin/env node
-import { register } from 'node:module';
+import { main } from './program.js';
 
-// Must run before tf.js loads: see gradients-hook.ts.
-register('./gradients-hook.js', import.meta.url);
-const { main } = await import('./program.js');
 process.exitCode = await main(process.argv);

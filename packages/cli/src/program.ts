@@ -8,7 +8,8 @@ import { registerListCommand } from './commands/list.js';
 import { registerReproduceCommand } from './commands/reproduce.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { logLine } from './output.js';
-import { registerOptionalCommands } from './optional-commands.js';
+import { registerPlanCommand } from './commands/plan.js';
+import { registerDataCommand } from './commands/data.js';
 import { loadExperiments } from './experiments.js';
 
 export const VERSION = '0.1.0';
@@ -27,7 +28,8 @@ export async function buildProgram(): Promise<Command> {
   registerDoctorCommand(program);
   registerListCommand(program);
   registerReproduceCommand(program);
-  await registerOptionalCommands(program);
+  registerPlanCommand(program);
+  registerDataCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

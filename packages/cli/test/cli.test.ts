@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main } from '../src/index.js';
+// Register the experiment from its sources: until vitest.config.ts maps @sparse-ift/repro-* to
+// reproductions/*/src, the CLI's own import of the package cannot resolve in tests (it warns and goes on).
+import '../../../reproductions/fashion-mnist/src/index.js';
 
 interface RunResult {
   code: number;

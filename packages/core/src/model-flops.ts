@@ -70,6 +70,12 @@ export interface FlopOpContext {
 /** A custom layer whose cost the walker cannot infer (e.g. attention matmuls) lists its own ops. */
 export interface HasFlopOps {
   flopOps(context: FlopOpContext): PlanOp[];
+  /**
+   * True when the conv/linear/norm ops returned hold all of this layer's weights (so the planner
+   * does not list them again as extra params). Default false: the layer's weights are listed as
+   * extra params and its ops should then be weightless (e.g. attention matmuls).
+   */
+  flopOpsCountParams?: boolean;
 }
 
 export function hasFlopOps(layer: unknown): layer is HasFlopOps {
@@ -537,7 +543,7 @@ export function modelExtraParams(model: LayersModel): ParamEntry[] {
   for (const layer of model.layers) {
     const cls = layer.getClassName();
     if (['Conv2D', 'MaskedConv2D', 'Dense', 'MaskedDense', 'BatchNormalization', 'LayerNormalization'].includes(cls)) continue;
-    if (hasFlopOps(layer) && (layer as unknown as { flopOpsCountParams?: boolean }).flopOpsCountParams === true) continue;
+    if (hasFlopOps(layer) && layer.flopOpsCountParams === true) continue;
     for (const w of layer.weights) {
       if (NON_PARAM_WEIGHTS.has(shortWeightName(w.originalName))) continue;
       entries.push({ name: w.name, role: 'params', shape: w.shape.map((d) => d ?? 1) });

@@ -41,6 +41,22 @@ export interface SparseTrainStepResult {
   maskUpdate: MaskUpdateReport | null;
 }
 
+/** A NaN or infinite loss: the step was not applied, so the weights are those before it. */
+export class NonFiniteLossError extends Error {
+  constructor(
+    readonly loss: number,
+    readonly step?: number,
+    readonly checkpointFile?: string,
+  ) {
+    super(
+      `training stopped: the loss is ${loss}${step === undefined ? '' : ` at step ${step}`}. ` +
+        (checkpointFile ? `The last good checkpoint is kept at ${checkpointFile}. ` : step === undefined ? '' : 'No checkpoint was written before it. ') +
+        'Lower the learning rate or check the data.',
+    );
+    this.name = 'NonFiniteLossError';
+  }
+}
+
 export function sparseTrainStep(args: SparseTrainStepArgs): SparseTrainStepResult {
   const { params, maskedParams, lossFn, optimizer, updater, clipNorm } = args;
   if (clipNorm !== undefined && !(clipNorm > 0)) throw new RangeError(`clipNorm must be > 0, got ${clipNorm}`);
@@ -61,6 +77,10 @@ export function sparseTrainStep(args: SparseTrainStepArgs): SparseTrainStepResul
   const denseGrads = new Map<string, tf.Tensor>();
   let gradNorm: number | undefined;
   try {
+    // Check before anything is applied: a NaN would otherwise reach the optimiser state and the
+    // mask ranking, and the caller's weights would no longer be those of the last good step.
+    const loss = value.dataSync()[0];
+    if (!Number.isFinite(loss)) throw new NonFiniteLossError(loss);
     for (const mp of maskedParams) {
       const g = grads[mp.weight.name];
       if (!g) continue;
@@ -86,7 +106,6 @@ export function sparseTrainStep(args: SparseTrainStepArgs): SparseTrainStepResul
 
     optimizer.applyGradients(grads);
     const maskUpdate = updater.step(maskedParams, { denseGrads, optimizer });
-    const loss = value.dataSync()[0];
     return { loss, gradNorm, maskUpdate };
   } finally {
     value.dispose();

@@ -3,6 +3,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { countFlops, type FlopOp } from '../src/flops.js';
+import { MaskedConv2D } from '../src/layers/masked-conv2d.js';
+import { sparseIftConv2D } from '../src/layers/blocks.js';
 import { countedLayerName, modelFlopOps, modelParamCount, planFromOps, planModel, type PlanOp } from '../src/model-flops.js';
 
 beforeAll(async () => {
@@ -63,6 +65,25 @@ describe('modelFlopOps walker', () => {
     expect(modelParamCount(model)).toBe(166);
     expect(model.countParams()).toBe(174);
     expect(planModel(model).totals.params).toBe(166);
+    model.dispose();
+  });
+
+  it('masked layers: realised density from the mask, target density from the sparsity; SF middle ReLU counted', () => {
+    const input = tfl.input({ shape: [6, 6, 2] });
+    const conv = new MaskedConv2D({ name: 'mc', filters: 3, kernelSize: 3, useBias: false, role: 'wide-weight', sparsity: 0.5, maskSeed: 5 });
+    let x = conv.apply(input) as tfl.SymbolicTensor;
+    x = sparseIftConv2D(x, { name: 'sf', family: 'sparse-factorized', sparsity: 0.5, filters: 3, kernelSize: 3 });
+    const model = tfl.model({ inputs: input, outputs: x });
+    const mask = conv.maskVariable().dataSync();
+    const ones = mask.reduce((a, b) => a + b, 0);
+    const realised = modelFlopOps(model).find((o) => o.name === 'mc');
+    expect(realised).toMatchObject({ kind: 'conv2d', masked: true, density: ones / 54, maskable: true, role: 'wide-weight' });
+    expect(modelFlopOps(model, { density: 'target' }).find((o) => o.name === 'mc')).toMatchObject({ density: 0.5 });
+    // SF: Din = 9·3 = 27, Dout = 3: d = ceil(27·3 / (0.5·(27 + 3))) = ceil(5.4) = 6 → U 3×3×3×6, BN(6), nn.ReLU (counted), V 1×1×6×3
+    const ops = modelFlopOps(model, { density: 'target' });
+    expect(ops.find((o) => o.name === 'sf_u')).toMatchObject({ kernelSize: [3, 3], inChannels: 3, outChannels: 6, masked: true });
+    expect(ops.find((o) => o.name === 'sf_mid_relu')).toMatchObject({ kind: 'relu', numel: 6 * 6 * 6, counted: true });
+    expect(ops.find((o) => o.name === 'sf_v')).toMatchObject({ kernelSize: [1, 1], inChannels: 6, outChannels: 3 });
     model.dispose();
   });
 

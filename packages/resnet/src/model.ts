@@ -75,6 +75,8 @@ function blockConv(x: Sym, r: ResolvedResNet, name: string, filters: number, str
 }
 
 function basicBlock(x: Sym, r: ResolvedResNet, p: string, cin: number, cout: number, stride: number, seeds: SeedStream): Sym {
+  // Sparse Parallel: each branch carries its own BN (inside sparseIftConv2D); the official CIFAR
+  // module's two extra BNs (bn1_psum, bn2_psum) are never used in its forward pass and are left out.
   const parallel = r.family === 'sparse-parallel';
   // Zero-init of the last BN γ only in the plain Block (dense and Sparse Wide), spec §4.1.
   const plain = r.family === 'dense' || r.family === 'sparse-wide';

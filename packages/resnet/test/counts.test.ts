@@ -61,8 +61,8 @@ describe('CIFAR-100 ResNet-18, spec §6.1', () => {
   });
   it('Sparse Parallel (no psum BNs): params and FLOP ratios', () => {
     expect(S.map((s) => params(RESNET18_CIFAR, { family: 'sparse-parallel', sparsity: s }))).toEqual([22_213_284, 44_199_588, 110_158_500]);
-    // the official module's two unused psum BNs per block: 8 blocks × 2 BNs × 2·C
-    const psum = 2 * 2 * 2 * (64 + 128 + 256 + 512) * 2 / 2;
+    // the official module's two unused psum BNs per block: 2 blocks per stage × 2 BNs × (γ, β) × C
+    const psum = 2 * 2 * 2 * (64 + 128 + 256 + 512);
     expect(22_213_284 + psum).toBe(22_220_964);
     expect(S.map((s) => r4(ratio(RESNET18_CIFAR, { family: 'sparse-parallel', sparsity: s })))).toEqual([0.9974, 1.0008, 1.0176]);
   });

@@ -76,6 +76,20 @@ describe('sift plan', () => {
     expect(out).toMatch(/masked layers only/);
   });
 
+  it('--walk builds the model and reports realised densities, same params as the op list', async () => {
+    await run(['resnet-mini-cifar', '--family', 'sparse-parallel', '--sparsity', '0.5', '--walk', '--seed', '3', '--json']);
+    const walked = JSON.parse(out) as { layers: { masked: boolean; density: number }[]; totals: Record<string, number> };
+    out = '';
+    await run(['resnet-mini-cifar', '--family', 'sparse-parallel', '--sparsity', '0.5', '--json']);
+    const listed = JSON.parse(out) as { totals: Record<string, number> };
+    expect(walked.totals.params).toBe(listed.totals.params);
+    const masked = walked.layers.filter((l) => l.masked);
+    expect(masked.length).toBeGreaterThan(0);
+    for (const l of masked) expect(Math.abs(l.density - 0.5)).toBeLessThan(0.2);
+    expect(walked.totals.flopRatio).toBeGreaterThan(0.9);
+    expect(walked.totals.flopRatio).toBeLessThan(1.1);
+  });
+
   it('bad model, family or sparsity is a usage error listing valid values', async () => {
     await expect(run(['resnet19', '--family', 'dense'])).rejects.toThrow(UsageError);
     await expect(run(['resnet19', '--family', 'dense'])).rejects.toThrow(/valid models: .*resnet18-cifar/);

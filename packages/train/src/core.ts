@@ -2,6 +2,7 @@
 export {
   AdamW,
   MaskUpdateSchedule,
+  NonFiniteLossError,
   RigLUpdater,
   Rng,
   SETUpdater,

@@ -10,3 +10,5 @@ export * from './experiments.js';
 export * from './results-files.js';
 export { epochPermutation } from './data-order.js';
 export { createProgress, type Progress } from './progress.js';
+// Raised (with the step and the kept checkpoint) when a loss is NaN or infinite.
+export { NonFiniteLossError } from './core.js';

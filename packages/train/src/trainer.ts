@@ -13,6 +13,7 @@ import { readCheckpoint, writeCheckpointAtomic, type StoredTensor } from './chec
 import {
   AdamW,
   MaskUpdateSchedule,
+  NonFiniteLossError,
   RigLUpdater,
   Rng,
   SETUpdater,
@@ -105,20 +106,6 @@ export interface TrainResult {
 }
 
 /** Thrown when the loss is NaN or ±Inf; the last good checkpoint on disk is left untouched. */
-export class NonFiniteLossError extends Error {
-  constructor(
-    readonly step: number,
-    readonly loss: number,
-    readonly checkpointFile: string | undefined,
-  ) {
-    super(
-      `training stopped: the loss is ${loss} at step ${step}. ` +
-        (checkpointFile ? `The last good checkpoint is kept at ${checkpointFile}. ` : 'No checkpoint was written before it. ') +
-        'Lower the learning rate or check the data.',
-    );
-    this.name = 'NonFiniteLossError';
-  }
-}
 
 interface CheckpointMeta {
   fingerprint: string;
@@ -303,31 +290,24 @@ export async function train(model: TrainableModel, data: { train: LabelledData; 
         const from = stepInEpoch * config.batchSize;
         const to = Math.min(data.train.count, from + config.batchSize);
         const { x, y } = gatherBatch(data.train, order, from, to);
-        // Read the loss inside the forward pass: a NaN must be reported as such even when it makes a
-        // later part of the step (e.g. RigL's ranking) throw first.
-        let loss = NaN;
+        let loss: number;
         try {
-          sparseTrainStep({
+          ({ loss } = sparseTrainStep({
             params: variables,
             maskedParams: model.maskedParams,
-            lossFn: () => {
-              const value = crossEntropy(model.logits(x, true), y, config.labelSmoothing ?? 0);
-              loss = value.dataSync()[0]!;
-              return value;
-            },
+            lossFn: () => crossEntropy(model.logits(x, true), y, config.labelSmoothing ?? 0),
             optimizer,
             updater,
             clipNorm: config.clipNorm,
-          });
+          }));
         } catch (error) {
-          if (Number.isFinite(loss)) throw error;
+          // core refuses a non-finite step before applying it; add where it happened and what is kept.
+          if (!(error instanceof NonFiniteLossError)) throw error;
+          const kept = config.checkpointFile && existsSync(config.checkpointFile) ? config.checkpointFile : undefined;
+          throw new NonFiniteLossError(error.loss, globalStep + 1, kept);
         } finally {
           x.dispose();
           y.dispose();
-        }
-        if (!Number.isFinite(loss)) {
-          // The in-memory weights are now suspect; the checkpoint on disk is from before this step.
-          throw new NonFiniteLossError(globalStep + 1, loss, config.checkpointFile && existsSync(config.checkpointFile) ? config.checkpointFile : undefined);
         }
         globalStep += 1;
         stepInEpoch += 1;

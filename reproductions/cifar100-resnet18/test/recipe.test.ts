@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MaskUpdateSchedule } from '@sparse-ift/core';
+import { resnetFlopBudget, resolveResNet } from '@sparse-ift/resnet';
 import { learningRate } from '@sparse-ift/train';
 import { loadCifarData, resolveConfig } from '../src/index.js';
 
@@ -42,6 +43,14 @@ describe('cifar100-resnet18 paper preset', () => {
     expect(config.rows.filter((r) => r.family === 'sparse-wide').map((r) => `${r.method}@${r.sparsity}`).sort()).toEqual(
       ['rigl@0.5', 'rigl@0.75', 'rigl@0.9', 'set@0.5', 'set@0.75', 'set@0.9', 'static@0.5', 'static@0.75', 'static@0.9'].sort(),
     );
+  });
+
+  it('builds the spec §6.1 network: 1,115,226,800 dense FLOPs; Sparse Wide masks at 0.4958 / 0.7518 / 0.9012 after the budget search', () => {
+    expect(resnetFlopBudget(config.arch)).toBe(1_115_226_800);
+    const searched = [0.5, 0.75, 0.9].map((s) => resolveResNet(config.arch, { family: 'sparse-wide', sparsity: s, flopBudgetSearch: config.model.flopBudgetSearch }).maskSparsity);
+    expect(searched[0]).toBeCloseTo(0.4958, 3);
+    expect(searched[1]).toBeCloseTo(0.7518, 3);
+    expect(searched[2]).toBeCloseTo(0.9012, 3);
   });
 
   it('short preset: milestones scale with the schedule (30 epochs → 9, 18, 24)', () => {

@@ -53,7 +53,7 @@ export async function runGpt3SmallWikiText103(ctx: ExperimentContext): Promise<E
   mkdirSync(ctx.outDir, { recursive: true });
   const stateDir = join(ctx.outDir, 'state');
   if (existsSync(stateDir) && readdirSync(stateDir).length > 0 && !ctx.resume) {
-    if (!ctx.force) throw new Error(`--out ${ctx.outDir} holds finished runs of an earlier run (${stateDir}); pass --resume to reuse them, --force to discard them, or choose another --out`);
+    if (!ctx.force) throw new Error(`--out ${ctx.outDir} holds checkpoints and finished runs of an earlier run (${stateDir}); pass --resume to continue it, --force to discard it and start over, or choose another --out`);
     rmSync(stateDir, { recursive: true, force: true });
   }
   mkdirSync(join(stateDir, 'finished'), { recursive: true });
@@ -83,6 +83,9 @@ export async function runGpt3SmallWikiText103(ctx: ExperimentContext): Promise<E
           train: data.train.tokens,
           validation: data.validation.tokens,
           tensorboardDir: join(ctx.outDir, 'tensorboard', id),
+          checkpointFile: join(stateDir, 'checkpoints', `${id}.bin`),
+          checkpointEvery: 250,
+          resume: ctx.resume,
           label: id,
           log: ctx.log,
         });

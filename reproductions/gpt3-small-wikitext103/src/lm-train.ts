@@ -12,6 +12,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import {
   AdamW,
+  type OptimizerState,
+  type UpdaterState,
   MaskUpdateSchedule,
   RigLUpdater,
   Rng,
@@ -25,7 +27,8 @@ import {
 } from '@sparse-ift/core';
 import { TokenBlocks, lmBatches, type LmBatch, type TokenIds } from '@sparse-ift/data-text';
 import { languageModelLoss } from '@sparse-ift/gpt';
-import { TensorBoardWriter, learningRate, type MaskMethod } from '@sparse-ift/train';
+import { existsSync } from 'node:fs';
+import { TensorBoardWriter, learningRate, readCheckpoint, writeCheckpointAtomic, type MaskMethod, type StoredTensor } from '@sparse-ift/train';
 import type { GptExperimentConfig } from './presets.js';
 
 export interface EvalPoint {
@@ -36,6 +39,10 @@ export interface EvalPoint {
 
 export interface LmTrainResult {
   steps: number;
+  /** Step the run resumed from (0 for a fresh start). */
+  resumedFromStep: number;
+  /** True when `stopAfterStep` ended the run early (after checkpointing). */
+  stoppedEarly: boolean;
   finalTrainLoss: number;
   evals: EvalPoint[];
   wallSeconds: number;
@@ -108,6 +115,17 @@ export function accumulatedGradients(model: LayersModel, params: tf.Variable[], 
   return { grads, loss };
 }
 
+interface LmCheckpointMeta {
+  /** Settings that must match to resume. */
+  fingerprint: string;
+  /** Optimiser steps done. */
+  step: number;
+  evals: EvalPoint[];
+  lastLoss: number;
+  updater: UpdaterState;
+  optimizer: { kind: OptimizerState['kind']; config: OptimizerState['config']; steps: Record<string, number> };
+}
+
 export async function trainLanguageModel(args: {
   model: LayersModel;
   method: MaskMethod;
@@ -116,6 +134,13 @@ export async function trainLanguageModel(args: {
   train: TokenIds;
   validation: TokenIds;
   tensorboardDir?: string;
+  /** Checkpoint file, written every `checkpointEvery` steps (atomic; weights, masks, AdamW and RigL state). */
+  checkpointFile?: string;
+  checkpointEvery?: number;
+  /** Continue from `checkpointFile` when it exists. */
+  resume?: boolean;
+  /** Stop (after checkpointing) once this many steps are done: an interruption, for tests. */
+  stopAfterStep?: number;
   label: string;
   log: (line: string) => void;
 }): Promise<LmTrainResult> {
@@ -135,13 +160,64 @@ export async function trainLanguageModel(args: {
   if (trainBlocks.length < batchSize) {
     throw new Error(`the training set has ${trainBlocks.length} blocks of ${config.context + 1} tokens, fewer than one batch of ${batchSize}; use a smaller preset or more data`);
   }
-  const tb = args.tensorboardDir ? new TensorBoardWriter(args.tensorboardDir) : undefined;
-  const evals: EvalPoint[] = [];
-  let epoch = 0;
-  let batches = lmBatches(trainBlocks, { batchSize, shuffle: config.shuffle, seed, epoch });
+  // Stable names (layer-qualified) for checkpoints: tf.js variable names differ between processes.
+  const stableName = new Map(model.trainableWeights.map((w) => [(w.read() as tf.Variable).name, w.originalName] as const));
+  const fingerprint = JSON.stringify({ method, seed, recipe: config.recipe, context: config.context, totalSteps: config.totalSteps, mask: config.mask, micro: config.microBatchSize, params: model.trainableWeights.map((w) => [w.originalName, w.shape]) });
+  let evals: EvalPoint[] = [];
   let lastLoss = NaN;
+  let startStep = 0;
+  if (args.resume && args.checkpointFile && existsSync(args.checkpointFile)) {
+    const ckpt = readCheckpoint<LmCheckpointMeta>(args.checkpointFile);
+    if (ckpt.meta.fingerprint !== fingerprint) throw new Error(`checkpoint ${args.checkpointFile} was written with other settings; rerun with the same preset, or use --force to start over`);
+    const tensor = (key: string): StoredTensor => {
+      const t = ckpt.tensors.get(key);
+      if (!t) throw new Error(`checkpoint ${args.checkpointFile} lacks '${key}'; delete it or use --force to start over`);
+      return t;
+    };
+    tf.tidy(() => {
+      for (const v of params) v.assign(tf.tensor(tensor(`param/${stableName.get(v.name)}`).data, v.shape));
+      for (const mp of masked) mp.mask.assign(tf.tensor(tensor(`mask/${mp.name}`).data, mp.mask.shape));
+    });
+    const current = optimizer.getState();
+    const slots: OptimizerState['slots'] = {};
+    const steps: OptimizerState['steps'] = {};
+    for (const [variable, own] of Object.entries(current.slots)) {
+      const name = stableName.get(variable)!;
+      slots[variable] = Object.fromEntries(Object.keys(own).map((slot) => [slot, tensor(`optimizer/${name}/${slot}`).data]));
+      steps[variable] = ckpt.meta.optimizer.steps[name] ?? 0;
+    }
+    optimizer.setState({ kind: ckpt.meta.optimizer.kind, config: ckpt.meta.optimizer.config, steps, slots });
+    updater.loadState(ckpt.meta.updater);
+    ({ step: startStep, evals, lastLoss } = ckpt.meta);
+    args.log(`${args.label}: resumed from ${args.checkpointFile} at step ${startStep}`);
+  }
+  const saveCheckpoint = (step: number): void => {
+    if (!args.checkpointFile) return;
+    const tensors = new Map<string, StoredTensor>();
+    for (const v of params) tensors.set(`param/${stableName.get(v.name)}`, { shape: [...v.shape], data: v.dataSync().slice() as Float32Array });
+    for (const mp of masked) tensors.set(`mask/${mp.name}`, { shape: [...mp.mask.shape], data: mp.mask.dataSync().slice() as Float32Array });
+    const state = optimizer.getState();
+    const steps: Record<string, number> = {};
+    for (const [variable, own] of Object.entries(state.slots)) {
+      const name = stableName.get(variable)!;
+      steps[name] = state.steps[variable] ?? 0;
+      for (const [slot, values] of Object.entries(own)) tensors.set(`optimizer/${name}/${slot}`, { shape: [values.length], data: values });
+    }
+    writeCheckpointAtomic<LmCheckpointMeta>(args.checkpointFile, {
+      meta: { fingerprint, step, evals, lastLoss, updater: updater.state(), optimizer: { kind: state.kind, config: state.config, steps } },
+      tensors,
+    });
+  };
+
+  const tb = args.tensorboardDir ? new TensorBoardWriter(args.tensorboardDir) : undefined;
+  // Blocks are read in order, epoch after epoch; a resumed run skips the batches already consumed.
+  const batchesPerEpoch = Math.floor(trainBlocks.length / batchSize);
+  let epoch = Math.floor(startStep / batchesPerEpoch);
+  let batches = lmBatches(trainBlocks, { batchSize, shuffle: config.shuffle, seed, epoch });
+  for (let skip = startStep % batchesPerEpoch; skip > 0; skip--) batches.next();
+  let stoppedEarly = false;
   try {
-    for (let step = 0; step < config.totalSteps; step++) {
+    for (let step = startStep; step < config.totalSteps; step++) {
       let next = batches.next();
       if (next.done) {
         batches = lmBatches(trainBlocks, { batchSize, shuffle: config.shuffle, seed, epoch: ++epoch });
@@ -173,10 +249,16 @@ export async function trainLanguageModel(args: {
         tb?.scalars(step + 1, { 'valid/loss': e.loss, 'valid/perplexity': e.perplexity });
         args.log(`${args.label} step ${step + 1}/${config.totalSteps}: train loss ${loss.toFixed(4)}, valid ppl ${e.perplexity.toFixed(2)} (${e.sequences} × ${config.context} tokens)`);
       }
+      const stopping = args.stopAfterStep !== undefined && step + 1 >= args.stopAfterStep && !done;
+      if (!done && (stopping || (args.checkpointEvery && (step + 1) % args.checkpointEvery === 0))) saveCheckpoint(step + 1);
+      if (stopping) {
+        stoppedEarly = true;
+        break;
+      }
     }
   } finally {
     tb?.close();
     optimizer.dispose();
   }
-  return { steps: config.totalSteps, finalTrainLoss: lastLoss, evals, wallSeconds: (performance.now() - started) / 1000 };
+  return { steps: stoppedEarly ? (args.stopAfterStep ?? 0) : config.totalSteps, resumedFromStep: startStep, stoppedEarly, finalTrainLoss: lastLoss, evals, wallSeconds: (performance.now() - started) / 1000 };
 }

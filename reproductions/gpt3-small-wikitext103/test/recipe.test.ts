@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MaskUpdateSchedule } from '@sparse-ift/core';
+import { transformerWidths } from '@sparse-ift/gpt';
 import { learningRate } from '@sparse-ift/train';
 import { loadWikiText, resolveConfig } from '../src/index.js';
 
@@ -26,6 +27,11 @@ describe('gpt3-small-wikitext103 paper preset', () => {
       { family: 'sparse-wide', sparsity: 0.5, method: 'static' },
       { family: 'sparse-wide', sparsity: 0.75, method: 'rigl' },
     ]);
+  });
+
+  it('widens to the spec §4.3 widths: d_model / d_ff 768 / 3072, 1092 / 4368, 1536 / 6144', () => {
+    const widths = config.rows.map((r) => transformerWidths(config.model, r.family, r.sparsity));
+    expect(widths.map((w) => [w.dModel, w.dFf])).toEqual([[768, 3072], [1092, 4368], [1536, 6144]]);
   });
 
   it('warms up linearly to 6e-4 over 2,151 steps, then cosine-decays to 6e-5 at step 21,511', () => {

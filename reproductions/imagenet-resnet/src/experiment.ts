@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { countFlops, modelFlopOps, modelParamCount, type Family } from '@sparse-ift/core';
 import { resnetFlopBudget } from '@sparse-ift/resnet';
 import { nonClobberingPath, train, type ExperimentContext, type ExperimentOutcome, type LabelledData, type MaskMethod } from '@sparse-ift/train';
-import { decodeIntoMemory, findImageNetShards } from './data.js';
+import { decodeIntoMemory, findImageNetShards, type ImageNetShards } from './data.js';
 import { buildImageNetNet } from './model.js';
+import { countTrainImages, trainFromStream } from './stream-train.js';
 import type { ImageNetModel } from './paper.js';
 import { resolveConfig, type ImageNetConfig, type ImageNetRow } from './presets.js';
 import { resultsMarkdown } from './report.js';
@@ -46,13 +47,25 @@ function sumOf(values: Float32Array): number {
   return s;
 }
 
-async function trainOne(config: ImageNetConfig, row: ImageNetRow, seed: number, data: { train: LabelledData; test: LabelledData }, ctx: ExperimentContext, stateDir: string): Promise<ImageNetRunRecord> {
+type RunData = { kind: 'memory'; train: LabelledData; test: LabelledData } | { kind: 'stream'; shards: ImageNetShards; trainImages: number };
+
+async function trainOne(config: ImageNetConfig, row: ImageNetRow, seed: number, data: RunData, ctx: ExperimentContext, stateDir: string): Promise<ImageNetRunRecord> {
   const id = runId(config, row, seed);
   const arch = config.archs[row.model];
-  const net = buildImageNetNet(arch, row.family, row.sparsity, seed);
+  const net = buildImageNetNet(arch, row.family, row.sparsity, seed, data.kind === 'memory' ? 'raw' : 'normalized');
   try {
     const { recipe, mask } = config;
-    const result = await train(net.trainable, data, {
+    const checkpointFile = join(stateDir, 'checkpoints', `${id}.bin`);
+    const tensorboardDir = join(ctx.outDir, 'tensorboard', id);
+    const result =
+      data.kind === 'stream'
+        ? await trainFromStream({ net, method: row.method, seed, config, shards: data.shards, trainImages: data.trainImages, checkpointFile, checkpointEvery: 1000, resume: ctx.resume, tensorboardDir, label: id, log: ctx.log }).then((r) => ({
+            steps: r.steps,
+            wallSeconds: r.wallSeconds,
+            history: r.history.map((h) => ({ testAccuracy: h.topOne })),
+            testAccuracy: r.history.at(-1)?.topOne,
+          }))
+        : await train(net.trainable, data, {
       seed,
       epochs: recipe.epochs,
       batchSize: recipe.batchSize,
@@ -60,14 +73,14 @@ async function trainOne(config: ImageNetConfig, row: ImageNetRow, seed: number, 
       schedule: recipe.schedule,
       labelSmoothing: recipe.labelSmoothing,
       mask: { method: row.method, frequency: mask.frequency, dropFraction: mask.dropFraction, endFraction: mask.endFraction },
-      checkpointFile: join(stateDir, 'checkpoints', `${id}.bin`),
-      checkpointEvery: 1000,
-      resume: ctx.resume,
-      tensorboardDir: join(ctx.outDir, 'tensorboard', id),
-      progress: ctx.progress,
-      label: id,
-      log: ctx.log,
-    });
+            checkpointFile,
+            checkpointEvery: 1000,
+            resume: ctx.resume,
+            tensorboardDir,
+            progress: ctx.progress,
+            label: id,
+            log: ctx.log,
+          });
     const accuracies = result.history.map((h) => h.testAccuracy);
     const best = accuracies.reduce((b, a, i) => (a > accuracies[b]! ? i : b), 0);
     const flops = countFlops(modelFlopOps(net.model), 'official');
@@ -109,12 +122,6 @@ export async function runImageNetResNet(ctx: ExperimentContext): Promise<Experim
   const started = Date.now();
   const shards = findImageNetShards(ctx.dataDir);
   ctx.log(`data: ImageNet ${shards.layout} ${shards.format} shards: ${shards.train.length} train, ${shards.validation.length} validation`);
-  if (!config.inMemory) {
-    throw new Error(
-      `preset '${ctx.preset}' streams ${shards.train.length} train shards through random-resized-crop every epoch (spec §4.2), and @sparse-ift/train's train() ` +
-        'takes in-memory data only so far; run --preset short (decoded into memory at 64²) until the trainer gains a streaming batch source (docs/reproducing-the-paper.md)',
-    );
-  }
   mkdirSync(ctx.outDir, { recursive: true });
   const stateDir = join(ctx.outDir, 'state');
   if (existsSync(stateDir) && readdirSync(stateDir).length > 0 && !ctx.resume) {
@@ -122,12 +129,22 @@ export async function runImageNetResNet(ctx: ExperimentContext): Promise<Experim
     rmSync(stateDir, { recursive: true, force: true });
   }
   mkdirSync(join(stateDir, 'finished'), { recursive: true });
-  const decode = { imageSize: config.imageSize, resizeSize: config.resizeSize };
-  const data = {
-    train: await decodeIntoMemory(shards, 'train', { ...decode, limit: config.trainSubset }),
-    test: await decodeIntoMemory(shards, 'validation', { ...decode, limit: config.validationSubset }),
-  };
-  ctx.log(`data: ${data.train.count} train / ${data.test.count} validation images decoded at ${config.imageSize}²`);
+  let data: RunData;
+  if (config.inMemory) {
+    const decode = { imageSize: config.imageSize, resizeSize: config.resizeSize };
+    data = {
+      kind: 'memory',
+      train: await decodeIntoMemory(shards, 'train', { ...decode, limit: config.trainSubset }),
+      test: await decodeIntoMemory(shards, 'validation', { ...decode, limit: config.validationSubset }),
+    };
+    ctx.log(`data: ${data.train.count} train / ${data.test.count} validation images decoded at ${config.imageSize}²`);
+  } else {
+    const trainImages = config.trainImages ?? (await countTrainImages(shards));
+    data = { kind: 'stream', shards, trainImages };
+    ctx.log(`data: streaming ${trainImages.toLocaleString('en-US')} train images per epoch at ${config.imageSize}² (random-resized-crop + flip)`);
+  }
+  const trainCount = data.kind === 'memory' ? data.train.count : data.trainImages;
+  const validationCount = data.kind === 'memory' ? data.test.count : null;
 
   const runs: ImageNetRunRecord[] = [];
   for (let seed = 0; seed < ctx.seeds; seed++) {
@@ -152,7 +169,7 @@ export async function runImageNetResNet(ctx: ExperimentContext): Promise<Experim
     seeds: ctx.seeds,
     backend: ctx.backend,
     backendLine: ctx.backendLine,
-    data: { source: ctx.dataDir, layout: shards.layout, format: shards.format, trainImages: data.train.count, validationImages: data.test.count },
+    data: { source: ctx.dataDir, layout: shards.layout, format: shards.format, streamed: data.kind === 'stream', trainImages: trainCount, validationImages: validationCount ?? 'all in the validation shards' },
     startedAt: new Date(started).toISOString(),
     wallSeconds,
     tableMetric: 'last-epoch top-1 on the validation set',
@@ -162,7 +179,7 @@ export async function runImageNetResNet(ctx: ExperimentContext): Promise<Experim
   const files: Record<string, string> = {};
   files['results.json'] = nonClobberingPath(join(ctx.outDir, 'results.json'), ctx.force);
   writeFileSync(files['results.json'], JSON.stringify(results, null, 2) + '\n');
-  const md = resultsMarkdown({ preset: ctx.preset, config, runs, backendLine: ctx.backendLine, data: `${ctx.dataDir} (${shards.layout}; ${data.train.count} train / ${data.test.count} validation images at ${config.imageSize}²)`, seeds: ctx.seeds, wallSeconds });
+  const md = resultsMarkdown({ preset: ctx.preset, config, runs, backendLine: ctx.backendLine, data: `${ctx.dataDir} (${shards.layout}; ${trainCount} train images${validationCount === null ? ', all validation shards' : ` / ${validationCount} validation images`} at ${config.imageSize}²${data.kind === 'stream' ? ', streamed' : ''})`, seeds: ctx.seeds, wallSeconds });
   files['results.md'] = nonClobberingPath(join(ctx.outDir, 'results.md'), ctx.force);
   writeFileSync(files['results.md'], md.document);
   return { files, table: md.table, summary: { experiment: 'imagenet-resnet', preset: ctx.preset, runs, wallSeconds } };

@@ -8,6 +8,7 @@ export { PRESETS, gridRows, resolveConfig, type ImageNetConfig, type ImageNetPre
 export { paperImageNetCell, PAPER_NOTES, type ImageNetModel, type PaperCell } from './paper.js';
 export { findImageNetShards, decodeIntoMemory, missingDataError, DATA_CARD, type ImageNetShards } from './data.js';
 export { buildImageNetNet, type ImageNetNet } from './model.js';
+export { trainFromStream, countTrainImages, type StreamTrainResult, type StreamEpoch } from './stream-train.js';
 export { resultsMarkdown } from './report.js';
 
 registerExperiment({

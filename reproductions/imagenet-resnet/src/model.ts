@@ -1,6 +1,7 @@
 /**
- * One row's ResNet (`@sparse-ift/resnet`, spec §4.2) as the trainer's `TrainableModel`. In-memory
- * presets keep images raw in [0, 1]; this wrapper flips training images (p = 0.5, seeded per batch) and
+ * One row's ResNet (`@sparse-ift/resnet`, spec §4.2) as the trainer's `TrainableModel`. Streamed
+ * batches arrive augmented and normalised (`inputs: 'normalized'`). In-memory presets keep images raw in
+ * [0, 1] (`inputs: 'raw'`): the wrapper then flips training images (p = 0.5, seeded per batch) and
  * normalises with the ImageNet mean and std before the forward pass.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -16,13 +17,14 @@ export interface ImageNetNet {
   trainable: TrainableModel;
 }
 
-export function buildImageNetNet(arch: ResNetArch, family: Family, sparsity: number, seed: number): ImageNetNet {
+export function buildImageNetNet(arch: ResNetArch, family: Family, sparsity: number, seed: number, inputs: 'raw' | 'normalized'): ImageNetNet {
   const resolved = resolveResNet(arch, { family, sparsity, seed, flopBudgetSearch: true });
   const model = buildResolvedResNet(resolved);
   const mean = tf.tensor1d([...IMAGENET_MEAN]);
   const std = tf.tensor1d([...IMAGENET_STD]);
   let batchesSeen = 0;
   const forward = (images: tf.Tensor, training: boolean): tf.Tensor2D => {
+    if (inputs === 'normalized') return model.apply(images, { training }) as tf.Tensor2D;
     let x = images as tf.Tensor4D;
     if (training) {
       const rand = mulberry32(hashSeed(seed, PURPOSE.augment, ++batchesSeen));

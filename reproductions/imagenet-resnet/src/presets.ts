@@ -31,11 +31,12 @@ export interface ImageNetPreset {
   trainSubset: number;
   validationSubset: number;
   /**
-   * false: train from the shard stream every epoch (random-resized-crop + flip, spec §4.2), which needs
-   * a streaming batch source in `@sparse-ift/train` (not there yet). true: decode once into memory
-   * (resize + centre crop), flip per batch.
+   * false: train from the shard stream every epoch (shuffle, random-resized-crop + flip, spec §4.2).
+   * true: decode a subset once into memory (resize + centre crop), flip per batch.
    */
   inMemory: boolean;
+  /** Streaming: train images per epoch, when known (ImageNet: 1,281,167); otherwise counted from the shards. */
+  trainImages?: number;
   maskUpdateFrequency: number;
   maskEndFraction: number;
   defaultSeeds: number;
@@ -43,7 +44,7 @@ export interface ImageNetPreset {
 
 export const PRESETS: Record<string, ImageNetPreset> = {
   paper: {
-    description: 'spec §4.2: ResNet-18 and ResNet-34 at 224², 90 epochs, batch 256, SGD 0.256, label smoothing 0.1, cosine; 11 rows; meant for a GPU (--backend tensorflow-gpu); needs a streaming trainer (see docs)',
+    description: 'spec §4.2: ResNet-18 and ResNet-34 at 224², streamed with random-resized-crop + flip, 90 epochs, batch 256, SGD 0.256, label smoothing 0.1, cosine; 11 rows; meant for a GPU (--backend tensorflow-gpu)',
     epochs: 90,
     batchSize: 256,
     imageSize: 224,
@@ -53,6 +54,7 @@ export const PRESETS: Record<string, ImageNetPreset> = {
     trainSubset: 0,
     validationSubset: 0,
     inMemory: false,
+    trainImages: 1_281_167,
     maskUpdateFrequency: 100,
     maskEndFraction: 0.75,
     defaultSeeds: 1,
@@ -73,7 +75,23 @@ export const PRESETS: Record<string, ImageNetPreset> = {
     defaultSeeds: 1,
   },
   smoke: {
-    description: 'CI check (seconds on CPU): ResNet-18 stem and stages at W = 4 with one block per stage, 32² inputs, 8 train / 4 validation images from a TFRecord shard, 1 epoch of 2 steps, s = 0.5',
+    description: "CI check of the paper pipeline (seconds on CPU): streamed TFRecord shards, random-resized-crop 32², ResNet-18 stem and stages at W = 4 with one block per stage, 8 train / 4 validation images, 1 epoch of 2 steps, s = 0.5",
+    epochs: 1,
+    batchSize: 4,
+    imageSize: 32,
+    baseWidth: 4,
+    blocksPerStage: { resnet18: [1, 1, 1, 1], resnet34: [1, 1, 1, 1] },
+    models: ['resnet18'],
+    sparsities: [0.5],
+    trainSubset: 0,
+    validationSubset: 0,
+    inMemory: false,
+    maskUpdateFrequency: 1,
+    maskEndFraction: 1,
+    defaultSeeds: 1,
+  },
+  'smoke-memory': {
+    description: "CI check of the short preset's in-memory path: as smoke, decoded once into memory",
     epochs: 1,
     batchSize: 4,
     imageSize: 32,
@@ -114,6 +132,7 @@ export interface ImageNetConfig {
   trainSubset: number;
   validationSubset: number;
   inMemory: boolean;
+  trainImages: number | undefined;
   rows: ImageNetRow[];
 }
 
@@ -140,6 +159,7 @@ export function resolveConfig(presetName: string): ImageNetConfig {
     trainSubset: p.trainSubset,
     validationSubset: p.validationSubset,
     inMemory: p.inMemory,
+    trainImages: p.trainImages,
     rows: gridRows(p),
   };
 }

@@ -42,7 +42,7 @@ export function resultsMarkdown(args: { preset: string; config: ImageNetConfig; 
     `- data: ${args.data}`,
     `- recipe: ${opt.kind.toUpperCase()} lr ${opt.lr}${opt.kind === 'sgd' ? `, momentum ${opt.momentum}${opt.nesterov ? ' Nesterov' : ''}` : ''}, weight decay ${opt.weightDecay} (${opt.decay}), label smoothing ${config.recipe.labelSmoothing}, batch ${config.recipe.batchSize}, ${config.recipe.epochs} epochs, ${JSON.stringify(config.recipe.schedule)}`,
     `- masks: RigL, uniform, random init, ΔT ${config.mask.frequency}, α₀ ${config.mask.dropFraction} cosine, end ${config.mask.endFraction}; Sparse Wide FLOP-budget search on`,
-    `- input: ${config.imageSize}²${config.inMemory ? ', decoded once (resize + centre crop), flip per batch (not the paper\'s random-resized-crop)' : ''}`,
+    `- input: ${config.imageSize}²${config.inMemory ? ", decoded once (resize + centre crop), flip per batch (not the paper's random-resized-crop)" : ', streamed: random-resized-crop + flip (train), resize + centre crop (validation)'}`,
     `- seeds: ${args.seeds}; wall time ${(args.wallSeconds / 60).toFixed(1)} min`,
     '',
     '## Spec §5.3: top-1 % (ours: last epoch, best in brackets)',

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MaskUpdateSchedule } from '@sparse-ift/core';
+import { resnetFlopBudget, resolveResNet } from '@sparse-ift/resnet';
 import { learningRate } from '@sparse-ift/train';
 import { findImageNetShards, paperImageNetCell, resolveConfig } from '../src/index.js';
 import { writeImageNetFixture } from './fixtures.js';
@@ -21,6 +22,17 @@ describe('imagenet-resnet paper preset', () => {
     expect(config.archs.resnet18.blocksPerStage).toEqual([2, 2, 2, 2]);
     expect(config.archs.resnet34.blocksPerStage).toEqual([3, 4, 6, 3]);
     expect(config.mask).toEqual({ frequency: 100, dropFraction: 0.3, endFraction: 0.75, distribution: 'uniform', init: 'random' });
+  });
+
+  it('builds the spec §6.2 networks: dense FLOP budgets and Sparse Wide searched sparsities', () => {
+    expect(resnetFlopBudget(config.archs.resnet18)).toBe(3_647_128_359);
+    expect(resnetFlopBudget(config.archs.resnet34)).toBe(7_355_270_501);
+    const expected = { resnet18: [0.5098, 0.7689, 0.916], resnet34: [0.502, 0.7593, 0.9077] };
+    for (const model of ['resnet18', 'resnet34'] as const) {
+      [0.5, 0.75, 0.9].forEach((s, i) => {
+        expect(resolveResNet(config.archs[model], { family: 'sparse-wide', sparsity: s, flopBudgetSearch: true }).maskSparsity, `${model} s=${s}`).toBeCloseTo(expected[model][i]!, 3);
+      });
+    }
   });
 
   it('cosine-anneals the LR per epoch from 0.256 to 0 over 90 epochs', () => {

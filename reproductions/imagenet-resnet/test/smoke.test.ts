@@ -9,14 +9,14 @@ import '../src/index.js';
 import type { ImageNetRunRecord } from '../src/index.js';
 import { writeImageNetFixture } from './fixtures.js';
 
-describe('imagenet-resnet smoke preset', () => {
-  it('decodes the shards, trains ResNet-18 dense / SW / SP at s = 0.5 and writes the result files', async () => {
+describe('imagenet-resnet smoke presets', () => {
+  it('streams the shards (paper pipeline), trains ResNet-18 dense / SW / SP at s = 0.5 and writes the result files', async () => {
     const backend = await initBackend({ backend: 'wasm', training: true });
     const out = mkdtempSync(join(tmpdir(), 'sift-imagenet-out-'));
     const context = { preset: 'smoke', seeds: 1, outDir: out, dataDir: writeImageNetFixture(8, 4), backend: { ...backend }, backendLine: describeBackend(backend), progress: false, log: () => {} };
     const outcome = await getExperiment('imagenet-resnet')!.run({ ...context, resume: false, force: false });
     const results = JSON.parse(readFileSync(outcome.files['results.json']!, 'utf8')) as { runs: ImageNetRunRecord[]; data: { trainImages: number; validationImages: number } };
-    expect(results.data).toMatchObject({ trainImages: 8, validationImages: 4 });
+    expect(results.data).toMatchObject({ trainImages: 8, streamed: true });
     expect(results.runs.map((r) => `${r.model}/${r.family}/${r.sparsity}`)).toEqual(['resnet18/dense/0', 'resnet18/sparse-wide/0.5', 'resnet18/sparse-parallel/0.5']);
     for (const run of results.runs) {
       expect(run.steps).toBe(2);
@@ -29,8 +29,16 @@ describe('imagenet-resnet smoke preset', () => {
     const md = readFileSync(outcome.files['results.md']!, 'utf8');
     expect(md).toContain('70.9 [OR] [EP]');
     expect(md).toContain('NOT FOUND');
+    expect(md).toContain('streamed');
+  });
 
-    // The paper preset stops before any work and says why.
-    await expect(getExperiment('imagenet-resnet')!.run({ ...context, preset: 'paper', outDir: join(out, 'paper'), resume: false, force: false })).rejects.toThrow(/streaming/);
+  it('smoke-memory: decodes a subset into memory (the short preset path) and trains the same rows', async () => {
+    const backend = await initBackend({ backend: 'wasm', training: true });
+    const out = mkdtempSync(join(tmpdir(), 'sift-imagenet-mem-'));
+    const outcome = await getExperiment('imagenet-resnet')!.run({ preset: 'smoke-memory', seeds: 1, outDir: out, dataDir: writeImageNetFixture(8, 4), resume: false, force: false, backend: { ...backend }, backendLine: describeBackend(backend), progress: false, log: () => {} });
+    const results = JSON.parse(readFileSync(outcome.files['results.json']!, 'utf8')) as { runs: ImageNetRunRecord[]; data: { trainImages: number; validationImages: number } };
+    expect(results.data).toMatchObject({ trainImages: 8, validationImages: 4, streamed: false });
+    expect(results.runs).toHaveLength(3);
+    for (const run of results.runs) expect(run.steps).toBe(2);
   });
 });

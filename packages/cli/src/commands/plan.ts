@@ -107,9 +107,13 @@ function parseFlags(modelName: string, flags: PlanFlags): { opts: ModelOptions; 
 export function planFor(modelName: string, opts: ModelOptions, convention: FlopConvention, walk = false): ModelPlan {
   const baseline = modelOpList(modelName, { ...opts, family: 'dense', sparsity: 0 });
   if (!walk) return planFromOps(modelOpList(modelName, opts), baseline, { convention });
+  // The op list says which layers a family transforms (plain Conv2D/Dense in the dense model).
+  const listed = modelOpList(modelName, opts).ops;
+  const maskable = new Set(listed.filter((o) => o.maskable ?? ((o.kind === 'conv2d' || o.kind === 'linear') && o.masked)).map((o) => o.name));
   const model = createModel(modelName, opts);
   try {
-    return planFromOps({ ops: modelFlopOps(model), extraParams: modelExtraParams(model) }, baseline, { convention });
+    const ops = modelFlopOps(model, { maskable: (layer) => maskable.has(layer.name) || layer.getClassName().startsWith('Masked') });
+    return planFromOps({ ops, extraParams: modelExtraParams(model) }, baseline, { convention });
   } finally {
     model.dispose();
   }

@@ -1,2 +1,0 @@
-// tfjs-layers' Node bundle registers every tfjs-core gradient with the shared kernel registry.
-import '@tensorflow/tfjs-layers';
