@@ -20,8 +20,6 @@ export interface ImageNetNet {
 export function buildImageNetNet(arch: ResNetArch, family: Family, sparsity: number, seed: number, inputs: 'raw' | 'normalized'): ImageNetNet {
   const resolved = resolveResNet(arch, { family, sparsity, seed, flopBudgetSearch: true });
   const model = buildResolvedResNet(resolved);
-  const mean = tf.tensor1d([...IMAGENET_MEAN]);
-  const std = tf.tensor1d([...IMAGENET_STD]);
   let batchesSeen = 0;
   const forward = (images: tf.Tensor, training: boolean): tf.Tensor2D => {
     if (inputs === 'normalized') return model.apply(images, { training }) as tf.Tensor2D;
@@ -33,7 +31,9 @@ export function buildImageNetNet(arch: ResNetArch, family: Family, sparsity: num
       const choose = tf.reshape(tf.tensor1d(flips, 'bool'), [-1, 1, 1, 1]);
       x = tf.where(tf.broadcastTo(choose, x.shape), flipped, x) as tf.Tensor4D;
     }
-    return model.apply(tf.div(tf.sub(x, mean), std), { training }) as tf.Tensor2D;
+    // Constants made per call: the caller's tidy (trainer step, evaluation) disposes of them.
+    const normalized = tf.div(tf.sub(x, tf.tensor1d([...IMAGENET_MEAN])), tf.tensor1d([...IMAGENET_STD]));
+    return model.apply(normalized, { training }) as tf.Tensor2D;
   };
   // Every trainable weight by its layer-qualified name (stable across processes, used by checkpoints).
   const params: NamedVariable[] = model.trainableWeights.map((w) => ({ name: w.originalName, variable: w.read() as tf.Variable }));
