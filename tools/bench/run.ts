@@ -150,7 +150,8 @@ async function benchKernels(paths: Path[]): Promise<KernelRow[]> {
         const seconds = tf.tidy(() => {
           const { flops, go } = c.run(scale);
           // The cpu backend runs once, unwarmed, on a smaller batch: it is 100-1000x slower.
-          const s = timeIt(() => tf.tidy(() => void go().dataSync()), path === 'cpu' ? 1 : quick ? 2 : 5, 3, path !== 'cpu');
+          // wasm and cpu kernels run synchronously: no dataSync (it would time an extra copy of the output).
+          const s = timeIt(() => tf.tidy(() => void go()), path === 'cpu' ? 1 : quick ? 2 : 5, 3, path !== 'cpu');
           rows[i]!.gflops[path] = flops / s / 1e9;
           return s;
         });

@@ -8,6 +8,7 @@ export {
   SETUpdater,
   SGD,
   StaticUpdater,
+  collectMaskedParams,
   decayOnlyMatrices,
   initMasks,
   sparseTrainStep,

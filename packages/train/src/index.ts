@@ -8,6 +8,9 @@ export * from './checkpoint.js';
 export * from './tensorboard.js';
 export * from './experiments.js';
 export * from './results-files.js';
+export * from './run-state.js';
+export * from './layers-model.js';
+export * from './plot.js';
 export { epochPermutation } from './data-order.js';
 export { createProgress, type Progress } from './progress.js';
 // Raised (with the step and the kept checkpoint) when a loss is NaN or infinite.

@@ -41,12 +41,24 @@ export interface NamedVariable {
   variable: tf.Variable;
 }
 
-/** What the trainer needs from a model: its parameters, its masks and a forward pass. */
+/** Where a training forward pass sits in the run: lets seeded augmentation survive a resume. */
+export interface ForwardContext {
+  /** 0-based index of the optimiser step this batch is for (the same in a resumed run). */
+  step: number;
+}
+
+/** What the trainer needs from a model: its parameters, its masks, its other state and a forward pass. */
 export interface TrainableModel {
   params: NamedVariable[];
   /** Masked weights; each `weight` is one of `params`' variables. */
   maskedParams: MaskedParam[];
-  logits(images: tf.Tensor, training: boolean): tf.Tensor2D;
+  /**
+   * Non-trainable state the forward pass changes, e.g. BatchNorm moving mean/variance: checkpointed and
+   * restored on resume. A mask or parameter listed here too is saved once, under its own name.
+   */
+  buffers?: NamedVariable[];
+  /** `context` is given for training batches only. */
+  logits(images: tf.Tensor, training: boolean, context?: ForwardContext): tf.Tensor2D;
 }
 
 /** Images (N × sampleShape, float32) and integer labels. */
@@ -56,6 +68,39 @@ export interface LabelledData {
   count: number;
   /** Shape of one sample, e.g. [784] for an MLP or [28, 28, 1] for a CNN. */
   sampleShape: number[];
+}
+
+/** One batch read from a `BatchSource`: N × sampleShape float32 images and their integer labels. */
+export interface Batch {
+  images: Float32Array;
+  labels: Int32Array;
+  /** [N, ...sampleShape]. */
+  shape: number[];
+}
+
+/**
+ * A data set read batch by batch (e.g. shards decoded in worker threads) instead of held in memory.
+ * `batches(epoch)` must give the same batches for the same epoch in every process: a resumed run
+ * skips the ones it trained on before the interruption.
+ */
+export interface BatchSource {
+  /** Samples per epoch (part of a checkpoint's fingerprint). */
+  count: number;
+  /** Optimiser steps per epoch: training ends an epoch after this many batches. Evaluation reads all. */
+  batchesPerEpoch: number;
+  batches(epoch: number): AsyncIterable<Batch>;
+  /** Whatever else decides the batches (image size, augmentation), so a checkpoint is not resumed with other data. */
+  fingerprint?: string;
+}
+
+/** In-memory sets or batch sources, for training and for the evaluation after every epoch. */
+export interface TrainData {
+  train: LabelledData | BatchSource;
+  test: LabelledData | BatchSource;
+}
+
+function isBatchSource(data: LabelledData | BatchSource): data is BatchSource {
+  return typeof (data as Partial<BatchSource>).batches === 'function';
 }
 
 export type MaskMethod = 'dense' | 'static' | 'set' | 'rigl';
@@ -135,7 +180,7 @@ function makeUpdater(config: TrainConfig, totalSteps: number): MaskUpdater {
 }
 
 /** The fields that must match for a checkpoint to be resumable. */
-function fingerprint(config: TrainConfig, model: TrainableModel, data: LabelledData): string {
+function fingerprint(config: TrainConfig, model: TrainableModel, buffers: NamedVariable[], data: LabelledData | BatchSource): string {
   return JSON.stringify({
     seed: config.seed,
     epochs: config.epochs,
@@ -146,7 +191,10 @@ function fingerprint(config: TrainConfig, model: TrainableModel, data: LabelledD
     clipNorm: config.clipNorm ?? null,
     mask: config.mask,
     params: model.params.map((p) => [p.name, p.variable.shape]),
+    // Only when present, so checkpoints of buffer-free models written before buffers existed still resume.
+    ...(buffers.length > 0 ? { buffers: buffers.map((b) => [b.name, b.variable.shape]) } : {}),
     trainCount: data.count,
+    ...(isBatchSource(data) ? { batchesPerEpoch: data.batchesPerEpoch, source: data.fingerprint ?? null } : {}),
   });
 }
 
@@ -163,6 +211,62 @@ function gatherBatch(data: LabelledData, order: Int32Array, from: number, to: nu
   return { x: tf.tensor(x, [n, ...data.sampleShape]), y: tf.tensor1d(y, 'int32') };
 }
 
+/**
+ * The training batches of one epoch from step `skip` on: the (seed, epoch) permutation of an in-memory
+ * set, or the source's batches, `stepsPerEpoch` of them.
+ */
+async function* epochBatches(data: LabelledData | BatchSource, seed: number, epoch: number, batchSize: number, stepsPerEpoch: number, skip: number): AsyncGenerator<{ x: tf.Tensor; y: tf.Tensor1D; n: number }> {
+  if (!isBatchSource(data)) {
+    const order = epochPermutation(data.count, seed, epoch);
+    for (let step = skip; step < stepsPerEpoch; step++) {
+      const from = step * batchSize;
+      const to = Math.min(data.count, from + batchSize);
+      yield { ...gatherBatch(data, order, from, to), n: to - from };
+    }
+    return;
+  }
+  let step = 0;
+  for await (const batch of data.batches(epoch)) {
+    if (step >= stepsPerEpoch) return;
+    if (step++ < skip) continue; // same (epoch) → same batches: skip those trained on before a resume
+    yield { x: tf.tensor(batch.images, batch.shape), y: tf.tensor1d(batch.labels, 'int32'), n: batch.shape[0]! };
+  }
+  if (step < stepsPerEpoch) {
+    throw new Error(`the training batch source gave ${step} batches in epoch ${epoch + 1}, fewer than its batchesPerEpoch (${stepsPerEpoch}); fix batchesPerEpoch or the data`);
+  }
+}
+
+/** Mean loss and top-1 accuracy of one batch, and its size. */
+function evaluateBatch(model: TrainableModel, x: tf.Tensor, y: tf.Tensor1D): { lossSum: number; hits: number } {
+  return tf.tidy(() => {
+    const logits = model.logits(x, false);
+    const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'int32'));
+    return { lossSum: crossEntropy(logits, y).dataSync()[0]! * y.shape[0], hits: hits.dataSync()[0]! };
+  });
+}
+
+/** Mean test loss and top-1 accuracy over every batch of a source (its epoch 0). */
+export async function evaluateSource(model: TrainableModel, source: BatchSource): Promise<{ loss: number; accuracy: number }> {
+  let lossSum = 0;
+  let correct = 0;
+  let count = 0;
+  for await (const batch of source.batches(0)) {
+    const x = tf.tensor(batch.images, batch.shape);
+    const y = tf.tensor1d(batch.labels, 'int32');
+    try {
+      const r = evaluateBatch(model, x, y);
+      lossSum += r.lossSum;
+      correct += r.hits;
+      count += batch.labels.length;
+    } finally {
+      x.dispose();
+      y.dispose();
+    }
+  }
+  if (count === 0) throw new Error('the evaluation batch source gave no batches; check the validation data');
+  return { loss: lossSum / count, accuracy: correct / count };
+}
+
 /** Mean test loss and top-1 accuracy over a whole set, in batches. */
 export function evaluate(model: TrainableModel, data: LabelledData, batchSize = 1000): { loss: number; accuracy: number } {
   const order = Int32Array.from({ length: data.count }, (_, i) => i);
@@ -171,20 +275,16 @@ export function evaluate(model: TrainableModel, data: LabelledData, batchSize = 
   for (let from = 0; from < data.count; from += batchSize) {
     const to = Math.min(data.count, from + batchSize);
     const { x, y } = gatherBatch(data, order, from, to);
-    const [loss, hits] = tf.tidy(() => {
-      const logits = model.logits(x, false);
-      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'int32'));
-      return [crossEntropy(logits, y).dataSync()[0]! * (to - from), hits.dataSync()[0]!];
-    });
+    const r = evaluateBatch(model, x, y);
     x.dispose();
     y.dispose();
-    lossSum += loss;
-    correct += hits;
+    lossSum += r.lossSum;
+    correct += r.hits;
   }
   return { loss: lossSum / data.count, accuracy: correct / data.count };
 }
 
-export async function train(model: TrainableModel, data: { train: LabelledData; test: LabelledData }, config: TrainConfig): Promise<TrainResult> {
+export async function train(model: TrainableModel, data: TrainData, config: TrainConfig): Promise<TrainResult> {
   const started = performance.now();
   const log = config.log ?? (() => {});
   const label = config.label ?? 'train';
@@ -194,14 +294,24 @@ export async function train(model: TrainableModel, data: { train: LabelledData; 
     byName.set(p.name, p.variable);
   }
   const nameOfVariable = new Map(model.params.map((p) => [p.variable.name, p.name] as const));
+  // Non-trainable state not saved already as a parameter or a mask (tf.js variable names are unique per process).
+  const savedElsewhere = new Set([...model.params.map((p) => p.variable.name), ...model.maskedParams.map((mp) => mp.mask.name)]);
+  const buffers = (model.buffers ?? []).filter((b) => !savedElsewhere.has(b.variable.name));
+  const bufferNames = new Set<string>();
+  for (const b of buffers) {
+    if (bufferNames.has(b.name)) throw new Error(`model has two buffers named '${b.name}'; buffer names must be unique`);
+    bufferNames.add(b.name);
+  }
   if (!(config.batchSize >= 1) || !(config.epochs >= 1)) throw new RangeError('batchSize and epochs must be >= 1');
 
-  const stepsPerEpoch = Math.ceil(data.train.count / config.batchSize); // the last partial batch is kept, as PyTorch
+  // In memory the last partial batch is kept, as PyTorch; a source says how many batches make an epoch.
+  const stepsPerEpoch = isBatchSource(data.train) ? data.train.batchesPerEpoch : Math.ceil(data.train.count / config.batchSize);
+  if (!(stepsPerEpoch >= 1)) throw new RangeError(`an epoch of the training data has ${stepsPerEpoch} batches; it needs at least 1`);
   const totalSteps = stepsPerEpoch * config.epochs;
   const variables = model.params.map((p) => p.variable);
   const optimizer = makeOptimizer(variables, config.optimizer);
   const updater = makeUpdater(config, totalSteps);
-  const print = fingerprint(config, model, data.train);
+  const print = fingerprint(config, model, buffers, data.train);
 
   let epoch = 0;
   let stepInEpoch = 0;
@@ -226,6 +336,7 @@ export async function train(model: TrainableModel, data: { train: LabelledData; 
     tf.tidy(() => {
       for (const p of model.params) p.variable.assign(tf.tensor(tensor(`param/${p.name}`).data, p.variable.shape));
       for (const mp of model.maskedParams) mp.mask.assign(tf.tensor(tensor(`mask/${mp.name}`).data, mp.mask.shape));
+      for (const b of buffers) b.variable.assign(tf.tensor(tensor(`buffer/${b.name}`).data, b.variable.shape, b.variable.dtype));
     });
     // Optimizer state is keyed by tf.js variable names, which differ between processes: map through ours.
     const current = optimizer.getState();
@@ -250,6 +361,7 @@ export async function train(model: TrainableModel, data: { train: LabelledData; 
     const tensors = new Map<string, StoredTensor>();
     for (const p of model.params) tensors.set(`param/${p.name}`, { shape: [...p.variable.shape], data: p.variable.dataSync().slice() as Float32Array });
     for (const mp of model.maskedParams) tensors.set(`mask/${mp.name}`, { shape: [...mp.mask.shape], data: mp.mask.dataSync().slice() as Float32Array });
+    for (const b of buffers) tensors.set(`buffer/${b.name}`, { shape: [...b.variable.shape], data: Float32Array.from(b.variable.dataSync()) });
     const state = optimizer.getState();
     const steps: Record<string, number> = {};
     for (const [variableName, own] of Object.entries(state.slots)) {
@@ -284,18 +396,14 @@ export async function train(model: TrainableModel, data: { train: LabelledData; 
 
   try {
     while (epoch < config.epochs && !stoppedEarly) {
-      const order = epochPermutation(data.train.count, config.seed, epoch);
-      while (stepInEpoch < stepsPerEpoch) {
+      for await (const { x, y, n } of epochBatches(data.train, config.seed, epoch, config.batchSize, stepsPerEpoch, stepInEpoch)) {
         optimizer.learningRate = learningRate(config.optimizer.lr, config.schedule, { step: globalStep, epoch });
-        const from = stepInEpoch * config.batchSize;
-        const to = Math.min(data.train.count, from + config.batchSize);
-        const { x, y } = gatherBatch(data.train, order, from, to);
         let loss: number;
         try {
           ({ loss } = sparseTrainStep({
             params: variables,
             maskedParams: model.maskedParams,
-            lossFn: () => crossEntropy(model.logits(x, true), y, config.labelSmoothing ?? 0),
+            lossFn: () => crossEntropy(model.logits(x, true, { step: globalStep }), y, config.labelSmoothing ?? 0),
             optimizer,
             updater,
             clipNorm: config.clipNorm,
@@ -311,9 +419,9 @@ export async function train(model: TrainableModel, data: { train: LabelledData; 
         }
         globalStep += 1;
         stepInEpoch += 1;
-        trainLossSum += loss * (to - from);
-        trainLossCount += to - from;
-        windowSamples += to - from;
+        trainLossSum += loss * n;
+        trainLossCount += n;
+        windowSamples += n;
         const seconds = (performance.now() - windowStart) / 1000;
         progress.update(globalStep, { loss, samplesPerSecond: windowSamples / Math.max(seconds, 1e-9) });
         if (seconds > 10) {
@@ -332,7 +440,7 @@ export async function train(model: TrainableModel, data: { train: LabelledData; 
       }
       if (stoppedEarly) break;
       // End of epoch: evaluate on the test set (the official code does so every epoch, no validation split).
-      const test = evaluate(model, data.test, config.evalBatchSize);
+      const test = isBatchSource(data.test) ? await evaluateSource(model, data.test) : evaluate(model, data.test, config.evalBatchSize);
       const metrics: EpochMetrics = {
         epoch,
         step: globalStep,

@@ -3,15 +3,15 @@
  * Wide: static, SET, RigL) trained with the spec §4.1 recipe; writes results.json and results.md with
  * our numbers next to the paper's.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { countFlops, modelFlopOps, modelParamCount, type Family } from '@sparse-ift/core';
 import { resnetFlopBudget } from '@sparse-ift/resnet';
-import { nonClobberingPath, train, type ExperimentContext, type ExperimentOutcome, type LabelledData, type MaskMethod } from '@sparse-ift/train';
+import { accuracyPlotSvg, nonClobberingPath, prepareStateDir, train, type ExperimentContext, type ExperimentOutcome, type LabelledData, type MaskMethod, type RunState } from '@sparse-ift/train';
 import { loadCifarData } from './data.js';
 import { buildCifarNet } from './model.js';
 import { resolveConfig, type CifarConfig, type GridRow } from './presets.js';
-import { resultsMarkdown, summarise } from './report.js';
+import { FAMILY_LABEL, resultsMarkdown, summarise } from './report.js';
 
 /** One trained model, as stored in results.json. */
 export interface RunRecord {
@@ -45,7 +45,7 @@ function runId(config: CifarConfig, row: GridRow, seed: number): string {
   return `${config.arch.name}-${row.family}-s${row.sparsity}-${row.method}-seed${seed}`;
 }
 
-async function trainOne(config: CifarConfig, row: GridRow, seed: number, data: { train: LabelledData; test: LabelledData }, ctx: ExperimentContext, stateDir: string): Promise<RunRecord> {
+async function trainOne(config: CifarConfig, row: GridRow, seed: number, data: { train: LabelledData; test: LabelledData }, ctx: ExperimentContext, state: RunState): Promise<RunRecord> {
   const id = runId(config, row, seed);
   const net = buildCifarNet(config.arch, config, row.family, row.sparsity, seed);
   try {
@@ -58,7 +58,7 @@ async function trainOne(config: CifarConfig, row: GridRow, seed: number, data: {
       schedule: recipe.schedule,
       labelSmoothing: recipe.labelSmoothing,
       mask: { method: row.method, frequency: mask.frequency, dropFraction: mask.dropFraction, endFraction: mask.endFraction },
-      checkpointFile: join(stateDir, 'checkpoints', `${id}.bin`),
+      checkpointFile: state.checkpointFile(id),
       checkpointEvery: 500,
       resume: ctx.resume,
       tensorboardDir: join(ctx.outDir, 'tensorboard', id),
@@ -108,29 +108,11 @@ function sumOf(values: Float32Array): number {
   return s;
 }
 
-/**
- * The run's state folder (checkpoints, finished-run records): refuses to reuse or discard an earlier
- * run's state unless --resume or --force says which.
- */
-export function prepareStateDir(ctx: ExperimentContext): string {
-  mkdirSync(ctx.outDir, { recursive: true });
-  const stateDir = join(ctx.outDir, 'state');
-  const hasState = existsSync(stateDir) && readdirSync(stateDir).length > 0;
-  if (hasState && !ctx.resume) {
-    if (!ctx.force) {
-      throw new Error(`--out ${ctx.outDir} holds checkpoints of an earlier run (${stateDir}); pass --resume to continue it, --force to discard it and start over, or choose another --out`);
-    }
-    rmSync(stateDir, { recursive: true, force: true });
-  }
-  mkdirSync(join(stateDir, 'finished'), { recursive: true });
-  return stateDir;
-}
-
 export async function runCifar100ResNet18(ctx: ExperimentContext): Promise<ExperimentOutcome> {
   const config = resolveConfig(ctx.preset);
   const started = Date.now();
   const data = loadCifarData(ctx.dataDir, config.trainSubset, config.testSubset);
-  const stateDir = prepareStateDir(ctx);
+  const state = prepareStateDir(ctx);
   ctx.log(`data: CIFAR-100 from ${data.source} (${data.train.count} train / ${data.test.count} test images)`);
   const seeds = Array.from({ length: ctx.seeds }, (_, i) => i);
   const runs: RunRecord[] = [];
@@ -138,14 +120,14 @@ export async function runCifar100ResNet18(ctx: ExperimentContext): Promise<Exper
   for (const seed of seeds) {
     for (const row of config.rows) {
       const id = runId(config, row, seed);
-      const finishedFile = join(stateDir, 'finished', `${id}.json`);
-      if (ctx.resume && existsSync(finishedFile)) {
-        runs.push(JSON.parse(readFileSync(finishedFile, 'utf8')) as RunRecord);
+      const earlier = state.finished<RunRecord>(id);
+      if (earlier) {
+        runs.push(earlier);
         ctx.log(`[${runs.length}/${total}] ${id}: already finished, reusing its result`);
         continue;
       }
-      const record = await trainOne(config, row, seed, data, ctx, stateDir);
-      writeFileSync(finishedFile, JSON.stringify(record, null, 2));
+      const record = await trainOne(config, row, seed, data, ctx, state);
+      state.markFinished(id, record);
       runs.push(record);
       ctx.log(`[${runs.length}/${total}] ${id}: last ${(100 * record.lastTestAccuracy).toFixed(2)}%, best ${(100 * record.bestTestAccuracy).toFixed(2)}%, FLOP ratio ${record.flopRatio.toFixed(3)}`);
     }
@@ -174,7 +156,17 @@ export async function runCifar100ResNet18(ctx: ExperimentContext): Promise<Exper
   files['results.json'] = nonClobberingPath(join(ctx.outDir, 'results.json'), ctx.force);
   writeFileSync(files['results.json'], JSON.stringify(results, null, 2) + '\n');
   const md = resultsMarkdown({ preset: ctx.preset, config, rows, backendLine: ctx.backendLine, source: data.source, trainImages: data.train.count, testImages: data.test.count, seeds: ctx.seeds, wallSeconds });
+  let document = md.document;
+  const dense = rows.find((r) => r.family === 'dense');
+  if (dense) {
+    const points = rows
+      .filter((r) => r.family !== 'dense')
+      .map((r) => ({ series: `${FAMILY_LABEL[r.family]} (${r.method})`, sparsity: r.sparsity, accuracy: r.lastMean, std: r.lastStd }));
+    files['plot'] = nonClobberingPath(join(ctx.outDir, 'accuracy-vs-sparsity.svg'), ctx.force);
+    writeFileSync(files['plot'], await accuracyPlotSvg(points, dense.lastMean, `CIFAR-100 ${config.arch.name}, preset ${ctx.preset}: last-epoch top-1 at equal FLOPs`));
+    document += `\n![accuracy against sparsity](${files['plot'].split('/').at(-1)})\n`;
+  }
   files['results.md'] = nonClobberingPath(join(ctx.outDir, 'results.md'), ctx.force);
-  writeFileSync(files['results.md'], md.document);
+  writeFileSync(files['results.md'], document);
   return { files, table: md.familyTable, summary: { experiment: 'cifar100-resnet18', preset: ctx.preset, rows, wallSeconds } };
 }

@@ -3,12 +3,12 @@ import { registerExperiment } from '@sparse-ift/train';
 import { runCifar100ResNet18 } from './experiment.js';
 import { PRESETS } from './presets.js';
 
-export { runCifar100ResNet18, prepareStateDir, type RunRecord } from './experiment.js';
+export { runCifar100ResNet18, type RunRecord } from './experiment.js';
 export { PRESETS, gridRows, resolveConfig, type CifarConfig, type CifarPreset, type GridRow } from './presets.js';
 export { summarise, familyTable, methodTable, resultsMarkdown, type RowSummary } from './report.js';
 export { paperFamilyCell, paperMethodCell, PAPER_NOTES, type PaperCell } from './paper.js';
 export { loadCifarData, missingDataError, DATA_CARD } from './data.js';
-export { buildCifarNet, layersTrainable, type CifarNet } from './model.js';
+export { buildCifarNet, type CifarNet } from './model.js';
 
 registerExperiment({
   name: 'cifar100-resnet18',

@@ -6,17 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { collectMaskedParams, type Family } from '@sparse-ift/core';
+import type { Family } from '@sparse-ift/core';
 import { cifarAugmentInto, hashSeed, mulberry32, PURPOSE } from '@sparse-ift/data-vision';
 import { buildResolvedResNet, resolveResNet, type ResNetArch, type ResolvedResNet } from '@sparse-ift/resnet';
-import type { NamedVariable, TrainableModel } from '@sparse-ift/train';
+import { layersTrainable, type ForwardContext, type TrainableModel } from '@sparse-ift/train';
 import type { CifarConfig } from './presets.js';
-
-/** A tf.js LayersModel as the trainer's TrainableModel (every trainable weight, its masks, a forward). */
-export function layersTrainable(model: LayersModel, forward: (x: tf.Tensor, training: boolean) => tf.Tensor2D): TrainableModel {
-  const params: NamedVariable[] = model.trainableWeights.map((w) => ({ name: w.originalName, variable: w.read() as tf.Variable }));
-  return { params, maskedParams: collectMaskedParams(model), logits: forward };
-}
 
 export interface CifarNet {
   resolved: ResolvedResNet;
@@ -37,12 +31,14 @@ export function buildCifarNet(arch: ResNetArch, config: CifarConfig, family: Fam
   const [h, w, c] = arch.inputShape;
   const per = h * w * c;
   let batchesSeen = 0;
-  const forward = (images: tf.Tensor, training: boolean): tf.Tensor2D => {
+  const forward = (images: tf.Tensor, training: boolean, context?: ForwardContext): tf.Tensor2D => {
     const n = images.shape[0]!;
     const raw = images.dataSync() as Float32Array;
     const out = new Float32Array(raw.length);
-    // One stream per training batch, keyed by (seed, batch index): crops and flips never repeat across epochs.
-    const rand = mulberry32(hashSeed(seed, PURPOSE.augment, training ? ++batchesSeen : 0));
+    // One stream per training batch, keyed by (seed, batch index): crops and flips never repeat across
+    // epochs. The index is the trainer's step when given, so a resumed run augments as an uninterrupted one.
+    const batch = training ? (context?.step ?? batchesSeen++) + 1 : 0;
+    const rand = mulberry32(hashSeed(seed, PURPOSE.augment, batch));
     for (let i = 0; i < n; i++) cifarAugmentInto(raw, i * per, h, c, rand, out, i * per, { train: training });
     const x = tf.tensor4d(out, [n, h, w, c]);
     return model.apply(x, { training }) as tf.Tensor2D;

@@ -39,6 +39,11 @@ describe('cifar100-resnet18 smoke preset', () => {
     expect(md).toContain('NOT FOUND');
     expect(md).toMatch(/\| Sparse Parallel \(RigL\) \| \d+\.\d\d \(\d+\.\d\d\) \| NOT FOUND \|/);
     expect(md).toContain('## Spec §5.2');
+    // The accuracy-vs-sparsity plot (shared with the other tables, @sparse-ift/train's accuracyPlotSvg), linked from results.md.
+    const svg = readFileSync(outcome.files['plot']!, 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('Sparse Parallel (rigl)');
+    expect(md).toContain('](accuracy-vs-sparsity.svg)');
 
     // A second run into the same --out must not discard state silently; --resume reuses finished runs.
     await expect(experiment.run({ ...context, resume: false, force: false })).rejects.toThrow(/--resume.*--force/);

@@ -2,13 +2,17 @@
  * The `fashion-mnist` experiment: dense against the four Sparse-IFT families at equal FLOPs, every
  * (family, s, method) row over several seeds; writes results.json, results.md and an SVG plot.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { countFlops, type Family } from '@sparse-ift/core';
 import {
+  accuracyPlotSvg,
   cifarRecipe,
   nonClobberingPath,
+  prepareStateDir,
   train,
+  type PlotPoint,
+  type RunState,
   type ExperimentContext,
   type ExperimentOutcome,
   type LabelledData,
@@ -16,7 +20,6 @@ import {
 } from '@sparse-ift/train';
 import { loadData } from './data.js';
 import { buildNet } from './model.js';
-import { accuracyPlotSvg, type PlotPoint } from './plot.js';
 import { gridRows, PRESETS, type FashionPreset, type GridRow } from './presets.js';
 
 /** One trained model, as stored in results.json. */
@@ -70,7 +73,7 @@ function runId(preset: FashionPreset, row: GridRow, seed: number): string {
   return `${preset.architecture}-${row.family}-s${row.sparsity}-${row.method}-seed${seed}`;
 }
 
-async function trainOne(preset: FashionPreset, row: GridRow, seed: number, data: { train: LabelledData; test: LabelledData }, ctx: ExperimentContext, stateDir: string): Promise<RunRecord> {
+async function trainOne(preset: FashionPreset, row: GridRow, seed: number, data: { train: LabelledData; test: LabelledData }, ctx: ExperimentContext, state: RunState): Promise<RunRecord> {
   const id = runId(preset, row, seed);
   const net = buildNet({ architecture: preset.architecture, inputSize: preset.inputSize, width: preset.width, family: row.family, sparsity: row.sparsity, seed });
   try {
@@ -82,7 +85,7 @@ async function trainOne(preset: FashionPreset, row: GridRow, seed: number, data:
       optimizer: { ...recipe.optimizer, lr: preset.lr },
       schedule: recipe.schedule,
       mask: { method: row.method, frequency: preset.maskUpdateFrequency },
-      checkpointFile: join(stateDir, 'checkpoints', `${id}.bin`),
+      checkpointFile: state.checkpointFile(id),
       checkpointEvery: preset.checkpointEvery,
       resume: ctx.resume,
       tensorboardDir: join(ctx.outDir, 'tensorboard', id),
@@ -185,19 +188,8 @@ export async function runFashionMnist(ctx: ExperimentContext): Promise<Experimen
   const preset = PRESETS[ctx.preset];
   if (!preset) throw new Error(`unknown preset '${ctx.preset}'; valid presets: ${Object.keys(PRESETS).join(', ')}`);
   const started = Date.now();
-  mkdirSync(ctx.outDir, { recursive: true });
   // Per-run state (checkpoints, finished-run records) lives in one folder; never silently reused or discarded.
-  const stateDir = join(ctx.outDir, 'state');
-  const hasState = existsSync(stateDir) && readdirSync(stateDir).length > 0;
-  if (hasState && !ctx.resume) {
-    if (!ctx.force) {
-      throw new Error(
-        `--out ${ctx.outDir} holds checkpoints of an earlier run (${stateDir}); pass --resume to continue it, --force to discard it and start over, or choose another --out`,
-      );
-    }
-    rmSync(stateDir, { recursive: true, force: true });
-  }
-  mkdirSync(join(stateDir, 'finished'), { recursive: true });
+  const state = prepareStateDir(ctx);
 
   const data = await loadData(ctx.dataDir, preset);
   ctx.log(`data: Fashion-MNIST from ${data.source} (${data.train.count} train / ${data.test.count} test images, ${preset.inputSize}×${preset.inputSize})`);
@@ -208,14 +200,14 @@ export async function runFashionMnist(ctx: ExperimentContext): Promise<Experimen
   for (const seed of seeds) {
     for (const row of rows) {
       const id = runId(preset, row, seed);
-      const finishedFile = join(stateDir, 'finished', `${id}.json`);
-      if (ctx.resume && existsSync(finishedFile)) {
-        runs.push(JSON.parse(readFileSync(finishedFile, 'utf8')) as RunRecord);
+      const earlier = state.finished<RunRecord>(id);
+      if (earlier) {
+        runs.push(earlier);
         ctx.log(`[${runs.length}/${total}] ${id}: already finished, reusing its result`);
         continue;
       }
-      const record = await trainOne(preset, row, seed, data, ctx, stateDir);
-      writeFileSync(finishedFile, JSON.stringify(record, null, 2));
+      const record = await trainOne(preset, row, seed, data, ctx, state);
+      state.markFinished(id, record);
       runs.push(record);
       ctx.log(`[${runs.length}/${total}] ${id}: test acc ${(100 * record.testAccuracy).toFixed(2)}%, FLOP ratio ${record.flopRatio.toFixed(3)}, ${record.wallSeconds.toFixed(1)} s`);
     }

@@ -6,7 +6,6 @@ import { PRESETS } from './presets.js';
 export { runFashionMnist, summarise, markdownTable, type RunRecord, type RowSummary } from './experiment.js';
 export { buildNet, denseBudget, type ModelSpec, type SparseIftNet, type Architecture } from './model.js';
 export { PRESETS, gridRows, type FashionPreset, type GridRow } from './presets.js';
-export { accuracyPlotSvg, type PlotPoint } from './plot.js';
 export { prepare, loadData } from './data.js';
 
 registerExperiment({

@@ -2,11 +2,11 @@
  * The `gpt3-small-wikitext103` experiment (spec §4.3 / §5.5): dense, Sparse Wide 50 % static and Sparse
  * Wide 75 % RigL, trained on WikiText-103 and compared by validation perplexity.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collectMaskedParams, countFlops, modelFlopOps, modelParamCount, type Family } from '@sparse-ift/core';
 import { buildGpt, transformerWidths } from '@sparse-ift/gpt';
-import { nonClobberingPath, type ExperimentContext, type ExperimentOutcome, type MaskMethod } from '@sparse-ift/train';
+import { nonClobberingPath, prepareStateDir, type ExperimentContext, type ExperimentOutcome, type MaskMethod } from '@sparse-ift/train';
 import { loadWikiText } from './data.js';
 import { trainLanguageModel, type EvalPoint } from './lm-train.js';
 import { resolveConfig, type GptExperimentConfig, type GptRow } from './presets.js';
@@ -50,13 +50,7 @@ export async function runGpt3SmallWikiText103(ctx: ExperimentContext): Promise<E
   const config = resolveConfig(ctx.preset);
   const started = Date.now();
   const data = await loadWikiText(ctx.dataDir, ctx.log);
-  mkdirSync(ctx.outDir, { recursive: true });
-  const stateDir = join(ctx.outDir, 'state');
-  if (existsSync(stateDir) && readdirSync(stateDir).length > 0 && !ctx.resume) {
-    if (!ctx.force) throw new Error(`--out ${ctx.outDir} holds checkpoints and finished runs of an earlier run (${stateDir}); pass --resume to continue it, --force to discard it and start over, or choose another --out`);
-    rmSync(stateDir, { recursive: true, force: true });
-  }
-  mkdirSync(join(stateDir, 'finished'), { recursive: true });
+  const state = prepareStateDir(ctx);
 
   // Dense FLOPs per sequence: the iso-FLOP reference.
   const denseModel = buildGpt(config.model, { family: 'dense', sparsity: 0, sequenceLength: config.context });
@@ -67,9 +61,9 @@ export async function runGpt3SmallWikiText103(ctx: ExperimentContext): Promise<E
   for (let seed = 0; seed < ctx.seeds; seed++) {
     for (const row of config.rows) {
       const id = runId(config, row, seed);
-      const finishedFile = join(stateDir, 'finished', `${id}.json`);
-      if (ctx.resume && existsSync(finishedFile)) {
-        runs.push(JSON.parse(readFileSync(finishedFile, 'utf8')) as GptRunRecord);
+      const earlier = state.finished<GptRunRecord>(id);
+      if (earlier) {
+        runs.push(earlier);
         ctx.log(`${id}: already finished, reusing its result`);
         continue;
       }
@@ -83,7 +77,7 @@ export async function runGpt3SmallWikiText103(ctx: ExperimentContext): Promise<E
           train: data.train.tokens,
           validation: data.validation.tokens,
           tensorboardDir: join(ctx.outDir, 'tensorboard', id),
-          checkpointFile: join(stateDir, 'checkpoints', `${id}.bin`),
+          checkpointFile: state.checkpointFile(id),
           checkpointEvery: 250,
           resume: ctx.resume,
           label: id,
@@ -120,7 +114,7 @@ export async function runGpt3SmallWikiText103(ctx: ExperimentContext): Promise<E
           wallSeconds: result.wallSeconds,
           backend: ctx.backend.name,
         };
-        writeFileSync(finishedFile, JSON.stringify(record, null, 2));
+        state.markFinished(id, record);
         runs.push(record);
         ctx.log(`${id}: valid perplexity ${record.finalPerplexity.toFixed(2)}, FLOP ratio ${record.flopRatio.toFixed(3)}`);
       } finally {

@@ -2,11 +2,11 @@
  * The `imagenet-resnet` experiment (spec §5.3): ResNet-18 (dense, SW, SP) and ResNet-34 (dense, SW) at
  * s = 0.5 / 0.75 / 0.9 with RigL, the spec §4.2 recipe; results.json and results.md with the paper's cells.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { countFlops, modelFlopOps, modelParamCount, type Family } from '@sparse-ift/core';
 import { resnetFlopBudget } from '@sparse-ift/resnet';
-import { nonClobberingPath, train, type ExperimentContext, type ExperimentOutcome, type LabelledData, type MaskMethod } from '@sparse-ift/train';
+import { accuracyPlotSvg, nonClobberingPath, prepareStateDir, train, type ExperimentContext, type ExperimentOutcome, type LabelledData, type MaskMethod, type RunState } from '@sparse-ift/train';
 import { decodeIntoMemory, findImageNetShards, type ImageNetShards } from './data.js';
 import { buildImageNetNet } from './model.js';
 import { countTrainImages, trainFromStream } from './stream-train.js';
@@ -41,6 +41,28 @@ function runId(config: ImageNetConfig, row: ImageNetRow, seed: number): string {
   return `${config.archs[row.model].name}-${row.family}-s${row.sparsity}-${row.method}-seed${seed}`;
 }
 
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** Sample standard deviation (n − 1); 0 for one seed. */
+const std = (xs: number[]): number => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
+const FAMILY_LABEL: Partial<Record<Family, string>> = { 'sparse-wide': 'Sparse Wide', 'sparse-parallel': 'Sparse Parallel' };
+
+/** One model's last-epoch top-1 % against sparsity (mean ± std over seeds), dense as the line; none without a dense run. */
+async function modelPlot(model: ImageNetModel, runs: ImageNetRunRecord[], title: string): Promise<string | undefined> {
+  const own = runs.filter((r) => r.model === model);
+  const dense = own.filter((r) => r.family === 'dense');
+  if (dense.length === 0) return undefined;
+  const groups = new Map<string, ImageNetRunRecord[]>();
+  for (const r of own.filter((r) => r.family !== 'dense')) {
+    const key = `${r.family}|${r.sparsity}|${r.method}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const points = [...groups.values()].map((rs) => {
+    const topOne = rs.map((r) => 100 * r.lastTopOne);
+    return { series: `${FAMILY_LABEL[rs[0]!.family] ?? rs[0]!.family} (${rs[0]!.method})`, sparsity: rs[0]!.sparsity, accuracy: mean(topOne), std: std(topOne) };
+  });
+  return accuracyPlotSvg(points, mean(dense.map((r) => 100 * r.lastTopOne)), title);
+}
+
 function sumOf(values: Float32Array): number {
   let s = 0;
   for (const v of values) s += v;
@@ -49,13 +71,13 @@ function sumOf(values: Float32Array): number {
 
 type RunData = { kind: 'memory'; train: LabelledData; test: LabelledData } | { kind: 'stream'; shards: ImageNetShards; trainImages: number };
 
-async function trainOne(config: ImageNetConfig, row: ImageNetRow, seed: number, data: RunData, ctx: ExperimentContext, stateDir: string): Promise<ImageNetRunRecord> {
+async function trainOne(config: ImageNetConfig, row: ImageNetRow, seed: number, data: RunData, ctx: ExperimentContext, state: RunState): Promise<ImageNetRunRecord> {
   const id = runId(config, row, seed);
   const arch = config.archs[row.model];
   const net = buildImageNetNet(arch, row.family, row.sparsity, seed, data.kind === 'memory' ? 'raw' : 'normalized');
   try {
     const { recipe, mask } = config;
-    const checkpointFile = join(stateDir, 'checkpoints', `${id}.bin`);
+    const checkpointFile = state.checkpointFile(id);
     const tensorboardDir = join(ctx.outDir, 'tensorboard', id);
     const result =
       data.kind === 'stream'
@@ -122,13 +144,7 @@ export async function runImageNetResNet(ctx: ExperimentContext): Promise<Experim
   const started = Date.now();
   const shards = findImageNetShards(ctx.dataDir);
   ctx.log(`data: ImageNet ${shards.layout} ${shards.format} shards: ${shards.train.length} train, ${shards.validation.length} validation`);
-  mkdirSync(ctx.outDir, { recursive: true });
-  const stateDir = join(ctx.outDir, 'state');
-  if (existsSync(stateDir) && readdirSync(stateDir).length > 0 && !ctx.resume) {
-    if (!ctx.force) throw new Error(`--out ${ctx.outDir} holds checkpoints of an earlier run (${stateDir}); pass --resume to continue it, --force to discard it and start over, or choose another --out`);
-    rmSync(stateDir, { recursive: true, force: true });
-  }
-  mkdirSync(join(stateDir, 'finished'), { recursive: true });
+  const state = prepareStateDir(ctx);
   let data: RunData;
   if (config.inMemory) {
     const decode = { imageSize: config.imageSize, resizeSize: config.resizeSize };
@@ -150,13 +166,13 @@ export async function runImageNetResNet(ctx: ExperimentContext): Promise<Experim
   for (let seed = 0; seed < ctx.seeds; seed++) {
     for (const row of config.rows) {
       const id = runId(config, row, seed);
-      const finishedFile = join(stateDir, 'finished', `${id}.json`);
-      if (ctx.resume && existsSync(finishedFile)) {
-        runs.push(JSON.parse(readFileSync(finishedFile, 'utf8')) as ImageNetRunRecord);
+      const earlier = state.finished<ImageNetRunRecord>(id);
+      if (earlier) {
+        runs.push(earlier);
         continue;
       }
-      const record = await trainOne(config, row, seed, data, ctx, stateDir);
-      writeFileSync(finishedFile, JSON.stringify(record, null, 2));
+      const record = await trainOne(config, row, seed, data, ctx, state);
+      state.markFinished(id, record);
       runs.push(record);
       ctx.log(`${id}: top-1 ${(100 * record.lastTopOne).toFixed(2)}% (best ${(100 * record.bestTopOne).toFixed(2)}%), FLOP ratio ${record.flopRatio.toFixed(3)}`);
     }
@@ -180,7 +196,16 @@ export async function runImageNetResNet(ctx: ExperimentContext): Promise<Experim
   files['results.json'] = nonClobberingPath(join(ctx.outDir, 'results.json'), ctx.force);
   writeFileSync(files['results.json'], JSON.stringify(results, null, 2) + '\n');
   const md = resultsMarkdown({ preset: ctx.preset, config, runs, backendLine: ctx.backendLine, data: `${ctx.dataDir} (${shards.layout}; ${trainCount} train images${validationCount === null ? ', all validation shards' : ` / ${validationCount} validation images`} at ${config.imageSize}²${data.kind === 'stream' ? ', streamed' : ''})`, seeds: ctx.seeds, wallSeconds });
+  let document = md.document;
+  for (const model of [...new Set(config.rows.map((r) => r.model))]) {
+    const svg = await modelPlot(model, runs, `ImageNet ${config.archs[model].name}, preset ${ctx.preset}: last-epoch top-1 at equal FLOPs`);
+    if (svg === undefined) continue;
+    const key = `plot-${model}`;
+    files[key] = nonClobberingPath(join(ctx.outDir, `accuracy-vs-sparsity-${model}.svg`), ctx.force);
+    writeFileSync(files[key], svg);
+    document += `\n![${config.archs[model].name}: top-1 against sparsity](${files[key].split('/').at(-1)})\n`;
+  }
   files['results.md'] = nonClobberingPath(join(ctx.outDir, 'results.md'), ctx.force);
-  writeFileSync(files['results.md'], md.document);
+  writeFileSync(files['results.md'], document);
   return { files, table: md.table, summary: { experiment: 'imagenet-resnet', preset: ctx.preset, runs, wallSeconds } };
 }

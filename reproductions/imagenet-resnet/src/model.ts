@@ -6,10 +6,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { collectMaskedParams, type Family } from '@sparse-ift/core';
+import type { Family } from '@sparse-ift/core';
 import { IMAGENET_MEAN, IMAGENET_STD, hashSeed, mulberry32, PURPOSE } from '@sparse-ift/data-vision';
 import { buildResolvedResNet, resolveResNet, type ResNetArch, type ResolvedResNet } from '@sparse-ift/resnet';
-import type { NamedVariable, TrainableModel } from '@sparse-ift/train';
+import { layersTrainable, type ForwardContext, type TrainableModel } from '@sparse-ift/train';
 
 export interface ImageNetNet {
   resolved: ResolvedResNet;
@@ -21,11 +21,12 @@ export function buildImageNetNet(arch: ResNetArch, family: Family, sparsity: num
   const resolved = resolveResNet(arch, { family, sparsity, seed, flopBudgetSearch: true });
   const model = buildResolvedResNet(resolved);
   let batchesSeen = 0;
-  const forward = (images: tf.Tensor, training: boolean): tf.Tensor2D => {
+  const forward = (images: tf.Tensor, training: boolean, context?: ForwardContext): tf.Tensor2D => {
     if (inputs === 'normalized') return model.apply(images, { training }) as tf.Tensor2D;
     let x = images as tf.Tensor4D;
     if (training) {
-      const rand = mulberry32(hashSeed(seed, PURPOSE.augment, ++batchesSeen));
+      // Keyed by the trainer's step when given, so a resumed run flips as an uninterrupted one.
+      const rand = mulberry32(hashSeed(seed, PURPOSE.augment, (context?.step ?? batchesSeen++) + 1));
       const flips = Array.from({ length: x.shape[0] }, () => (rand() < 0.5 ? 1 : 0));
       const flipped = tf.reverse(x, 2);
       const choose = tf.reshape(tf.tensor1d(flips, 'bool'), [-1, 1, 1, 1]);
@@ -35,7 +36,5 @@ export function buildImageNetNet(arch: ResNetArch, family: Family, sparsity: num
     const normalized = tf.div(tf.sub(x, tf.tensor1d([...IMAGENET_MEAN])), tf.tensor1d([...IMAGENET_STD]));
     return model.apply(normalized, { training }) as tf.Tensor2D;
   };
-  // Every trainable weight by its layer-qualified name (stable across processes, used by checkpoints).
-  const params: NamedVariable[] = model.trainableWeights.map((w) => ({ name: w.originalName, variable: w.read() as tf.Variable }));
-  return { resolved, model, trainable: { params, maskedParams: collectMaskedParams(model), logits: forward } };
+  return { resolved, model, trainable: layersTrainable(model, forward) };
 }

@@ -93,8 +93,8 @@ export async function trainFromStream(args: {
   const updater = makeUpdater(method, config, totalSteps, seed);
   if (method !== 'dense') initMasks(masked, { method: 'random', rng: Rng.fromSeed(seed) });
   const nameOf = new Map(params.map((p) => [p.variable.name, p.name] as const));
-  // BatchNorm running statistics (and masks): non-trainable state that a resume needs too.
-  const buffers = net.model.weights.filter((w) => !w.trainable).map((w) => ({ name: w.originalName, variable: w.read() as tf.Variable }));
+  // BatchNorm running statistics: non-trainable state that a resume needs too (masks are saved on their own).
+  const buffers = net.trainable.buffers ?? [];
   const fingerprint = JSON.stringify({ method, seed, recipe, mask: config.mask, imageSize: config.imageSize, trainImages: args.trainImages, params: params.map((p) => [p.name, p.variable.shape]) });
 
   let step = 0;

@@ -30,6 +30,12 @@ describe('imagenet-resnet smoke presets', () => {
     expect(md).toContain('70.9 [OR] [EP]');
     expect(md).toContain('NOT FOUND');
     expect(md).toContain('streamed');
+    // One accuracy-vs-sparsity plot per model with a dense run, linked from results.md.
+    const svg = readFileSync(outcome.files['plot-resnet18']!, 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('Sparse Wide (rigl)');
+    expect(svg).toContain('Sparse Parallel (rigl)');
+    expect(md).toContain('](accuracy-vs-sparsity-resnet18.svg)');
   });
 
   it('smoke-memory: decodes a subset into memory (the short preset path) and trains the same rows', async () => {

@@ -97,3 +97,15 @@ export function shapeBytes(shape: number[]): Uint8Array {
 export function disposeAll(backend: WasmBackend, ...infos: (TensorInfo | undefined)[]): void {
   for (const t of infos) if (t) backend.disposeData(t.dataId);
 }
+
+/**
+ * tfjs-backend-wasm does not check malloc's result: when the wasm heap (wasm32: at most 4 GB) is full a
+ * new tensor lands at offset 0. Before native code writes through an offset, refuse that.
+ */
+export function assertAllocated(backend: WasmBackend, t: TensorInfo, what: string): void {
+  if (tf.util.sizeFromShape(t.shape) > 0 && tensorData(backend, t).memoryOffset === 0) {
+    throw new Error(
+      `wasm heap exhausted allocating ${what} [${t.shape.join(',')}] (wasm32 heaps stop at 4 GB): reduce the batch size or model width`,
+    );
+  }
+}

@@ -5,7 +5,7 @@
 // products go to multi-threaded BLAS sgemm instead, in place on the heap.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { asWasmBackend, byteOffset, disposeAll, makeView, releaseView, shapeBytes, tensorId, type WasmBackend } from './heap.js';
+import { asWasmBackend, assertAllocated, byteOffset, disposeAll, makeView, releaseView, shapeBytes, tensorId, type WasmBackend } from './heap.js';
 import { original, transpose } from './call.js';
 import { applyEpilogue, supportedEpilogue } from './epilogue.js';
 import { nativeGemm } from './native-hook.js';
@@ -81,6 +81,7 @@ export function batchMatMulImpl(
   }
   const gemm = nativeGemm();
   if (gemm && d.m * d.n * d.k >= NATIVE_MIN_WORK) {
+    assertAllocated(backend, out, 'a matMul output');
     gemm(backend.wasm.HEAPU8.buffer, transposeA, transposeB, d.m, d.n, d.k,
       byteOffset(backend, a), byteOffset(backend, b), byteOffset(backend, out),
       d.batch, d.batchA === 1 ? 0 : d.m * d.k * 4, d.batchB === 1 ? 0 : d.k * d.n * 4, d.m * d.n * 4, false);

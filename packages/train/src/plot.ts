@@ -1,10 +1,12 @@
 /**
  * Accuracy against sparsity per family, dense as a horizontal line: a Vega-Lite spec compiled to Vega
- * and rendered to SVG headless (no browser, no canvas needed for SVG).
+ * and rendered to SVG headless (no browser, no canvas needed for SVG). Every reproduction's table that
+ * sweeps sparsity writes one.
  */
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 
+/** One series' point: accuracy and its std in percent. */
 export interface PlotPoint {
   series: string;
   sparsity: number;
