@@ -4,7 +4,7 @@
  * after 2 warm-up steps. The backend comes from @sparse-ift/backend's initBackend (wasm gets its
  * fast training kernels).
  *
- *   npx tsx packages/gpt/bench/step-time.ts [--backend wasm|cpu|auto] [--steps 5] [--sparsity 0.75] [--only gpt-nano,gpt-mini]
+ *   npx tsx packages/gpt/bench/step-time.ts [--backend wasm|cpu|auto] [--steps 5] [--sparsity 0.75] [--families dense,sparse-wide] [--only gpt-nano,gpt-mini]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '5' },
     sparsity: { type: 'string', default: '0.75' },
     only: { type: 'string' },
+    families: { type: 'string' },
   },
 });
 const backend = values.backend!;
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
   console.log('| model | batch | family | params | masked | step ms (median) |');
   console.log('|---|---|---|---|---|---|');
   for (const c of cases) {
-    for (const family of FAMILIES) {
+    for (const family of FAMILIES.filter((f) => values.families === undefined || values.families.split(',').includes(f))) {
       const s = family === 'dense' ? 0 : sparsity;
       const model = c.build(family, s);
       const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);

@@ -78,17 +78,21 @@ export interface Batch {
   shape: number[];
 }
 
+/** A data set read batch by batch (e.g. shards decoded in worker threads) instead of held in memory. */
+export interface BatchStream {
+  /** The batches of an epoch; evaluation reads all of epoch 0's. */
+  batches(epoch: number): AsyncIterable<Batch>;
+}
+
 /**
- * A data set read batch by batch (e.g. shards decoded in worker threads) instead of held in memory.
- * `batches(epoch)` must give the same batches for the same epoch in every process: a resumed run
- * skips the ones it trained on before the interruption.
+ * A training set read batch by batch. `batches(epoch)` must give the same batches for the same epoch in
+ * every process: a resumed run skips the ones it trained on before the interruption.
  */
-export interface BatchSource {
+export interface BatchSource extends BatchStream {
   /** Samples per epoch (part of a checkpoint's fingerprint). */
   count: number;
   /** Optimiser steps per epoch: training ends an epoch after this many batches. Evaluation reads all. */
   batchesPerEpoch: number;
-  batches(epoch: number): AsyncIterable<Batch>;
   /** Whatever else decides the batches (image size, augmentation), so a checkpoint is not resumed with other data. */
   fingerprint?: string;
 }
@@ -96,11 +100,11 @@ export interface BatchSource {
 /** In-memory sets or batch sources, for training and for the evaluation after every epoch. */
 export interface TrainData {
   train: LabelledData | BatchSource;
-  test: LabelledData | BatchSource;
+  test: LabelledData | BatchStream;
 }
 
-function isBatchSource(data: LabelledData | BatchSource): data is BatchSource {
-  return typeof (data as Partial<BatchSource>).batches === 'function';
+function isBatchSource<S extends BatchStream>(data: LabelledData | S): data is S {
+  return typeof (data as Partial<S>).batches === 'function';
 }
 
 export type MaskMethod = 'dense' | 'static' | 'set' | 'rigl';
@@ -245,8 +249,8 @@ function evaluateBatch(model: TrainableModel, x: tf.Tensor, y: tf.Tensor1D): { l
   });
 }
 
-/** Mean test loss and top-1 accuracy over every batch of a source (its epoch 0). */
-export async function evaluateSource(model: TrainableModel, source: BatchSource): Promise<{ loss: number; accuracy: number }> {
+/** Mean test loss and top-1 accuracy over every batch of a stream (its epoch 0). */
+export async function evaluateSource(model: TrainableModel, source: BatchStream): Promise<{ loss: number; accuracy: number }> {
   let lossSum = 0;
   let correct = 0;
   let count = 0;

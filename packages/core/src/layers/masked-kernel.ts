@@ -159,7 +159,7 @@ export abstract class MaskedKernelLayer extends layers.Layer implements HasMaske
   }
 
   maskedParams(): MaskedParam[] {
-    if (!this.masked || this.role === 'dense-weight') return [];
+    if (!this.masked) return [];
     const weight = this.kernelVariable();
     return [
       {
