@@ -174,25 +174,29 @@ function stepFlops(m: Model): number {
 
 async function benchStep(path: Path, build: () => Model, optimizer: () => tf.Optimizer, reps: number): Promise<StepRow> {
   await usePath(path);
-  const model = build();
-  const opt = optimizer();
+  let model: Model | undefined;
+  let opt: tf.Optimizer | undefined;
   try {
+    model = build();
+    opt = optimizer();
+    const [m, o] = [model, opt];
     const seconds = timeIt(() => {
       tf.tidy(() => {
-        const loss = opt.minimize(model.loss, true, model.variables);
+        const loss = o.minimize(m.loss, true, m.variables);
         loss?.dataSync();
       });
     }, reps, 60);
-    const row: StepRow = { model: model.name, path, seconds, gflops: stepFlops(model) / seconds / 1e9 };
-    console.log(`step ${path.padEnd(16)} ${model.name.padEnd(50)} ${seconds.toFixed(3)} s  ${row.gflops!.toFixed(1)} GFLOP/s`);
+    const row: StepRow = { model: m.name, path, seconds, gflops: stepFlops(m) / seconds / 1e9 };
+    console.log(`step ${path.padEnd(16)} ${m.name.padEnd(50)} ${seconds.toFixed(3)} s  ${row.gflops!.toFixed(1)} GFLOP/s`);
     return row;
   } catch (e) {
     const why = e instanceof Error ? e.message.split('\n')[0]!.slice(0, 100) : String(e);
-    console.log(`step ${path.padEnd(16)} ${model.name.padEnd(50)} failed: ${why}`);
-    return { model: model.name, path, seconds: `failed: ${why}` };
+    const name = model?.name ?? 'model (failed while building)';
+    console.log(`step ${path.padEnd(16)} ${name.padEnd(50)} failed: ${why}`);
+    return { model: name, path, seconds: `failed: ${why}` };
   } finally {
-    model.variables.forEach((v) => v.dispose());
-    opt.dispose();
+    model?.variables.forEach((v) => v.dispose());
+    opt?.dispose();
   }
 }
 
@@ -237,15 +241,17 @@ async function main(): Promise<void> {
     const adam = () => tf.train.adam(1e-3);
     const stepPaths: Path[] = ['wasm-shipped', 'wasm-sparse-ift', ...(native.loaded ? (['native'] as Path[]) : [])];
     const onlySw = flag('--only-sparse-wide');
+    // Big models first, on a fresh heap (the wasm heap never shrinks and fragments); 90 % last: it
+    // overflows the wasm32 heap and can leave the module unusable.
+    const best: Path = native.loaded ? 'native' : 'wasm-sparse-ift';
+    steps.push(await benchStep(best, () => resnet18({ batch: swBatch, width: sw75Width, sparsity: 0.75 }), sgd, quick ? 1 : 2));
+    steps.push(await benchStep(best, () => resnet18({ batch: swBatch, width: 64, sparsity: 0 }), sgd, reps));
     if (!onlySw) {
       for (const path of stepPaths) {
         steps.push(await benchStep(path, () => resnet18(resnetDense), sgd, reps));
         steps.push(await benchStep(path, () => gpt(gptOpts), adam, reps));
       }
     }
-    const best: Path = native.loaded ? 'native' : 'wasm-sparse-ift';
-    steps.push(await benchStep(best, () => resnet18({ batch: swBatch, width: 64, sparsity: 0 }), sgd, reps));
-    steps.push(await benchStep(best, () => resnet18({ batch: swBatch, width: sw75Width, sparsity: 0.75 }), sgd, quick ? 1 : 2));
     steps.push(await benchStep(best, () => resnet18({ batch: swBatch, width: swWidth, sparsity: 0.9 }), sgd, quick ? 1 : 2));
     const jobs: TorchJob[] = [
       ...(onlySw ? [] : [

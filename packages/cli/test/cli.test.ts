@@ -113,7 +113,7 @@ describe('sift reproduce', () => {
 
     const again = await sift('reproduce', 'fashion-mnist', '--preset', 'smoke', '--out', out, '--backend', 'wasm', '--json');
     expect(again.code).toBe(EXIT_FAILURE);
-    expect(again.stderr).toMatch(/holds checkpoints of an earlier run.*--resume.*--force/);
+    expect(again.stderr).toMatch(/holds checkpoints or finished runs of an earlier run.*--resume.*--force/);
 
     const resumed = await sift('reproduce', 'fashion-mnist', '--preset', 'smoke', '--out', out, '--backend', 'wasm', '--json', '--resume');
     expect(resumed.code).toBe(EXIT_OK);

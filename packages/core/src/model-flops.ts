@@ -39,6 +39,12 @@ export type PlanOp = FlopOp & {
   role?: string;
   /** Part of a transformed/masked layer (default: the op's `masked` flag). */
   maskable?: boolean;
+  /**
+   * The op's weight is another entry's (a tied LM head reads the token embedding table): its FLOPs
+   * count, its weight is not counted as params again (its bias still is). A layer's `flopOps` sets
+   * this so the walker gets it right; `ModelOpList.tiedWeightOps` does the same by name.
+   */
+  tied?: boolean;
 };
 
 /** A weight without a FlopOp (embeddings, position embeddings, cls token): counted as params only. */
@@ -432,11 +438,14 @@ function opShape(op: FlopOp): number[] {
   }
 }
 
-function opParams(op: FlopOp, tied: Set<string>): number {
+/** Whether the op's weight is shared with another entry: by the op's own flag or by name. */
+const isTied = (op: PlanOp, tied: Set<string>): boolean => op.tied === true || tied.has(op.name);
+
+function opParams(op: PlanOp, tied: Set<string>): number {
   switch (op.kind) {
     case 'conv2d':
     case 'linear':
-      return (tied.has(op.name) ? 0 : weightCount(op)) + (op.bias ? (op.kind === 'conv2d' ? op.outChannels : op.outFeatures) : 0);
+      return (isTied(op, tied) ? 0 : weightCount(op)) + (op.bias ? (op.kind === 'conv2d' ? op.outChannels : op.outFeatures) : 0);
     case 'batchnorm':
       return op.affine ? 2 * op.channels : 0;
     case 'layernorm':
@@ -505,7 +514,7 @@ export function planFromOps(model: ModelOpList | PlanOp[], baseline?: ModelOpLis
     const count = rows[i]!.params;
     params += count;
     if (isWeighted(op) && op.masked) {
-      const w = tied.has(op.name) ? 0 : weightCount(op);
+      const w = isTied(op, tied) ? 0 : weightCount(op);
       maskedParams += w;
       nonZeroParams += count - w + w * op.density;
     } else {

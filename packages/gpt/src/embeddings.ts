@@ -59,6 +59,8 @@ export interface TokenEmbeddingArgs extends LayerArgs {
   dModel: number;
   /** Truncated-normal std (±2σ). Default 0.02. */
   initStd?: number;
+  /** Seed of the table's init; unseeded if absent. */
+  seed?: number;
 }
 
 /** ids [B, T] → [embedded [B, T, d], table [V, d]]. The table output feeds a TiedLMHead. */
@@ -67,6 +69,7 @@ export class TokenEmbedding extends layers.Layer implements HasFlopOps {
   readonly vocabSize: number;
   readonly dModel: number;
   readonly initStd: number;
+  readonly seed: number | undefined;
   private table: LayerVariable | null = null;
 
   constructor(args: TokenEmbeddingArgs) {
@@ -77,10 +80,11 @@ export class TokenEmbedding extends layers.Layer implements HasFlopOps {
     this.vocabSize = args.vocabSize;
     this.dModel = args.dModel;
     this.initStd = args.initStd ?? 0.02;
+    this.seed = args.seed ?? undefined;
   }
 
   override build(): void {
-    this.table = this.addWeight('embeddings', [this.vocabSize, this.dModel], 'float32', truncatedNormal(this.initStd));
+    this.table = this.addWeight('embeddings', [this.vocabSize, this.dModel], 'float32', truncatedNormal(this.initStd, this.seed));
     this.built = true;
   }
 
@@ -104,7 +108,7 @@ export class TokenEmbedding extends layers.Layer implements HasFlopOps {
   }
 
   override getConfig(): serialization.ConfigDict {
-    return { vocabSize: this.vocabSize, dModel: this.dModel, initStd: this.initStd, ...super.getConfig() };
+    return { vocabSize: this.vocabSize, dModel: this.dModel, initStd: this.initStd, seed: this.seed ?? null, ...super.getConfig() };
   }
 }
 serialization.registerClass(TokenEmbedding);
@@ -145,6 +149,8 @@ export class TiedLMHead extends layers.Layer implements HasFlopOps {
         density: 1,
         maskable: false,
         role: 'lm-head',
+        // The weight is the TokenEmbedding's table, already counted there.
+        tied: true,
       },
     ];
   }
@@ -157,6 +163,8 @@ export interface PositionEmbeddingArgs extends LayerArgs {
   dModel: number;
   /** Truncated-normal std (±2σ). Default 0.02. */
   initStd?: number;
+  /** Seed of the table's init; unseeded if absent. */
+  seed?: number;
 }
 
 /** x [B, T, d] → x + table[0:T] (learned absolute positions). */
@@ -165,6 +173,7 @@ export class PositionEmbedding extends layers.Layer implements HasFlopOps {
   readonly length: number;
   readonly dModel: number;
   readonly initStd: number;
+  readonly seed: number | undefined;
   private table: LayerVariable | null = null;
 
   constructor(args: PositionEmbeddingArgs) {
@@ -173,6 +182,7 @@ export class PositionEmbedding extends layers.Layer implements HasFlopOps {
     this.length = args.length;
     this.dModel = args.dModel;
     this.initStd = args.initStd ?? 0.02;
+    this.seed = args.seed ?? undefined;
   }
 
   override build(inputShape: Shape | Shape[]): void {
@@ -182,7 +192,7 @@ export class PositionEmbedding extends layers.Layer implements HasFlopOps {
       throw new Error(`PositionEmbedding '${this.name}': sequence length ${t} exceeds the ${this.length} learned positions; use a shorter input`);
     }
     if (shape[2] !== this.dModel) throw new Error(`PositionEmbedding '${this.name}': input width ${shape[2]} != dModel ${this.dModel}`);
-    this.table = this.addWeight('embeddings', [this.length, this.dModel], 'float32', truncatedNormal(this.initStd));
+    this.table = this.addWeight('embeddings', [this.length, this.dModel], 'float32', truncatedNormal(this.initStd, this.seed));
     this.built = true;
   }
 
@@ -207,7 +217,7 @@ export class PositionEmbedding extends layers.Layer implements HasFlopOps {
   }
 
   override getConfig(): serialization.ConfigDict {
-    return { length: this.length, dModel: this.dModel, initStd: this.initStd, ...super.getConfig() };
+    return { length: this.length, dModel: this.dModel, initStd: this.initStd, seed: this.seed ?? null, ...super.getConfig() };
   }
 }
 serialization.registerClass(PositionEmbedding);

@@ -6,10 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { input, layers, model, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { assertSparsity, isFamily, type Family, type ModelOpList, type PlanOp } from '@sparse-ift/core';
+import { LayerNorm, assertSparsity, deriveSeed, isFamily, type Family, type ModelOpList, type PlanOp } from '@sparse-ift/core';
 import { transformerWidths, type GptConfig } from './config.js';
 import { PositionEmbedding, TiedLMHead, TokenEmbedding } from './embeddings.js';
-import { LayerNorm } from './layer-norm.js';
 import {
   transformerBlock,
   transformerBlockOps,
@@ -23,7 +22,11 @@ export interface GptBuildOptions extends TransformerLinearOptions {
   sparsity: number;
   /** Tokens per sample the model is built for (default: the context length). */
   sequenceLength?: number;
-  /** Seed of the masks (weights are drawn unseeded). */
+  /**
+   * Seed of the masks and the weights. Weights: the layer at index i in build order (wte 0, wpe 1,
+   * block b at 2 + b) draws from `deriveSeed(seed, i)`, split further per linear and per tensor.
+   * Unseeded if absent.
+   */
   seed?: number;
 }
 
@@ -68,11 +71,12 @@ export function buildGpt(c: GptConfig, o: GptBuildOptions): LayersModel {
   const spec = blockSpec(c, o);
   const d = spec.dModel;
   const ids = input({ shape: [t], dtype: 'int32', name: 'token_ids' });
-  const [tokens, table] = new TokenEmbedding({ name: 'wte', vocabSize: c.vocabSize, dModel: d, initStd: c.initStd }).apply(ids) as SymbolicTensor[];
-  let x = new PositionEmbedding({ name: 'wpe', length: c.contextLength, dModel: d, initStd: c.initStd }).apply(tokens!) as SymbolicTensor;
+  const seedOf = (layerIndex: number) => (o.seed === undefined ? {} : { seed: deriveSeed(o.seed, layerIndex) });
+  const [tokens, table] = new TokenEmbedding({ name: 'wte', vocabSize: c.vocabSize, dModel: d, initStd: c.initStd, ...seedOf(0) }).apply(ids) as SymbolicTensor[];
+  let x = new PositionEmbedding({ name: 'wpe', length: c.contextLength, dModel: d, initStd: c.initStd, ...seedOf(1) }).apply(tokens!) as SymbolicTensor;
   if (c.dropout > 0) x = layers.dropout({ name: 'embedding_drop', rate: c.dropout }).apply(x) as SymbolicTensor;
   for (let i = 0; i < c.layers; i++) {
-    const seeded = spec.maskSeed === undefined ? spec : { ...spec, maskSeed: spec.maskSeed + i * SEEDS_PER_BLOCK };
+    const seeded = o.seed === undefined ? spec : { ...spec, maskSeed: o.seed + i * SEEDS_PER_BLOCK, weightSeed: deriveSeed(o.seed, 2 + i) };
     x = transformerBlock(x, seeded, `h${i}`);
   }
   x = new LayerNorm({ name: 'ln_f', epsilon: c.layerNormEpsilon }).apply(x) as SymbolicTensor;

@@ -3,7 +3,6 @@
 // The transformer pieces (attention, embeddings, pre-LN block) are exported for @sparse-ift/vit.
 export * from './config.js';
 export * from './attention.js';
-export * from './layer-norm.js';
 export * from './embeddings.js';
 export * from './transformer.js';
 export * from './gpt.js';

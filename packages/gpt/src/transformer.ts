@@ -10,6 +10,8 @@
  */
 import { initializers, layers, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import {
+  LayerNorm,
+  deriveSeed,
   planFor,
   sparseIftDense,
   type FactorizedMiddle,
@@ -18,7 +20,6 @@ import {
   type PlanOp,
 } from '@sparse-ift/core';
 import { DotProductAttention, attentionOps } from './attention.js';
-import { LayerNorm } from './layer-norm.js';
 
 /** How SP, SF and SD are applied to a transformer linear (spec §2.7: no official code; project choices). */
 export interface TransformerLinearOptions {
@@ -56,6 +57,11 @@ export interface TransformerBlockSpec extends TransformerLinearOptions {
   sparsity: number;
   /** First mask seed of the block; its linears use consecutive ranges. Unseeded if absent. */
   maskSeed?: number;
+  /**
+   * Seed of the block's weights: the j-th linear (q, k, v, out, fc1, fc2) gets
+   * `weightSeed = deriveSeed(weightSeed, j)`, which core splits per planned tensor. Unseeded if absent.
+   */
+  weightSeed?: number;
 }
 
 /** The six transformed linears of a block: name suffix, and whether it is an "output layer". */
@@ -71,9 +77,9 @@ export const BLOCK_LINEARS = [
 /** Mask seeds reserved per linear (SP at s = 0.9 has 10 branches; SD has 3 tensors). */
 const SEEDS_PER_LINEAR = 16;
 
-/** Truncated normal (redrawn outside ±2σ, as PyTorch's trunc_normal_(a=−2σ, b=2σ)). */
-export function truncatedNormal(stddev: number) {
-  return initializers.truncatedNormal({ mean: 0, stddev });
+/** Truncated normal (redrawn outside ±2σ, as PyTorch's trunc_normal_(a=−2σ, b=2σ)); seeded if `seed` is given. */
+export function truncatedNormal(stddev: number, seed?: number) {
+  return initializers.truncatedNormal({ mean: 0, stddev, ...(seed === undefined ? {} : { seed }) });
 }
 
 function linear(
@@ -97,6 +103,7 @@ function linear(
     maskLowRank: spec.dopedMaskLowRank === true,
     layerNormEpsilon: spec.layerNormEpsilon,
     ...(spec.maskSeed === undefined ? {} : { maskSeed: spec.maskSeed + seedIndex * SEEDS_PER_LINEAR }),
+    ...(spec.weightSeed === undefined ? {} : { weightSeed: deriveSeed(spec.weightSeed, seedIndex) }),
   });
 }
 
@@ -249,5 +256,5 @@ export const TRANSFORMER_OPTION_HELP: Record<string, string> = {
   parallelSigma: "Sparse Parallel per-branch σ: 'identity' (default), 'relu', 'gelu' or 'layernorm'",
   factorizedMiddle: "Sparse Factorized middle: 'nonlinear_norelu' = LayerNorm (default), 'linear' or 'nonlinear_relu'",
   dopedMaskLowRank: 'Sparse Doped: also mask U and V (released-code behaviour; breaks iso-FLOP). Default false',
-  seed: 'seed of the masks (weights are drawn unseeded)',
+  seed: 'seed of the masks and of every weight initializer (same seed, same initial model)',
 };

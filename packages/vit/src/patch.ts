@@ -67,23 +67,27 @@ serialization.registerClass(Patchify);
 export interface ClassTokenArgs extends LayerArgs {
   /** Std of the token's normal init (timm: 1e-6). */
   initStd?: number;
+  /** Seed of the token's init; unseeded if absent. */
+  seed?: number;
 }
 
 /** [B, N, d] → [B, N + 1, d] with a learned token in front. */
 export class ClassToken extends layers.Layer implements HasFlopOps {
   static className = 'ClassToken';
   readonly initStd: number;
+  readonly seed: number | undefined;
   private token: LayerVariable | null = null;
 
   constructor(args: ClassTokenArgs = {}) {
     super(args);
     this.initStd = args.initStd ?? 1e-6;
+    this.seed = args.seed ?? undefined;
   }
 
   override build(inputShape: Shape | Shape[]): void {
     const d = singleShape(inputShape)[2];
     if (d == null) throw new Error(`ClassToken '${this.name}': needs [B, N, d] with known d`);
-    this.token = this.addWeight('cls_token', [1, 1, d], 'float32', initializers.randomNormal({ mean: 0, stddev: this.initStd }));
+    this.token = this.addWeight('cls_token', [1, 1, d], 'float32', initializers.randomNormal({ mean: 0, stddev: this.initStd, ...(this.seed === undefined ? {} : { seed: this.seed }) }));
     this.built = true;
   }
 
@@ -107,7 +111,7 @@ export class ClassToken extends layers.Layer implements HasFlopOps {
   }
 
   override getConfig(): serialization.ConfigDict {
-    return { initStd: this.initStd, ...super.getConfig() };
+    return { initStd: this.initStd, seed: this.seed ?? null, ...super.getConfig() };
   }
 }
 serialization.registerClass(ClassToken);

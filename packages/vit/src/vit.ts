@@ -8,9 +8,8 @@
  * head stay dense. The transformer block is @sparse-ift/gpt's (`transformerBlock`), non-causal.
  */
 import { initializers, input, layers, model, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { assertSparsity, isFamily, type Family, type ModelOpList, type PlanOp } from '@sparse-ift/core';
+import { LayerNorm, assertSparsity, deriveSeed, isFamily, type Family, type ModelOpList, type PlanOp } from '@sparse-ift/core';
 import {
-  LayerNorm,
   PositionEmbedding,
   transformerBlock,
   transformerBlockOps,
@@ -27,7 +26,11 @@ export interface VitBuildOptions extends TransformerLinearOptions {
   sparsity: number;
   /** Overrides the config's class count (e.g. 100 for CIFAR-100). */
   numClasses?: number;
-  /** Seed of the masks (weights are drawn unseeded). */
+  /**
+   * Seed of the masks and the weights. Weights: the layer at index i in build order (patch_embed 0,
+   * cls_token 1, pos_embed 2, block b at 3 + b, head 3 + layers) draws from `deriveSeed(seed, i)`,
+   * split further per linear and per tensor. Unseeded if absent.
+   */
   seed?: number;
 }
 
@@ -64,12 +67,15 @@ function blockSpec(c: VitConfig, o: VitBuildOptions): TransformerBlockSpec {
 
 const SEEDS_PER_BLOCK = 100;
 
+const seedArg = (seed: number | undefined) => (seed === undefined ? {} : { seed });
+
 /** images [B, H, W, C] → logits [B, classes]. */
 export function buildVit(c: VitConfig, o: VitBuildOptions): LayersModel {
   const classes = check(c, o);
   const spec = blockSpec(c, o);
   const d = spec.dModel;
   const n = patchCount(c);
+  const seedOf = (layerIndex: number) => (o.seed === undefined ? undefined : deriveSeed(o.seed, layerIndex));
   const images = input({ shape: [c.imageSize, c.imageSize, c.channels], name: 'images' });
   const patches = new Patchify({ name: 'patchify', patchSize: c.patchSize }).apply(images) as SymbolicTensor;
   // PyTorch's Conv2d default init (kaiming_uniform a=√5): U(±1/√fan_in) = varianceScaling(1/3, fanIn, uniform).
@@ -77,20 +83,20 @@ export function buildVit(c: VitConfig, o: VitBuildOptions): LayersModel {
     .dense({
       name: 'patch_embed',
       units: d,
-      kernelInitializer: initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform' }),
+      kernelInitializer: initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', ...seedArg(seedOf(0)) }),
     })
     .apply(patches) as SymbolicTensor;
-  x = new ClassToken({ name: 'cls_token' }).apply(x) as SymbolicTensor;
-  x = new PositionEmbedding({ name: 'pos_embed', length: n + 1, dModel: d, initStd: c.initStd }).apply(x) as SymbolicTensor;
+  x = new ClassToken({ name: 'cls_token', ...seedArg(seedOf(1)) }).apply(x) as SymbolicTensor;
+  x = new PositionEmbedding({ name: 'pos_embed', length: n + 1, dModel: d, initStd: c.initStd, ...seedArg(seedOf(2)) }).apply(x) as SymbolicTensor;
   if (c.dropout > 0) x = layers.dropout({ name: 'pos_drop', rate: c.dropout }).apply(x) as SymbolicTensor;
   for (let i = 0; i < c.layers; i++) {
-    const seeded = spec.maskSeed === undefined ? spec : { ...spec, maskSeed: spec.maskSeed + i * SEEDS_PER_BLOCK };
+    const seeded = o.seed === undefined ? spec : { ...spec, maskSeed: o.seed + i * SEEDS_PER_BLOCK, weightSeed: deriveSeed(o.seed, 3 + i) };
     x = transformerBlock(x, seeded, `blocks${i}`);
   }
   x = new LayerNorm({ name: 'norm', epsilon: c.layerNormEpsilon }).apply(x) as SymbolicTensor;
   const cls = new SelectClassToken({ name: 'cls_select' }).apply(x) as SymbolicTensor;
   const logits = layers
-    .dense({ name: 'head', units: classes, kernelInitializer: truncatedNormal(c.initStd) })
+    .dense({ name: 'head', units: classes, kernelInitializer: truncatedNormal(c.initStd, seedOf(3 + c.layers)) })
     .apply(cls) as SymbolicTensor;
   return model({ inputs: images, outputs: logits, name: `${c.name}-${o.family}${o.family === 'dense' ? '' : `-${o.sparsity}`}` });
 }

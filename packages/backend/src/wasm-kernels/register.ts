@@ -8,6 +8,7 @@ import { batchMatMulConfig, fusedMatMulConfig } from './matmul.js';
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig, conv2DForwardConfig, depthwiseForwardConfig, fusedConv2DForwardConfig, fusedDepthwiseForwardConfig } from './conv2d.js';
 import { avgPoolGradConfig, avgPoolGradCpuConfig, maxPoolGradConfig } from './pooling.js';
 import { registerTrainingGradients } from './gradients.js';
+import { tileConfig } from './tile.js';
 import { unsortedSegmentSumConfig } from './segment-sum.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise.js';
 
@@ -32,6 +33,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   maxPoolGradConfig,
   avgPoolGradConfig,
   unsortedSegmentSumConfig,
+  tileConfig,
   depthwiseBackpropInputConfig,
   depthwiseBackpropFilterConfig,
 ];

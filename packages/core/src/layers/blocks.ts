@@ -1,15 +1,16 @@
 /**
  * Functional builders: replace one dense linear/conv layer by a Sparse-IFT family (spec §2).
- * Each block is a small graph of registered layers (MaskedDense/MaskedConv2D plus tfjs'
- * BatchNormalization, LayerNormalization, Activation, Add, Dense, Conv2D), so `model.save` and
+ * Each block is a small graph of registered layers (MaskedDense/MaskedConv2D, core's LayerNorm, plus
+ * tfjs' BatchNormalization, Activation, Add, Dense, Conv2D), so `model.save` and
  * `tf.loadLayersModel` handle it with no extra code. Every shape comes from `planLayer` in
  * isoflop.ts; every kernel carries its TensorRole.
  */
 import { layers, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { assertSparsity, isFamily, planLayer, type Family, type LayerPlan, type PlannedTensor } from '../isoflop.js';
-import { resolveInitializer, type InitializerSpec } from './initializers.js';
+import { deriveSeed, seededInitializer, type InitializerSpec } from './initializers.js';
 import { MaskedConv2D, type Pair } from './masked-conv2d.js';
 import { MaskedDense } from './masked-dense.js';
+import { LayerNorm } from './layer-norm.js';
 
 /** Per-branch σ of Sparse Parallel on a linear layer (spec §2.7: unspecified upstream; default 'identity'). */
 export type LinearBranchSigma = 'identity' | 'relu' | 'gelu' | 'layernorm';
@@ -43,6 +44,12 @@ interface SparseIftCommonOptions {
   biasInitializer?: InitializerSpec;
   /** Seed of the masks: the i-th kernel of the plan gets maskSeed + i. Unseeded if absent. */
   maskSeed?: number;
+  /**
+   * Seed of the weights: the i-th kernel of the plan (each Sparse Parallel branch, U, V, ...) draws
+   * from `deriveSeed(weightSeed, i, 0)`, its bias from `deriveSeed(weightSeed, i, 1)`, so every
+   * tensor has its own stream. Absent: the initializers are used as given (unseeded unless they are).
+   */
+  weightSeed?: number;
   /** Sparse Factorized: only U sparse, d from the u-only formula (spec §2.3). */
   uOnly?: boolean;
   /** Sparse Doped: mask the low-rank U and V too, as the released code does (spec §2.4). Breaks iso-FLOP. */
@@ -138,6 +145,15 @@ function seedOf(options: SparseIftCommonOptions, index: number): number | undefi
   return options.maskSeed === undefined ? undefined : options.maskSeed + index;
 }
 
+/** Kernel and bias initializers of the i-th planned tensor, seeded from `weightSeed` if given. */
+function initOf(options: SparseIftCommonOptions, defaultKernel: InitializerSpec, index: number) {
+  const seed = (which: number) => (options.weightSeed === undefined ? undefined : deriveSeed(options.weightSeed, index, which));
+  return {
+    kernelInitializer: seededInitializer(options.kernelInitializer ?? defaultKernel, seed(0)),
+    biasInitializer: seededInitializer(options.biasInitializer ?? 'zeros', seed(1)),
+  };
+}
+
 /** Mask settings of the i-th planned tensor: masked tensors get the family's s, others none. */
 function maskOf(options: SparseIftCommonOptions, tensor: PlannedTensor, index: number) {
   return {
@@ -166,30 +182,21 @@ export function sparseIftDense(input: SymbolicTensor, options: SparseIftDenseOpt
   const plan = planFor('linear', din, options);
   const name = options.name;
   const useBias = options.useBias ?? true;
-  const init = {
-    kernelInitializer: options.kernelInitializer ?? 'glorotUniform',
-    biasInitializer: options.biasInitializer ?? 'zeros',
-  } as const;
+  const init = (i: number) => initOf(options, 'glorotUniform', i);
   const eps = options.layerNormEpsilon ?? 1e-5;
   const masked = (i: number, units: number, layerName: string, bias: boolean) =>
-    new MaskedDense({ name: layerName, units, useBias: bias, ...init, ...maskOf(options, plan.tensors[i]!, i) });
+    new MaskedDense({ name: layerName, units, useBias: bias, ...init(i), ...maskOf(options, plan.tensors[i]!, i) });
 
   switch (options.family) {
     case 'dense':
       return apply(
-        layers.dense({
-          name,
-          units: options.units,
-          useBias,
-          kernelInitializer: resolveInitializer(init.kernelInitializer),
-          biasInitializer: resolveInitializer(init.biasInitializer),
-        }),
+        layers.dense({ name, units: options.units, useBias, ...init(0) }),
         input,
       );
     case 'sparse-wide':
       // Per layer Sparse Wide is one masked layer of the width the caller passes (spec §2.1).
       return apply(
-        new MaskedDense({ name, units: options.units, useBias, ...init, role: 'wide-weight', sparsity: options.sparsity, maskSeed: seedOf(options, 0) }),
+        new MaskedDense({ name, units: options.units, useBias, ...init(0), role: 'wide-weight', sparsity: options.sparsity, maskSeed: seedOf(options, 0) }),
         input,
       );
     case 'sparse-parallel': {
@@ -197,7 +204,7 @@ export function sparseIftDense(input: SymbolicTensor, options: SparseIftDenseOpt
       const branches = plan.tensors.map((t, j) => {
         let h = apply(masked(j, t.dout, `${name}_sp${j}`, useBias), input);
         if (sigma === 'relu' || sigma === 'gelu') h = apply(layers.activation({ name: `${name}_sp${j}_${sigma}`, activation: sigma }), h);
-        else if (sigma === 'layernorm') h = apply(layers.layerNormalization({ name: `${name}_sp${j}_ln`, epsilon: eps }), h);
+        else if (sigma === 'layernorm') h = apply(new LayerNorm({ name: `${name}_sp${j}_ln`, epsilon: eps }), h);
         else if (sigma !== 'identity') throw new Error(`sparseIftDense '${name}': unknown sigma '${String(sigma)}'; use identity, relu, gelu or layernorm`);
         return h;
       });
@@ -208,7 +215,7 @@ export function sparseIftDense(input: SymbolicTensor, options: SparseIftDenseOpt
       let h = apply(masked(0, u.dout, `${name}_u`, false), input);
       const middle = options.middle ?? 'nonlinear_norelu';
       if (middle === 'nonlinear_norelu' || middle === 'nonlinear_relu') {
-        h = apply(layers.layerNormalization({ name: `${name}_mid_ln`, epsilon: eps }), h);
+        h = apply(new LayerNorm({ name: `${name}_mid_ln`, epsilon: eps }), h);
         if (middle === 'nonlinear_relu') h = apply(layers.activation({ name: `${name}_mid_relu`, activation: 'relu' }), h);
       } else if (middle !== 'linear') {
         throw new Error(`sparseIftDense '${name}': unknown middle '${String(middle)}'; use linear, nonlinear_norelu or nonlinear_relu`);
@@ -243,10 +250,7 @@ export function sparseIftConv2D(input: SymbolicTensor, options: SparseIftConv2DO
   const strides = toPair(options.strides ?? 1);
   const padding = options.padding ?? 'same';
   const useBias = options.useBias ?? false;
-  const init = {
-    kernelInitializer: options.kernelInitializer ?? 'kaimingNormal',
-    biasInitializer: options.biasInitializer ?? 'zeros',
-  } as const;
+  const init = (i: number) => initOf(options, 'kaimingNormal', i);
   const bn = (layerName: string) =>
     layers.batchNormalization({
       name: layerName,
@@ -267,7 +271,7 @@ export function sparseIftConv2D(input: SymbolicTensor, options: SparseIftConv2DO
       strides: readsInput ? strides : 1,
       padding: readsInput ? padding : 'valid',
       useBias: bias,
-      ...init,
+      ...init(i),
       ...maskOf(options, t, i),
     });
   };
@@ -282,8 +286,7 @@ export function sparseIftConv2D(input: SymbolicTensor, options: SparseIftConv2DO
           strides,
           padding,
           useBias,
-          kernelInitializer: resolveInitializer(init.kernelInitializer),
-          biasInitializer: resolveInitializer(init.biasInitializer),
+          ...init(0),
         }),
         input,
       );
@@ -296,7 +299,7 @@ export function sparseIftConv2D(input: SymbolicTensor, options: SparseIftConv2DO
           strides,
           padding,
           useBias,
-          ...init,
+          ...init(0),
           role: 'wide-weight',
           sparsity: options.sparsity,
           maskSeed: seedOf(options, 0),

@@ -4,6 +4,8 @@ export {
   computeFans,
   resolveInitializer,
   serializeInitializer,
+  seededInitializer,
+  deriveSeed,
   resolveActivation,
   canonicalActivationName,
   type Initializer,
@@ -24,6 +26,7 @@ export {
 export { MaskedDense, type MaskedDenseArgs } from './masked-dense.js';
 export { MaskedConv2D, type MaskedConv2DArgs, type Pair } from './masked-conv2d.js';
 export { collectMaskedParams } from './collect.js';
+export { LayerNorm, type LayerNormArgs } from './layer-norm.js';
 export {
   sparseIftDense,
   sparseIftConv2D,

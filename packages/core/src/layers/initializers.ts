@@ -186,3 +186,35 @@ export function resolveActivation(name: string): ActivationFn {
 export function canonicalActivationName(name: string): ActivationName {
   return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase() as ActivationName;
 }
+
+/**
+ * A 32-bit seed for one place in a model: `deriveSeed(modelSeed, layerIndex, tensorIndex, ...)`.
+ * Each path gets its own stream (a murmur3-style mix of the path), so weights drawn from it are
+ * unrelated to masks drawn from small consecutive seeds (`maskSeed + i`) and to each other.
+ */
+export function deriveSeed(seed: number, ...path: number[]): number {
+  for (const v of [seed, ...path]) {
+    if (!Number.isInteger(v)) throw new RangeError(`deriveSeed: seeds and path entries must be integers, got ${v}`);
+  }
+  let h = 0x9e3779b9 ^ (seed >>> 0) ^ Math.floor(seed / 2 ** 32);
+  const mix = (x: number) => {
+    x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+    x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+    return (x ^ (x >>> 16)) >>> 0;
+  };
+  h = mix(h);
+  for (const p of path) h = mix(h ^ mix((p >>> 0) + 0x632be5ab));
+  return h;
+}
+
+/**
+ * The initializer `spec` with its seed set to `seed` (a fresh instance; `spec` is left as it is).
+ * Initializers without a seed (zeros, ones, ...) come back unchanged; `seed` undefined keeps `spec`.
+ */
+export function seededInitializer(spec: InitializerSpec, seed: number | undefined): Initializer {
+  const init = resolveInitializer(spec);
+  if (seed === undefined) return init;
+  const config = init.getConfig();
+  if (!('seed' in config)) return init;
+  return deserializeRegistered(init.getClassName(), { ...config, seed }, 'initializer') as Initializer;
+}

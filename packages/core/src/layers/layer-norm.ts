@@ -3,13 +3,17 @@
  * as PyTorch's nn.LayerNorm).
  *
  * Why not tf.layers.layerNormalization: it tiles gamma and beta to the input's full shape and goes
- * through batchNorm, whose gradient on wasm spends most of its time in Tile and Slice kernels (about
- * 10× this layer's cost on a [8, 16, 96] input). This one uses broadcasting mean/sub/mul/rsqrt only.
+ * through batchNorm, whose gradient on wasm spends almost all its time in Tile and Slice kernels
+ * (a vit-mini-28 Sparse Factorized step: ~28 s with it in the U–V middle, vs well under a second
+ * without). This one uses broadcasting mean/sub/mul/rsqrt only.
+ *
+ * Serialized as className 'LayerNorm' (the name @sparse-ift/gpt registered it under before it moved
+ * here), so GPT and ViT models saved earlier still load.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { serialization } from '@tensorflow/tfjs-core';
 import { initializers, layers, type LayerVariable, type Shape } from '@tensorflow/tfjs-layers';
-import type { FlopOpContext, HasFlopOps, PlanOp } from '@sparse-ift/core';
+import type { FlopOpContext, HasFlopOps, PlanOp } from '../model-flops.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof layers.Layer>[0]>;
 type CallKwargs = Parameters<InstanceType<typeof layers.Layer>['call']>[1];
