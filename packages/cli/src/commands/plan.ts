@@ -20,23 +20,12 @@ import {
   type ModelOptions,
   type ModelPlan,
 } from '@sparse-ift/core';
+// The zoo packages register their models with core's registry when imported.
+import '@sparse-ift/resnet';
+import '@sparse-ift/gpt';
+import '@sparse-ift/vit';
 import { UsageError } from '../errors.js';
 import { printJson } from '../output.js';
-
-/** Zoo packages that register models on import; absent ones are skipped. */
-const ZOO_PACKAGES = ['@sparse-ift/resnet', '@sparse-ift/gpt', '@sparse-ift/vit'];
-
-export async function loadModelZoos(): Promise<void> {
-  for (const name of ZOO_PACKAGES) {
-    try {
-      await import(name);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(name)) continue;
-      throw error;
-    }
-  }
-}
 
 interface PlanFlags {
   family: string;
@@ -172,7 +161,6 @@ export function registerPlanCommand(program: Command): void {
     .option('--walk', 'build the tf.js model and read it (realised mask densities; slow for big models)')
     .option('--json', 'print one JSON object')
     .action(async (modelName: string, flags: PlanFlags) => {
-      await loadModelZoos();
       const { opts, convention } = parseFlags(modelName, flags);
       const plan = planFor(modelName, opts, convention, flags.walk === true);
       if (flags.json) {
