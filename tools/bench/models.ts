@@ -4,6 +4,7 @@
 // packages/resnet and packages/gpt so the benchmark does not move while those zoos are being written,
 // and so that the PyTorch twin is easy to check line by line.
 import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../../packages/core/src/rng.js';
 
 export interface Model {
   name: string;
@@ -14,15 +15,10 @@ export interface Model {
   forwardMacs: number;
 }
 
+/** Seeded uniform floats in [0, 1) from core's Rng: seeds for tf.js's initialisers and token ids. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const generator = Rng.fromSeed(seed);
+  return () => generator.uniform();
 }
 
 export interface ResNetOptions {

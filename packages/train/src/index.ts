@@ -11,6 +11,8 @@ export * from './results-files.js';
 export * from './run-state.js';
 export * from './layers-model.js';
 export * from './plot.js';
+export * from './run-grid.js';
+export * from './results-report.js';
 export { epochPermutation } from './data-order.js';
 export { createProgress, type Progress } from './progress.js';
 // Raised (with the step and the kept checkpoint) when a loss is NaN or infinite.

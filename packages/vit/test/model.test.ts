@@ -58,7 +58,10 @@ describe('tiny ViT', () => {
       const m = buildVit(TINY, { family, sparsity: sOf(family), seed: 8 });
       const x = images();
       const y = labels();
-      const { before, after } = oneStep(m, (training) => tf.losses.softmaxCrossEntropy(y, m.apply(x, { training }) as tf.Tensor) as tf.Scalar);
+      // A descent check holds for a small enough step: at Adam lr 1e-2 (every weight moves by ~1e-2
+      // at once) the sparse-factorized model seeded 8 overshoots (2.2786 → 2.2880, on cpu and wasm
+      // alike); at 1e-3 every family and every seed tried (1, 2, 3, 8, 9, unseeded) descends.
+      const { before, after } = oneStep(m, (training) => tf.losses.softmaxCrossEntropy(y, m.apply(x, { training }) as tf.Tensor) as tf.Scalar, 1e-3);
       expect(after).toBeLessThan(before);
       m.dispose();
     });

@@ -3,15 +3,29 @@
  * Wide: static, SET, RigL) trained with the spec §4.1 recipe; writes results.json and results.md with
  * our numbers next to the paper's.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { countFlops, modelFlopOps, modelParamCount, type Family } from '@sparse-ift/core';
 import { resnetFlopBudget } from '@sparse-ift/resnet';
-import { accuracyPlotSvg, nonClobberingPath, prepareStateDir, train, type ExperimentContext, type ExperimentOutcome, type LabelledData, type MaskMethod, type RunState } from '@sparse-ift/train';
+import {
+  accuracyPlotSvg,
+  bestIndex,
+  FAMILY_LABEL,
+  maskCounts,
+  prepareStateDir,
+  recipeTrainConfig,
+  runGrid,
+  train,
+  writeResultFile,
+  type ExperimentContext,
+  type ExperimentOutcome,
+  type LabelledData,
+  type MaskMethod,
+  type RunState,
+} from '@sparse-ift/train';
 import { loadCifarData } from './data.js';
 import { buildCifarNet } from './model.js';
 import { resolveConfig, type CifarConfig, type GridRow } from './presets.js';
-import { FAMILY_LABEL, resultsMarkdown, summarise } from './report.js';
+import { resultsMarkdown, summarise } from './report.js';
 
 /** One trained model, as stored in results.json. */
 export interface RunRecord {
@@ -45,19 +59,12 @@ function runId(config: CifarConfig, row: GridRow, seed: number): string {
   return `${config.arch.name}-${row.family}-s${row.sparsity}-${row.method}-seed${seed}`;
 }
 
-async function trainOne(config: CifarConfig, row: GridRow, seed: number, data: { train: LabelledData; test: LabelledData }, ctx: ExperimentContext, state: RunState): Promise<RunRecord> {
-  const id = runId(config, row, seed);
+async function trainOne(config: CifarConfig, row: GridRow, seed: number, id: string, data: { train: LabelledData; test: LabelledData }, ctx: ExperimentContext, state: RunState): Promise<RunRecord> {
   const net = buildCifarNet(config.arch, config, row.family, row.sparsity, seed);
   try {
     const { recipe, mask } = config;
     const result = await train(net.trainable, data, {
-      seed,
-      epochs: recipe.epochs,
-      batchSize: recipe.batchSize,
-      optimizer: recipe.optimizer,
-      schedule: recipe.schedule,
-      labelSmoothing: recipe.labelSmoothing,
-      mask: { method: row.method, frequency: mask.frequency, dropFraction: mask.dropFraction, endFraction: mask.endFraction },
+      ...recipeTrainConfig(recipe, mask, row.method, seed),
       checkpointFile: state.checkpointFile(id),
       checkpointEvery: 500,
       resume: ctx.resume,
@@ -67,14 +74,9 @@ async function trainOne(config: CifarConfig, row: GridRow, seed: number, data: {
       log: ctx.log,
     });
     const accuracies = result.history.map((h) => h.testAccuracy);
-    const best = accuracies.reduce((b, a, i) => (a > accuracies[b]! ? i : b), 0);
+    const best = bestIndex(accuracies);
     const flops = countFlops(modelFlopOps(net.model), 'official');
-    let ones = 0;
-    let size = 0;
-    for (const mp of net.trainable.maskedParams) {
-      ones += sumOf(mp.mask.dataSync() as Float32Array);
-      size += mp.mask.size;
-    }
+    const { ones, size, density } = maskCounts(net.trainable.maskedParams);
     const params = modelParamCount(net.model);
     return {
       id,
@@ -91,7 +93,7 @@ async function trainOne(config: CifarConfig, row: GridRow, seed: number, data: {
       nonzeroParams: params - (size - ones),
       sparseFlops: flops.sparse,
       flopRatio: flops.sparse / resnetFlopBudget(config.arch),
-      realisedDensity: size > 0 ? ones / size : 1,
+      realisedDensity: density,
       epochs: recipe.epochs,
       steps: result.steps,
       wallSeconds: result.wallSeconds,
@@ -102,36 +104,21 @@ async function trainOne(config: CifarConfig, row: GridRow, seed: number, data: {
   }
 }
 
-function sumOf(values: Float32Array): number {
-  let s = 0;
-  for (const v of values) s += v;
-  return s;
-}
-
 export async function runCifar100ResNet18(ctx: ExperimentContext): Promise<ExperimentOutcome> {
   const config = resolveConfig(ctx.preset);
   const started = Date.now();
   const data = loadCifarData(ctx.dataDir, config.trainSubset, config.testSubset);
   const state = prepareStateDir(ctx);
   ctx.log(`data: CIFAR-100 from ${data.source} (${data.train.count} train / ${data.test.count} test images)`);
-  const seeds = Array.from({ length: ctx.seeds }, (_, i) => i);
-  const runs: RunRecord[] = [];
-  const total = config.rows.length * seeds.length;
-  for (const seed of seeds) {
-    for (const row of config.rows) {
-      const id = runId(config, row, seed);
-      const earlier = state.finished<RunRecord>(id);
-      if (earlier) {
-        runs.push(earlier);
-        ctx.log(`[${runs.length}/${total}] ${id}: already finished, reusing its result`);
-        continue;
-      }
-      const record = await trainOne(config, row, seed, data, ctx, state);
-      state.markFinished(id, record);
-      runs.push(record);
-      ctx.log(`[${runs.length}/${total}] ${id}: last ${(100 * record.lastTestAccuracy).toFixed(2)}%, best ${(100 * record.bestTestAccuracy).toFixed(2)}%, FLOP ratio ${record.flopRatio.toFixed(3)}`);
-    }
-  }
+  const runs = await runGrid({
+    rows: config.rows,
+    seeds: ctx.seeds,
+    state,
+    runId: (row, seed) => runId(config, row, seed),
+    trainOne: (row, seed, id) => trainOne(config, row, seed, id, data, ctx, state),
+    describe: (record) => `last ${(100 * record.lastTestAccuracy).toFixed(2)}%, best ${(100 * record.bestTestAccuracy).toFixed(2)}%, FLOP ratio ${record.flopRatio.toFixed(3)}`,
+    log: ctx.log,
+  });
 
   const rows = summarise(runs);
   const wallSeconds = (Date.now() - started) / 1000;
@@ -153,8 +140,7 @@ export async function runCifar100ResNet18(ctx: ExperimentContext): Promise<Exper
     runs,
   };
   const files: Record<string, string> = {};
-  files['results.json'] = nonClobberingPath(join(ctx.outDir, 'results.json'), ctx.force);
-  writeFileSync(files['results.json'], JSON.stringify(results, null, 2) + '\n');
+  writeResultFile(ctx, files, 'results.json', 'results.json', JSON.stringify(results, null, 2) + '\n');
   const md = resultsMarkdown({ preset: ctx.preset, config, rows, backendLine: ctx.backendLine, source: data.source, trainImages: data.train.count, testImages: data.test.count, seeds: ctx.seeds, wallSeconds });
   let document = md.document;
   const dense = rows.find((r) => r.family === 'dense');
@@ -162,11 +148,9 @@ export async function runCifar100ResNet18(ctx: ExperimentContext): Promise<Exper
     const points = rows
       .filter((r) => r.family !== 'dense')
       .map((r) => ({ series: `${FAMILY_LABEL[r.family]} (${r.method})`, sparsity: r.sparsity, accuracy: r.lastMean, std: r.lastStd }));
-    files['plot'] = nonClobberingPath(join(ctx.outDir, 'accuracy-vs-sparsity.svg'), ctx.force);
-    writeFileSync(files['plot'], await accuracyPlotSvg(points, dense.lastMean, `CIFAR-100 ${config.arch.name}, preset ${ctx.preset}: last-epoch top-1 at equal FLOPs`));
-    document += `\n![accuracy against sparsity](${files['plot'].split('/').at(-1)})\n`;
+    const plot = writeResultFile(ctx, files, 'plot', 'accuracy-vs-sparsity.svg', await accuracyPlotSvg(points, dense.lastMean, `CIFAR-100 ${config.arch.name}, preset ${ctx.preset}: last-epoch top-1 at equal FLOPs`));
+    document += `\n![accuracy against sparsity](${plot.split('/').at(-1)})\n`;
   }
-  files['results.md'] = nonClobberingPath(join(ctx.outDir, 'results.md'), ctx.force);
-  writeFileSync(files['results.md'], document);
+  writeResultFile(ctx, files, 'results.md', 'results.md', document);
   return { files, table: md.familyTable, summary: { experiment: 'cifar100-resnet18', preset: ctx.preset, rows, wallSeconds } };
 }

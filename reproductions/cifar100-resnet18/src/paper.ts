@@ -3,16 +3,9 @@
  * a number with its source tag, or NOT FOUND. Never fill a cell from memory (spec §5 legend).
  */
 import type { Family } from '@sparse-ift/core';
-import type { MaskMethod } from '@sparse-ift/train';
+import { PAPER_NOT_FOUND as NOT_FOUND, type MaskMethod, type PaperCell } from '@sparse-ift/train';
 
-export interface PaperCell {
-  /** Top-1 %, or null when spec §5 marks the cell NOT FOUND. */
-  value: number | null;
-  /** Source tag(s) from spec §0, e.g. '[EP]'; empty when not found. */
-  source: string;
-}
-
-const NOT_FOUND: PaperCell = { value: null, source: '' };
+export type { PaperCell };
 
 /** Spec §5.1: family × sparsity with RigL (dense has one value, listed at every s). */
 export function paperFamilyCell(family: Family, sparsity: number): PaperCell {

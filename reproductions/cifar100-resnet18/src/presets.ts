@@ -39,35 +39,24 @@ export interface CifarPreset {
   defaultSeeds: number;
 }
 
+const PAPER_PRESET: CifarPreset = {
+  description: 'the exact spec §4.1 recipe: ResNet-18 (W = 64), 200 epochs, batch 128, s ∈ {0.5, 0.75, 0.9}, 19 rows; meant for a GPU (--backend tensorflow-gpu)',
+  epochs: 200,
+  batchSize: 128,
+  baseWidth: 64,
+  blocksPerStage: [2, 2, 2, 2],
+  trainSubset: 0,
+  testSubset: 0,
+  sparsities: [0.5, 0.75, 0.9],
+  maskUpdateFrequency: 100,
+  maskEndFraction: 0.75,
+  methodsTable: true,
+  defaultSeeds: 1,
+};
+
 export const PRESETS: Record<string, CifarPreset> = {
-  paper: {
-    description: 'the exact spec §4.1 recipe: ResNet-18 (W = 64), 200 epochs, batch 128, s ∈ {0.5, 0.75, 0.9}, 19 rows; meant for a GPU (--backend tensorflow-gpu)',
-    epochs: 200,
-    batchSize: 128,
-    baseWidth: 64,
-    blocksPerStage: [2, 2, 2, 2],
-    trainSubset: 0,
-    testSubset: 0,
-    sparsities: [0.5, 0.75, 0.9],
-    maskUpdateFrequency: 100,
-    maskEndFraction: 0.75,
-    methodsTable: true,
-    defaultSeeds: 1,
-  },
-  short: {
-    description: 'the same grid on a 30-epoch schedule (milestones 9/18/24), full data; hours on a GPU',
-    epochs: 30,
-    batchSize: 128,
-    baseWidth: 64,
-    blocksPerStage: [2, 2, 2, 2],
-    trainSubset: 0,
-    testSubset: 0,
-    sparsities: [0.5, 0.75, 0.9],
-    maskUpdateFrequency: 100,
-    maskEndFraction: 0.75,
-    methodsTable: true,
-    defaultSeeds: 1,
-  },
+  paper: PAPER_PRESET,
+  short: { ...PAPER_PRESET, description: 'the same grid on a 30-epoch schedule (milestones 9/18/24), full data; hours on a GPU', epochs: 30 },
   smoke: {
     description: 'CI check (seconds on CPU): the ResNet-18 pipeline with one block per stage at W = 4, 16 train / 8 test images, 1 epoch of 2 steps, s = 0.5, ΔT = 1',
     epochs: 1,

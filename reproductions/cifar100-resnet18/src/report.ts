@@ -1,8 +1,8 @@
 /** Per-row summaries over seeds and the results.md tables (ours next to the paper's, spec §5.1 / §5.2). */
 import type { Family } from '@sparse-ift/core';
-import type { MaskMethod } from '@sparse-ift/train';
+import { FAMILY_LABEL, groupByRow, mean, oursPaperColumns, paperCellText as paperText, sampleStd as std, sgdRecipeText, type MaskMethod } from '@sparse-ift/train';
 import type { RunRecord } from './experiment.js';
-import { PAPER_NOTES, paperFamilyCell, paperMethodCell, type PaperCell } from './paper.js';
+import { PAPER_NOTES, paperFamilyCell, paperMethodCell } from './paper.js';
 import type { CifarConfig } from './presets.js';
 
 export interface RowSummary {
@@ -23,17 +23,8 @@ export interface RowSummary {
   wallSecondsMean: number;
 }
 
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-/** Sample standard deviation (n − 1); 0 for one seed. */
-const std = (xs: number[]): number => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
-
 export function summarise(runs: RunRecord[]): RowSummary[] {
-  const groups = new Map<string, RunRecord[]>();
-  for (const r of runs) {
-    const key = `${r.family}|${r.sparsity}|${r.method}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
-  }
-  return [...groups.values()].map((rs) => ({
+  return groupByRow(runs).map((rs) => ({
     family: rs[0]!.family,
     sparsity: rs[0]!.sparsity,
     method: rs[0]!.method,
@@ -51,19 +42,7 @@ export function summarise(runs: RunRecord[]): RowSummary[] {
   }));
 }
 
-export const FAMILY_LABEL: Record<Family, string> = {
-  dense: 'Dense',
-  'sparse-wide': 'Sparse Wide',
-  'sparse-parallel': 'Sparse Parallel',
-  'sparse-factorized': 'Sparse Factorized',
-  'sparse-doped': 'Sparse Doped',
-};
-
 const METHOD_LABEL: Record<MaskMethod, string> = { dense: 'dense', static: 'Static', set: 'SET', rigl: 'RigL' };
-
-export function paperText(cell: PaperCell): string {
-  return cell.value === null ? 'NOT FOUND' : `${cell.value.toFixed(1)} ${cell.source}`;
-}
 
 function oursText(r: RowSummary | undefined): string {
   if (!r) return 'not run';
@@ -73,8 +52,9 @@ function oursText(r: RowSummary | undefined): string {
 
 /** Spec §5.1's table: families (RigL) by sparsity, ours then paper's. */
 export function familyTable(rows: RowSummary[], sparsities: number[]): string {
-  const head = `| | ${sparsities.map((s) => `${s * 100}% ours | ${s * 100}% paper`).join(' | ')} |`;
-  const rule = `|---|${sparsities.map(() => '---|---').join('|')}|`;
+  const columns = oursPaperColumns(sparsities);
+  const head = `| | ${columns.head} |`;
+  const rule = `|---|${columns.rule}|`;
   const lines = (['dense', 'sparse-wide', 'sparse-parallel', 'sparse-factorized', 'sparse-doped'] as const).map((family) => {
     const cells = sparsities.map((s) => {
       const ours = family === 'dense' ? rows.find((r) => r.family === 'dense') : rows.find((r) => r.family === family && r.sparsity === s && r.method === 'rigl');
@@ -87,8 +67,9 @@ export function familyTable(rows: RowSummary[], sparsities: number[]): string {
 
 /** Spec §5.2's table: Sparse Wide by sparse-training method. */
 export function methodTable(rows: RowSummary[], sparsities: number[]): string {
-  const head = `| Sparse Wide | ${sparsities.map((s) => `${s * 100}% ours | ${s * 100}% paper`).join(' | ')} |`;
-  const rule = `|---|${sparsities.map(() => '---|---').join('|')}|`;
+  const columns = oursPaperColumns(sparsities);
+  const head = `| Sparse Wide | ${columns.head} |`;
+  const rule = `|---|${columns.rule}|`;
   const lines = (['static', 'set', 'rigl'] as const).map((method) => {
     const cells = sparsities.map((s) => `${oursText(rows.find((r) => r.family === 'sparse-wide' && r.sparsity === s && r.method === method))} | ${paperText(paperMethodCell(method, s))}`);
     return `| ${METHOD_LABEL[method]} | ${cells.join(' | ')} |`;
@@ -122,14 +103,13 @@ export function resultsMarkdown(args: {
   const sparsities = [...new Set(config.rows.filter((r) => r.family !== 'dense').map((r) => r.sparsity))];
   const families = familyTable(rows, sparsities);
   const r = config.recipe;
-  const opt = r.optimizer;
   const document = [
     `# CIFAR-100 ResNet-18: Sparse-IFT families at equal FLOPs (preset \`${args.preset}\`)`,
     '',
     `- ${args.backendLine}`,
     `- data: ${args.source}; ${args.trainImages} train / ${args.testImages} test images`,
     `- model: ${config.arch.name} (W = ${config.arch.baseWidth}); SF middle ${config.model.factorizedMiddle}; SD U, V dense; Sparse Wide FLOP-budget search on`,
-    `- recipe: ${opt.kind.toUpperCase()} lr ${opt.lr}${opt.kind === 'sgd' ? `, momentum ${opt.momentum}${opt.nesterov ? ' Nesterov' : ''}` : ''}, weight decay ${opt.weightDecay} (${opt.decay}), batch ${r.batchSize}, ${r.epochs} epochs, ${JSON.stringify(r.schedule)}`,
+    `- recipe: ${sgdRecipeText(r.optimizer)}, batch ${r.batchSize}, ${r.epochs} epochs, ${JSON.stringify(r.schedule)}`,
     `- masks: uniform, random init, ΔT ${config.mask.frequency}, α₀ ${config.mask.dropFraction} cosine, end ${config.mask.endFraction}`,
     `- seeds: ${args.seeds}; wall time ${(args.wallSeconds / 60).toFixed(1)} min`,
     '',

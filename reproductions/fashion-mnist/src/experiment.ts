@@ -2,15 +2,20 @@
  * The `fashion-mnist` experiment: dense against the four Sparse-IFT families at equal FLOPs, every
  * (family, s, method) row over several seeds; writes results.json, results.md and an SVG plot.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { countFlops, type Family } from '@sparse-ift/core';
 import {
   accuracyPlotSvg,
   cifarRecipe,
-  nonClobberingPath,
+  FAMILY_LABEL,
+  groupByRow,
+  maskCounts,
+  mean,
   prepareStateDir,
+  runGrid,
+  sampleStd as std,
   train,
+  writeResultFile,
   type PlotPoint,
   type RunState,
   type ExperimentContext,
@@ -73,8 +78,7 @@ function runId(preset: FashionPreset, row: GridRow, seed: number): string {
   return `${preset.architecture}-${row.family}-s${row.sparsity}-${row.method}-seed${seed}`;
 }
 
-async function trainOne(preset: FashionPreset, row: GridRow, seed: number, data: { train: LabelledData; test: LabelledData }, ctx: ExperimentContext, state: RunState): Promise<RunRecord> {
-  const id = runId(preset, row, seed);
+async function trainOne(preset: FashionPreset, row: GridRow, seed: number, id: string, data: { train: LabelledData; test: LabelledData }, ctx: ExperimentContext, state: RunState): Promise<RunRecord> {
   const net = buildNet({ architecture: preset.architecture, inputSize: preset.inputSize, width: preset.width, family: row.family, sparsity: row.sparsity, seed });
   try {
     const recipe = cifarRecipe(preset.epochs);
@@ -95,13 +99,7 @@ async function trainOne(preset: FashionPreset, row: GridRow, seed: number, data:
     });
     const ops = net.flopOps();
     const flops = countFlops(ops, 'official');
-    let maskOnes = 0;
-    let maskSize = 0;
-    for (const mp of net.maskedParams) {
-      const ones = (mp.mask.dataSync() as Float32Array).reduce((a: number, v: number) => a + v, 0);
-      maskOnes += ones;
-      maskSize += mp.mask.size;
-    }
+    const masks = maskCounts(net.maskedParams);
     const params = net.params.reduce((a, p) => a + p.variable.size, 0);
     const budget = countFlops(buildBaselineOps(preset), 'official').dense;
     return {
@@ -115,11 +113,11 @@ async function trainOne(preset: FashionPreset, row: GridRow, seed: number, data:
       testAccuracy: result.testAccuracy!,
       bestTestAccuracy: Math.max(...result.history.map((h) => h.testAccuracy)),
       params,
-      nonzeroParams: params - (maskSize - maskOnes),
+      nonzeroParams: params - (masks.size - masks.ones),
       denseFlops: flops.dense,
       sparseFlops: flops.sparse,
       flopRatio: flops.sparse / budget,
-      realisedDensity: maskSize > 0 ? maskOnes / maskSize : 1,
+      realisedDensity: masks.density,
       wallSeconds: result.wallSeconds,
       epochs: preset.epochs,
       steps: result.steps,
@@ -137,17 +135,8 @@ function buildBaselineOps(preset: FashionPreset) {
   return ops;
 }
 
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-/** Sample standard deviation (n − 1), 0 for a single seed. */
-const std = (xs: number[]): number => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
-
 export function summarise(runs: RunRecord[]): RowSummary[] {
-  const groups = new Map<string, RunRecord[]>();
-  for (const r of runs) {
-    const key = `${r.family}|${r.sparsity}|${r.method}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
-  }
-  return [...groups.values()].map((rs) => ({
+  return groupByRow(runs).map((rs) => ({
     family: rs[0]!.family,
     sparsity: rs[0]!.sparsity,
     method: rs[0]!.method,
@@ -163,14 +152,6 @@ export function summarise(runs: RunRecord[]): RowSummary[] {
     wallSecondsMean: mean(rs.map((r) => r.wallSeconds)),
   }));
 }
-
-const FAMILY_LABEL: Record<Family, string> = {
-  dense: 'Dense',
-  'sparse-wide': 'Sparse Wide',
-  'sparse-parallel': 'Sparse Parallel',
-  'sparse-factorized': 'Sparse Factorized',
-  'sparse-doped': 'Sparse Doped',
-};
 
 export function markdownTable(rows: RowSummary[]): string {
   const dense = rows.find((r) => r.family === 'dense');
@@ -194,24 +175,15 @@ export async function runFashionMnist(ctx: ExperimentContext): Promise<Experimen
   const data = await loadData(ctx.dataDir, preset);
   ctx.log(`data: Fashion-MNIST from ${data.source} (${data.train.count} train / ${data.test.count} test images, ${preset.inputSize}×${preset.inputSize})`);
   const rows = gridRows(preset);
-  const seeds = Array.from({ length: ctx.seeds }, (_, i) => i);
-  const runs: RunRecord[] = [];
-  const total = rows.length * seeds.length;
-  for (const seed of seeds) {
-    for (const row of rows) {
-      const id = runId(preset, row, seed);
-      const earlier = state.finished<RunRecord>(id);
-      if (earlier) {
-        runs.push(earlier);
-        ctx.log(`[${runs.length}/${total}] ${id}: already finished, reusing its result`);
-        continue;
-      }
-      const record = await trainOne(preset, row, seed, data, ctx, state);
-      state.markFinished(id, record);
-      runs.push(record);
-      ctx.log(`[${runs.length}/${total}] ${id}: test acc ${(100 * record.testAccuracy).toFixed(2)}%, FLOP ratio ${record.flopRatio.toFixed(3)}, ${record.wallSeconds.toFixed(1)} s`);
-    }
-  }
+  const runs = await runGrid({
+    rows,
+    seeds: ctx.seeds,
+    state,
+    runId: (row, seed) => runId(preset, row, seed),
+    trainOne: (row, seed, id) => trainOne(preset, row, seed, id, data, ctx, state),
+    describe: (record) => `test acc ${(100 * record.testAccuracy).toFixed(2)}%, FLOP ratio ${record.flopRatio.toFixed(3)}, ${record.wallSeconds.toFixed(1)} s`,
+    log: ctx.log,
+  });
 
   const summary = summarise(runs);
   const table = markdownTable(summary);
@@ -231,15 +203,13 @@ export async function runFashionMnist(ctx: ExperimentContext): Promise<Experimen
     runs,
   };
   const files: Record<string, string> = {};
-  files['results.json'] = nonClobberingPath(join(ctx.outDir, 'results.json'), ctx.force);
-  writeFileSync(files['results.json'], JSON.stringify(results, null, 2) + '\n');
+  writeResultFile(ctx, files, 'results.json', 'results.json', JSON.stringify(results, null, 2) + '\n');
 
   const denseRow = summary.find((r) => r.family === 'dense')!;
   const points: PlotPoint[] = summary
     .filter((r) => r.family !== 'dense')
     .map((r) => ({ series: `${FAMILY_LABEL[r.family]} (${r.method})`, sparsity: r.sparsity, accuracy: r.accuracyMean, std: r.accuracyStd }));
-  files['plot'] = nonClobberingPath(join(ctx.outDir, 'accuracy-vs-sparsity.svg'), ctx.force);
-  writeFileSync(files['plot'], await accuracyPlotSvg(points, denseRow.accuracyMean, `Fashion-MNIST ${preset.architecture}, preset ${ctx.preset}: test accuracy at equal FLOPs`));
+  const plot = writeResultFile(ctx, files, 'plot', 'accuracy-vs-sparsity.svg', await accuracyPlotSvg(points, denseRow.accuracyMean, `Fashion-MNIST ${preset.architecture}, preset ${ctx.preset}: test accuracy at equal FLOPs`));
 
   const md = [
     `# Fashion-MNIST: Sparse-IFT families at equal FLOPs (preset \`${ctx.preset}\`)`,
@@ -254,12 +224,11 @@ export async function runFashionMnist(ctx: ExperimentContext): Promise<Experimen
     '',
     table,
     '',
-    `![accuracy against sparsity](${files['plot'].split('/').at(-1)})`,
+    `![accuracy against sparsity](${plot.split('/').at(-1)})`,
     '',
     `Rerun: \`npx sift reproduce fashion-mnist --preset ${ctx.preset} --seeds ${ctx.seeds}\``,
     '',
   ].join('\n');
-  files['results.md'] = nonClobberingPath(join(ctx.outDir, 'results.md'), ctx.force);
-  writeFileSync(files['results.md'], md);
+  writeResultFile(ctx, files, 'results.md', 'results.md', md);
   return { files, table, summary: { experiment: 'fashion-mnist', preset: ctx.preset, wallSeconds, rows: summary, files } };
 }

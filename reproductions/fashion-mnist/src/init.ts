@@ -1,17 +1,9 @@
 /**
- * Reproducible initial weights from (seed, tensor index): mulberry32 + Box–Muller. Only initial
- * values come from here; masks, SET growth and data order use the trainer's seeded streams.
+ * Reproducible initial weights from (seed, tensor index): mulberry32 (the one in
+ * `@sparse-ift/data-vision`, kept so the weights stay bit-identical) + Box–Muller. Only initial values
+ * come from here; masks, SET growth and data order use the trainer's seeded streams.
  */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '@sparse-ift/data-vision';
 
 function stream(seed: number, index: number): () => number {
   return mulberry32(Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b));

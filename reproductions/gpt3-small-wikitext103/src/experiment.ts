@@ -2,15 +2,16 @@
  * The `gpt3-small-wikitext103` experiment (spec §4.3 / §5.5): dense, Sparse Wide 50 % static and Sparse
  * Wide 75 % RigL, trained on WikiText-103 and compared by validation perplexity.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collectMaskedParams, countFlops, modelFlopOps, modelParamCount, type Family } from '@sparse-ift/core';
 import { buildGpt, transformerWidths } from '@sparse-ift/gpt';
-import { nonClobberingPath, prepareStateDir, type ExperimentContext, type ExperimentOutcome, type MaskMethod } from '@sparse-ift/train';
+import { maskCounts, prepareStateDir, runGrid, writeResultFile, type ExperimentContext, type ExperimentOutcome, type MaskMethod, type RunState } from '@sparse-ift/train';
 import { loadWikiText } from './data.js';
 import { trainLanguageModel, type EvalPoint } from './lm-train.js';
 import { resolveConfig, type GptExperimentConfig, type GptRow } from './presets.js';
 import { resultsMarkdown } from './report.js';
+
+type WikiText = Awaited<ReturnType<typeof loadWikiText>>;
 
 export interface GptRunRecord {
   id: string;
@@ -40,10 +41,52 @@ function runId(config: GptExperimentConfig, row: GptRow, seed: number): string {
   return `${config.model.name}-${row.family}-s${row.sparsity}-${row.method}-seed${seed}`;
 }
 
-function sumOf(values: Float32Array): number {
-  let s = 0;
-  for (const v of values) s += v;
-  return s;
+async function trainOne(config: GptExperimentConfig, row: GptRow, seed: number, id: string, data: WikiText, denseFlops: number, ctx: ExperimentContext, state: RunState): Promise<GptRunRecord> {
+  const model = buildGpt(config.model, { family: row.family, sparsity: row.sparsity, seed, sequenceLength: config.context });
+  try {
+    const result = await trainLanguageModel({
+      model,
+      method: row.method,
+      seed,
+      config,
+      train: data.train.tokens,
+      validation: data.validation.tokens,
+      tensorboardDir: join(ctx.outDir, 'tensorboard', id),
+      checkpointFile: state.checkpointFile(id),
+      checkpointEvery: 250,
+      resume: ctx.resume,
+      label: id,
+      log: ctx.log,
+    });
+    const flops = countFlops(modelFlopOps(model), 'official');
+    const { ones, size, density } = maskCounts(collectMaskedParams(model));
+    const params = modelParamCount(model);
+    const widths = transformerWidths(config.model, row.family, row.sparsity);
+    const last = result.evals.at(-1)!;
+    return {
+      id,
+      family: row.family,
+      sparsity: row.sparsity,
+      method: row.method,
+      seed,
+      dModel: widths.dModel,
+      dFf: widths.dFf,
+      finalPerplexity: last.perplexity,
+      finalValidLoss: last.loss,
+      evals: result.evals,
+      finalTrainLoss: result.finalTrainLoss,
+      params,
+      nonzeroParams: params - (size - ones),
+      sparseFlops: flops.sparse,
+      flopRatio: flops.sparse / denseFlops,
+      realisedDensity: density,
+      steps: result.steps,
+      wallSeconds: result.wallSeconds,
+      backend: ctx.backend.name,
+    };
+  } finally {
+    model.dispose();
+  }
 }
 
 export async function runGpt3SmallWikiText103(ctx: ExperimentContext): Promise<ExperimentOutcome> {
@@ -57,71 +100,15 @@ export async function runGpt3SmallWikiText103(ctx: ExperimentContext): Promise<E
   const denseFlops = countFlops(modelFlopOps(denseModel), 'official').dense;
   denseModel.dispose();
 
-  const runs: GptRunRecord[] = [];
-  for (let seed = 0; seed < ctx.seeds; seed++) {
-    for (const row of config.rows) {
-      const id = runId(config, row, seed);
-      const earlier = state.finished<GptRunRecord>(id);
-      if (earlier) {
-        runs.push(earlier);
-        ctx.log(`${id}: already finished, reusing its result`);
-        continue;
-      }
-      const model = buildGpt(config.model, { family: row.family, sparsity: row.sparsity, seed, sequenceLength: config.context });
-      try {
-        const result = await trainLanguageModel({
-          model,
-          method: row.method,
-          seed,
-          config,
-          train: data.train.tokens,
-          validation: data.validation.tokens,
-          tensorboardDir: join(ctx.outDir, 'tensorboard', id),
-          checkpointFile: state.checkpointFile(id),
-          checkpointEvery: 250,
-          resume: ctx.resume,
-          label: id,
-          log: ctx.log,
-        });
-        const flops = countFlops(modelFlopOps(model), 'official');
-        let ones = 0;
-        let size = 0;
-        for (const mp of collectMaskedParams(model)) {
-          ones += sumOf(mp.mask.dataSync() as Float32Array);
-          size += mp.mask.size;
-        }
-        const params = modelParamCount(model);
-        const widths = transformerWidths(config.model, row.family, row.sparsity);
-        const last = result.evals.at(-1)!;
-        const record: GptRunRecord = {
-          id,
-          family: row.family,
-          sparsity: row.sparsity,
-          method: row.method,
-          seed,
-          dModel: widths.dModel,
-          dFf: widths.dFf,
-          finalPerplexity: last.perplexity,
-          finalValidLoss: last.loss,
-          evals: result.evals,
-          finalTrainLoss: result.finalTrainLoss,
-          params,
-          nonzeroParams: params - (size - ones),
-          sparseFlops: flops.sparse,
-          flopRatio: flops.sparse / denseFlops,
-          realisedDensity: size > 0 ? ones / size : 1,
-          steps: result.steps,
-          wallSeconds: result.wallSeconds,
-          backend: ctx.backend.name,
-        };
-        state.markFinished(id, record);
-        runs.push(record);
-        ctx.log(`${id}: valid perplexity ${record.finalPerplexity.toFixed(2)}, FLOP ratio ${record.flopRatio.toFixed(3)}`);
-      } finally {
-        model.dispose();
-      }
-    }
-  }
+  const runs = await runGrid({
+    rows: config.rows,
+    seeds: ctx.seeds,
+    state,
+    runId: (row, seed) => runId(config, row, seed),
+    trainOne: (row, seed, id) => trainOne(config, row, seed, id, data, denseFlops, ctx, state),
+    describe: (record) => `valid perplexity ${record.finalPerplexity.toFixed(2)}, FLOP ratio ${record.flopRatio.toFixed(3)}`,
+    log: ctx.log,
+  });
 
   const wallSeconds = (Date.now() - started) / 1000;
   const results = {
@@ -139,10 +126,8 @@ export async function runGpt3SmallWikiText103(ctx: ExperimentContext): Promise<E
     runs,
   };
   const files: Record<string, string> = {};
-  files['results.json'] = nonClobberingPath(join(ctx.outDir, 'results.json'), ctx.force);
-  writeFileSync(files['results.json'], JSON.stringify(results, null, 2) + '\n');
+  writeResultFile(ctx, files, 'results.json', 'results.json', JSON.stringify(results, null, 2) + '\n');
   const md = resultsMarkdown({ preset: ctx.preset, config, runs, backendLine: ctx.backendLine, source: data.source, seeds: ctx.seeds, wallSeconds });
-  files['results.md'] = nonClobberingPath(join(ctx.outDir, 'results.md'), ctx.force);
-  writeFileSync(files['results.md'], md.document);
+  writeResultFile(ctx, files, 'results.md', 'results.md', md.document);
   return { files, table: md.table, summary: { experiment: 'gpt3-small-wikitext103', preset: ctx.preset, runs: runs.map(({ evals: _evals, ...r }) => r), wallSeconds } };
 }

@@ -1,4 +1,5 @@
 /** results.md for the GPT experiment: our perplexities next to what spec §5.5 gives. */
+import { mean } from '@sparse-ift/train';
 import type { GptRunRecord } from './experiment.js';
 import type { GptExperimentConfig } from './presets.js';
 
@@ -12,8 +13,6 @@ export const PAPER_GPT = {
     'Only the masked linears are iso-FLOP: embeddings, LM head and attention matmuls widen densely (spec §6.3: 1.18× and 1.40× forward MACs at 50 % / 75 %). The FLOP ratio column counts the whole model.',
   ],
 };
-
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 export function resultsMarkdown(args: { preset: string; config: GptExperimentConfig; runs: GptRunRecord[]; backendLine: string; source: string; seeds: number; wallSeconds: number }): { document: string; table: string } {
   const { config, runs } = args;

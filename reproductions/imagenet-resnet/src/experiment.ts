@@ -2,11 +2,28 @@
  * The `imagenet-resnet` experiment (spec §5.3): ResNet-18 (dense, SW, SP) and ResNet-34 (dense, SW) at
  * s = 0.5 / 0.75 / 0.9 with RigL, the spec §4.2 recipe; results.json and results.md with the paper's cells.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { countFlops, modelFlopOps, modelParamCount, type Family } from '@sparse-ift/core';
 import { resnetFlopBudget } from '@sparse-ift/resnet';
-import { accuracyPlotSvg, nonClobberingPath, prepareStateDir, train, type ExperimentContext, type ExperimentOutcome, type LabelledData, type MaskMethod, type RunState } from '@sparse-ift/train';
+import {
+  accuracyPlotSvg,
+  bestIndex,
+  FAMILY_LABEL,
+  groupByRow,
+  maskCounts,
+  mean,
+  prepareStateDir,
+  recipeTrainConfig,
+  runGrid,
+  sampleStd as std,
+  train,
+  writeResultFile,
+  type ExperimentContext,
+  type ExperimentOutcome,
+  type LabelledData,
+  type MaskMethod,
+  type RunState,
+} from '@sparse-ift/train';
 import { decodeIntoMemory, findImageNetShards, type ImageNetShards } from './data.js';
 import { buildImageNetNet } from './model.js';
 import { countTrainImages, trainFromStream } from './stream-train.js';
@@ -41,38 +58,22 @@ function runId(config: ImageNetConfig, row: ImageNetRow, seed: number): string {
   return `${config.archs[row.model].name}-${row.family}-s${row.sparsity}-${row.method}-seed${seed}`;
 }
 
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-/** Sample standard deviation (n − 1); 0 for one seed. */
-const std = (xs: number[]): number => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
-const FAMILY_LABEL: Partial<Record<Family, string>> = { 'sparse-wide': 'Sparse Wide', 'sparse-parallel': 'Sparse Parallel' };
 
 /** One model's last-epoch top-1 % against sparsity (mean ± std over seeds), dense as the line; none without a dense run. */
 async function modelPlot(model: ImageNetModel, runs: ImageNetRunRecord[], title: string): Promise<string | undefined> {
   const own = runs.filter((r) => r.model === model);
   const dense = own.filter((r) => r.family === 'dense');
   if (dense.length === 0) return undefined;
-  const groups = new Map<string, ImageNetRunRecord[]>();
-  for (const r of own.filter((r) => r.family !== 'dense')) {
-    const key = `${r.family}|${r.sparsity}|${r.method}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
-  }
-  const points = [...groups.values()].map((rs) => {
+  const points = groupByRow(own.filter((r) => r.family !== 'dense')).map((rs) => {
     const topOne = rs.map((r) => 100 * r.lastTopOne);
-    return { series: `${FAMILY_LABEL[rs[0]!.family] ?? rs[0]!.family} (${rs[0]!.method})`, sparsity: rs[0]!.sparsity, accuracy: mean(topOne), std: std(topOne) };
+    return { series: `${FAMILY_LABEL[rs[0]!.family]} (${rs[0]!.method})`, sparsity: rs[0]!.sparsity, accuracy: mean(topOne), std: std(topOne) };
   });
   return accuracyPlotSvg(points, mean(dense.map((r) => 100 * r.lastTopOne)), title);
 }
 
-function sumOf(values: Float32Array): number {
-  let s = 0;
-  for (const v of values) s += v;
-  return s;
-}
-
 type RunData = { kind: 'memory'; train: LabelledData; test: LabelledData } | { kind: 'stream'; shards: ImageNetShards; trainImages: number };
 
-async function trainOne(config: ImageNetConfig, row: ImageNetRow, seed: number, data: RunData, ctx: ExperimentContext, state: RunState): Promise<ImageNetRunRecord> {
-  const id = runId(config, row, seed);
+async function trainOne(config: ImageNetConfig, row: ImageNetRow, seed: number, id: string, data: RunData, ctx: ExperimentContext, state: RunState): Promise<ImageNetRunRecord> {
   const arch = config.archs[row.model];
   const net = buildImageNetNet(arch, row.family, row.sparsity, seed, data.kind === 'memory' ? 'raw' : 'normalized');
   try {
@@ -88,13 +89,7 @@ async function trainOne(config: ImageNetConfig, row: ImageNetRow, seed: number, 
             testAccuracy: r.history.at(-1)?.topOne,
           }))
         : await train(net.trainable, data, {
-      seed,
-      epochs: recipe.epochs,
-      batchSize: recipe.batchSize,
-      optimizer: recipe.optimizer,
-      schedule: recipe.schedule,
-      labelSmoothing: recipe.labelSmoothing,
-      mask: { method: row.method, frequency: mask.frequency, dropFraction: mask.dropFraction, endFraction: mask.endFraction },
+            ...recipeTrainConfig(recipe, mask, row.method, seed),
             checkpointFile,
             checkpointEvery: 1000,
             resume: ctx.resume,
@@ -104,14 +99,9 @@ async function trainOne(config: ImageNetConfig, row: ImageNetRow, seed: number, 
             log: ctx.log,
           });
     const accuracies = result.history.map((h) => h.testAccuracy);
-    const best = accuracies.reduce((b, a, i) => (a > accuracies[b]! ? i : b), 0);
+    const best = bestIndex(accuracies);
     const flops = countFlops(modelFlopOps(net.model), 'official');
-    let ones = 0;
-    let size = 0;
-    for (const mp of net.trainable.maskedParams) {
-      ones += sumOf(mp.mask.dataSync() as Float32Array);
-      size += mp.mask.size;
-    }
+    const { ones, size, density } = maskCounts(net.trainable.maskedParams);
     const params = modelParamCount(net.model);
     return {
       id,
@@ -129,7 +119,7 @@ async function trainOne(config: ImageNetConfig, row: ImageNetRow, seed: number, 
       nonzeroParams: params - (size - ones),
       sparseFlops: flops.sparse,
       flopRatio: flops.sparse / resnetFlopBudget(arch),
-      realisedDensity: size > 0 ? ones / size : 1,
+      realisedDensity: density,
       steps: result.steps,
       wallSeconds: result.wallSeconds,
       backend: ctx.backend.name,
@@ -162,21 +152,15 @@ export async function runImageNetResNet(ctx: ExperimentContext): Promise<Experim
   const trainCount = data.kind === 'memory' ? data.train.count : data.trainImages;
   const validationCount = data.kind === 'memory' ? data.test.count : null;
 
-  const runs: ImageNetRunRecord[] = [];
-  for (let seed = 0; seed < ctx.seeds; seed++) {
-    for (const row of config.rows) {
-      const id = runId(config, row, seed);
-      const earlier = state.finished<ImageNetRunRecord>(id);
-      if (earlier) {
-        runs.push(earlier);
-        continue;
-      }
-      const record = await trainOne(config, row, seed, data, ctx, state);
-      state.markFinished(id, record);
-      runs.push(record);
-      ctx.log(`${id}: top-1 ${(100 * record.lastTopOne).toFixed(2)}% (best ${(100 * record.bestTopOne).toFixed(2)}%), FLOP ratio ${record.flopRatio.toFixed(3)}`);
-    }
-  }
+  const runs = await runGrid({
+    rows: config.rows,
+    seeds: ctx.seeds,
+    state,
+    runId: (row, seed) => runId(config, row, seed),
+    trainOne: (row, seed, id) => trainOne(config, row, seed, id, data, ctx, state),
+    describe: (record) => `top-1 ${(100 * record.lastTopOne).toFixed(2)}% (best ${(100 * record.bestTopOne).toFixed(2)}%), FLOP ratio ${record.flopRatio.toFixed(3)}`,
+    log: ctx.log,
+  });
   const wallSeconds = (Date.now() - started) / 1000;
   const results = {
     experiment: 'imagenet-resnet',
@@ -193,19 +177,15 @@ export async function runImageNetResNet(ctx: ExperimentContext): Promise<Experim
     runs,
   };
   const files: Record<string, string> = {};
-  files['results.json'] = nonClobberingPath(join(ctx.outDir, 'results.json'), ctx.force);
-  writeFileSync(files['results.json'], JSON.stringify(results, null, 2) + '\n');
+  writeResultFile(ctx, files, 'results.json', 'results.json', JSON.stringify(results, null, 2) + '\n');
   const md = resultsMarkdown({ preset: ctx.preset, config, runs, backendLine: ctx.backendLine, data: `${ctx.dataDir} (${shards.layout}; ${trainCount} train images${validationCount === null ? ', all validation shards' : ` / ${validationCount} validation images`} at ${config.imageSize}²${data.kind === 'stream' ? ', streamed' : ''})`, seeds: ctx.seeds, wallSeconds });
   let document = md.document;
   for (const model of [...new Set(config.rows.map((r) => r.model))]) {
     const svg = await modelPlot(model, runs, `ImageNet ${config.archs[model].name}, preset ${ctx.preset}: last-epoch top-1 at equal FLOPs`);
     if (svg === undefined) continue;
-    const key = `plot-${model}`;
-    files[key] = nonClobberingPath(join(ctx.outDir, `accuracy-vs-sparsity-${model}.svg`), ctx.force);
-    writeFileSync(files[key], svg);
-    document += `\n![${config.archs[model].name}: top-1 against sparsity](${files[key].split('/').at(-1)})\n`;
+    const plot = writeResultFile(ctx, files, `plot-${model}`, `accuracy-vs-sparsity-${model}.svg`, svg);
+    document += `\n![${config.archs[model].name}: top-1 against sparsity](${plot.split('/').at(-1)})\n`;
   }
-  files['results.md'] = nonClobberingPath(join(ctx.outDir, 'results.md'), ctx.force);
-  writeFileSync(files['results.md'], document);
+  writeResultFile(ctx, files, 'results.md', 'results.md', document);
   return { files, table: md.table, summary: { experiment: 'imagenet-resnet', preset: ctx.preset, runs, wallSeconds } };
 }

@@ -1,10 +1,7 @@
 /** Spec §5.3 (ImageNet top-1 %), exactly as given: a number with its source tags, or NOT FOUND. */
-export interface PaperCell {
-  value: number | null;
-  source: string;
-}
+import { PAPER_NOT_FOUND as NOT_FOUND, type PaperCell } from '@sparse-ift/train';
 
-const NOT_FOUND: PaperCell = { value: null, source: '' };
+export type { PaperCell };
 
 export type ImageNetModel = 'resnet18' | 'resnet34';
 

@@ -42,6 +42,24 @@ export interface ImageNetPreset {
   defaultSeeds: number;
 }
 
+/** The CI check of the paper (streamed) pipeline; 'smoke-memory' is the same through the in-memory path. */
+const SMOKE_PRESET: ImageNetPreset = {
+  description: "CI check of the paper pipeline (seconds on CPU): streamed TFRecord shards, random-resized-crop 32², ResNet-18 stem and stages at W = 4 with one block per stage, 8 train / 4 validation images, 1 epoch of 2 steps, s = 0.5",
+  epochs: 1,
+  batchSize: 4,
+  imageSize: 32,
+  baseWidth: 4,
+  blocksPerStage: { resnet18: [1, 1, 1, 1], resnet34: [1, 1, 1, 1] },
+  models: ['resnet18'],
+  sparsities: [0.5],
+  trainSubset: 0,
+  validationSubset: 0,
+  inMemory: false,
+  maskUpdateFrequency: 1,
+  maskEndFraction: 1,
+  defaultSeeds: 1,
+};
+
 export const PRESETS: Record<string, ImageNetPreset> = {
   paper: {
     description: 'spec §4.2: ResNet-18 and ResNet-34 at 224², streamed with random-resized-crop + flip, 90 epochs, batch 256, SGD 0.256, label smoothing 0.1, cosine; 11 rows; meant for a GPU (--backend tensorflow-gpu)',
@@ -74,37 +92,13 @@ export const PRESETS: Record<string, ImageNetPreset> = {
     maskEndFraction: 0.75,
     defaultSeeds: 1,
   },
-  smoke: {
-    description: "CI check of the paper pipeline (seconds on CPU): streamed TFRecord shards, random-resized-crop 32², ResNet-18 stem and stages at W = 4 with one block per stage, 8 train / 4 validation images, 1 epoch of 2 steps, s = 0.5",
-    epochs: 1,
-    batchSize: 4,
-    imageSize: 32,
-    baseWidth: 4,
-    blocksPerStage: { resnet18: [1, 1, 1, 1], resnet34: [1, 1, 1, 1] },
-    models: ['resnet18'],
-    sparsities: [0.5],
-    trainSubset: 0,
-    validationSubset: 0,
-    inMemory: false,
-    maskUpdateFrequency: 1,
-    maskEndFraction: 1,
-    defaultSeeds: 1,
-  },
+  smoke: SMOKE_PRESET,
   'smoke-memory': {
+    ...SMOKE_PRESET,
     description: "CI check of the short preset's in-memory path: as smoke, decoded once into memory",
-    epochs: 1,
-    batchSize: 4,
-    imageSize: 32,
-    baseWidth: 4,
-    blocksPerStage: { resnet18: [1, 1, 1, 1], resnet34: [1, 1, 1, 1] },
-    models: ['resnet18'],
-    sparsities: [0.5],
     trainSubset: 8,
     validationSubset: 4,
     inMemory: true,
-    maskUpdateFrequency: 1,
-    maskEndFraction: 1,
-    defaultSeeds: 1,
   },
 };
 

@@ -1,13 +1,8 @@
 /** results.md for ImageNet: spec §5.3's table with our top-1 next to the paper's cells. */
 import type { ImageNetRunRecord } from './experiment.js';
-import { PAPER_NOTES, paperImageNetCell, type ImageNetModel, type PaperCell } from './paper.js';
+import { mean, oursPaperColumns, paperCellText as paperText, sgdRecipeText } from '@sparse-ift/train';
+import { PAPER_NOTES, paperImageNetCell, type ImageNetModel } from './paper.js';
 import type { ImageNetConfig } from './presets.js';
-
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-
-function paperText(cell: PaperCell): string {
-  return cell.value === null ? 'NOT FOUND' : `${cell.value.toFixed(1)} ${cell.source}`;
-}
 
 function ours(runs: ImageNetRunRecord[]): string {
   if (runs.length === 0) return 'not run';
@@ -18,8 +13,10 @@ export function resultsMarkdown(args: { preset: string; config: ImageNetConfig; 
   const { config, runs } = args;
   const sparsities = [...new Set(config.rows.filter((r) => r.family !== 'dense').map((r) => r.sparsity))];
   const models = [...new Set(config.rows.map((r) => r.model))];
-  const head = `| model | dense ours | dense paper | ${sparsities.map((s) => `SW ${s * 100}% ours | SW ${s * 100}% paper`).join(' | ')} | ${sparsities.map((s) => `SP ${s * 100}% ours | SP ${s * 100}% paper`).join(' | ')} |`;
-  const rule = `|---|---|---|${sparsities.map(() => '---|---').join('|')}|${sparsities.map(() => '---|---').join('|')}|`;
+  const wide = oursPaperColumns(sparsities, 'SW ');
+  const parallel = oursPaperColumns(sparsities, 'SP ');
+  const head = `| model | dense ours | dense paper | ${wide.head} | ${parallel.head} |`;
+  const rule = `|---|---|---|${wide.rule}|${parallel.rule}|`;
   const name: Record<ImageNetModel, string> = { resnet18: 'ResNet-18', resnet34: 'ResNet-34' };
   const lines = models.map((model) => {
     const pick = (family: string, s: number) => runs.filter((r) => r.model === model && r.family === family && r.sparsity === s);
@@ -34,13 +31,12 @@ export function resultsMarkdown(args: { preset: string; config: ImageNetConfig; 
     '|---|---|---|---|---|---|---|---|---|---|',
     ...runs.map((r) => `| ${r.id} | ${r.family === 'dense' ? '—' : r.maskSparsity.toFixed(4)} | ${(100 * r.lastTopOne).toFixed(2)} | ${(100 * r.bestTopOne).toFixed(2)} | ${r.params.toLocaleString('en-US')} | ${r.nonzeroParams.toLocaleString('en-US')} | ${r.sparseFlops.toLocaleString('en-US')} | ${r.flopRatio.toFixed(4)} | ${r.realisedDensity.toFixed(4)} | ${r.wallSeconds.toFixed(1)} |`),
   ].join('\n');
-  const opt = config.recipe.optimizer;
   const document = [
     `# ImageNet ResNet-18 / ResNet-34: dense vs Sparse Wide / Parallel (preset \`${args.preset}\`)`,
     '',
     `- ${args.backendLine}`,
     `- data: ${args.data}`,
-    `- recipe: ${opt.kind.toUpperCase()} lr ${opt.lr}${opt.kind === 'sgd' ? `, momentum ${opt.momentum}${opt.nesterov ? ' Nesterov' : ''}` : ''}, weight decay ${opt.weightDecay} (${opt.decay}), label smoothing ${config.recipe.labelSmoothing}, batch ${config.recipe.batchSize}, ${config.recipe.epochs} epochs, ${JSON.stringify(config.recipe.schedule)}`,
+    `- recipe: ${sgdRecipeText(config.recipe.optimizer)}, label smoothing ${config.recipe.labelSmoothing}, batch ${config.recipe.batchSize}, ${config.recipe.epochs} epochs, ${JSON.stringify(config.recipe.schedule)}`,
     `- masks: RigL, uniform, random init, ΔT ${config.mask.frequency}, α₀ ${config.mask.dropFraction} cosine, end ${config.mask.endFraction}; Sparse Wide FLOP-budget search on`,
     `- input: ${config.imageSize}²${config.inMemory ? ", decoded once (resize + centre crop), flip per batch (not the paper's random-resized-crop)" : ', streamed: random-resized-crop + flip (train), resize + centre crop (validation)'}`,
     `- seeds: ${args.seeds}; wall time ${(args.wallSeconds / 60).toFixed(1)} min`,

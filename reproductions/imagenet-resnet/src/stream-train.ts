@@ -6,7 +6,7 @@
  * the schedule, checkpoints (BatchNorm statistics included) and exact resume are the trainer's.
  */
 import { DecodePool, VisionLoader, type VisionBatch, type VisionLoaderOptions } from '@sparse-ift/data-vision';
-import { train, type Batch, type BatchSource, type BatchStream, type MaskMethod } from '@sparse-ift/train';
+import { recipeTrainConfig, train, type Batch, type BatchSource, type BatchStream, type MaskMethod } from '@sparse-ift/train';
 import type { ImageNetShards } from './data.js';
 import type { ImageNetNet } from './model.js';
 import type { ImageNetConfig } from './presets.js';
@@ -66,13 +66,7 @@ export async function trainFromStream(args: {
   const validSource: BatchStream = { batches: () => asBatches(validLoader.batches(0)) };
   try {
     const result = await train(net.trainable, { train: trainSource, test: validSource }, {
-      seed,
-      epochs: recipe.epochs,
-      batchSize: recipe.batchSize,
-      optimizer: recipe.optimizer,
-      schedule: recipe.schedule,
-      labelSmoothing: recipe.labelSmoothing,
-      mask: { method, frequency: mask.frequency, dropFraction: mask.dropFraction, endFraction: mask.endFraction },
+      ...recipeTrainConfig(recipe, mask, method, seed),
       checkpointFile: args.checkpointFile,
       checkpointEvery: args.checkpointEvery,
       resume: args.resume,

@@ -1,0 +1,85 @@
+/**
+ * What every reproduction does around the trainer: walk its (seed × row) grid reusing runs finished
+ * earlier, turn a recipe into trainer options, and measure a trained model's masks.
+ */
+import type { MaskedParam } from './core.js';
+import type { Recipe } from './recipes.js';
+import type { RunState } from './run-state.js';
+import type { MaskMethod, TrainConfig } from './trainer.js';
+
+/**
+ * Trains every (seed, row) of a grid, seeds outermost, and returns the run records in that order. A run
+ * whose record `state` holds (a --resume) is reused, not retrained; a new record is stored as soon as
+ * its run ends, so an interrupted experiment resumes where it stopped.
+ */
+export async function runGrid<Row, RunRecord>(args: {
+  rows: readonly Row[];
+  /** Seeds 0, 1, …, seeds − 1. */
+  seeds: number;
+  state: RunState;
+  runId(row: Row, seed: number): string;
+  trainOne(row: Row, seed: number, id: string): Promise<RunRecord>;
+  /** The log line's text after `id: ` for a newly trained run. */
+  describe(record: RunRecord): string;
+  log(line: string): void;
+}): Promise<RunRecord[]> {
+  const runs: RunRecord[] = [];
+  const total = args.rows.length * args.seeds;
+  for (let seed = 0; seed < args.seeds; seed++) {
+    for (const row of args.rows) {
+      const id = args.runId(row, seed);
+      const earlier = args.state.finished<RunRecord>(id);
+      if (earlier) {
+        runs.push(earlier);
+        args.log(`[${runs.length}/${total}] ${id}: already finished, reusing its result`);
+        continue;
+      }
+      const record = await args.trainOne(row, seed, id);
+      args.state.markFinished(id, record);
+      runs.push(record);
+      args.log(`[${runs.length}/${total}] ${id}: ${args.describe(record)}`);
+    }
+  }
+  return runs;
+}
+
+/** The dynamic sparse schedule a reproduction's config carries (spec §3.6). */
+export interface MaskSchedule {
+  frequency: number;
+  dropFraction: number;
+  endFraction: number;
+}
+
+/** The trainer options a recipe and mask schedule fix for one run; callers add checkpoints, logs, …. */
+export function recipeTrainConfig(
+  recipe: Recipe,
+  mask: MaskSchedule,
+  method: MaskMethod,
+  seed: number,
+): Pick<TrainConfig, 'seed' | 'epochs' | 'batchSize' | 'optimizer' | 'schedule' | 'labelSmoothing' | 'mask'> {
+  return {
+    seed,
+    epochs: recipe.epochs,
+    batchSize: recipe.batchSize,
+    optimizer: recipe.optimizer,
+    schedule: recipe.schedule,
+    labelSmoothing: recipe.labelSmoothing,
+    mask: { method, frequency: mask.frequency, dropFraction: mask.dropFraction, endFraction: mask.endFraction },
+  };
+}
+
+/** Ones and elements over all masks, and their ratio (1 for a model without masks). */
+export function maskCounts(maskedParams: readonly MaskedParam[]): { ones: number; size: number; density: number } {
+  let ones = 0;
+  let size = 0;
+  for (const mp of maskedParams) {
+    for (const v of mp.mask.dataSync() as Float32Array) ones += v;
+    size += mp.mask.size;
+  }
+  return { ones, size, density: size > 0 ? ones / size : 1 };
+}
+
+/** Index of the highest accuracy (the first on ties; 0 for an empty list). */
+export function bestIndex(accuracies: readonly number[]): number {
+  return accuracies.reduce((b, a, i) => (a > accuracies[b]! ? i : b), 0);
+}
