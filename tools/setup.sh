@@ -27,6 +27,6 @@ npm run build
 # Optional native kernels (multi-threaded BLAS). npm builds them at install when it runs the backend's
 # install script; build them here when it did not (e.g. install scripts disabled). The project trains on
 # wasm alone when this fails, and `sift doctor` says which path runs.
-if ! ls packages/backend/build/Release/*.node >/dev/null 2>&1; then
+if ! ls packages/backend/native/build/Release/*.node >/dev/null 2>&1; then
   npm run build:native -w @sparse-ift/backend || echo "setup: native kernels not built (training uses the wasm kernels)"
 fi
