@@ -6,20 +6,21 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { input, layers, model, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { LayerNorm, assertSparsity, deriveSeed, isFamily, type Family, type ModelOpList, type PlanOp } from '@sparse-ift/core';
-import { transformerWidths, type GptConfig } from './config.js';
+import { LayerNorm, deriveSeed, type ModelOpList, type PlanOp } from '@sparse-ift/core';
+import type { GptConfig } from './config.js';
 import { PositionEmbedding, TiedLMHead, TokenEmbedding } from './embeddings.js';
 import {
+  builtModelName,
+  checkFamilyAndSparsity,
+  seededBlockSpec,
   transformerBlock,
   transformerBlockOps,
+  transformerBlockSpec,
   type TransformerBlockSpec,
-  type TransformerLinearOptions,
+  type TransformerBuildOptions,
 } from './transformer.js';
 
-export interface GptBuildOptions extends TransformerLinearOptions {
-  family: Family;
-  /** s of the family (0 for dense). Sparse Wide trains its widened linears at exactly s ([MZ]). */
-  sparsity: number;
+export interface GptBuildOptions extends TransformerBuildOptions {
   /** Tokens per sample the model is built for (default: the context length). */
   sequenceLength?: number;
   /**
@@ -31,9 +32,7 @@ export interface GptBuildOptions extends TransformerLinearOptions {
 }
 
 function checkOptions(c: GptConfig, o: GptBuildOptions): number {
-  if (!isFamily(o.family)) throw new Error(`unknown family '${String(o.family)}'`);
-  assertSparsity(o.sparsity);
-  if (o.family === 'dense' && o.sparsity !== 0) throw new RangeError(`family 'dense' needs sparsity 0, got ${o.sparsity}`);
+  checkFamilyAndSparsity(o.family, o.sparsity);
   const t = o.sequenceLength ?? c.contextLength;
   if (!Number.isInteger(t) || t <= 0 || t > c.contextLength) {
     throw new RangeError(`sequenceLength must be an integer in [1, ${c.contextLength}] for ${c.name}, got ${t}`);
@@ -42,28 +41,8 @@ function checkOptions(c: GptConfig, o: GptBuildOptions): number {
 }
 
 function blockSpec(c: GptConfig, o: GptBuildOptions): TransformerBlockSpec {
-  const w = transformerWidths(c, o.family, o.sparsity);
-  return {
-    dModel: w.dModel,
-    dFf: w.dFf,
-    heads: c.heads,
-    causal: true,
-    dropout: c.dropout,
-    attentionDropout: c.attentionDropout,
-    layerNormEpsilon: c.layerNormEpsilon,
-    initStd: c.initStd,
-    outputInitStd: c.outputInitStd,
-    family: o.family,
-    sparsity: o.family === 'dense' ? 0 : o.sparsity,
-    ...(o.parallelSigma === undefined ? {} : { parallelSigma: o.parallelSigma }),
-    ...(o.factorizedMiddle === undefined ? {} : { factorizedMiddle: o.factorizedMiddle }),
-    ...(o.dopedMaskLowRank === undefined ? {} : { dopedMaskLowRank: o.dopedMaskLowRank }),
-    ...(o.seed === undefined ? {} : { maskSeed: o.seed }),
-  };
+  return transformerBlockSpec(c, o, { causal: true, outputInitStd: c.outputInitStd });
 }
-
-/** Mask seeds reserved per block (6 linears × 16). */
-const SEEDS_PER_BLOCK = 100;
 
 /** ids [B, T] (int32) → logits [B, T, vocab]. */
 export function buildGpt(c: GptConfig, o: GptBuildOptions): LayersModel {
@@ -76,12 +55,11 @@ export function buildGpt(c: GptConfig, o: GptBuildOptions): LayersModel {
   let x = new PositionEmbedding({ name: 'wpe', length: c.contextLength, dModel: d, initStd: c.initStd, ...seedOf(1) }).apply(tokens!) as SymbolicTensor;
   if (c.dropout > 0) x = layers.dropout({ name: 'embedding_drop', rate: c.dropout }).apply(x) as SymbolicTensor;
   for (let i = 0; i < c.layers; i++) {
-    const seeded = o.seed === undefined ? spec : { ...spec, maskSeed: o.seed + i * SEEDS_PER_BLOCK, weightSeed: deriveSeed(o.seed, 2 + i) };
-    x = transformerBlock(x, seeded, `h${i}`);
+    x = transformerBlock(x, seededBlockSpec(spec, o.seed, i, 2 + i), `h${i}`);
   }
   x = new LayerNorm({ name: 'ln_f', epsilon: c.layerNormEpsilon }).apply(x) as SymbolicTensor;
   const logits = new TiedLMHead({ name: 'lm_head' }).apply([x, table!]) as SymbolicTensor;
-  return model({ inputs: ids, outputs: logits, name: `${c.name}-${o.family}${o.family === 'dense' ? '' : `-${o.sparsity}`}` });
+  return model({ inputs: ids, outputs: logits, name: builtModelName(c.name, o.family, o.sparsity) });
 }
 
 /**

@@ -5,20 +5,14 @@
 import { FAMILIES, registerModel, type ModelDefinition, type ModelOptions } from '@sparse-ift/core';
 import { GPT3_SMALL, GPT_MINI, GPT_NANO, type GptConfig } from './config.js';
 import { buildGpt, gptOpList, type GptBuildOptions } from './gpt.js';
-import { TRANSFORMER_OPTION_HELP, parseLinearOptions } from './transformer.js';
+import { TRANSFORMER_OPTION_HELP, parseTransformerBuildOptions } from './transformer.js';
 
 function buildOptions(c: GptConfig, opts: ModelOptions): GptBuildOptions {
   const sequenceLength = opts['sequenceLength'];
   if (sequenceLength !== undefined && typeof sequenceLength !== 'number') {
     throw new Error(`sequenceLength must be a number of tokens (1..${c.contextLength}), got ${String(sequenceLength)}`);
   }
-  return {
-    family: opts.family,
-    sparsity: opts.sparsity,
-    ...parseLinearOptions(opts),
-    ...(sequenceLength === undefined ? {} : { sequenceLength }),
-    ...(opts.seed === undefined ? {} : { seed: opts.seed }),
-  };
+  return { ...parseTransformerBuildOptions(opts), ...(sequenceLength === undefined ? {} : { sequenceLength }) };
 }
 
 const DESCRIPTIONS: Record<string, string> = {

@@ -11,15 +11,19 @@
 import { initializers, layers, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import {
   LayerNorm,
+  assertSparsity,
   deriveSeed,
+  isFamily,
   planFor,
   sparseIftDense,
   type FactorizedMiddle,
   type Family,
   type LinearBranchSigma,
+  type ModelOptions,
   type PlanOp,
 } from '@sparse-ift/core';
 import { DotProductAttention, attentionOps } from './attention.js';
+import { transformerWidths } from './config.js';
 
 /** How SP, SF and SD are applied to a transformer linear (spec §2.7: no official code; project choices). */
 export interface TransformerLinearOptions {
@@ -62,6 +66,90 @@ export interface TransformerBlockSpec extends TransformerLinearOptions {
    * `weightSeed = deriveSeed(weightSeed, j)`, which core splits per planned tensor. Unseeded if absent.
    */
   weightSeed?: number;
+}
+
+/** What every transformer zoo (GPT, ViT) is built with: the family, its s, the linears' options, the seed. */
+export interface TransformerBuildOptions extends TransformerLinearOptions {
+  family: Family;
+  /** s of the family (0 for dense). Sparse Wide trains its widened linears at exactly s ([MZ]). */
+  sparsity: number;
+  seed?: number;
+}
+
+/** The config fields a block is built from (GptConfig and VitConfig both have them). */
+export interface TransformerShape {
+  dModel: number;
+  heads: number;
+  ffnMultiplier: number;
+  dropout: number;
+  attentionDropout: number;
+  layerNormEpsilon: number;
+  initStd: number;
+}
+
+/** Throws unless `family` is a Sparse-IFT family and `sparsity` a valid s for it (dense needs 0). */
+export function checkFamilyAndSparsity(family: Family, sparsity: number): void {
+  if (!isFamily(family)) throw new Error(`unknown family '${String(family)}'`);
+  assertSparsity(sparsity);
+  if (family === 'dense' && sparsity !== 0) throw new RangeError(`family 'dense' needs sparsity 0, got ${sparsity}`);
+}
+
+/**
+ * The block spec of config `c` built as `o.family` at `o.sparsity` (Sparse Wide widths from core via
+ * `transformerWidths`); `causal` and the output layers' init std are the model's choice.
+ */
+export function transformerBlockSpec(
+  c: TransformerShape,
+  o: TransformerBuildOptions,
+  model: { causal: boolean; outputInitStd: number },
+): TransformerBlockSpec {
+  const w = transformerWidths(c, o.family, o.sparsity);
+  return {
+    dModel: w.dModel,
+    dFf: w.dFf,
+    heads: c.heads,
+    causal: model.causal,
+    dropout: c.dropout,
+    attentionDropout: c.attentionDropout,
+    layerNormEpsilon: c.layerNormEpsilon,
+    initStd: c.initStd,
+    outputInitStd: model.outputInitStd,
+    family: o.family,
+    sparsity: o.family === 'dense' ? 0 : o.sparsity,
+    ...(o.parallelSigma === undefined ? {} : { parallelSigma: o.parallelSigma }),
+    ...(o.factorizedMiddle === undefined ? {} : { factorizedMiddle: o.factorizedMiddle }),
+    ...(o.dopedMaskLowRank === undefined ? {} : { dopedMaskLowRank: o.dopedMaskLowRank }),
+    ...(o.seed === undefined ? {} : { maskSeed: o.seed }),
+  };
+}
+
+/** Mask seeds reserved per block (6 linears × 16). */
+const SEEDS_PER_BLOCK = 100;
+
+/**
+ * The spec of block `block` of a model built with `seed`: its own mask-seed range, and weights drawn
+ * from `deriveSeed(seed, layerIndex)` (the block's index in the model's build order). Unseeded: `spec`.
+ */
+export function seededBlockSpec(spec: TransformerBlockSpec, seed: number | undefined, block: number, layerIndex: number): TransformerBlockSpec {
+  return seed === undefined ? spec : { ...spec, maskSeed: seed + block * SEEDS_PER_BLOCK, weightSeed: deriveSeed(seed, layerIndex) };
+}
+
+/** The tf.js model name: `<config>-<family>[-<s>]`. */
+export function builtModelName(config: string, family: Family, sparsity: number): string {
+  return `${config}-${family}${family === 'dense' ? '' : `-${sparsity}`}`;
+}
+
+/**
+ * The options every transformer zoo reads from registry options: family, s, the linears' options
+ * (checked by `parseLinearOptions`) and the seed.
+ */
+export function parseTransformerBuildOptions(opts: ModelOptions): TransformerBuildOptions {
+  return {
+    family: opts.family,
+    sparsity: opts.sparsity,
+    ...parseLinearOptions(opts),
+    ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+  };
 }
 
 /** The six transformed linears of a block: name suffix, and whether it is an "output layer". */

@@ -1,4 +1,5 @@
-// Test helpers shared by the gpt and vit suites: backends, save/load in memory, one training step.
+// Test helpers shared by the gpt and vit suites (vit imports this file from ../../gpt/test): backends,
+// save/load in memory, one training step, weight values.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -40,3 +41,9 @@ export function oneStep(model: LayersModel, loss: (training: boolean) => tf.Scal
   optimizer.dispose();
   return { before, after, ms };
 }
+
+/** Every weight tensor of the model, as plain arrays (for exact comparisons). */
+export const weightsOf = (m: LayersModel): number[][] => m.getWeights().map((w) => Array.from(w.dataSync()));
+
+/** The values of the first weight (the kernel) of layer `layer`. */
+export const kernelOf = (m: LayersModel, layer: string): number[] => Array.from(m.getLayer(layer).getWeights()[0]!.dataSync());

@@ -1,19 +1,13 @@
 /** Registers the ViT configs with core's model registry, every one with all five families. */
 import { FAMILIES, registerModel, type ModelDefinition, type ModelOptions } from '@sparse-ift/core';
-import { TRANSFORMER_OPTION_HELP, parseLinearOptions } from '@sparse-ift/gpt';
+import { TRANSFORMER_OPTION_HELP, parseTransformerBuildOptions } from '@sparse-ift/gpt';
 import { VIT_CONFIGS, type VitConfig } from './config.js';
 import { buildVit, vitOpList, type VitBuildOptions } from './vit.js';
 
 function buildOptions(opts: ModelOptions): VitBuildOptions {
   const numClasses = opts['numClasses'];
   if (numClasses !== undefined && typeof numClasses !== 'number') throw new Error(`numClasses must be a number, got ${String(numClasses)}`);
-  return {
-    family: opts.family,
-    sparsity: opts.sparsity,
-    ...parseLinearOptions(opts),
-    ...(numClasses === undefined ? {} : { numClasses }),
-    ...(opts.seed === undefined ? {} : { seed: opts.seed }),
-  };
+  return { ...parseTransformerBuildOptions(opts), ...(numClasses === undefined ? {} : { numClasses }) };
 }
 
 export function vitDefinition(c: VitConfig): ModelDefinition {

@@ -8,22 +8,23 @@
  * head stay dense. The transformer block is @sparse-ift/gpt's (`transformerBlock`), non-causal.
  */
 import { initializers, input, layers, model, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { LayerNorm, assertSparsity, deriveSeed, isFamily, type Family, type ModelOpList, type PlanOp } from '@sparse-ift/core';
+import { LayerNorm, deriveSeed, type ModelOpList, type PlanOp } from '@sparse-ift/core';
 import {
   PositionEmbedding,
+  builtModelName,
+  checkFamilyAndSparsity,
+  seededBlockSpec,
   transformerBlock,
   transformerBlockOps,
-  transformerWidths,
+  transformerBlockSpec,
   truncatedNormal,
   type TransformerBlockSpec,
-  type TransformerLinearOptions,
+  type TransformerBuildOptions,
 } from '@sparse-ift/gpt';
 import { patchCount, type VitConfig } from './config.js';
 import { ClassToken, Patchify, SelectClassToken } from './patch.js';
 
-export interface VitBuildOptions extends TransformerLinearOptions {
-  family: Family;
-  sparsity: number;
+export interface VitBuildOptions extends TransformerBuildOptions {
   /** Overrides the config's class count (e.g. 100 for CIFAR-100). */
   numClasses?: number;
   /**
@@ -35,37 +36,16 @@ export interface VitBuildOptions extends TransformerLinearOptions {
 }
 
 function check(c: VitConfig, o: VitBuildOptions): number {
-  if (!isFamily(o.family)) throw new Error(`unknown family '${String(o.family)}'`);
-  assertSparsity(o.sparsity);
-  if (o.family === 'dense' && o.sparsity !== 0) throw new RangeError(`family 'dense' needs sparsity 0, got ${o.sparsity}`);
+  checkFamilyAndSparsity(o.family, o.sparsity);
   const classes = o.numClasses ?? c.numClasses;
   if (!Number.isInteger(classes) || classes <= 0) throw new RangeError(`numClasses must be a positive integer, got ${classes}`);
   return classes;
 }
 
 function blockSpec(c: VitConfig, o: VitBuildOptions): TransformerBlockSpec {
-  const w = transformerWidths(c, o.family, o.sparsity);
-  return {
-    dModel: w.dModel,
-    dFf: w.dFf,
-    heads: c.heads,
-    causal: false,
-    dropout: c.dropout,
-    attentionDropout: c.attentionDropout,
-    layerNormEpsilon: c.layerNormEpsilon,
-    initStd: c.initStd,
-    // timm initialises every Linear with trunc_normal(0.02): no separate output-layer std.
-    outputInitStd: c.initStd,
-    family: o.family,
-    sparsity: o.family === 'dense' ? 0 : o.sparsity,
-    ...(o.parallelSigma === undefined ? {} : { parallelSigma: o.parallelSigma }),
-    ...(o.factorizedMiddle === undefined ? {} : { factorizedMiddle: o.factorizedMiddle }),
-    ...(o.dopedMaskLowRank === undefined ? {} : { dopedMaskLowRank: o.dopedMaskLowRank }),
-    ...(o.seed === undefined ? {} : { maskSeed: o.seed }),
-  };
+  // timm initialises every Linear with trunc_normal(0.02): no separate output-layer std.
+  return transformerBlockSpec(c, o, { causal: false, outputInitStd: c.initStd });
 }
-
-const SEEDS_PER_BLOCK = 100;
 
 const seedArg = (seed: number | undefined) => (seed === undefined ? {} : { seed });
 
@@ -90,15 +70,14 @@ export function buildVit(c: VitConfig, o: VitBuildOptions): LayersModel {
   x = new PositionEmbedding({ name: 'pos_embed', length: n + 1, dModel: d, initStd: c.initStd, ...seedArg(seedOf(2)) }).apply(x) as SymbolicTensor;
   if (c.dropout > 0) x = layers.dropout({ name: 'pos_drop', rate: c.dropout }).apply(x) as SymbolicTensor;
   for (let i = 0; i < c.layers; i++) {
-    const seeded = o.seed === undefined ? spec : { ...spec, maskSeed: o.seed + i * SEEDS_PER_BLOCK, weightSeed: deriveSeed(o.seed, 3 + i) };
-    x = transformerBlock(x, seeded, `blocks${i}`);
+    x = transformerBlock(x, seededBlockSpec(spec, o.seed, i, 3 + i), `blocks${i}`);
   }
   x = new LayerNorm({ name: 'norm', epsilon: c.layerNormEpsilon }).apply(x) as SymbolicTensor;
   const cls = new SelectClassToken({ name: 'cls_select' }).apply(x) as SymbolicTensor;
   const logits = layers
     .dense({ name: 'head', units: classes, kernelInitializer: truncatedNormal(c.initStd, seedOf(3 + c.layers)) })
     .apply(cls) as SymbolicTensor;
-  return model({ inputs: images, outputs: logits, name: `${c.name}-${o.family}${o.family === 'dense' ? '' : `-${o.sparsity}`}` });
+  return model({ inputs: images, outputs: logits, name: builtModelName(c.name, o.family, o.sparsity) });
 }
 
 /** The forward pass as FLOP ops per image, plus class token and position table as parameters. */

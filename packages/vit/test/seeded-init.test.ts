@@ -1,12 +1,9 @@
 // Seeded weight init of the ViT: same seed → same model; layers and Sparse Parallel branches differ.
-import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { VIT_MINI_28, buildVit, type VitConfig } from '@sparse-ift/vit';
-import { useBackend } from './helpers.js';
+import { kernelOf, useBackend, weightsOf } from '../../gpt/test/helpers.js';
 
 const TINY: VitConfig = { ...VIT_MINI_28, name: 'vit-tiny-seed-test', dModel: 32, heads: 2, layers: 2 };
-const weightsOf = (m: LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
-const kernel = (m: LayersModel, layer: string) => Array.from(m.getLayer(layer).getWeights()[0]!.dataSync());
 
 describe('seeded ViT weights', () => {
   it('same seed → identical weights; different seed → different patch embedding, class token, positions, blocks, head', async () => {
@@ -15,9 +12,9 @@ describe('seeded ViT weights', () => {
     const b = buildVit(TINY, { family: 'sparse-parallel', sparsity: 0.5, seed: 5 });
     const c = buildVit(TINY, { family: 'sparse-parallel', sparsity: 0.5, seed: 6 });
     expect(weightsOf(b)).toEqual(weightsOf(a));
-    for (const name of ['patch_embed', 'cls_token', 'pos_embed', 'blocks0_attn_q_sp0', 'head']) expect(kernel(c, name)).not.toEqual(kernel(a, name));
-    expect(kernel(a, 'blocks0_mlp_fc1_sp0')).not.toEqual(kernel(a, 'blocks0_mlp_fc1_sp1'));
-    expect(kernel(a, 'blocks0_attn_q_sp0')).not.toEqual(kernel(a, 'blocks1_attn_q_sp0'));
+    for (const name of ['patch_embed', 'cls_token', 'pos_embed', 'blocks0_attn_q_sp0', 'head']) expect(kernelOf(c, name)).not.toEqual(kernelOf(a, name));
+    expect(kernelOf(a, 'blocks0_mlp_fc1_sp0')).not.toEqual(kernelOf(a, 'blocks0_mlp_fc1_sp1'));
+    expect(kernelOf(a, 'blocks0_attn_q_sp0')).not.toEqual(kernelOf(a, 'blocks1_attn_q_sp0'));
     [a, b, c].forEach((m) => m.dispose());
   });
 });
