@@ -7,6 +7,7 @@
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { OptimizerState, SparseOptimizer } from './core.js';
 
 const MAGIC = 'SIFTCKPT';
 
@@ -81,4 +82,49 @@ export function readCheckpoint<Meta>(file: string): Checkpoint<Meta> {
     tensors.set(t.name, { shape: t.shape, data });
   }
   return { meta: header.meta, tensors };
+}
+
+/**
+ * Optimiser state as a checkpoint's metadata keeps it; the slots go in the tensors as
+ * `optimizer/<name>/<slot>`. Names are the model's stable ones: tf.js variable names differ between processes.
+ */
+export interface StoredOptimizer {
+  kind: OptimizerState['kind'];
+  config: OptimizerState['config'];
+  /** Per stable name: updates done. */
+  steps: Record<string, number>;
+}
+
+/**
+ * Adds `optimizer`'s slots to `tensors` under stable names and returns the rest for the metadata.
+ * `slotShape` gives a slot's stored shape (default: flat).
+ */
+export function storeOptimizerState(
+  optimizer: SparseOptimizer,
+  stableName: (variableName: string) => string,
+  tensors: Map<string, StoredTensor>,
+  slotShape: (name: string, values: Float32Array) => number[] = (_name, values) => [values.length],
+): StoredOptimizer {
+  const state = optimizer.getState();
+  const steps: Record<string, number> = {};
+  for (const [variableName, own] of Object.entries(state.slots)) {
+    const name = stableName(variableName);
+    steps[name] = state.steps[variableName] ?? 0;
+    for (const [slot, values] of Object.entries(own)) tensors.set(`optimizer/${name}/${slot}`, { shape: slotShape(name, values), data: values });
+  }
+  return { kind: state.kind, config: state.config, steps };
+}
+
+/** The inverse of `storeOptimizerState`: `tensor(key)` reads a checkpoint tensor (and names a missing one). */
+export function restoreOptimizerState(optimizer: SparseOptimizer, stored: StoredOptimizer, stableName: (variableName: string) => string, tensor: (key: string) => StoredTensor): void {
+  // The slots this optimizer has, keyed by this process's variable names.
+  const current = optimizer.getState();
+  const slots: OptimizerState['slots'] = {};
+  const steps: OptimizerState['steps'] = {};
+  for (const [variableName, own] of Object.entries(current.slots)) {
+    const name = stableName(variableName);
+    slots[variableName] = Object.fromEntries(Object.keys(own).map((slot) => [slot, tensor(`optimizer/${name}/${slot}`).data]));
+    steps[variableName] = stored.steps[name] ?? 0;
+  }
+  optimizer.setState({ kind: stored.kind, config: stored.config, steps, slots });
 }

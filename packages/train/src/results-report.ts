@@ -8,6 +8,7 @@ import type { Family } from '@sparse-ift/core';
 import type { ExperimentContext } from './experiments.js';
 import type { OptimizerRecipe } from './recipes.js';
 import { nonClobberingPath } from './results-files.js';
+import type { ModelFootprint } from './run-grid.js';
 import type { MaskMethod } from './trainer.js';
 
 export const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -79,5 +80,17 @@ export function oursPaperColumns(sparsities: readonly number[], prefix = ''): { 
   return {
     head: sparsities.map((s) => `${prefix}${s * 100}% ours | ${prefix}${s * 100}% paper`).join(' | '),
     rule: sparsities.map(() => '---|---').join('|'),
+  };
+}
+
+/** A table row's footprint over its seeds: params of the first run (the same for every seed), means of the rest. */
+export function meanFootprint(rs: readonly (ModelFootprint & { wallSeconds: number })[]): ModelFootprint & { wallSecondsMean: number } {
+  return {
+    params: rs[0]!.params,
+    nonzeroParams: Math.round(mean(rs.map((r) => r.nonzeroParams))),
+    sparseFlops: Math.round(mean(rs.map((r) => r.sparseFlops))),
+    flopRatio: mean(rs.map((r) => r.flopRatio)),
+    realisedDensity: mean(rs.map((r) => r.realisedDensity)),
+    wallSecondsMean: mean(rs.map((r) => r.wallSeconds)),
   };
 }

@@ -2,6 +2,8 @@
  * What every reproduction does around the trainer: walk its (seed × row) grid reusing runs finished
  * earlier, turn a recipe into trainer options, and measure a trained model's masks.
  */
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { countFlops, modelFlopOps, modelParamCount } from '@sparse-ift/core';
 import type { MaskedParam } from './core.js';
 import type { Recipe } from './recipes.js';
 import type { RunState } from './run-state.js';
@@ -82,4 +84,25 @@ export function maskCounts(maskedParams: readonly MaskedParam[]): { ones: number
 /** Index of the highest accuracy (the first on ties; 0 for an empty list). */
 export function bestIndex(accuracies: readonly number[]): number {
   return accuracies.reduce((b, a, i) => (a > accuracies[b]! ? i : b), 0);
+}
+
+/** What the reproductions record about a trained tfjs-layers model besides its accuracy. */
+export interface ModelFootprint {
+  /** All weights and biases of the instantiated (possibly widened) model, masked or not. */
+  params: number;
+  /** params less the zeros of the masks. */
+  nonzeroParams: number;
+  /** Forward FLOPs per sample, official counter (spec §3.10), at the realised mask densities. */
+  sparseFlops: number;
+  /** sparseFlops ÷ the dense model's FLOPs: 1.0 is iso-FLOP. */
+  flopRatio: number;
+  realisedDensity: number;
+}
+
+/** `model`'s footprint with masks `maskedParams`; `denseFlops` is the iso-FLOP budget. */
+export function modelFootprint(model: LayersModel, maskedParams: readonly MaskedParam[], denseFlops: number): ModelFootprint {
+  const flops = countFlops(modelFlopOps(model), 'official');
+  const { ones, size, density } = maskCounts(maskedParams);
+  const params = modelParamCount(model);
+  return { params, nonzeroParams: params - (size - ones), sparseFlops: flops.sparse, flopRatio: flops.sparse / denseFlops, realisedDensity: density };
 }

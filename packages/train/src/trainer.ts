@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // Registers tf.js' gradient functions (tfjs-core alone has none). Its Node (CJS) bundle does so in
 // plain Node; tfjs-core's own `dist/register_all_gradients.js` is browser-ESM and fails to load there.
 import '@tensorflow/tfjs-layers';
-import { readCheckpoint, writeCheckpointAtomic, type StoredTensor } from './checkpoint.js';
+import { readCheckpoint, restoreOptimizerState, storeOptimizerState, writeCheckpointAtomic, type StoredOptimizer, type StoredTensor } from './checkpoint.js';
 import {
   AdamW,
   MaskUpdateSchedule,
@@ -24,7 +24,6 @@ import {
   sparseTrainStep,
   type MaskUpdater,
   type MaskedParam,
-  type OptimizerState,
   type SparseOptimizer,
   type UpdaterState,
 } from './core.js';
@@ -163,7 +162,7 @@ interface CheckpointMeta {
   globalStep: number;
   history: EpochMetrics[];
   updater: UpdaterState;
-  optimizer: { kind: OptimizerState['kind']; config: OptimizerState['config']; steps: Record<string, number> };
+  optimizer: StoredOptimizer;
   trainLossSum: number;
   trainLossCount: number;
 }
@@ -298,6 +297,7 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
     byName.set(p.name, p.variable);
   }
   const nameOfVariable = new Map(model.params.map((p) => [p.variable.name, p.name] as const));
+  const stableName = (variableName: string): string => nameOfVariable.get(variableName)!;
   // Non-trainable state not saved already as a parameter or a mask (tf.js variable names are unique per process).
   const savedElsewhere = new Set([...model.params.map((p) => p.variable.name), ...model.maskedParams.map((mp) => mp.mask.name)]);
   const buffers = (model.buffers ?? []).filter((b) => !savedElsewhere.has(b.variable.name));
@@ -343,15 +343,7 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
       for (const b of buffers) b.variable.assign(tf.tensor(tensor(`buffer/${b.name}`).data, b.variable.shape, b.variable.dtype));
     });
     // Optimizer state is keyed by tf.js variable names, which differ between processes: map through ours.
-    const current = optimizer.getState();
-    const slots: OptimizerState['slots'] = {};
-    const steps: OptimizerState['steps'] = {};
-    for (const [variableName, own] of Object.entries(current.slots)) {
-      const name = nameOfVariable.get(variableName)!;
-      slots[variableName] = Object.fromEntries(Object.keys(own).map((slot) => [slot, tensor(`optimizer/${name}/${slot}`).data]));
-      steps[variableName] = ckpt.meta.optimizer.steps[name] ?? 0;
-    }
-    optimizer.setState({ kind: ckpt.meta.optimizer.kind, config: ckpt.meta.optimizer.config, steps, slots });
+    restoreOptimizerState(optimizer, ckpt.meta.optimizer, stableName, tensor);
     updater.loadState(ckpt.meta.updater);
     ({ epoch, stepInEpoch, globalStep, history, trainLossSum, trainLossCount } = ckpt.meta);
     log(`${label}: resumed from ${config.checkpointFile} at epoch ${epoch + 1}, step ${globalStep}`);
@@ -366,15 +358,7 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
     for (const p of model.params) tensors.set(`param/${p.name}`, { shape: [...p.variable.shape], data: p.variable.dataSync().slice() as Float32Array });
     for (const mp of model.maskedParams) tensors.set(`mask/${mp.name}`, { shape: [...mp.mask.shape], data: mp.mask.dataSync().slice() as Float32Array });
     for (const b of buffers) tensors.set(`buffer/${b.name}`, { shape: [...b.variable.shape], data: Float32Array.from(b.variable.dataSync()) });
-    const state = optimizer.getState();
-    const steps: Record<string, number> = {};
-    for (const [variableName, own] of Object.entries(state.slots)) {
-      const name = nameOfVariable.get(variableName)!;
-      steps[name] = state.steps[variableName] ?? 0;
-      for (const [slot, values] of Object.entries(own)) {
-        tensors.set(`optimizer/${name}/${slot}`, { shape: [...byName.get(name)!.shape], data: values });
-      }
-    }
+    const storedOptimizer = storeOptimizerState(optimizer, stableName, tensors, (name) => [...byName.get(name)!.shape]);
     writeCheckpointAtomic<CheckpointMeta>(config.checkpointFile, {
       meta: {
         fingerprint: print,
@@ -383,7 +367,7 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
         globalStep,
         history,
         updater: updater.state(),
-        optimizer: { kind: state.kind, config: state.config, steps },
+        optimizer: storedOptimizer,
         trainLossSum,
         trainLossCount,
       },

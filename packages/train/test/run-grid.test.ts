@@ -12,6 +12,7 @@ import {
   groupByRow,
   maskCounts,
   mean,
+  meanFootprint,
   oursPaperColumns,
   paperCellText,
   prepareStateDir,
@@ -86,6 +87,18 @@ describe('seed statistics and table pieces', () => {
     ] as const;
     expect(groupByRow(runs).map((g) => g.map((r) => r.seed))).toEqual([[0, 1], [0], [0]]);
     expect(groupByRow(runs)[2]![0]!.method).toBe('set');
+  });
+
+  it("a row's footprint: the first run's params, rounded means of counts, means of ratios and wall time", () => {
+    const run = (nonzeroParams: number, sparseFlops: number, flopRatio: number, realisedDensity: number, wallSeconds: number) => ({ params: 1000, nonzeroParams, sparseFlops, flopRatio, realisedDensity, wallSeconds });
+    expect(meanFootprint([run(100, 2001, 0.9, 0.1, 10), run(101, 2002, 1.1, 0.2, 20)])).toEqual({
+      params: 1000,
+      nonzeroParams: 101, // 100.5 rounds up
+      sparseFlops: 2002, // 2001.5 rounds up
+      flopRatio: 1,
+      realisedDensity: 0.15000000000000002, // (0.1 + 0.2) / 2 in doubles
+      wallSecondsMean: 15,
+    });
   });
 
   it('best index takes the first maximum', () => {

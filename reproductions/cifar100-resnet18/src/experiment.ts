@@ -4,13 +4,13 @@
  * our numbers next to the paper's.
  */
 import { join } from 'node:path';
-import { countFlops, modelFlopOps, modelParamCount, type Family } from '@sparse-ift/core';
+import type { Family } from '@sparse-ift/core';
 import { resnetFlopBudget } from '@sparse-ift/resnet';
 import {
   accuracyPlotSvg,
   bestIndex,
   FAMILY_LABEL,
-  maskCounts,
+  modelFootprint,
   prepareStateDir,
   recipeTrainConfig,
   runGrid,
@@ -75,9 +75,6 @@ async function trainOne(config: CifarConfig, row: GridRow, seed: number, id: str
     });
     const accuracies = result.history.map((h) => h.testAccuracy);
     const best = bestIndex(accuracies);
-    const flops = countFlops(modelFlopOps(net.model), 'official');
-    const { ones, size, density } = maskCounts(net.trainable.maskedParams);
-    const params = modelParamCount(net.model);
     return {
       id,
       family: row.family,
@@ -89,11 +86,7 @@ async function trainOne(config: CifarConfig, row: GridRow, seed: number, id: str
       bestTestAccuracy: accuracies[best] ?? NaN,
       bestEpoch: best,
       testAccuracyByEpoch: accuracies,
-      params,
-      nonzeroParams: params - (size - ones),
-      sparseFlops: flops.sparse,
-      flopRatio: flops.sparse / resnetFlopBudget(config.arch),
-      realisedDensity: density,
+      ...modelFootprint(net.model, net.trainable.maskedParams, resnetFlopBudget(config.arch)),
       epochs: recipe.epochs,
       steps: result.steps,
       wallSeconds: result.wallSeconds,

@@ -1,6 +1,6 @@
 /** Per-row summaries over seeds and the results.md tables (ours next to the paper's, spec §5.1 / §5.2). */
 import type { Family } from '@sparse-ift/core';
-import { FAMILY_LABEL, groupByRow, mean, oursPaperColumns, paperCellText as paperText, sampleStd as std, sgdRecipeText, type MaskMethod } from '@sparse-ift/train';
+import { FAMILY_LABEL, groupByRow, mean, meanFootprint, oursPaperColumns, paperCellText as paperText, sampleStd as std, sgdRecipeText, type MaskMethod } from '@sparse-ift/train';
 import type { RunRecord } from './experiment.js';
 import { PAPER_NOTES, paperFamilyCell, paperMethodCell } from './paper.js';
 import type { CifarConfig } from './presets.js';
@@ -33,12 +33,7 @@ export function summarise(runs: RunRecord[]): RowSummary[] {
     lastMean: 100 * mean(rs.map((r) => r.lastTestAccuracy)),
     lastStd: 100 * std(rs.map((r) => r.lastTestAccuracy)),
     bestMean: 100 * mean(rs.map((r) => r.bestTestAccuracy)),
-    params: rs[0]!.params,
-    nonzeroParams: Math.round(mean(rs.map((r) => r.nonzeroParams))),
-    sparseFlops: Math.round(mean(rs.map((r) => r.sparseFlops))),
-    flopRatio: mean(rs.map((r) => r.flopRatio)),
-    realisedDensity: mean(rs.map((r) => r.realisedDensity)),
-    wallSecondsMean: mean(rs.map((r) => r.wallSeconds)),
+    ...meanFootprint(rs),
   }));
 }
 

@@ -11,6 +11,7 @@ import {
   groupByRow,
   maskCounts,
   mean,
+  meanFootprint,
   prepareStateDir,
   runGrid,
   sampleStd as std,
@@ -144,12 +145,7 @@ export function summarise(runs: RunRecord[]): RowSummary[] {
     seeds: rs.length,
     accuracyMean: 100 * mean(rs.map((r) => r.testAccuracy)),
     accuracyStd: 100 * std(rs.map((r) => r.testAccuracy)),
-    params: rs[0]!.params,
-    nonzeroParams: Math.round(mean(rs.map((r) => r.nonzeroParams))),
-    sparseFlops: Math.round(mean(rs.map((r) => r.sparseFlops))),
-    flopRatio: mean(rs.map((r) => r.flopRatio)),
-    realisedDensity: mean(rs.map((r) => r.realisedDensity)),
-    wallSecondsMean: mean(rs.map((r) => r.wallSeconds)),
+    ...meanFootprint(rs),
   }));
 }
 

@@ -3,9 +3,9 @@
  * Wide 75 % RigL, trained on WikiText-103 and compared by validation perplexity.
  */
 import { join } from 'node:path';
-import { collectMaskedParams, countFlops, modelFlopOps, modelParamCount, type Family } from '@sparse-ift/core';
+import { collectMaskedParams, countFlops, modelFlopOps, type Family } from '@sparse-ift/core';
 import { buildGpt, transformerWidths } from '@sparse-ift/gpt';
-import { maskCounts, prepareStateDir, runGrid, writeResultFile, type ExperimentContext, type ExperimentOutcome, type MaskMethod, type RunState } from '@sparse-ift/train';
+import { modelFootprint, prepareStateDir, runGrid, writeResultFile, type ExperimentContext, type ExperimentOutcome, type MaskMethod, type RunState } from '@sparse-ift/train';
 import { loadWikiText } from './data.js';
 import { trainLanguageModel, type EvalPoint } from './lm-train.js';
 import { resolveConfig, type GptExperimentConfig, type GptRow } from './presets.js';
@@ -58,9 +58,6 @@ async function trainOne(config: GptExperimentConfig, row: GptRow, seed: number, 
       label: id,
       log: ctx.log,
     });
-    const flops = countFlops(modelFlopOps(model), 'official');
-    const { ones, size, density } = maskCounts(collectMaskedParams(model));
-    const params = modelParamCount(model);
     const widths = transformerWidths(config.model, row.family, row.sparsity);
     const last = result.evals.at(-1)!;
     return {
@@ -75,11 +72,7 @@ async function trainOne(config: GptExperimentConfig, row: GptRow, seed: number, 
       finalValidLoss: last.loss,
       evals: result.evals,
       finalTrainLoss: result.finalTrainLoss,
-      params,
-      nonzeroParams: params - (size - ones),
-      sparseFlops: flops.sparse,
-      flopRatio: flops.sparse / denseFlops,
-      realisedDensity: density,
+      ...modelFootprint(model, collectMaskedParams(model), denseFlops),
       steps: result.steps,
       wallSeconds: result.wallSeconds,
       backend: ctx.backend.name,

@@ -12,7 +12,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import {
   AdamW,
-  type OptimizerState,
   type UpdaterState,
   MaskUpdateSchedule,
   RigLUpdater,
@@ -28,7 +27,17 @@ import {
 import { TokenBlocks, lmBatches, type LmBatch, type TokenIds } from '@sparse-ift/data-text';
 import { languageModelLoss } from '@sparse-ift/gpt';
 import { existsSync } from 'node:fs';
-import { TensorBoardWriter, learningRate, readCheckpoint, writeCheckpointAtomic, type MaskMethod, type StoredTensor } from '@sparse-ift/train';
+import {
+  TensorBoardWriter,
+  learningRate,
+  readCheckpoint,
+  restoreOptimizerState,
+  storeOptimizerState,
+  writeCheckpointAtomic,
+  type MaskMethod,
+  type StoredOptimizer,
+  type StoredTensor,
+} from '@sparse-ift/train';
 import type { GptExperimentConfig } from './presets.js';
 
 export interface EvalPoint {
@@ -123,7 +132,7 @@ interface LmCheckpointMeta {
   evals: EvalPoint[];
   lastLoss: number;
   updater: UpdaterState;
-  optimizer: { kind: OptimizerState['kind']; config: OptimizerState['config']; steps: Record<string, number> };
+  optimizer: StoredOptimizer;
 }
 
 export async function trainLanguageModel(args: {
@@ -162,6 +171,7 @@ export async function trainLanguageModel(args: {
   }
   // Stable names (layer-qualified) for checkpoints: tf.js variable names differ between processes.
   const stableName = new Map(model.trainableWeights.map((w) => [(w.read() as tf.Variable).name, w.originalName] as const));
+  const stableNameOf = (variableName: string): string => stableName.get(variableName)!;
   const fingerprint = JSON.stringify({ method, seed, recipe: config.recipe, context: config.context, totalSteps: config.totalSteps, mask: config.mask, micro: config.microBatchSize, params: model.trainableWeights.map((w) => [w.originalName, w.shape]) });
   let evals: EvalPoint[] = [];
   let lastLoss = NaN;
@@ -178,15 +188,7 @@ export async function trainLanguageModel(args: {
       for (const v of params) v.assign(tf.tensor(tensor(`param/${stableName.get(v.name)}`).data, v.shape));
       for (const mp of masked) mp.mask.assign(tf.tensor(tensor(`mask/${mp.name}`).data, mp.mask.shape));
     });
-    const current = optimizer.getState();
-    const slots: OptimizerState['slots'] = {};
-    const steps: OptimizerState['steps'] = {};
-    for (const [variable, own] of Object.entries(current.slots)) {
-      const name = stableName.get(variable)!;
-      slots[variable] = Object.fromEntries(Object.keys(own).map((slot) => [slot, tensor(`optimizer/${name}/${slot}`).data]));
-      steps[variable] = ckpt.meta.optimizer.steps[name] ?? 0;
-    }
-    optimizer.setState({ kind: ckpt.meta.optimizer.kind, config: ckpt.meta.optimizer.config, steps, slots });
+    restoreOptimizerState(optimizer, ckpt.meta.optimizer, stableNameOf, tensor);
     updater.loadState(ckpt.meta.updater);
     ({ step: startStep, evals, lastLoss } = ckpt.meta);
     args.log(`${args.label}: resumed from ${args.checkpointFile} at step ${startStep}`);
@@ -196,15 +198,9 @@ export async function trainLanguageModel(args: {
     const tensors = new Map<string, StoredTensor>();
     for (const v of params) tensors.set(`param/${stableName.get(v.name)}`, { shape: [...v.shape], data: v.dataSync().slice() as Float32Array });
     for (const mp of masked) tensors.set(`mask/${mp.name}`, { shape: [...mp.mask.shape], data: mp.mask.dataSync().slice() as Float32Array });
-    const state = optimizer.getState();
-    const steps: Record<string, number> = {};
-    for (const [variable, own] of Object.entries(state.slots)) {
-      const name = stableName.get(variable)!;
-      steps[name] = state.steps[variable] ?? 0;
-      for (const [slot, values] of Object.entries(own)) tensors.set(`optimizer/${name}/${slot}`, { shape: [values.length], data: values });
-    }
+    const storedOptimizer = storeOptimizerState(optimizer, stableNameOf, tensors);
     writeCheckpointAtomic<LmCheckpointMeta>(args.checkpointFile, {
-      meta: { fingerprint, step, evals, lastLoss, updater: updater.state(), optimizer: { kind: state.kind, config: state.config, steps } },
+      meta: { fingerprint, step, evals, lastLoss, updater: updater.state(), optimizer: storedOptimizer },
       tensors,
     });
   };

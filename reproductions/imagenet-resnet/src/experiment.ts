@@ -3,14 +3,14 @@
  * s = 0.5 / 0.75 / 0.9 with RigL, the spec §4.2 recipe; results.json and results.md with the paper's cells.
  */
 import { join } from 'node:path';
-import { countFlops, modelFlopOps, modelParamCount, type Family } from '@sparse-ift/core';
+import type { Family } from '@sparse-ift/core';
 import { resnetFlopBudget } from '@sparse-ift/resnet';
 import {
   accuracyPlotSvg,
   bestIndex,
   FAMILY_LABEL,
   groupByRow,
-  maskCounts,
+  modelFootprint,
   mean,
   prepareStateDir,
   recipeTrainConfig,
@@ -100,9 +100,6 @@ async function trainOne(config: ImageNetConfig, row: ImageNetRow, seed: number, 
           });
     const accuracies = result.history.map((h) => h.testAccuracy);
     const best = bestIndex(accuracies);
-    const flops = countFlops(modelFlopOps(net.model), 'official');
-    const { ones, size, density } = maskCounts(net.trainable.maskedParams);
-    const params = modelParamCount(net.model);
     return {
       id,
       model: row.model,
@@ -115,11 +112,7 @@ async function trainOne(config: ImageNetConfig, row: ImageNetRow, seed: number, 
       bestTopOne: accuracies[best] ?? NaN,
       bestEpoch: best,
       topOneByEpoch: accuracies,
-      params,
-      nonzeroParams: params - (size - ones),
-      sparseFlops: flops.sparse,
-      flopRatio: flops.sparse / resnetFlopBudget(arch),
-      realisedDensity: density,
+      ...modelFootprint(net.model, net.trainable.maskedParams, resnetFlopBudget(arch)),
       steps: result.steps,
       wallSeconds: result.wallSeconds,
       backend: ctx.backend.name,
