@@ -28,7 +28,7 @@ export async function accuracyPlotSvg(points: PlotPoint[], denseAccuracy: number
         encoding: {
           x: { field: 'sparsity', type: 'quantitative', title: 'sparsity s', scale: { domain: [0.45, 0.95] } },
           y: { field: 'accuracy', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } },
-          color: { field: 'series', type: 'nominal', title: 'family (method)' },
+          color: { field: 'series', type: 'nominal', title: 'family (method)', legend: { labelLimit: 400 } },
         },
       },
       {
@@ -36,7 +36,8 @@ export async function accuracyPlotSvg(points: PlotPoint[], denseAccuracy: number
         mark: { type: 'errorbar' },
         encoding: {
           x: { field: 'sparsity', type: 'quantitative' },
-          y: { field: 'low', type: 'quantitative' },
+          // same title as the line layer, or vega-lite joins the two into "test accuracy (%), low"
+          y: { field: 'low', type: 'quantitative', title: 'test accuracy (%)' },
           y2: { field: 'high' },
           color: { field: 'series', type: 'nominal' },
         },
