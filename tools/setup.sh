@@ -22,7 +22,10 @@ if command -v apt-get >/dev/null 2>&1; then
   fi
 fi
 
-npm ci --no-audit --no-fund
+# `npm install` (not `npm ci`): it installs the locked versions too, but tolerates optional per-platform
+# packages that a registry mirror lacks (nx's non-Linux binaries are absent from some mirrors, and then no
+# lockfile can list them, which `npm ci` refuses).
+npm install --no-audit --no-fund
 npm run build
 # Optional native kernels (multi-threaded BLAS). npm builds them at install when it runs the backend's
 # install script; build them here when it did not (e.g. install scripts disabled). The project trains on
