@@ -21,6 +21,7 @@ import {
   type LabelledData,
   type MaskMethod,
   type RunState,
+  type ModelFootprint,
 } from '@sparse-ift/train';
 import { loadCifarData } from './data.js';
 import { buildCifarNet } from './model.js';
@@ -28,7 +29,8 @@ import { resolveConfig, type CifarConfig, type GridRow } from './presets.js';
 import { resultsMarkdown, summarise } from './report.js';
 
 /** One trained model, as stored in results.json. */
-export interface RunRecord {
+/** One trained run. Its footprint's flopRatio divides by the dense ResNet-18 (1,115,226,800 at W = 64). */
+export interface RunRecord extends ModelFootprint {
   id: string;
   family: Family;
   sparsity: number;
@@ -42,13 +44,6 @@ export interface RunRecord {
   bestTestAccuracy: number;
   bestEpoch: number;
   testAccuracyByEpoch: number[];
-  params: number;
-  nonzeroParams: number;
-  /** Forward FLOPs per sample, official counter (spec §3.10), at the realised mask densities. */
-  sparseFlops: number;
-  /** sparseFlops / the dense ResNet-18's FLOPs (1,115,226,800 at W = 64): 1.0 is iso-FLOP. */
-  flopRatio: number;
-  realisedDensity: number;
   epochs: number;
   steps: number;
   wallSeconds: number;

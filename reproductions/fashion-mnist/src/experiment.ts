@@ -23,13 +23,15 @@ import {
   type ExperimentOutcome,
   type LabelledData,
   type MaskMethod,
+  type ModelFootprint,
 } from '@sparse-ift/train';
 import { loadData } from './data.js';
 import { buildNet } from './model.js';
 import { gridRows, PRESETS, type FashionPreset, type GridRow } from './presets.js';
 
 /** One trained model, as stored in results.json. */
-export interface RunRecord {
+/** One trained run: its accuracy, and the footprint (params, FLOPs, density) every reproduction records. */
+export interface RunRecord extends ModelFootprint {
   id: string;
   architecture: string;
   family: Family;
@@ -41,18 +43,8 @@ export interface RunRecord {
   seed: number;
   testAccuracy: number;
   bestTestAccuracy: number;
-  /** All weights and biases of the instantiated (possibly widened) model, masked or not. */
-  params: number;
-  /** Weights that are non-zero in the masks plus all unmasked weights. */
-  nonzeroParams: number;
   /** Forward FLOPs per sample, official counter (spec §3.10): instantiated model counted dense. */
   denseFlops: number;
-  /** … and at the realised mask densities. */
-  sparseFlops: number;
-  /** sparseFlops / the dense baseline's FLOPs: 1.0 is iso-FLOP. */
-  flopRatio: number;
-  /** Ones over elements across all masked tensors at the end of training. */
-  realisedDensity: number;
   wallSeconds: number;
   epochs: number;
   steps: number;

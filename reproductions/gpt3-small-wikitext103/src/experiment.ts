@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { collectMaskedParams, countFlops, modelFlopOps, type Family } from '@sparse-ift/core';
 import { buildGpt, transformerWidths } from '@sparse-ift/gpt';
-import { modelFootprint, prepareStateDir, runGrid, writeResultFile, type ExperimentContext, type ExperimentOutcome, type MaskMethod, type RunState } from '@sparse-ift/train';
+import { modelFootprint, prepareStateDir, runGrid, writeResultFile, type ExperimentContext, type ExperimentOutcome, type MaskMethod, type ModelFootprint, type RunState } from '@sparse-ift/train';
 import { loadWikiText } from './data.js';
 import { trainLanguageModel, type EvalPoint } from './lm-train.js';
 import { resolveConfig, type GptExperimentConfig, type GptRow } from './presets.js';
@@ -13,7 +13,8 @@ import { resultsMarkdown } from './report.js';
 
 type WikiText = Awaited<ReturnType<typeof loadWikiText>>;
 
-export interface GptRunRecord {
+/** One trained run. Its footprint's FLOPs are per sequence (official counter, spec §3.10). */
+export interface GptRunRecord extends ModelFootprint {
   id: string;
   family: Family;
   sparsity: number;
@@ -26,12 +27,6 @@ export interface GptRunRecord {
   finalValidLoss: number;
   evals: EvalPoint[];
   finalTrainLoss: number;
-  params: number;
-  nonzeroParams: number;
-  /** Forward FLOPs per sequence (official counter, spec §3.10) at realised densities, and ÷ dense. */
-  sparseFlops: number;
-  flopRatio: number;
-  realisedDensity: number;
   steps: number;
   wallSeconds: number;
   backend: string;
