@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(dataset-fashion-mnist libopenblas-dev)
+apt_packages=(dataset-fashion-mnist libopenblas-dev libdnnl-dev)
 [ "${SIFT_WITH_TORCH:-0}" = 1 ] && apt_packages+=(python3-torch)
 if command -v apt-get >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo"
@@ -27,9 +27,9 @@ fi
 # lockfile can list them, which `npm ci` refuses).
 npm install --no-audit --no-fund
 npm run build
-# Optional native kernels (multi-threaded BLAS). npm builds them at install when it runs the backend's
-# install script; build them here when it did not (e.g. install scripts disabled). The project trains on
-# wasm alone when this fails, and `sift doctor` says which path runs.
+# Optional native kernels (oneDNN convolutions, OpenBLAS GEMMs, OpenMP batch norm). npm builds them at
+# install when it runs the backend's install script; build them here when it did not (e.g. install
+# scripts disabled). The project trains on wasm alone when this fails; `sift doctor` says which path runs.
 if ! ls packages/backend/native/build/Release/*.node >/dev/null 2>&1; then
   npm run build:native -w @sparse-ift/backend || echo "setup: native kernels not built (training uses the wasm kernels)"
 fi

@@ -5,6 +5,8 @@
 // and so that the PyTorch twin is easy to check line by line.
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../packages/core/src/rng.js';
+import { batchNormTrain } from '../../packages/core/src/ops/batch-norm.js';
+import { gelu as fusedGelu } from '../../packages/core/src/ops/gelu.js';
 
 export interface Model {
   name: string;
@@ -56,10 +58,10 @@ export function resnet18(opts: ResNetOptions): Model {
   type BN = ReturnType<typeof bn>;
   const applyConv = (x: tf.Tensor4D, c: Conv, stride: number, pad: 'same' | 'valid'): tf.Tensor4D =>
     tf.conv2d(x, (c.mask ? tf.mul(c.w, c.mask) : c.w) as tf.Tensor4D, stride, pad);
-  const applyBn = (x: tf.Tensor4D, b: BN): tf.Tensor4D => {
-    const { mean, variance } = tf.moments(x, [0, 1, 2]);
-    return tf.batchNorm(x, mean, variance, b.beta, b.gamma, 1e-5) as tf.Tensor4D;
-  };
+  // Core's fused training BN (+ residual + ReLU): one kernel pair on backends that register it
+  // (wasm with @sparse-ift/backend), tf.moments + tf.batchNorm + add + relu elsewhere.
+  const applyBn = (x: tf.Tensor4D, b: BN, relu: boolean, residual?: tf.Tensor4D): tf.Tensor4D =>
+    batchNormTrain(x, b.gamma, b.beta, { epsilon: 1e-5, relu, residual }).y as tf.Tensor4D;
   const W = opts.width;
   let hw = 32;
   const stem = { c: conv(3, 3, W, false), bn: bn(W) };
@@ -90,12 +92,11 @@ export function resnet18(opts: ResNetOptions): Model {
   const images = tf.randomNormal([opts.batch, 32, 32, 3], 0, 1, 'float32', 11) as tf.Tensor4D;
   const labels = tf.oneHot(tf.tensor1d(Array.from({ length: opts.batch }, (_, i) => i % classes), 'int32'), classes);
   const loss = () => {
-    let x = tf.relu(applyBn(applyConv(images, stem.c, 1, 'same'), stem.bn)) as tf.Tensor4D;
+    let x = applyBn(applyConv(images, stem.c, 1, 'same'), stem.bn, true);
     for (const b of blocks) {
-      let y = tf.relu(applyBn(applyConv(x, b.c1, b.stride, 'same'), b.b1)) as tf.Tensor4D;
-      y = applyBn(applyConv(y, b.c2, 1, 'same'), b.b2);
-      const s = b.short ? applyBn(applyConv(x, b.short.c, b.stride, 'valid'), b.short.b) : x;
-      x = tf.relu(tf.add(y, s)) as tf.Tensor4D;
+      const y = applyBn(applyConv(x, b.c1, b.stride, 'same'), b.b1, true);
+      const s = b.short ? applyBn(applyConv(x, b.short.c, b.stride, 'valid'), b.short.b, false) : x;
+      x = applyBn(applyConv(y, b.c2, 1, 'same'), b.b2, true, s); // relu(bn2(conv2(y)) + shortcut)
     }
     const pooled = tf.mean(x, [1, 2]);
     const logits = tf.add(tf.matMul(pooled, fcW), fcB);
@@ -149,8 +150,8 @@ export function gpt(opts: GptOptions): Model {
     const { mean, variance } = tf.moments(x, -1, true);
     return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))), g), b);
   };
-  const gelu = (x: tf.Tensor) =>
-    tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.mul(x, x))))))));
+  // Core's fused GELU (tanh form, as F.gelu(approximate='tanh') in the PyTorch twin).
+  const gelu = (x: tf.Tensor) => fusedGelu(x, 'tanh');
   const linear = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.add(tf.matMul(x, w), b);
   const dh = D / H;
   const loss = () => {

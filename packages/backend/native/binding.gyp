@@ -1,12 +1,30 @@
 {
+  "variables": {
+    "has_dnnl": "<!(test -f /usr/include/oneapi/dnnl/dnnl.hpp && echo 1 || echo 0)"
+  },
   "targets": [
     {
+      # Elementwise transcendental kernels: -ffast-math lets GCC call glibc's vector math (libmvec).
+      "target_name": "sift_vector_math",
+      "type": "static_library",
+      "sources": ["gelu.cc"],
+      "cflags_cc": ["-O3", "-march=native", "-std=c++17", "-fopenmp", "-ffast-math", "-fPIC"],
+      "cflags_cc!": ["-fno-exceptions"]
+    },
+    {
       "target_name": "sparse_ift_native",
-      "sources": ["sparse_ift_native.cc"],
+      "dependencies": ["sift_vector_math"],
+      "sources": ["sparse_ift_native.cc", "dnnl_conv.cc", "batch_norm.cc"],
       "include_dirs": ["/usr/include/x86_64-linux-gnu/openblas-pthread", "/usr/include/openblas"],
-      "cflags_cc": ["-O3", "-march=native", "-std=c++17"],
-      "cflags_cc!": ["-fno-exceptions"],
-      "libraries": ["-lopenblas"]
+      "cflags_cc": ["-O3", "-march=native", "-std=c++17", "-fopenmp"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "libraries": ["-lopenblas", "-fopenmp", "-lmvec"],
+      "conditions": [
+        ["has_dnnl==1", {
+          "defines": ["SIFT_HAVE_DNNL"],
+          "libraries": ["-ldnnl"]
+        }]
+      ]
     }
   ]
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the optional native addon (native/build/Release/sparse_ift_native.node) with node-gyp.
 // Needs a C++ compiler, make, python3 and OpenBLAS headers (Debian: `apt install g++ make python3
-// libopenblas-dev`). Usage: `npm run build:native -w @sparse-ift/backend` (fails loudly), or with
+// libopenblas-dev`); with oneDNN's headers too (`libdnnl-dev`) convolutions run on oneDNN, else on
+// im2col + OpenBLAS. Usage: `npm run build:native -w @sparse-ift/backend` (fails loudly), or with
 // --tolerate-failure (install time: prints why and exits 0, and everything still trains on wasm).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -56,4 +57,5 @@ const run = spawnSync(gyp[0], args, { cwd: here, stdio: 'inherit' });
 if (run.status !== 0) fail(`node-gyp rebuild exited with ${run.status ?? run.signal}`);
 const built = join(here, 'build', 'Release', 'sparse_ift_native.node');
 if (!existsSync(built)) fail(`${built} missing after the build`);
-console.log(`@sparse-ift/backend: built ${built}`);
+const withDnnl = existsSync('/usr/include/oneapi/dnnl/dnnl.hpp');
+console.log(`@sparse-ift/backend: built ${built} (${withDnnl ? 'oneDNN convolutions' : 'no oneDNN headers (libdnnl-dev): convolutions on im2col + OpenBLAS'})`);

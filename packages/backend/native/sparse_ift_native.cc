@@ -1,9 +1,11 @@
-// sparse-ift native kernels: single-precision GEMM and 2-D convolution (forward, backprop input,
-// backprop filter; im2col/col2im + OpenBLAS sgemm) running multi-threaded on tensors that live in the
-// wasm backend's heap. JavaScript passes the heap's ArrayBuffer and byte offsets; nothing is copied in
+// sparse-ift native kernels: single-precision GEMM, 2-D convolution (forward, backprop input, backprop
+// filter: oneDNN direct convolutions when built with it, else im2col/col2im + OpenBLAS sgemm) and fused
+// training batch norm, multi-threaded, on tensors that live in the wasm backend's heap. JavaScript passes the heap's ArrayBuffer and byte offsets; nothing is copied in
 // or out. Plain N-API (node_api.h), so one build works across Node versions.
 #include <node_api.h>
 #include <cblas.h>
+
+#include "kernels.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -63,7 +65,8 @@ bool in_bounds(napi_env env, size_t heap_len, double offset, double bytes, const
 }
 
 napi_value library(napi_env env, napi_callback_info) {
-  std::string s = std::string("openblas ") + openblas_get_config();
+  const std::string dnnl = sift::dnnl_description();
+  std::string s = (dnnl.empty() ? std::string() : dnnl + " convolutions + ") + "openblas " + openblas_get_config();
   napi_value out;
   napi_create_string_utf8(env, s.c_str(), s.size(), &out);
   return out;
@@ -75,6 +78,38 @@ napi_value threads(napi_env env, napi_callback_info) {
   return out;
 }
 
+// Convolutions on oneDNN when built with it (default), or on im2col + OpenBLAS (tests run both).
+bool use_dnnl = true;
+
+napi_value set_conv_library(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  char name[16] = {0};
+  size_t len = 0;
+  napi_get_value_string_utf8(env, argv[0], name, sizeof(name), &len);
+  const std::string lib(name, len);
+  if (lib == "onednn") {
+    if (sift::dnnl_description().empty()) {
+      napi_throw_error(env, nullptr, "sparse-ift native: built without oneDNN (install libdnnl-dev and rebuild)");
+      return nullptr;
+    }
+    use_dnnl = true;
+  } else if (lib == "openblas") {
+    use_dnnl = false;
+  } else {
+    napi_throw_type_error(env, nullptr, "sparse-ift native setConvLibrary: expected 'onednn' or 'openblas'");
+  }
+  return nullptr;
+}
+
+napi_value conv_library(napi_env env, napi_callback_info) {
+  const char* lib = use_dnnl && !sift::dnnl_description().empty() ? "onednn" : "openblas";
+  napi_value out;
+  napi_create_string_utf8(env, lib, NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
 napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -82,6 +117,7 @@ napi_value set_threads(napi_env env, napi_callback_info info) {
   int n = static_cast<int>(num(env, argv[0]));
   if (n < 1) n = 1;
   openblas_set_num_threads(n);
+  sift::set_omp_threads(n);
   return nullptr;
 }
 
@@ -208,6 +244,8 @@ napi_value conv2d(napi_env env, napi_callback_info info) {
   const float* in1 = reinterpret_cast<const float*>(base + static_cast<size_t>(off1));
   const float* in2 = reinterpret_cast<const float*>(base + static_cast<size_t>(off2));
   float* out = reinterpret_cast<float*>(base + static_cast<size_t>(off_out));
+  const sift::ConvGeometry cg{g.N, g.H, g.W, g.C, g.OH, g.OW, g.O, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PT, g.PL};
+  if (use_dnnl && sift::dnnl_conv2d(op, cg, in1, in2, out)) return nullptr;
   const int64_t patch = g.patch();
   const int64_t pix = int64_t(g.OH) * g.OW;
   const int chunk = chunk_images(g);
@@ -248,13 +286,111 @@ napi_value conv2d(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+
+// Offset argument i, or null when it is negative (an absent optional tensor).
+const float* opt_ptr(uint8_t* base, double off) {
+  return off < 0 ? nullptr : reinterpret_cast<const float*>(base + static_cast<size_t>(off));
+}
+
+// batchNormForward(heap, M, C, relu, eps, x, gamma, beta, residual|-1, y, mean, var)   (byte offsets)
+napi_value batch_norm_forward(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 12) {
+    napi_throw_type_error(env, nullptr, "sparse-ift native batchNormForward: expected 12 arguments");
+    return nullptr;
+  }
+  size_t len = 0;
+  uint8_t* base = heap(env, argv[0], &len);
+  if (!base) return nullptr;
+  const double M = num(env, argv[1]), C = num(env, argv[2]);
+  const bool relu = boolean(env, argv[3]);
+  const float eps = static_cast<float>(num(env, argv[4]));
+  double off[7];
+  for (int i = 0; i < 7; i++) off[i] = num(env, argv[5 + i]);
+  const double act = 4.0 * M * C, ch = 4.0 * C;
+  const double sizes[7] = {act, ch, ch, act, act, ch, ch};
+  const char* names[7] = {"x", "gamma", "beta", "residual", "y", "mean", "variance"};
+  for (int i = 0; i < 7; i++)
+    if (!(i == 3 && off[i] < 0) && !in_bounds(env, len, off[i], sizes[i], names[i])) return nullptr;
+  auto f = [&](int i) { return reinterpret_cast<float*>(base + static_cast<size_t>(off[i])); };
+  sift::batch_norm_forward(static_cast<int64_t>(M), static_cast<int>(C), f(0), f(1), f(2), opt_ptr(base, off[3]), relu, eps,
+                           f(4), f(5), f(6));
+  return nullptr;
+}
+
+// batchNormBackward(heap, M, C, relu, eps, dy, x, gamma, mean, var, y|-1, dx, dgamma, dbeta, dresidual|-1)
+napi_value batch_norm_backward(napi_env env, napi_callback_info info) {
+  size_t argc = 15;
+  napi_value argv[15];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 15) {
+    napi_throw_type_error(env, nullptr, "sparse-ift native batchNormBackward: expected 15 arguments");
+    return nullptr;
+  }
+  size_t len = 0;
+  uint8_t* base = heap(env, argv[0], &len);
+  if (!base) return nullptr;
+  const double M = num(env, argv[1]), C = num(env, argv[2]);
+  const bool relu = boolean(env, argv[3]);
+  const float eps = static_cast<float>(num(env, argv[4]));
+  double off[10];
+  for (int i = 0; i < 10; i++) off[i] = num(env, argv[5 + i]);
+  const double act = 4.0 * M * C, ch = 4.0 * C;
+  const double sizes[10] = {act, act, ch, ch, ch, act, act, ch, ch, act};
+  const char* names[10] = {"dy", "x", "gamma", "mean", "variance", "y", "dx", "dgamma", "dbeta", "dresidual"};
+  for (int i = 0; i < 10; i++)
+    if (!((i == 5 || i == 9) && off[i] < 0) && !in_bounds(env, len, off[i], sizes[i], names[i])) return nullptr;
+  if (relu && off[5] < 0) {
+    napi_throw_type_error(env, nullptr, "sparse-ift native batchNormBackward: relu needs y");
+    return nullptr;
+  }
+  auto f = [&](int i) { return reinterpret_cast<float*>(base + static_cast<size_t>(off[i])); };
+  sift::batch_norm_backward(static_cast<int64_t>(M), static_cast<int>(C), f(0), f(1), f(2), f(3), f(4), opt_ptr(base, off[5]),
+                            relu, eps, f(6), f(7), f(8), off[9] < 0 ? nullptr : f(9));
+  return nullptr;
+}
+
+// gelu(heap, n, tanhApprox, x, y) and geluGrad(heap, n, tanhApprox, dy, x, dx)   (byte offsets)
+napi_value gelu(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  const bool grad = argc == 6;
+  if (argc != 5 && argc != 6) {
+    napi_throw_type_error(env, nullptr, "sparse-ift native gelu: expected 5 (forward) or 6 (gradient) arguments");
+    return nullptr;
+  }
+  size_t len = 0;
+  uint8_t* base = heap(env, argv[0], &len);
+  if (!base) return nullptr;
+  const double n = num(env, argv[1]);
+  const bool tanh_approx = boolean(env, argv[2]);
+  const int tensors = grad ? 3 : 2;
+  double off[3];
+  for (int i = 0; i < tensors; i++) {
+    off[i] = num(env, argv[3 + i]);
+    if (!in_bounds(env, len, off[i], 4.0 * n, "gelu tensor")) return nullptr;
+  }
+  auto f = [&](int i) { return reinterpret_cast<float*>(base + static_cast<size_t>(off[i])); };
+  if (grad) sift::gelu_backward(static_cast<int64_t>(n), tanh_approx, f(0), f(1), f(2));
+  else sift::gelu_forward(static_cast<int64_t>(n), tanh_approx, f(0), f(1));
+  return nullptr;
+}
+
 napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"library", nullptr, library, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, set_threads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setConvLibrary", nullptr, set_conv_library, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"convLibrary", nullptr, conv_library, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgemm", nullptr, sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2d", nullptr, conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gelu", nullptr, gelu, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormForward", nullptr, batch_norm_forward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormBackward", nullptr, batch_norm_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -1,7 +1,7 @@
 // Optional native addon (packages/backend/native): heavy kernels on OpenBLAS, multi-threaded, reading
 // and writing the wasm backend's tensor memory in place. Absent unless `npm run build:native` ran.
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -10,6 +10,10 @@ export interface NativeAddon {
   library(): string;
   threads(): number;
   setThreads(n: number): void;
+  /** Which library runs convolutions: oneDNN when the addon was built with it, else im2col + OpenBLAS. */
+  convLibrary(): 'onednn' | 'openblas';
+  /** Choose it (tests and the benchmark compare both); throws for 'onednn' when built without it. */
+  setConvLibrary(library: 'onednn' | 'openblas'): void;
   /**
    * Row-major single-precision GEMM over a shared buffer (the wasm heap):
    * C[m,n] = op(A)[m,k] * op(B)[k,n] (+ C when accumulate). Offsets are in bytes.
@@ -45,6 +49,25 @@ export interface NativeAddon {
     padTop: number, padLeft: number,
     in1Offset: number, in2Offset: number, outOffset: number,
   ): void;
+  /**
+   * GELU over n floats (tanh approximation or exact erf): gelu(heap, n, tanh, x, y) for y, or
+   * gelu(heap, n, tanh, dy, x, dx) for its gradient. Byte offsets.
+   */
+  gelu(heap: ArrayBufferLike, n: number, tanhApprox: boolean, a: number, b: number, c?: number): void;
+  /**
+   * Fused training batch norm over x [rows, channels] (see @sparse-ift/core's batchNormTrain); byte
+   * offsets, -1 for an absent residual.
+   */
+  batchNormForward(
+    heap: ArrayBufferLike, rows: number, channels: number, relu: boolean, epsilon: number,
+    x: number, gamma: number, beta: number, residual: number, y: number, mean: number, variance: number,
+  ): void;
+  /** Its gradient; y is needed (and read) only with relu; -1 for absent y / dresidual. */
+  batchNormBackward(
+    heap: ArrayBufferLike, rows: number, channels: number, relu: boolean, epsilon: number,
+    dy: number, x: number, gamma: number, mean: number, variance: number, y: number,
+    dx: number, dgamma: number, dbeta: number, dresidual: number,
+  ): void;
 }
 
 export type NativeStatus =
@@ -62,6 +85,22 @@ export function nativeAddonPath(): string {
 let cached: NativeStatus | undefined;
 
 /** Load the native addon once; never throws (reports why when absent). */
+/**
+ * OpenBLAS 0.3.21 (Debian 12) does not recognise AMD Zen 4 and falls back on its AVX2 (Haswell) kernels;
+ * on a CPU with AVX-512 F/BW/DQ/VL its SkylakeX kernels run ~1.7x faster (measured here: sgemm
+ * 2048x256x1024 at 185 vs 320 GFLOP/s on 2 cores). Must be set before the library loads; a user's own
+ * OPENBLAS_CORETYPE wins.
+ */
+function preferAvx512Blas(): void {
+  if (process.env['OPENBLAS_CORETYPE'] || process.platform !== 'linux') return;
+  try {
+    const flags = new Set((/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '').trim().split(/\s+/));
+    if (['avx512f', 'avx512bw', 'avx512dq', 'avx512vl'].every((f) => flags.has(f))) process.env['OPENBLAS_CORETYPE'] = 'SkylakeX';
+  } catch {
+    /* no /proc/cpuinfo: leave OpenBLAS to choose */
+  }
+}
+
 export function loadNativeAddon(): NativeStatus {
   if (cached) return cached;
   if (process.env['SPARSE_IFT_NATIVE'] === '0') return (cached = { loaded: false, why: 'disabled by SPARSE_IFT_NATIVE=0' });
@@ -70,6 +109,7 @@ export function loadNativeAddon(): NativeStatus {
     return (cached = { loaded: false, why: `not built (${path} missing; run \`npm run build:native -w @sparse-ift/backend\`)` });
   }
   try {
+    preferAvx512Blas();
     const addon = require(path) as NativeAddon;
     return (cached = { loaded: true, addon, library: addon.library(), threads: addon.threads(), path });
   } catch (e) {

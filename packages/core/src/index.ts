@@ -5,6 +5,8 @@ export * from './flops.js';
 // Sparse layers and the mask contract
 export * from './masked-param.js';
 export * from './layers/index.js';
+export * from './ops/batch-norm.js';
+export * from './ops/gelu.js';
 // Masks and sparse training
 export * from './rng.js';
 export * from './distribution.js';

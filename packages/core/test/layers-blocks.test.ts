@@ -71,7 +71,7 @@ describe('block shapes match hand-computed plans (spec §6.1)', () => {
       ['parallel-branch', true, [3, 3, 64, 64]],
       ['parallel-branch', true, [3, 3, 64, 64]],
     ]);
-    expect(m.layers.filter((l) => l.getClassName() === 'BatchNormalization')).toHaveLength(2);
+    expect(m.layers.filter((l) => l.getClassName() === 'SparseIftBatchNorm')).toHaveLength(2);
   });
   it('sparse-factorized: U 3×3×64×116, BN(116) + ReLU, V 1×1×116×64, both masked', () => {
     const m = convBlock([8, 8, 64], { ...base, family: 'sparse-factorized', filters: 64 });

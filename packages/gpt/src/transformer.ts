@@ -10,6 +10,7 @@
  */
 import { initializers, layers, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import {
+  Gelu,
   LayerNorm,
   assertSparsity,
   deriveSeed,
@@ -214,7 +215,7 @@ export function transformerBlock(x: SymbolicTensor, spec: TransformerBlockSpec, 
 
   const ln2 = new LayerNorm({ name: `${prefix}_ln2`, epsilon: spec.layerNormEpsilon }).apply(x1) as SymbolicTensor;
   const fc1 = linear(ln2, spec, `${prefix}_mlp_fc1`, dFf, spec.initStd, 4);
-  const act = layers.activation({ name: `${prefix}_mlp_gelu`, activation: 'gelu' }).apply(fc1) as SymbolicTensor;
+  const act = new Gelu({ name: `${prefix}_mlp_gelu` }).apply(fc1) as SymbolicTensor; // core's fused GELU (exact, erf)
   let fc2 = linear(act, spec, `${prefix}_mlp_fc2`, dModel, spec.outputInitStd, 5);
   if (spec.dropout > 0) fc2 = layers.dropout({ name: `${prefix}_mlp_drop`, rate: spec.dropout }).apply(fc2) as SymbolicTensor;
   return layers.add({ name: `${prefix}_mlp_residual` }).apply([x1, fc2]) as SymbolicTensor;

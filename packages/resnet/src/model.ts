@@ -2,7 +2,7 @@
  * The tf.js ResNet (NHWC), dense or with any Sparse-IFT family, as the official model files build it
  * (spec §4.1, §4.2; `cifar_resnet18.py`, `resnet_basic.py`). Block convs come from core's
  * `sparseIftConv2D`; what stays dense is decided by role, not shape (spec §2.6, §3.1):
- *   stem conv, BN, FC: dense (plain Conv2D / BatchNormalization / Dense);
+ *   stem conv, BN, FC: dense (plain Conv2D / core's BatchNorm, ReLU and residual add fused in / Dense);
  *   block 3×3 convs: transformed by the family and masked at s (SD's U, V dense unless `dopedMaskLowRank`);
  *   shortcut 1×1 conv: one copy, masked at s in every sparse family (the released filter does).
  * Stride-2 convs and the max-pool pad explicitly (ZeroPadding2D + 'valid') so the windows line up
@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
+  BatchNorm,
   MaskedConv2D,
   countedLayerName,
   kaimingNormal,
@@ -24,14 +25,18 @@ type Sym = tfl.SymbolicTensor;
 const BN_MOMENTUM = 0.9; // tf.js momentum = 1 − PyTorch's 0.1
 const BN_EPSILON = 1e-5;
 
-function batchNorm(name: string, zeroGamma = false): tfl.layers.Layer {
-  return tfl.layers.batchNormalization({
+/**
+ * Core's BatchNorm: one fused kernel pair per BN in training (with the ReLU and the residual add fused
+ * in where the block has them), where tf.js' own BatchNormalization + Activation + Add run ~20 kernels.
+ */
+function batchNorm(name: string, opts: { zeroGamma?: boolean; relu?: boolean } = {}): tfl.layers.Layer {
+  return new BatchNorm({
     name,
-    axis: -1,
     momentum: BN_MOMENTUM,
     epsilon: BN_EPSILON,
-    gammaInitializer: zeroGamma ? 'zeros' : 'ones',
+    gammaInitializer: opts.zeroGamma ? 'zeros' : 'ones',
     betaInitializer: 'zeros',
+    relu: opts.relu ?? false,
   });
 }
 
@@ -81,10 +86,8 @@ function basicBlock(x: Sym, r: ResolvedResNet, p: string, cin: number, cout: num
   // Zero-init of the last BN γ only in the plain Block (dense and Sparse Wide), spec §4.1.
   const plain = r.family === 'dense' || r.family === 'sparse-wide';
   let h = blockConv(x, r, `${p}_conv1`, cout, stride, seeds);
-  if (!parallel) h = apply(batchNorm(`${p}_bn1`), h);
-  h = apply(reluLayer(`${p}_relu1`), h);
+  h = parallel ? apply(reluLayer(`${p}_relu1`), h) : apply(batchNorm(`${p}_bn1`, { relu: true }), h);
   h = blockConv(h, r, `${p}_conv2`, cout, 1, seeds);
-  if (!parallel) h = apply(batchNorm(`${p}_bn2`, plain && r.zeroInitResidual), h);
   let shortcut = x;
   if (stride !== 1 || cin !== cout) {
     const sparse = r.family !== 'dense';
@@ -104,6 +107,10 @@ function basicBlock(x: Sym, r: ResolvedResNet, p: string, cin: number, cout: num
     });
     shortcut = apply(batchNorm(`${p}_shortcut_bn`), apply(conv, x));
   }
+  if (!parallel) {
+    // relu(bn2(h) + shortcut) as one layer.
+    return apply(batchNorm(`${p}_bn2`, { zeroGamma: plain && r.zeroInitResidual, relu: true }), [h, shortcut]);
+  }
   const sum = apply(tfl.layers.add({ name: `${p}_add` }), [h, shortcut]);
   return apply(reluLayer(`${p}_relu2`), sum);
 }
@@ -121,8 +128,7 @@ export function buildResolvedResNet(r: ResolvedResNet): tfl.LayersModel {
     x = apply(tfl.layers.zeroPadding2d({ name: 'stem_pad', padding: 3 }), input);
     x = apply(tfl.layers.conv2d({ name: 'stem_conv', filters: width, kernelSize: 7, strides: 2, padding: 'valid', useBias: false, kernelInitializer: kaimingNormal({ mode: 'fanOut' }) }), x);
   }
-  x = apply(batchNorm('stem_bn'), x);
-  x = apply(reluLayer('stem_relu'), x);
+  x = apply(batchNorm('stem_bn', { relu: true }), x);
   if (r.arch.stem === 'imagenet') {
     // Zero padding equals PyTorch's −∞ padding here: the input is post-ReLU (≥ 0).
     x = apply(tfl.layers.zeroPadding2d({ name: 'stem_pool_pad', padding: 1 }), x);

@@ -107,7 +107,7 @@ export function resnetOps(r: ResolvedResNet): PlanOp[] {
     hw = halve(hw);
     ops.push(conv({ name: 'stem_conv', k: 7, cin: c0, cout: w, hw, masked: false, maskable: false, density: 1, role: 'stem' }));
   }
-  ops.push(bn('stem_bn', w, hw), relu('stem_relu', w * hw * hw));
+  ops.push(bn('stem_bn', w, hw), relu('stem_bn_relu', w * hw * hw)); // relu fused into stem_bn
   if (r.arch.stem === 'imagenet') {
     hw = halve(hw);
     ops.push({ kind: 'maxpool2d', name: 'stem_pool', kernel: 3, outNumel: w * hw * hw, role: 'pool' });
@@ -120,17 +120,20 @@ export function resnetOps(r: ResolvedResNet): PlanOp[] {
       const out = stride === 2 ? halve(hw) : hw;
       const cout = stage.width;
       const numel = cout * out * out;
+      // Outside Sparse Parallel (whose BNs sit in its branches) the BNs carry the ReLU and the residual
+      // add fused (core's BatchNorm layer): the ops keep the fused layer's names.
+      const fused = r.family !== 'sparse-parallel';
       ops.push(...blockConvOps(r, `${p}_conv1`, cin, cout, out));
-      if (r.family !== 'sparse-parallel') ops.push(bn(`${p}_bn1`, cout, out));
-      ops.push(relu(`${p}_relu1`, numel));
+      if (fused) ops.push(bn(`${p}_bn1`, cout, out));
+      ops.push(relu(fused ? `${p}_bn1_relu` : `${p}_relu1`, numel));
       ops.push(...blockConvOps(r, `${p}_conv2`, cout, cout, out));
-      if (r.family !== 'sparse-parallel') ops.push(bn(`${p}_bn2`, cout, out));
+      if (fused) ops.push(bn(`${p}_bn2`, cout, out));
       if (stride !== 1 || cin !== cout) {
         // The 1×1 shortcut is never transformed (one copy) but is masked at s in every sparse family (spec §2.6).
         ops.push(conv({ name: `${p}_shortcut`, k: 1, cin, cout, hw: out, masked: sparse, maskable: true, density, role: r.family === 'sparse-wide' ? 'wide-weight' : 'shortcut' }));
         ops.push(bn(`${p}_shortcut_bn`, cout, out));
       }
-      ops.push(add(`${p}_add`, numel), relu(`${p}_relu2`, numel));
+      ops.push(add(fused ? `${p}_bn2_add` : `${p}_add`, numel), relu(fused ? `${p}_bn2_relu` : `${p}_relu2`, numel));
       cin = cout;
       hw = out;
     }

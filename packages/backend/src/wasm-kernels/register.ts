@@ -10,6 +10,11 @@ import { avgPoolGradConfig, avgPoolGradCpuConfig, maxPoolGradConfig } from './po
 import { registerTrainingGradients } from './gradients.js';
 import { tileConfig } from './tile.js';
 import { unsortedSegmentSumConfig } from './segment-sum.js';
+import { transposeConfig, unpackConfig } from './transpose.js';
+import { sumConfig } from './sum.js';
+import { geluConfig, geluGradConfig } from './gelu.js';
+import { castConfig, identityConfig } from './identity.js';
+import { batchNormTrainConfig, batchNormTrainGradConfig } from './batch-norm.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise.js';
 
 export interface RegisteredKernels {
@@ -36,6 +41,15 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   tileConfig,
   depthwiseBackpropInputConfig,
   depthwiseBackpropFilterConfig,
+  batchNormTrainConfig,
+  batchNormTrainGradConfig,
+  transposeConfig,
+  unpackConfig,
+  sumConfig,
+  geluConfig,
+  geluGradConfig,
+  identityConfig,
+  castConfig,
 ];
 
 let registered: RegisteredKernels | undefined;

@@ -1,7 +1,7 @@
 /**
  * Functional builders: replace one dense linear/conv layer by a Sparse-IFT family (spec §2).
- * Each block is a small graph of registered layers (MaskedDense/MaskedConv2D, core's LayerNorm, plus
- * tfjs' BatchNormalization, Activation, Add, Dense, Conv2D), so `model.save` and
+ * Each block is a small graph of registered layers (MaskedDense/MaskedConv2D, core's LayerNorm and
+ * BatchNorm and Gelu, plus tfjs' Activation, Add, Dense, Conv2D), so `model.save` and
  * `tf.loadLayersModel` handle it with no extra code. Every shape comes from `planLayer` in
  * isoflop.ts; every kernel carries its TensorRole.
  */
@@ -11,6 +11,8 @@ import { deriveSeed, seededInitializer, type InitializerSpec } from './initializ
 import { MaskedConv2D, type Pair } from './masked-conv2d.js';
 import { MaskedDense } from './masked-dense.js';
 import { LayerNorm } from './layer-norm.js';
+import { BatchNorm } from './batch-norm.js';
+import { Gelu } from './gelu.js';
 
 /** Per-branch σ of Sparse Parallel on a linear layer (spec §2.7: unspecified upstream; default 'identity'). */
 export type LinearBranchSigma = 'identity' | 'relu' | 'gelu' | 'layernorm';
@@ -203,7 +205,8 @@ export function sparseIftDense(input: SymbolicTensor, options: SparseIftDenseOpt
       const sigma = options.sigma ?? 'identity';
       const branches = plan.tensors.map((t, j) => {
         let h = apply(masked(j, t.dout, `${name}_sp${j}`, useBias), input);
-        if (sigma === 'relu' || sigma === 'gelu') h = apply(layers.activation({ name: `${name}_sp${j}_${sigma}`, activation: sigma }), h);
+        if (sigma === 'relu') h = apply(layers.activation({ name: `${name}_sp${j}_relu`, activation: 'relu' }), h);
+        else if (sigma === 'gelu') h = apply(new Gelu({ name: `${name}_sp${j}_gelu` }), h);
         else if (sigma === 'layernorm') h = apply(new LayerNorm({ name: `${name}_sp${j}_ln`, epsilon: eps }), h);
         else if (sigma !== 'identity') throw new Error(`sparseIftDense '${name}': unknown sigma '${String(sigma)}'; use identity, relu, gelu or layernorm`);
         return h;
@@ -252,9 +255,8 @@ export function sparseIftConv2D(input: SymbolicTensor, options: SparseIftConv2DO
   const useBias = options.useBias ?? false;
   const init = (i: number) => initOf(options, 'kaimingNormal', i);
   const bn = (layerName: string) =>
-    layers.batchNormalization({
+    new BatchNorm({
       name: layerName,
-      axis: -1,
       momentum: options.batchNorm?.momentum ?? 0.9,
       epsilon: options.batchNorm?.epsilon ?? 1e-5,
     });

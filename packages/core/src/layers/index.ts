@@ -27,6 +27,8 @@ export { MaskedDense, type MaskedDenseArgs } from './masked-dense.js';
 export { MaskedConv2D, type MaskedConv2DArgs, type Pair } from './masked-conv2d.js';
 export { collectMaskedParams } from './collect.js';
 export { LayerNorm, type LayerNormArgs } from './layer-norm.js';
+export { BatchNorm, batchNorm, type BatchNormArgs } from './batch-norm.js';
+export { Gelu, type GeluArgs } from './gelu.js';
 export {
   sparseIftDense,
   sparseIftConv2D,

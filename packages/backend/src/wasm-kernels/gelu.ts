@@ -1,0 +1,36 @@
+// @sparse-ift/core's fused GELU as wasm kernels: vectorised on the native addon when it is built,
+// else core's plain-JS reference on the heap's Float32Arrays.
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { GELU, GELU_GRAD, geluGradReference, geluReference, type GeluAttrs } from '@sparse-ift/core';
+import { asWasmBackend, assertAllocated, byteOffset, f32 } from './heap.js';
+import { nativeAddon } from './native-hook.js';
+
+const forward: KernelFunc = ({ inputs, attrs, backend: b }) => {
+  const backend = asWasmBackend(b);
+  const { x } = inputs as { x: TensorInfo };
+  const { approximate } = attrs as unknown as GeluAttrs;
+  const y = backend.makeOutput(x.shape, 'float32');
+  assertAllocated(backend, y, 'a gelu output');
+  const addon = nativeAddon();
+  if (addon) addon.gelu(backend.wasm.HEAPU8.buffer, f32(backend, x).length, approximate === 'tanh', byteOffset(backend, x), byteOffset(backend, y));
+  else f32(backend, y).set(geluReference(f32(backend, x), approximate));
+  return y;
+};
+
+const backward: KernelFunc = ({ inputs, attrs, backend: b }) => {
+  const backend = asWasmBackend(b);
+  const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
+  const { approximate } = attrs as unknown as GeluAttrs;
+  const dx = backend.makeOutput(x.shape, 'float32');
+  assertAllocated(backend, dx, 'a gelu gradient');
+  const addon = nativeAddon();
+  if (addon) {
+    addon.gelu(backend.wasm.HEAPU8.buffer, f32(backend, x).length, approximate === 'tanh', byteOffset(backend, dy), byteOffset(backend, x), byteOffset(backend, dx));
+  } else {
+    f32(backend, dx).set(geluGradReference(f32(backend, dy), f32(backend, x), approximate));
+  }
+  return dx;
+};
+
+export const geluConfig: KernelConfig = { kernelName: GELU, backendName: 'wasm', kernelFunc: forward };
+export const geluGradConfig: KernelConfig = { kernelName: GELU_GRAD, backendName: 'wasm', kernelFunc: backward };
