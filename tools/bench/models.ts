@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../packages/core/src/rng.js';
 import { batchNormTrain } from '../../packages/core/src/ops/batch-norm.js';
 import { gelu as fusedGelu } from '../../packages/core/src/ops/gelu.js';
+import { layerNorm as fusedLayerNorm } from '../../packages/core/src/ops/layer-norm.js';
 
 export interface Model {
   name: string;
@@ -146,10 +147,8 @@ export function gpt(opts: GptOptions): Model {
   const targets = tf.oneHot(tf.reshape(tf.tensor2d(Array.from({ length: B * T }, () => Math.floor(r() * V)), [B, T], 'int32'), [B * T]), V);
   const positions = tf.range(0, T, 1, 'int32');
   const causal = tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)), -1e9));
-  const layerNorm = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-    const { mean, variance } = tf.moments(x, -1, true);
-    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))), g), b);
-  };
+  // Core's fused LayerNorm (one kernel pair on wasm with @sparse-ift/backend; composed ops elsewhere).
+  const layerNorm = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => fusedLayerNorm(x, g, b, 1e-5);
   // Core's fused GELU (tanh form, as F.gelu(approximate='tanh') in the PyTorch twin).
   const gelu = (x: tf.Tensor) => fusedGelu(x, 'tanh');
   const linear = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.add(tf.matMul(x, w), b);

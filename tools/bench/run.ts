@@ -21,6 +21,9 @@ import {
   type BackendInfo,
 } from '../../packages/backend/src/index.js';
 import { sparseWideWidth } from '../../packages/core/src/isoflop.js';
+import { batchNormTrain } from '../../packages/core/src/ops/batch-norm.js';
+import { gelu } from '../../packages/core/src/ops/gelu.js';
+import { layerNorm } from '../../packages/core/src/ops/layer-norm.js';
 import { gpt, resnet18, type Model } from './models.js';
 
 const args = process.argv.slice(2);
@@ -138,6 +141,53 @@ const kernelCases: KernelCase[] = [
   },
 ];
 
+/**
+ * Memory-bound ops a training step runs between the GEMMs, timed as forward + backward (tf.grads of
+ * sum(op(x) * r)) in milliseconds: core's fused ops run one kernel pair where @sparse-ift/backend
+ * registers it (wasm), and their composed tf.js form elsewhere (wasm as shipped, cpu).
+ */
+interface OpCase { name: string; shape: number[]; op: (x: tf.Tensor, p: tf.Tensor[]) => tf.Tensor; params: (shape: number[]) => tf.Tensor[] }
+
+const channelParams = (shape: number[]) => [tf.randomNormal([shape[shape.length - 1]!]), tf.randomNormal([shape[shape.length - 1]!])];
+const opCases: OpCase[] = [
+  { name: 'BatchNorm + residual + ReLU (ResNet stage 1)', shape: [32, 32, 32, 64], params: (s) => [...channelParams(s), tf.randomNormal(s)],
+    op: (x, [g, b, r]) => batchNormTrain(x, g!, b!, { relu: true, residual: r }).y },
+  { name: 'BatchNorm + ReLU (ResNet stage 3)', shape: [32, 8, 8, 256], params: channelParams,
+    op: (x, [g, b]) => batchNormTrain(x, g!, b!, { relu: true }).y },
+  { name: 'LayerNorm (GPT, 2048 rows x 256)', shape: [2048, 256], params: channelParams, op: (x, [g, b]) => layerNorm(x, g!, b!) },
+  { name: 'GELU tanh (GPT MLP, 2048 x 1024)', shape: [2048, 1024], params: () => [], op: (x) => gelu(x, 'tanh') },
+];
+
+interface OpRow { op: string; ms: Partial<Record<Path, number | string>> }
+
+async function benchOps(paths: Path[]): Promise<OpRow[]> {
+  const rows: OpRow[] = opCases.map((c) => ({ op: `${c.name} [${c.shape.join('x')}]`, ms: {} }));
+  for (const path of paths) {
+    await usePath(path);
+    for (const [i, c] of opCases.entries()) {
+      // The cpu backend runs a 1/8 batch once (it is ~100x slower); its time is scaled back up.
+      const shape = path === 'cpu' ? [Math.max(1, Math.floor(c.shape[0]! / 8)), ...c.shape.slice(1)] : c.shape;
+      const scale = c.shape[0]! / shape[0]!;
+      try {
+        const seconds = tf.tidy(() => {
+          const x = tf.randomNormal(shape);
+          const params = c.params(shape);
+          const r = tf.randomNormal(shape);
+          const grads = tf.grads((xx: tf.Tensor, ...ps: tf.Tensor[]) => tf.sum(tf.mul(c.op(xx, ps), r)));
+          return timeIt(() => tf.tidy(() => void grads([x, ...params])), path === 'cpu' ? 1 : quick ? 2 : 5, 3, path !== 'cpu');
+        });
+        rows[i]!.ms[path] = seconds * scale * 1000;
+        console.log(`${path.padEnd(16)} ${rows[i]!.op.padEnd(58)} ${(seconds * scale * 1000).toFixed(2).padStart(8)} ms fwd+bwd${scale > 1 ? ` (x${scale} from a smaller batch)` : ''}`);
+      } catch (e) {
+        const why = e instanceof Error ? e.message.split('\n')[0]!.slice(0, 80) : String(e);
+        rows[i]!.ms[path] = `failed (${why})`;
+        console.log(`${path.padEnd(16)} ${rows[i]!.op.padEnd(58)} ${why}`);
+      }
+    }
+  }
+  return rows;
+}
+
 interface KernelRow { kernel: string; gflops: Partial<Record<Path, number | string>> }
 
 async function benchKernels(paths: Path[]): Promise<KernelRow[]> {
@@ -225,6 +275,7 @@ async function main(): Promise<void> {
   console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model}), load average ${load.map((l) => l.toFixed(1)).join(' ')}`);
   const paths: Path[] = ['wasm-shipped', 'wasm-sparse-ift', ...(native.loaded ? (['native'] as Path[]) : []), 'cpu'];
   const kernels = flag('--skip-kernels') || flag('--only-sparse-wide') ? [] : await benchKernels(paths);
+  const ops = flag('--skip-kernels') || flag('--only-sparse-wide') ? [] : await benchOps(paths);
 
   const steps: StepRow[] = [];
   const torch: Record<string, unknown> = {};
@@ -277,7 +328,10 @@ async function main(): Promise<void> {
     backendLine: describeBackend(info),
     machine: { cores: cpus().length, cpu: cpus()[0]?.model, loadAverageAtStart: load, loadAverageAtEnd: loadavg() },
     threads: { wasm: 1, native: native.loaded ? native.addon.threads() : 0, torch: torchThreads },
+    env: { OPENBLAS_CORETYPE: process.env['OPENBLAS_CORETYPE'] ?? null, OMP_NUM_THREADS: process.env['OMP_NUM_THREADS'] ?? null },
+    convLibrary: native.loaded ? native.addon.convLibrary() : null,
     kernels,
+    ops,
     steps,
     torch,
     models: { resnetDense, gpt: gptOpts, sparseWide: { sparsity: 0.9, width: swWidth, batch: swBatch } },
@@ -298,7 +352,8 @@ function fmt(v: number | string | undefined): string {
 
 function markdown(r: {
   startedAt: string; command: string; backendLine: string; machine: { cores: number; cpu?: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
-  threads: { wasm: number; native: number; torch: number[] }; kernels: KernelRow[]; steps: StepRow[]; torch: Record<string, unknown>;
+  threads: { wasm: number; native: number; torch: number[] }; kernels: KernelRow[]; ops: OpRow[]; steps: StepRow[]; torch: Record<string, unknown>;
+  env: Record<string, string | null>; convLibrary: string | null;
   models: { sparseWide: { width: number; batch: number } };
 }, paths: Path[]): string {
   const lines: string[] = [];
@@ -307,9 +362,15 @@ function markdown(r: {
   lines.push(`${r.backendLine}`, '');
   lines.push(`Machine: ${r.machine.cores} cores (${r.machine.cpu}); load average ${r.machine.loadAverageAtStart.map((x) => x.toFixed(1)).join(' ')} at start, ${r.machine.loadAverageAtEnd.map((x) => x.toFixed(1)).join(' ')} at end (a loaded machine slows every column; compare ratios within one run).`, '');
   lines.push(`Threads: wasm ${r.threads.wasm}, native ${r.threads.native || 'not built'}, PyTorch ${r.threads.torch.join(' and ')}.`, '');
+  lines.push(`Native convolutions: ${r.convLibrary ?? 'no addon'}. Environment (PyTorch inherits it): OPENBLAS_CORETYPE=${r.env['OPENBLAS_CORETYPE'] ?? 'unset'}, OMP_NUM_THREADS=${r.env['OMP_NUM_THREADS'] ?? 'unset'}.`, '');
   lines.push('## Kernels (GFLOP/s; cpu measured on a smaller batch)', '');
   lines.push(`| kernel | ${paths.join(' | ')} |`, `|---|${paths.map(() => '---:').join('|')}|`);
   for (const k of r.kernels) lines.push(`| ${k.kernel} | ${paths.map((p) => fmt(k.gflops[p])).join(' | ')} |`);
+  if (r.ops.length > 0) {
+    lines.push('', '## Fused ops between the GEMMs (ms, forward + backward)', '');
+    lines.push(`| op | ${paths.join(' | ')} |`, `|---|${paths.map(() => '---:').join('|')}|`);
+    for (const o of r.ops) lines.push(`| ${o.op} | ${paths.map((p) => fmt(o.ms[p])).join(' | ')} |`);
+  }
   lines.push('', '## Training steps (forward + backward + optimizer)', '');
   const torchResults = (threads: string) => {
     const t = r.torch[threads];

@@ -14,7 +14,7 @@
     {
       "target_name": "sparse_ift_native",
       "dependencies": ["sift_vector_math"],
-      "sources": ["sparse_ift_native.cc", "dnnl_conv.cc", "batch_norm.cc"],
+      "sources": ["sparse_ift_native.cc", "dnnl_conv.cc", "batch_norm.cc", "layer_norm.cc"],
       "include_dirs": ["/usr/include/x86_64-linux-gnu/openblas-pthread", "/usr/include/openblas"],
       "cflags_cc": ["-O3", "-march=native", "-std=c++17", "-fopenmp"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],

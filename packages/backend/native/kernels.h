@@ -28,6 +28,13 @@ void batch_norm_backward(int64_t M, int C, const float* dy, const float* x, cons
                          const float* var, const float* y, bool relu, float eps, float* dx, float* dgamma, float* dbeta,
                          float* dresidual);
 
+// LayerNorm over the last axis of x [rows, size]: y = (x − mean)·rstd·γ + β, rstd = 1/sqrt(var + eps)
+// (biased var); mean and rstd (one per row) are written for the backward pass.
+void layer_norm_forward(int64_t rows, int size, const float* x, const float* gamma, const float* beta, float eps,
+                        float* y, float* mean, float* rstd);
+void layer_norm_backward(int64_t rows, int size, const float* dy, const float* x, const float* gamma, const float* mean,
+                         const float* rstd, float* dx, float* dgamma, float* dbeta);
+
 // GELU, y = x·Φ(x): exact (erf) or GPT-2's tanh approximation, and its gradient dx = dy · y'(x).
 void gelu_forward(int64_t n, bool tanh_approx, const float* x, float* y);
 void gelu_backward(int64_t n, bool tanh_approx, const float* dy, const float* x, float* dx);

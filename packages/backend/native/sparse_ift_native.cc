@@ -379,6 +379,42 @@ napi_value gelu(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// layerNorm(heap, rows, size, eps, x, gamma, beta, y, mean, rstd)                     (forward, 10 args)
+// layerNorm(heap, rows, size, dy, x, gamma, mean, rstd, dx, dgamma, dbeta)           (gradient, 11 args)
+napi_value layer_norm(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value argv[11];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 10 && argc != 11) {
+    napi_throw_type_error(env, nullptr, "sparse-ift native layerNorm: expected 10 (forward) or 11 (gradient) arguments");
+    return nullptr;
+  }
+  const bool grad = argc == 11;
+  size_t len = 0;
+  uint8_t* base = heap(env, argv[0], &len);
+  if (!base) return nullptr;
+  const double rows = num(env, argv[1]), size = num(env, argv[2]);
+  const double act = 4.0 * rows * size, row = 4.0 * rows, col = 4.0 * size;
+  const int first = grad ? 3 : 4;
+  const int count = grad ? 8 : 6;
+  // forward: x, gamma, beta, y, mean, rstd; gradient: dy, x, gamma, mean, rstd, dx, dgamma, dbeta
+  const double fwd_sizes[6] = {act, col, col, act, row, row};
+  const double grad_sizes[8] = {act, act, col, row, row, act, col, col};
+  double off[8];
+  for (int i = 0; i < count; i++) {
+    off[i] = num(env, argv[first + i]);
+    if (!in_bounds(env, len, off[i], grad ? grad_sizes[i] : fwd_sizes[i], "layerNorm tensor")) return nullptr;
+  }
+  auto f = [&](int i) { return reinterpret_cast<float*>(base + static_cast<size_t>(off[i])); };
+  if (grad) {
+    sift::layer_norm_backward(static_cast<int64_t>(rows), static_cast<int>(size), f(0), f(1), f(2), f(3), f(4), f(5), f(6), f(7));
+  } else {
+    const float eps = static_cast<float>(num(env, argv[3]));
+    sift::layer_norm_forward(static_cast<int64_t>(rows), static_cast<int>(size), f(0), f(1), f(2), eps, f(3), f(4), f(5));
+  }
+  return nullptr;
+}
+
 napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"library", nullptr, library, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -388,6 +424,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"convLibrary", nullptr, conv_library, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgemm", nullptr, sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2d", nullptr, conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"layerNorm", nullptr, layer_norm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gelu", nullptr, gelu, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormForward", nullptr, batch_norm_forward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormBackward", nullptr, batch_norm_backward, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -50,6 +50,12 @@ export interface NativeAddon {
     in1Offset: number, in2Offset: number, outOffset: number,
   ): void;
   /**
+   * LayerNorm over the last axis of [rows, size] (byte offsets): forward
+   * layerNorm(heap, rows, size, eps, x, gamma, beta, y, mean, rstd), gradient
+   * layerNorm(heap, rows, size, dy, x, gamma, mean, rstd, dx, dgamma, dbeta).
+   */
+  layerNorm(heap: ArrayBufferLike, rows: number, size: number, ...args: number[]): void;
+  /**
    * GELU over n floats (tanh approximation or exact erf): gelu(heap, n, tanh, x, y) for y, or
    * gelu(heap, n, tanh, dy, x, dx) for its gradient. Byte offsets.
    */

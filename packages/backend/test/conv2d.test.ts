@@ -24,6 +24,19 @@ describe('conv2d gradients on wasm (Conv2DBackpropInput replaced, Conv2DBackprop
       kh, kw, s: [randInt(r, 1, 3), randInt(r, 1, 3)], pad: r() < 0.5 ? 'same' : 'valid',
     });
   }
+  // Strided convs in depth (the polyphase dx on wasm: kernels smaller than the stride leave phases with
+  // no taps; explicit pads shift which taps reach which phase; 'valid' leaves the last rows unread).
+  for (let i = 0; i < 10; i++) {
+    const kh = randInt(r, 1, 5);
+    const kw = randInt(r, 1, 5);
+    const h = randInt(r, kh, 12);
+    const w = randInt(r, kw, 12);
+    const pads = [[0, 0], [randInt(r, 0, kh - 1), randInt(r, 0, kh - 1)], [randInt(r, 0, kw - 1), randInt(r, 0, kw - 1)], [0, 0]];
+    cases.push({
+      n: randInt(r, 1, 2), h, w, c: randInt(r, 1, 4), o: randInt(r, 1, 4),
+      kh, kw, s: [randInt(r, 2, 3), randInt(r, 1, 3)], pad: i % 3 === 0 ? 'same' : i % 3 === 1 ? 'valid' : pads,
+    });
+  }
   for (const [i, k] of cases.entries()) {
     const name = `conv2d #${i} x[${k.n},${k.h},${k.w},${k.c}] w[${k.kh},${k.kw},${k.c},${k.o}] strides ${k.s} pad ${JSON.stringify(k.pad)}`;
     it(name, async () => {

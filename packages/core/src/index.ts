@@ -7,6 +7,7 @@ export * from './masked-param.js';
 export * from './layers/index.js';
 export * from './ops/batch-norm.js';
 export * from './ops/gelu.js';
+export * from './ops/layer-norm.js';
 // Masks and sparse training
 export * from './rng.js';
 export * from './distribution.js';

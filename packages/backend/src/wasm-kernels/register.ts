@@ -14,6 +14,7 @@ import { transposeConfig, unpackConfig } from './transpose.js';
 import { sumConfig } from './sum.js';
 import { geluConfig, geluGradConfig } from './gelu.js';
 import { castConfig, identityConfig } from './identity.js';
+import { layerNormConfig, layerNormGradConfig } from './layer-norm.js';
 import { batchNormTrainConfig, batchNormTrainGradConfig } from './batch-norm.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise.js';
 
@@ -50,6 +51,8 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   geluGradConfig,
   identityConfig,
   castConfig,
+  layerNormConfig,
+  layerNormGradConfig,
 ];
 
 let registered: RegisteredKernels | undefined;

@@ -5,15 +5,17 @@
  * Why not tf.layers.layerNormalization: it tiles gamma and beta to the input's full shape and goes
  * through batchNorm, whose gradient on wasm spends almost all its time in Tile and Slice kernels
  * (a vit-mini-28 Sparse Factorized step: ~28 s with it in the U–V middle, vs well under a second
- * without). This one uses broadcasting mean/sub/mul/rsqrt only.
+ * without). This one runs core's `layerNorm` op: one fused kernel pair where the backend registers it
+ * (wasm with @sparse-ift/backend), broadcasting mean/sub/mul/rsqrt elsewhere.
  *
  * Serialized as className 'LayerNorm' (the name @sparse-ift/gpt registered it under before it moved
  * here), so GPT and ViT models saved earlier still load.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { serialization } from '@tensorflow/tfjs-core';
 import { initializers, layers, type LayerVariable, type Shape } from '@tensorflow/tfjs-layers';
 import type { FlopOpContext, HasFlopOps, PlanOp } from '../model-flops.js';
+import { layerNorm } from '../ops/layer-norm.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof layers.Layer>[0]>;
 type CallKwargs = Parameters<InstanceType<typeof layers.Layer>['call']>[1];
@@ -52,15 +54,7 @@ export class LayerNorm extends layers.Layer implements HasFlopOps {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: CallKwargs): tf.Tensor {
-    return tf.tidy(() => {
-      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-      const axis = x.rank - 1;
-      const mean = tf.mean(x, axis, true);
-      const centered = tf.sub(x, mean);
-      const variance = tf.mean(tf.square(centered), axis, true);
-      const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, this.epsilon)));
-      return tf.add(tf.mul(normed, this.gamma!.read()), this.beta!.read());
-    });
+    return layerNorm(Array.isArray(inputs) ? inputs[0]! : inputs, this.gamma!.read(), this.beta!.read(), this.epsilon);
   }
 
   flopOps(context: FlopOpContext): PlanOp[] {
