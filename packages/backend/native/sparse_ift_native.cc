@@ -66,7 +66,8 @@ bool in_bounds(napi_env env, size_t heap_len, double offset, double bytes, const
 
 napi_value library(napi_env env, napi_callback_info) {
   const std::string dnnl = sift::dnnl_description();
-  std::string s = (dnnl.empty() ? std::string() : dnnl + " convolutions + ") + "openblas " + openblas_get_config();
+  std::string s = (dnnl.empty() ? std::string("im2col convolutions + ") : dnnl + " convolutions + ") + openblas_get_config() +
+                  " GEMMs + OpenMP batch/layer norm and GELU";
   napi_value out;
   napi_create_string_utf8(env, s.c_str(), s.size(), &out);
   return out;

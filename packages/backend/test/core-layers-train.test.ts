@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import {
+  BatchNorm,
   LayerNorm,
   MaskedConv2D,
   MaskedDense,
@@ -207,6 +208,37 @@ describe('one sparse training step of each core layer type: wasm equals cpu, los
         // A sparse layer in front so gamma/beta get a non-trivial input and the test has a mask.
         const h = new MaskedDense({ name: 'ln_in', units: 6, sparsity: s, role: 'wide-weight', maskSeed: 7, kernelInitializer: seededInitializer('glorotUniform', 23) }).apply(x) as SymbolicTensor;
         return new LayerNorm({ name: 'ln' }).apply(h) as SymbolicTensor;
+      },
+    }, 1);
+  });
+
+  // BatchNorm (core's fused training batch norm: the wasm kernels, on the native addon under
+  // SPARSE_IFT_TEST_NATIVE=1; tf.js' composed ops on cpu). A masked conv in front gives γ/β a
+  // non-trivial input and the test a mask; the moving statistics are compared as buffers. No bias in
+  // front of a BN (as in a ResNet): its gradient is exactly 0 in exact arithmetic (the BN removes any
+  // per-channel shift), so its "step" would be rounding noise on both backends.
+  const bnConv = (name: string) =>
+    new MaskedConv2D({ name, filters: 3, kernelSize: 3, padding: 'same', useBias: false, sparsity: s, role: 'wide-weight', maskSeed: 8, kernelInitializer: seededInitializer('kaimingNormal', 24) });
+  const bnCases: [string, (x: SymbolicTensor) => SymbolicTensor][] = [
+    ['BatchNorm', (x) => new BatchNorm({ name: 'bn' }).apply(bnConv('bn_in').apply(x) as SymbolicTensor) as SymbolicTensor],
+    ['BatchNorm relu', (x) => new BatchNorm({ name: 'bn', relu: true }).apply(bnConv('bn_in').apply(x) as SymbolicTensor) as SymbolicTensor],
+    // [x, residual]: the block input is the shortcut (same shape as the conv output), as in a ResNet block.
+    ['BatchNorm relu + residual', (x) => new BatchNorm({ name: 'bn', relu: true }).apply([bnConv('bn_in').apply(x) as SymbolicTensor, x]) as SymbolicTensor],
+    ['BatchNorm + residual (no relu)', (x) => new BatchNorm({ name: 'bn' }).apply([bnConv('bn_in').apply(x) as SymbolicTensor, x]) as SymbolicTensor],
+  ];
+  for (const [label, body] of bnCases) {
+    it(`${label} (NHWC, fused training kernels on wasm)`, async () => {
+      await checkOneStep({ name: label, inputShape: [5, 5, 3], body }, 1);
+    });
+  }
+
+  it('BatchNorm on a rank-2 input (dense features)', async () => {
+    await checkOneStep({
+      name: 'BatchNorm rank-2',
+      inputShape: [10],
+      body: (x) => {
+        const h = new MaskedDense({ name: 'bn_in', units: 6, useBias: false, sparsity: s, role: 'wide-weight', maskSeed: 9, kernelInitializer: seededInitializer('glorotUniform', 25) }).apply(x) as SymbolicTensor;
+        return new BatchNorm({ name: 'bn', relu: true }).apply(h) as SymbolicTensor;
       },
     }, 1);
   });

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, loadNativeAddon, setNativeKernels } from '@sparse-ift/backend';
+import { batchNormTrain, hasFusedBatchNorm } from '@sparse-ift/core';
 import { expectClose, forwardAndGrads, randInt, randn, rng, type Input } from './helpers.js';
 
 const status = loadNativeAddon();
@@ -82,4 +83,66 @@ describe.skipIf(!status.loaded)('native addon kernels match the wasm kernels', (
       { shape: [39], values: randn(rr, 39) },
     ]);
   });
+
+  // Fused training batch norm (+ residual add + ReLU): the addon's OpenMP kernels against core's JS
+  // reference kernels, both as the wasm backend's BATCH_NORM_TRAIN(_GRAD). Odd row counts, channels
+  // 1, 3, 64 and 130 (not a multiple of any vector width), and one ResNet-sized case.
+  const bnShapes: number[][] = [
+    [7, 1],
+    [3, 5, 5, 3],
+    [1, 3, 3, 1],
+    [5, 64],
+    [3, 3, 5, 64],
+    [2, 7, 3, 130],
+    [129, 130],
+    [8, 16, 16, 64],
+  ];
+  for (const [k, shape] of bnShapes.entries()) {
+    const channels = shape[shape.length - 1]!;
+    const size = shape.reduce((a, b) => a * b, 1);
+    for (const relu of [false, true]) {
+      for (const withResidual of [false, true]) {
+        const name = `batchNormTrain x[${shape.join(',')}] relu=${relu} residual=${withResidual}`;
+        it(name, async () => {
+          const rr = rng(1000 + k);
+          // Per-channel-ish offset and spread so the statistics are not ~0 and ~1 already.
+          const xs = randn(rr, size).map((v, i) => 0.5 + (i % channels) * 0.01 + 2 * v);
+          const inputs: Input[] = [
+            { shape, values: xs },
+            { shape: [channels], values: randn(rr, channels).map((v) => 1 + 0.5 * v) },
+            { shape: [channels], values: randn(rr, channels) },
+          ];
+          if (withResidual) inputs.push({ shape, values: randn(rr, size) });
+          const epsilon = 1e-5;
+          const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, r?: tf.Tensor) =>
+            batchNormTrain(x, g, b, { epsilon, relu, ...(r ? { residual: r } : {}) }).y;
+          await compare(name, f as (...xs: tf.Tensor[]) => tf.Tensor, inputs);
+          expect(hasFusedBatchNorm(), 'the wasm backend runs the fused kernels').toBe(true);
+
+          // mean and variance outputs, directly.
+          const stats = () =>
+            tf.tidy(() => {
+              const t = inputs.map((i) => tf.tensor(i.values, i.shape));
+              const out = batchNormTrain(t[0]!, t[1]!, t[2]!, { epsilon, relu, ...(t[3] ? { residual: t[3] } : {}) });
+              return { mean: out.mean.dataSync().slice(), variance: out.variance.dataSync().slice() };
+            });
+          setNativeKernels(addon);
+          const native = stats();
+          setNativeKernels(undefined);
+          const js = stats();
+          setNativeKernels(addon);
+          expectClose(native.mean, js.mean, 1e-5, `${name}: mean native vs wasm`);
+          expectClose(native.variance, js.variance, 1e-5, `${name}: variance native vs wasm`);
+          // And against a float64 computation here, so the two do not agree only by sharing a mistake.
+          const M = size / channels;
+          const mean = new Float64Array(channels);
+          const variance = new Float64Array(channels);
+          for (let i = 0; i < size; i++) mean[i % channels]! += xs[i]! / M;
+          for (let i = 0; i < size; i++) variance[i % channels]! += (xs[i]! - mean[i % channels]!) ** 2 / M;
+          expectClose(native.mean, mean, 1e-5, `${name}: mean native vs float64`);
+          expectClose(native.variance, variance, 1e-5, `${name}: variance native vs float64`);
+        });
+      }
+    }
+  }
 });
