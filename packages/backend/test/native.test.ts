@@ -30,8 +30,10 @@ describe.skipIf(!status.loaded)('native addon kernels match the wasm kernels', (
     expect(addon!.threads()).toBeGreaterThanOrEqual(1);
   });
 
+  // Both native convolution paths (oneDNN when built with it; im2col + OpenBLAS) against wasm.
+  const convLibraries = ['openblas', ...(addon?.library().includes('oneDNN') ? ['onednn'] : [])] as const;
   const r = rng(99);
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i < 8; i++) {
     const kh = randInt(r, 1, 3);
     const kw = randInt(r, 1, 3);
     const s: [number, number] = [randInt(r, 1, 2), randInt(r, 1, 2)];
@@ -41,16 +43,27 @@ describe.skipIf(!status.loaded)('native addon kernels match the wasm kernels', (
     const c = randInt(r, 1, 6);
     const o = randInt(r, 1, 6);
     const pad = i % 2 === 0 ? 'same' : 'valid';
-    const name = `fused conv2d x[${n},${h},${w},${c}] w[${kh},${kw},${c},${o}] strides ${s} ${pad}`;
-    it(name, async () => {
-      const rr = rng(i);
-      await compare(name, (x, f, b) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, bias: b, strides: s, pad, activation: 'relu' }), [
-        { shape: [n, h, w, c], values: randn(rr, n * h * w * c) },
-        { shape: [kh, kw, c, o], values: randn(rr, kh * kw * c * o) },
-        { shape: [o], values: randn(rr, o) },
-      ]);
-    });
+    for (const library of convLibraries) {
+      const name = `fused conv2d (${library}) x[${n},${h},${w},${c}] w[${kh},${kw},${c},${o}] strides ${s} ${pad}`;
+      it(name, async () => {
+        const rr = rng(i);
+        addon!.setConvLibrary(library);
+        try {
+          await compare(name, (x, f, b) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, bias: b, strides: s, pad, activation: 'relu' }), [
+            { shape: [n, h, w, c], values: randn(rr, n * h * w * c) },
+            { shape: [kh, kw, c, o], values: randn(rr, kh * kw * c * o) },
+            { shape: [o], values: randn(rr, o) },
+          ]);
+        } finally {
+          addon!.setConvLibrary(convLibraries[convLibraries.length - 1]!);
+        }
+      });
+    }
   }
+
+  it('setConvLibrary refuses an unknown library', () => {
+    expect(() => addon!.setConvLibrary('mkl' as 'onednn')).toThrow(/onednn.*openblas/);
+  });
 
   it('dilated conv2d forward', async () => {
     const rr = rng(3);

@@ -4,7 +4,7 @@
 // Identity (and casts every such gradient back through Cast): ~15 % of a GPT training step.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { asWasmBackend } from './heap.js';
+import { asWasmBackend, tensorData } from './heap.js';
 import { original } from './call.js';
 
 interface RefCounting {
@@ -25,9 +25,25 @@ const identity: KernelFunc = (args) => {
 const cast: KernelFunc = (args) => {
   const { x } = args.inputs as { x: TensorInfo };
   const { dtype } = args.attrs as unknown as { dtype: string };
+  if (dtype === 'bool' && (x.dtype === 'float32' || x.dtype === 'int32')) return castToBool(args.backend, x);
   if (x.dtype !== dtype || x.dtype === 'string') return original(tf.Cast).kernelFunc(args);
   return share(args.backend, x);
 };
+
+/**
+ * x != 0 (NaN counts as true, as on cpu). The stock kernel assigns the numbers into the bool's Uint8Array,
+ * wrapping them (-2 → 254, 0.5 → 0, 3 → 3; tensorflow/tfjs#2590).
+ */
+function castToBool(b: unknown, x: TensorInfo): TensorInfo {
+  const backend = asWasmBackend(b);
+  const out = backend.makeOutput(x.shape, 'bool');
+  const size = tf.util.sizeFromShape(x.shape);
+  const buffer = backend.wasm.HEAPU8.buffer;
+  const src = x.dtype === 'int32' ? new Int32Array(buffer, tensorData(backend, x).memoryOffset, size) : new Float32Array(buffer, tensorData(backend, x).memoryOffset, size);
+  const dst = new Uint8Array(buffer, tensorData(backend, out).memoryOffset, size);
+  for (let i = 0; i < size; i++) dst[i] = src[i] !== 0 ? 1 : 0;
+  return out;
+}
 
 export const identityConfig: KernelConfig = { kernelName: tf.Identity, backendName: 'wasm', kernelFunc: identity };
 export const castConfig: KernelConfig = { kernelName: tf.Cast, backendName: 'wasm', kernelFunc: cast };

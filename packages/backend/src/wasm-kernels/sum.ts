@@ -4,7 +4,7 @@
 // Other axis sets and dtypes go to the stock kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { asWasmBackend, f32 } from './heap.js';
+import { asWasmBackend, f32, tensorData } from './heap.js';
 import { original } from './call.js';
 
 const sum: KernelFunc = (args) => {
@@ -16,11 +16,17 @@ const sum: KernelFunc = (args) => {
   const contiguous = axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
   const leading = contiguous && axes[0] === 0 && axes.length < rank;
   const trailing = contiguous && axes.length > 0 && axes[axes.length - 1] === rank - 1 && axes.length < rank;
-  if (x.dtype !== 'float32' || !(leading || trailing) || tf.util.sizeFromShape(x.shape) === 0) {
-    return original(tf.Sum).kernelFunc(args);
-  }
   const kept = x.shape.filter((_, i) => !axes.includes(i));
   const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept;
+  if (tf.util.sizeFromShape(x.shape) === 0 && (x.dtype === 'float32' || x.dtype === 'int32')) {
+    // The sum over nothing is 0; the stock kernel leaves its output uninitialised for an empty input.
+    const empty = backend.makeOutput(outShape, x.dtype);
+    new Uint8Array(backend.wasm.HEAPU8.buffer, tensorData(backend, empty).memoryOffset, tf.util.sizeFromShape(outShape) * 4).fill(0);
+    return empty;
+  }
+  if (x.dtype !== 'float32' || !(leading || trailing)) {
+    return original(tf.Sum).kernelFunc(args);
+  }
   const out = backend.makeOutput(outShape, 'float32');
   const src = f32(backend, x);
   const dst = f32(backend, out);
