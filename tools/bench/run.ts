@@ -389,7 +389,7 @@ function markdown(r: {
     });
     lines.push(`| ${s.model} | ${s.path} | ${typeof s.seconds === 'number' ? s.seconds.toFixed(3) : s.seconds} | ${s.gflops?.toFixed(1) ?? ''} | ${cells.join(' | ')} |`);
   }
-  const dense = r.steps.find((s) => s.model.includes('batch 8') && !s.model.includes('masked'));
+  const dense = r.steps.find((s) => s.model.startsWith('resnet18') && s.model.includes('batch 8') && !s.model.includes('masked'));
   for (const sw of r.steps.filter((s) => s.model.includes('masked'))) {
     const width = Number(/width (\d+)/.exec(sw.model)?.[1] ?? 64);
     const pct = /masked (\d+)/.exec(sw.model)?.[1];
@@ -399,7 +399,8 @@ function markdown(r: {
     if (dense && typeof dense.seconds === 'number' && typeof sw.seconds === 'number') {
       lines.push('', `Sparse Wide ${pct} % (width ${width}, masked-dense) step / dense step at batch ${r.models.sparseWide.batch}: ${(sw.seconds / dense.seconds).toFixed(2)}x on ${sw.path}${torchRatio}. Masked-dense does the full dense FLOPs of the widened net (~${((width / 64) ** 2).toFixed(1)}x dense).`);
     } else {
-      lines.push('', `Sparse Wide ${pct} % (width ${width}, masked-dense) on ${sw.path}: ${sw.seconds}${torchRatio}.`);
+      const seconds = typeof sw.seconds === 'number' ? `${sw.seconds.toFixed(3)} s` : sw.seconds;
+      lines.push('', `Sparse Wide ${pct} % (width ${width}, masked-dense) on ${sw.path}: ${seconds}${torchRatio}.`);
     }
   }
   lines.push('');

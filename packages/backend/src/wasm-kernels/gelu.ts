@@ -13,7 +13,7 @@ const forward: KernelFunc = ({ inputs, attrs, backend: b }) => {
   assertAllocated(backend, y, 'a gelu output');
   const addon = nativeAddon();
   if (addon) addon.gelu(backend.wasm.HEAPU8.buffer, f32(backend, x).length, approximate === 'tanh', byteOffset(backend, x), byteOffset(backend, y));
-  else f32(backend, y).set(geluReference(f32(backend, x), approximate));
+  else geluReference(f32(backend, x), approximate, f32(backend, y)); // written in place on the heap
   return y;
 };
 
@@ -27,7 +27,7 @@ const backward: KernelFunc = ({ inputs, attrs, backend: b }) => {
   if (addon) {
     addon.gelu(backend.wasm.HEAPU8.buffer, f32(backend, x).length, approximate === 'tanh', byteOffset(backend, dy), byteOffset(backend, x), byteOffset(backend, dx));
   } else {
-    f32(backend, dx).set(geluGradReference(f32(backend, dy), f32(backend, x), approximate));
+    geluGradReference(f32(backend, dy), f32(backend, x), approximate, f32(backend, dx));
   }
   return dx;
 };

@@ -71,19 +71,43 @@ export function errorFunction(v: number): number {
   return v >= 0 ? 1 - r : r - 1;
 }
 
-/** Reference kernels on plain arrays, for backends that want a portable kernel and for tests. */
-export function geluReference(x: Float32Array, approximate: GeluApproximation): Float32Array {
-  return x.map((v) =>
-    approximate === 'tanh' ? 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + CUBIC * v * v * v))) : 0.5 * v * (1 + errorFunction(v * Math.SQRT1_2)),
-  );
+/**
+ * Reference kernels on plain arrays, for backends that want a portable kernel and for tests; `out` lets a
+ * backend write straight into its own memory.
+ */
+export function geluReference(x: Float32Array, approximate: GeluApproximation, out = new Float32Array(x.length)): Float32Array {
+  const n = x.length;
+  if (approximate === 'tanh') {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      out[i] = 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + CUBIC * v * v * v)));
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      out[i] = 0.5 * v * (1 + errorFunction(v * Math.SQRT1_2));
+    }
+  }
+  return out;
 }
 
-export function geluGradReference(dy: Float32Array, x: Float32Array, approximate: GeluApproximation): Float32Array {
-  return x.map((v, i) => {
-    if (approximate === 'tanh') {
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+export function geluGradReference(
+  dy: Float32Array, x: Float32Array, approximate: GeluApproximation, out = new Float32Array(x.length),
+): Float32Array {
+  const n = x.length;
+  if (approximate === 'tanh') {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
       const t = Math.tanh(SQRT_2_OVER_PI * (v + CUBIC * v * v * v));
-      return dy[i]! * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * CUBIC * v * v));
+      out[i] = dy[i]! * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * CUBIC * v * v));
     }
-    return dy[i]! * (0.5 * (1 + errorFunction(v * Math.SQRT1_2)) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI));
-  });
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      out[i] = dy[i]! * (0.5 * (1 + errorFunction(v * Math.SQRT1_2)) + v * Math.exp(-0.5 * v * v) * INV_SQRT_2PI);
+    }
+  }
+  return out;
 }
