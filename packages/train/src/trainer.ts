@@ -397,6 +397,15 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
             clipNorm: config.clipNorm,
           }));
         } catch (error) {
+          if (isWasmHeapExhausted(error)) {
+            const kept = config.checkpointFile && existsSync(config.checkpointFile) ? ` The last checkpoint, ${config.checkpointFile}, is untouched.` : '';
+            throw new Error(
+              `training step ${globalStep + 1} ran out of wasm memory (${(error as Error).message}): the wasm backend's heap is wasm32, at most 4 GB, ` +
+                `and this model's weights, masks, gradients, optimizer slots and activations at batch ${config.batchSize} do not fit. ` +
+                `Lower the batch size or the width/sparsity, or train on @tensorflow/tfjs-node(-gpu) (--backend tensorflow).${kept}`,
+              { cause: error },
+            );
+          }
           // core refuses a non-finite step before applying it; add where it happened and what is kept.
           if (!(error instanceof NonFiniteLossError)) throw error;
           const kept = config.checkpointFile && existsSync(config.checkpointFile) ? config.checkpointFile : undefined;
@@ -465,4 +474,13 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
     resumedFromStep,
     wallSeconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * A full wasm32 heap surfaces as a WebAssembly trap ("memory access out of bounds": tfjs-backend-wasm does
+ * not check malloc) or as @sparse-ift/backend's own "wasm heap exhausted" check.
+ */
+function isWasmHeapExhausted(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (error.name === 'RuntimeError' && /memory access out of bounds/.test(error.message)) || /wasm heap exhausted/.test(error.message);
 }

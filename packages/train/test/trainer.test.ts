@@ -83,6 +83,27 @@ describe('train', () => {
     model.dispose();
   });
 
+  it('a full wasm heap (a WebAssembly trap in a step) names the limit and what to do, and keeps the checkpoint', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sift-oom-'));
+    const checkpointFile = join(dir, 'ckpt.bin');
+    const model = tinyModel();
+    const logits = model.logits.bind(model);
+    let calls = 0;
+    model.logits = (x, training, ctx) => {
+      if (training && ++calls === 5) {
+        // What V8 throws when wasm code writes past its memory (tfjs-backend-wasm's unchecked malloc).
+        const trap = new Error('memory access out of bounds');
+        trap.name = 'RuntimeError';
+        throw trap;
+      }
+      return logits(x, training, ctx);
+    };
+    const run = train(model, data, config({ checkpointFile, checkpointEvery: 2 }));
+    await expect(run).rejects.toThrow(/step 5 ran out of wasm memory.*at most 4 GB.*Lower the batch size.*ckpt\.bin, is untouched/);
+    expect(readCheckpoint<{ globalStep: number }>(checkpointFile).meta.globalStep).toBe(4);
+    model.dispose();
+  });
+
   it('refuses to resume from a checkpoint written with another configuration', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sift-fp-'));
     const checkpointFile = join(dir, 'ckpt.bin');

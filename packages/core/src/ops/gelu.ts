@@ -75,7 +75,7 @@ export function errorFunction(v: number): number {
  * Reference kernels on plain arrays, for backends that want a portable kernel and for tests; `out` lets a
  * backend write straight into its own memory.
  */
-export function geluReference(x: Float32Array, approximate: GeluApproximation, out = new Float32Array(x.length)): Float32Array {
+export function geluReference(x: Float32Array, approximate: GeluApproximation, out: Float32Array = new Float32Array(x.length)): Float32Array {
   const n = x.length;
   if (approximate === 'tanh') {
     for (let i = 0; i < n; i++) {
@@ -94,7 +94,7 @@ export function geluReference(x: Float32Array, approximate: GeluApproximation, o
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 export function geluGradReference(
-  dy: Float32Array, x: Float32Array, approximate: GeluApproximation, out = new Float32Array(x.length),
+  dy: Float32Array, x: Float32Array, approximate: GeluApproximation, out: Float32Array = new Float32Array(x.length),
 ): Float32Array {
   const n = x.length;
   if (approximate === 'tanh') {
