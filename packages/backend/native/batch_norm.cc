@@ -36,56 +36,46 @@ void reduce(const std::vector<double>& partial, int T, int C, std::vector<double
 
 }  // namespace
 
+// Per-channel sums over the rows of x [M, C] of term(row, c), threads over row chunks: float sums over
+// blocks of kBlock rows (the channel loop innermost, vectorised), flushed into double.
+template <typename Term>
+std::vector<double> column_sums(int64_t M, int C, const float* x, Term term) {
+  const int T = omp_get_max_threads();
+  std::vector<double> partial(size_t(T) * C, 0.0), out;
+  #pragma omp parallel num_threads(T)
+  {
+    const int t = omp_get_thread_num();
+    int64_t r0, r1;
+    split(M, t, T, &r0, &r1);
+    double* s = partial.data() + size_t(t) * C;
+    std::vector<float> fs(C);
+    float* __restrict f = fs.data();
+    for (int64_t blk = r0; blk < r1; blk += kBlock) {
+      std::fill(fs.begin(), fs.end(), 0.0f);
+      const int64_t end = std::min(r1, blk + kBlock);
+      for (int64_t r = blk; r < end; r++) {
+        const float* __restrict row = x + r * C;
+        for (int c = 0; c < C; c++) f[c] += term(row[c], c);
+      }
+      for (int c = 0; c < C; c++) s[c] += f[c];
+    }
+  }
+  reduce(partial, T, C, out);
+  return out;
+}
+
 void batch_norm_forward(int64_t M, int C, const float* x, const float* gamma, const float* beta, const float* residual,
                         bool relu, float eps, float* y, float* mean, float* var) {
   const int T = omp_get_max_threads();
-  std::vector<double> partial(size_t(T) * C, 0.0), sum, sq;
-  #pragma omp parallel num_threads(T)
-  {
-    const int t = omp_get_thread_num();
-    int64_t r0, r1;
-    split(M, t, T, &r0, &r1);
-    double* s = partial.data() + size_t(t) * C;
-    std::vector<float> fs(C);
-    float* __restrict f = fs.data();
-    for (int64_t blk = r0; blk < r1; blk += kBlock) {
-      std::fill(fs.begin(), fs.end(), 0.0f);
-      const int64_t end = std::min(r1, blk + kBlock);
-      for (int64_t r = blk; r < end; r++) {
-        const float* __restrict row = x + r * C;
-        for (int c = 0; c < C; c++) f[c] += row[c];
-      }
-      for (int c = 0; c < C; c++) s[c] += f[c];
-    }
-  }
-  reduce(partial, T, C, sum);
+  const std::vector<double> sum = column_sums(M, C, x, [](float v, int) { return v; });
   std::vector<float> mu(C), scale(C), shift(C);
   for (int c = 0; c < C; c++) mu[c] = float(sum[c] / double(M));
-  std::fill(partial.begin(), partial.end(), 0.0);
   // Second pass around the mean (two-pass variance: no cancellation).
-  #pragma omp parallel num_threads(T)
-  {
-    const int t = omp_get_thread_num();
-    int64_t r0, r1;
-    split(M, t, T, &r0, &r1);
-    double* s = partial.data() + size_t(t) * C;
-    std::vector<float> fs(C);
-    float* __restrict f = fs.data();
-    const float* __restrict m = mu.data();
-    for (int64_t blk = r0; blk < r1; blk += kBlock) {
-      std::fill(fs.begin(), fs.end(), 0.0f);
-      const int64_t end = std::min(r1, blk + kBlock);
-      for (int64_t r = blk; r < end; r++) {
-        const float* __restrict row = x + r * C;
-        for (int c = 0; c < C; c++) {
-          const float d = row[c] - m[c];
-          f[c] += d * d;
-        }
-      }
-      for (int c = 0; c < C; c++) s[c] += f[c];
-    }
-  }
-  reduce(partial, T, C, sq);
+  const float* m = mu.data();
+  const std::vector<double> sq = column_sums(M, C, x, [m](float v, int c) {
+    const float d = v - m[c];
+    return d * d;
+  });
   for (int c = 0; c < C; c++) {
     mean[c] = mu[c];
     var[c] = float(sq[c] / double(M));

@@ -288,130 +288,132 @@ napi_value conv2d(napi_env env, napi_callback_info info) {
 }
 
 
-// Offset argument i, or null when it is negative (an absent optional tensor).
-const float* opt_ptr(uint8_t* base, double off) {
-  return off < 0 ? nullptr : reinterpret_cast<const float*>(base + static_cast<size_t>(off));
-}
+// One call of a fused-op entry point: argv[0] is the wasm heap, then numbers (sizes, flags, byte offsets).
+// Reads and checks them once, so each entry point below is its argument list and one kernel call.
+class Call {
+ public:
+  Call(napi_env env, napi_callback_info info, const char* name, size_t argc_a, size_t argc_b = 0) : env_(env) {
+    napi_get_cb_info(env, info, &argc_, argv_, nullptr, nullptr);
+    if (argc_ != argc_a && argc_ != argc_b) {
+      const std::string msg = std::string("sparse-ift native ") + name + ": expected " + std::to_string(argc_a) +
+                              (argc_b ? " or " + std::to_string(argc_b) : std::string()) + " arguments, got " + std::to_string(argc_);
+      napi_throw_type_error(env, nullptr, msg.c_str());
+      return;
+    }
+    base_ = heap(env, argv_[0], &len_);
+  }
+  bool ok() const { return base_ != nullptr && !failed_; }
+  size_t argc() const { return argc_; }
+  double number(size_t i) const { return num(env_, argv_[i]); }
+  bool flag(size_t i) const { return boolean(env_, argv_[i]); }
+  // The float tensor whose byte offset is argument i, checked to lie in the heap; null for a negative
+  // offset when `optional` (an absent tensor).
+  float* tensor(size_t i, double bytes, const char* what, bool optional = false) {
+    if (!ok()) return nullptr;
+    const double off = number(i);
+    if (optional && off < 0) return nullptr;
+    if (!in_bounds(env_, len_, off, bytes, what)) {
+      failed_ = true;
+      return nullptr;
+    }
+    return reinterpret_cast<float*>(base_ + static_cast<size_t>(off));
+  }
+
+ private:
+  napi_env env_;
+  size_t argc_ = 16;
+  napi_value argv_[16];
+  uint8_t* base_ = nullptr;
+  size_t len_ = 0;
+  bool failed_ = false;
+};
 
 // batchNormForward(heap, M, C, relu, eps, x, gamma, beta, residual|-1, y, mean, var)   (byte offsets)
 napi_value batch_norm_forward(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 12) {
-    napi_throw_type_error(env, nullptr, "sparse-ift native batchNormForward: expected 12 arguments");
-    return nullptr;
-  }
-  size_t len = 0;
-  uint8_t* base = heap(env, argv[0], &len);
-  if (!base) return nullptr;
-  const double M = num(env, argv[1]), C = num(env, argv[2]);
-  const bool relu = boolean(env, argv[3]);
-  const float eps = static_cast<float>(num(env, argv[4]));
-  double off[7];
-  for (int i = 0; i < 7; i++) off[i] = num(env, argv[5 + i]);
-  const double act = 4.0 * M * C, ch = 4.0 * C;
-  const double sizes[7] = {act, ch, ch, act, act, ch, ch};
-  const char* names[7] = {"x", "gamma", "beta", "residual", "y", "mean", "variance"};
-  for (int i = 0; i < 7; i++)
-    if (!(i == 3 && off[i] < 0) && !in_bounds(env, len, off[i], sizes[i], names[i])) return nullptr;
-  auto f = [&](int i) { return reinterpret_cast<float*>(base + static_cast<size_t>(off[i])); };
-  sift::batch_norm_forward(static_cast<int64_t>(M), static_cast<int>(C), f(0), f(1), f(2), opt_ptr(base, off[3]), relu, eps,
-                           f(4), f(5), f(6));
+  Call c(env, info, "batchNormForward", 12);
+  if (!c.ok()) return nullptr;
+  const double M = c.number(1), C = c.number(2), act = 4.0 * M * C, ch = 4.0 * C;
+  float* x = c.tensor(5, act, "x");
+  float* gamma = c.tensor(6, ch, "gamma");
+  float* beta = c.tensor(7, ch, "beta");
+  float* residual = c.tensor(8, act, "residual", true);
+  float* y = c.tensor(9, act, "y");
+  float* mean = c.tensor(10, ch, "mean");
+  float* var = c.tensor(11, ch, "variance");
+  if (!c.ok()) return nullptr;
+  sift::batch_norm_forward(static_cast<int64_t>(M), static_cast<int>(C), x, gamma, beta, residual, c.flag(3),
+                           static_cast<float>(c.number(4)), y, mean, var);
   return nullptr;
 }
 
 // batchNormBackward(heap, M, C, relu, eps, dy, x, gamma, mean, var, y|-1, dx, dgamma, dbeta, dresidual|-1)
 napi_value batch_norm_backward(napi_env env, napi_callback_info info) {
-  size_t argc = 15;
-  napi_value argv[15];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 15) {
-    napi_throw_type_error(env, nullptr, "sparse-ift native batchNormBackward: expected 15 arguments");
-    return nullptr;
-  }
-  size_t len = 0;
-  uint8_t* base = heap(env, argv[0], &len);
-  if (!base) return nullptr;
-  const double M = num(env, argv[1]), C = num(env, argv[2]);
-  const bool relu = boolean(env, argv[3]);
-  const float eps = static_cast<float>(num(env, argv[4]));
-  double off[10];
-  for (int i = 0; i < 10; i++) off[i] = num(env, argv[5 + i]);
-  const double act = 4.0 * M * C, ch = 4.0 * C;
-  const double sizes[10] = {act, act, ch, ch, ch, act, act, ch, ch, act};
-  const char* names[10] = {"dy", "x", "gamma", "mean", "variance", "y", "dx", "dgamma", "dbeta", "dresidual"};
-  for (int i = 0; i < 10; i++)
-    if (!((i == 5 || i == 9) && off[i] < 0) && !in_bounds(env, len, off[i], sizes[i], names[i])) return nullptr;
-  if (relu && off[5] < 0) {
+  Call c(env, info, "batchNormBackward", 15);
+  if (!c.ok()) return nullptr;
+  const double M = c.number(1), C = c.number(2), act = 4.0 * M * C, ch = 4.0 * C;
+  const bool relu = c.flag(3);
+  float* dy = c.tensor(5, act, "dy");
+  float* x = c.tensor(6, act, "x");
+  float* gamma = c.tensor(7, ch, "gamma");
+  float* mean = c.tensor(8, ch, "mean");
+  float* var = c.tensor(9, ch, "variance");
+  float* y = c.tensor(10, act, "y", true);
+  float* dx = c.tensor(11, act, "dx");
+  float* dgamma = c.tensor(12, ch, "dgamma");
+  float* dbeta = c.tensor(13, ch, "dbeta");
+  float* dresidual = c.tensor(14, act, "dresidual", true);
+  if (!c.ok()) return nullptr;
+  if (relu && !y) {
     napi_throw_type_error(env, nullptr, "sparse-ift native batchNormBackward: relu needs y");
     return nullptr;
   }
-  auto f = [&](int i) { return reinterpret_cast<float*>(base + static_cast<size_t>(off[i])); };
-  sift::batch_norm_backward(static_cast<int64_t>(M), static_cast<int>(C), f(0), f(1), f(2), f(3), f(4), opt_ptr(base, off[5]),
-                            relu, eps, f(6), f(7), f(8), off[9] < 0 ? nullptr : f(9));
+  sift::batch_norm_backward(static_cast<int64_t>(M), static_cast<int>(C), dy, x, gamma, mean, var, y, relu,
+                            static_cast<float>(c.number(4)), dx, dgamma, dbeta, dresidual);
   return nullptr;
 }
 
 // gelu(heap, n, tanhApprox, x, y) and geluGrad(heap, n, tanhApprox, dy, x, dx)   (byte offsets)
 napi_value gelu(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  const bool grad = argc == 6;
-  if (argc != 5 && argc != 6) {
-    napi_throw_type_error(env, nullptr, "sparse-ift native gelu: expected 5 (forward) or 6 (gradient) arguments");
-    return nullptr;
-  }
-  size_t len = 0;
-  uint8_t* base = heap(env, argv[0], &len);
-  if (!base) return nullptr;
-  const double n = num(env, argv[1]);
-  const bool tanh_approx = boolean(env, argv[2]);
-  const int tensors = grad ? 3 : 2;
-  double off[3];
-  for (int i = 0; i < tensors; i++) {
-    off[i] = num(env, argv[3 + i]);
-    if (!in_bounds(env, len, off[i], 4.0 * n, "gelu tensor")) return nullptr;
-  }
-  auto f = [&](int i) { return reinterpret_cast<float*>(base + static_cast<size_t>(off[i])); };
-  if (grad) sift::gelu_backward(static_cast<int64_t>(n), tanh_approx, f(0), f(1), f(2));
-  else sift::gelu_forward(static_cast<int64_t>(n), tanh_approx, f(0), f(1));
+  Call c(env, info, "gelu", 5, 6);
+  if (!c.ok()) return nullptr;
+  const double n = c.number(1), bytes = 4.0 * n;
+  const bool tanh_approx = c.flag(2);
+  float* a = c.tensor(3, bytes, "gelu input");
+  float* b = c.tensor(4, bytes, "gelu tensor");
+  float* out = c.argc() == 6 ? c.tensor(5, bytes, "gelu gradient") : nullptr;
+  if (!c.ok()) return nullptr;
+  if (out) sift::gelu_backward(static_cast<int64_t>(n), tanh_approx, a, b, out);
+  else sift::gelu_forward(static_cast<int64_t>(n), tanh_approx, a, b);
   return nullptr;
 }
 
 // layerNorm(heap, rows, size, eps, x, gamma, beta, y, mean, rstd)                     (forward, 10 args)
 // layerNorm(heap, rows, size, dy, x, gamma, mean, rstd, dx, dgamma, dbeta)           (gradient, 11 args)
 napi_value layer_norm(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
-  napi_value argv[11];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 10 && argc != 11) {
-    napi_throw_type_error(env, nullptr, "sparse-ift native layerNorm: expected 10 (forward) or 11 (gradient) arguments");
-    return nullptr;
-  }
-  const bool grad = argc == 11;
-  size_t len = 0;
-  uint8_t* base = heap(env, argv[0], &len);
-  if (!base) return nullptr;
-  const double rows = num(env, argv[1]), size = num(env, argv[2]);
+  Call c(env, info, "layerNorm", 10, 11);
+  if (!c.ok()) return nullptr;
+  const double rows = c.number(1), size = c.number(2);
   const double act = 4.0 * rows * size, row = 4.0 * rows, col = 4.0 * size;
-  const int first = grad ? 3 : 4;
-  const int count = grad ? 8 : 6;
-  // forward: x, gamma, beta, y, mean, rstd; gradient: dy, x, gamma, mean, rstd, dx, dgamma, dbeta
-  const double fwd_sizes[6] = {act, col, col, act, row, row};
-  const double grad_sizes[8] = {act, act, col, row, row, act, col, col};
-  double off[8];
-  for (int i = 0; i < count; i++) {
-    off[i] = num(env, argv[first + i]);
-    if (!in_bounds(env, len, off[i], grad ? grad_sizes[i] : fwd_sizes[i], "layerNorm tensor")) return nullptr;
-  }
-  auto f = [&](int i) { return reinterpret_cast<float*>(base + static_cast<size_t>(off[i])); };
-  if (grad) {
-    sift::layer_norm_backward(static_cast<int64_t>(rows), static_cast<int>(size), f(0), f(1), f(2), f(3), f(4), f(5), f(6), f(7));
+  const int64_t R = static_cast<int64_t>(rows);
+  const int S = static_cast<int>(size);
+  if (c.argc() == 11) {
+    float* dy = c.tensor(3, act, "dy");
+    float* x = c.tensor(4, act, "x");
+    float* gamma = c.tensor(5, col, "gamma");
+    float* mean = c.tensor(6, row, "mean");
+    float* rstd = c.tensor(7, row, "rstd");
+    float* dx = c.tensor(8, act, "dx");
+    float* dgamma = c.tensor(9, col, "dgamma");
+    float* dbeta = c.tensor(10, col, "dbeta");
+    if (c.ok()) sift::layer_norm_backward(R, S, dy, x, gamma, mean, rstd, dx, dgamma, dbeta);
   } else {
-    const float eps = static_cast<float>(num(env, argv[3]));
-    sift::layer_norm_forward(static_cast<int64_t>(rows), static_cast<int>(size), f(0), f(1), f(2), eps, f(3), f(4), f(5));
+    float* x = c.tensor(4, act, "x");
+    float* gamma = c.tensor(5, col, "gamma");
+    float* beta = c.tensor(6, col, "beta");
+    float* y = c.tensor(7, act, "y");
+    float* mean = c.tensor(8, row, "mean");
+    float* rstd = c.tensor(9, row, "rstd");
+    if (c.ok()) sift::layer_norm_forward(R, S, x, gamma, beta, static_cast<float>(c.number(3)), y, mean, rstd);
   }
   return nullptr;
 }

@@ -20,6 +20,7 @@ import {
   type GeluApproximation,
   type GeluAttrs,
 } from '../src/ops/gelu.js';
+import { rng } from './helpers/random.js';
 
 const APPROXIMATIONS: GeluApproximation[] = ['erf', 'tanh'];
 
@@ -47,16 +48,6 @@ function geluDerivative64(x: number, approximate: GeluApproximation): number {
   return (gelu64(x + h, approximate) - gelu64(x - h, approximate)) / (2 * h);
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randn(r: () => number, n: number, scale = 1): Float32Array {
   return Float32Array.from({ length: n }, () => scale * Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r()));

@@ -62,6 +62,17 @@ export function i32(backend: WasmBackend, t: TensorInfo): Int32Array {
   return new Int32Array(backend.wasm.HEAPU8.buffer, memoryOffset, tf.util.sizeFromShape(t.shape));
 }
 
+/** A tensor's memory as the typed array of its dtype (float32, int32, bool); undefined for others. */
+export function typedView(backend: WasmBackend, t: TensorInfo): Float32Array | Int32Array | Uint8Array | undefined {
+  const { memoryOffset } = tensorData(backend, t);
+  const size = tf.util.sizeFromShape(t.shape);
+  const buffer = backend.wasm.HEAPU8.buffer;
+  if (t.dtype === 'float32') return new Float32Array(buffer, memoryOffset, size);
+  if (t.dtype === 'int32') return new Int32Array(buffer, memoryOffset, size);
+  if (t.dtype === 'bool') return new Uint8Array(buffer, memoryOffset, size);
+  return undefined;
+}
+
 export function byteOffset(backend: WasmBackend, t: TensorInfo): number {
   return tensorData(backend, t).memoryOffset;
 }

@@ -3,17 +3,7 @@
 // it took ~30 % of the time. Here each output row is a block copy (or a fill) from the source row.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { asWasmBackend, tensorData, type WasmBackend } from './heap.js';
-
-function view(backend: WasmBackend, t: TensorInfo): Float32Array | Int32Array | Uint8Array {
-  const { memoryOffset } = tensorData(backend, t);
-  const size = tf.util.sizeFromShape(t.shape);
-  const buffer = backend.wasm.HEAPU8.buffer;
-  if (t.dtype === 'float32') return new Float32Array(buffer, memoryOffset, size);
-  if (t.dtype === 'int32') return new Int32Array(buffer, memoryOffset, size);
-  if (t.dtype === 'bool') return new Uint8Array(buffer, memoryOffset, size);
-  throw new Error(`Tile on wasm: unsupported dtype ${t.dtype}`);
-}
+import { asWasmBackend, typedView } from './heap.js';
 
 const tile: KernelFunc = ({ inputs, backend, attrs }) => {
   const wasm = asWasmBackend(backend);
@@ -24,8 +14,9 @@ const tile: KernelFunc = ({ inputs, backend, attrs }) => {
   const out = wasm.makeOutput(outShape, x.dtype);
   const size = tf.util.sizeFromShape(outShape);
   if (size === 0) return out;
-  const src = view(wasm, x);
-  const dst = view(wasm, out);
+  const src = typedView(wasm, x);
+  const dst = typedView(wasm, out);
+  if (!src || !dst) throw new Error(`Tile on wasm: unsupported dtype ${x.dtype}`);
   if (rank === 0) {
     dst[0] = src[0]!;
     return out;

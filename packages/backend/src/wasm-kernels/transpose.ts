@@ -4,20 +4,10 @@
 // through a rank-5 Slice that is slower still. Other permutations go to the stock kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { asWasmBackend, tensorData, type WasmBackend } from './heap.js';
+import { asWasmBackend, typedView } from './heap.js';
 import { original } from './call.js';
 
 type HeapView = Float32Array | Int32Array | Uint8Array;
-
-function heapView(backend: WasmBackend, t: TensorInfo): HeapView | undefined {
-  const { memoryOffset } = tensorData(backend, t);
-  const size = tf.util.sizeFromShape(t.shape);
-  const buffer = backend.wasm.HEAPU8.buffer;
-  if (t.dtype === 'float32') return new Float32Array(buffer, memoryOffset, size);
-  if (t.dtype === 'int32') return new Int32Array(buffer, memoryOffset, size);
-  if (t.dtype === 'bool') return new Uint8Array(buffer, memoryOffset, size);
-  return undefined;
-}
 
 /**
  * dst[outIndex] = src[...] for a permutation that keeps the last axis: walks the output rows in order
@@ -54,12 +44,12 @@ const transpose: KernelFunc = (args) => {
   const rank = x.shape.length;
   if (rank < 2 || perm[rank - 1] !== rank - 1 || x.shape[rank - 1]! < 4) return original(tf.Transpose).kernelFunc(args);
   const out = backend.makeOutput(perm.map((p) => x.shape[p]!), x.dtype);
-  const src = heapView(backend, x);
+  const src = typedView(backend, x);
   if (!src || tf.util.sizeFromShape(x.shape) === 0) {
     backend.disposeData(out.dataId);
     return original(tf.Transpose).kernelFunc(args);
   }
-  permuteRows(heapView(backend, x)!, heapView(backend, out)!, x.shape, perm);
+  permuteRows(typedView(backend, x)!, typedView(backend, out)!, x.shape, perm);
   return out;
 };
 
@@ -73,12 +63,12 @@ const unpack: KernelFunc = (args) => {
   const outer = tf.util.sizeFromShape(shape.slice(0, axis));
   const inner = tf.util.sizeFromShape(shape.slice(axis + 1));
   const outShape = shape.filter((_, i) => i !== axis);
-  if (!heapView(backend, value)) return original(tf.Unpack).kernelFunc(args);
+  if (!typedView(backend, value)) return original(tf.Unpack).kernelFunc(args);
   const outs = Array.from({ length: n }, () => backend.makeOutput(outShape, value.dtype));
   // Views after every allocation (a heap growth detaches earlier ones).
-  const src = heapView(backend, value)!;
+  const src = typedView(backend, value)!;
   outs.forEach((o, i) => {
-    const dst = heapView(backend, o)!;
+    const dst = typedView(backend, o)!;
     for (let r = 0; r < outer; r++) {
       const from = (r * n + i) * inner;
       dst.set(src.subarray(from, from + inner) as never, r * inner);
