@@ -16,6 +16,8 @@ export interface Model {
   loss: () => tf.Scalar;
   /** Forward multiply-adds of one batch in convs/matmuls (a step is counted as 3x forward). */
   forwardMacs: number;
+  /** Run after each optimizer step (masked models: re-apply the masks). */
+  afterStep?: () => void;
 }
 
 /** Seeded uniform floats in [0, 1) from core's Rng: seeds for tf.js's initialisers and token ids. */
@@ -28,7 +30,10 @@ export interface ResNetOptions {
   batch: number;
   /** First-stage width (64 dense; Sparse Wide: sparseWideWidth(64, s)). */
   width: number;
-  /** Sparsity of the masked convs (all but the stem; 0 = dense). Masked-dense: w * mask each step. */
+  /**
+   * Sparsity of the masked convs (all but the stem; 0 = dense). Masked-dense, as the PyTorch twin: the
+   * forward uses w, and w ← w * mask after every optimizer step.
+   */
   sparsity: number;
   classes?: number;
 }
@@ -38,15 +43,15 @@ export function resnet18(opts: ResNetOptions): Model {
   const random = rng(1);
   const variables: tf.Variable[] = [];
   let macs = 0;
-  const masks: tf.Tensor[] = [];
+  const maskedWeights: { w: tf.Variable; mask: tf.Tensor }[] = [];
   const conv = (kh: number, cin: number, cout: number, masked: boolean) => {
     const w = tf.variable(tf.randomNormal([kh, kh, cin, cout], 0, Math.sqrt(2 / (kh * kh * cin)), 'float32', random() * 1e6));
     variables.push(w);
     let mask: tf.Tensor | undefined;
     if (masked && opts.sparsity > 0) {
       mask = tf.tidy(() => tf.cast(tf.greater(tf.randomUniform(w.shape, 0, 1, 'float32', random() * 1e6), opts.sparsity), 'float32'));
-      masks.push(mask);
     }
+    if (mask) maskedWeights.push({ w, mask });
     return { w, mask };
   };
   const bn = (c: number) => {
@@ -58,7 +63,7 @@ export function resnet18(opts: ResNetOptions): Model {
   type Conv = ReturnType<typeof conv>;
   type BN = ReturnType<typeof bn>;
   const applyConv = (x: tf.Tensor4D, c: Conv, stride: number, pad: 'same' | 'valid'): tf.Tensor4D =>
-    tf.conv2d(x, (c.mask ? tf.mul(c.w, c.mask) : c.w) as tf.Tensor4D, stride, pad);
+    tf.conv2d(x, c.w as tf.Tensor4D, stride, pad);
   // Core's fused training BN (+ residual + ReLU): one kernel pair on backends that register it
   // (wasm with @sparse-ift/backend), tf.moments + tf.batchNorm + add + relu elsewhere.
   const applyBn = (x: tf.Tensor4D, b: BN, relu: boolean, residual?: tf.Tensor4D): tf.Tensor4D =>
@@ -108,6 +113,9 @@ export function resnet18(opts: ResNetOptions): Model {
     variables,
     loss,
     forwardMacs: macs * opts.batch,
+    afterStep: maskedWeights.length === 0 ? undefined : () => {
+      for (const { w, mask } of maskedWeights) tf.tidy(() => w.assign(tf.mul(w, mask)));
+    },
   };
 }
 

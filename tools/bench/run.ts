@@ -233,6 +233,7 @@ async function benchStep(path: Path, build: () => Model, optimizer: () => tf.Opt
     const seconds = timeIt(() => {
       tf.tidy(() => {
         const loss = o.minimize(m.loss, true, m.variables);
+        m.afterStep?.();
         loss?.dataSync();
       });
     }, reps, 60);
