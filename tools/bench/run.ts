@@ -284,8 +284,8 @@ async function main(): Promise<void> {
   const gptOpts = { batch: 8, context: 256, dModel: 256, layers: 4, heads: 4, vocab: 512 };
   const swBatch = 8;
   const swWidth = sparseWideWidth(64, 0.9);
-  // 90 % does not fit the wasm heap (wasm32: 4 GB; weights + masks + masked copies + grads + momentum of
-  // a 10x-parameter ResNet-18 exceed it), so 75 % is measured too.
+  // 90 %: weights + masks + grads + momentum of a 10x-parameter ResNet-18 nearly fill the wasm32 heap
+  // (4 GB), so 75 % is measured too.
   const sw75Width = sparseWideWidth(64, 0.75);
   if (!flag('--skip-steps')) {
     const reps = quick ? 1 : 3;
@@ -293,9 +293,9 @@ async function main(): Promise<void> {
     const adam = () => tf.train.adam(1e-3);
     const stepPaths: Path[] = ['wasm-shipped', 'wasm-sparse-ift', ...(native.loaded ? (['native'] as Path[]) : [])];
     const onlySw = flag('--only-sparse-wide');
-    // Sparse Wide last: its weights nearly fill the wasm32 heap (which never shrinks), and 90 % overflows
-    // it, which can leave the wasm module unusable. 75 % fits only in a fresh process: for a clean
-    // Sparse Wide measurement run `--only-sparse-wide` separately.
+    // Sparse Wide last: its weights nearly fill the wasm32 heap (which never shrinks); after the other
+    // steps 90 % overflows it, which can leave the wasm module unusable. It fits in a fresh process: for a
+    // clean Sparse Wide measurement run `--only-sparse-wide` separately.
     const best: Path = native.loaded ? 'native' : 'wasm-sparse-ift';
     if (!onlySw) {
       for (const path of stepPaths) {
