@@ -122,35 +122,65 @@ napi_value set_threads(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// One call of an entry point: argv[0] is the wasm heap, then numbers (sizes, flags, byte offsets). Reads
+// and checks them once, so each entry point below is its argument list and one kernel call.
+class Call {
+ public:
+  Call(napi_env env, napi_callback_info info, const char* name, size_t argc_a, size_t argc_b = 0) : env_(env) {
+    napi_get_cb_info(env, info, &argc_, argv_, nullptr, nullptr);
+    if (argc_ != argc_a && argc_ != argc_b) {
+      const std::string msg = std::string("sparse-ift native ") + name + ": expected " + std::to_string(argc_a) +
+                              (argc_b ? " or " + std::to_string(argc_b) : std::string()) + " arguments, got " + std::to_string(argc_);
+      napi_throw_type_error(env, nullptr, msg.c_str());
+      return;
+    }
+    base_ = heap(env, argv_[0], &len_);
+  }
+  bool ok() const { return base_ != nullptr && !failed_; }
+  size_t argc() const { return argc_; }
+  double number(size_t i) const { return num(env_, argv_[i]); }
+  bool flag(size_t i) const { return boolean(env_, argv_[i]); }
+  // The float tensor whose byte offset is argument i, checked to lie in the heap; null for a negative
+  // offset when `optional` (an absent tensor).
+  float* tensor(size_t i, double bytes, const char* what, bool optional = false) {
+    if (!ok()) return nullptr;
+    const double off = number(i);
+    if (optional && off < 0) return nullptr;
+    if (!in_bounds(env_, len_, off, bytes, what)) {
+      failed_ = true;
+      return nullptr;
+    }
+    return reinterpret_cast<float*>(base_ + static_cast<size_t>(off));
+  }
+
+ private:
+  napi_env env_;
+  size_t argc_ = 20;
+  napi_value argv_[20];
+  uint8_t* base_ = nullptr;
+  size_t len_ = 0;
+  bool failed_ = false;
+};
+
 // sgemm(heap, transA, transB, m, n, k, aOff, bOff, cOff, batch, aStride, bStride, cStride, accumulate)
 // Row-major C[m,n] (+)= op(A)[m,k] op(B)[k,n] for each batch entry; offsets and strides in bytes.
 napi_value sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 14;
-  napi_value argv[14];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 14) {
-    napi_throw_type_error(env, nullptr, "sparse-ift native sgemm: expected 14 arguments");
-    return nullptr;
-  }
-  size_t len = 0;
-  uint8_t* base = heap(env, argv[0], &len);
-  if (!base) return nullptr;
-  const bool ta = boolean(env, argv[1]), tb = boolean(env, argv[2]);
-  const int m = static_cast<int>(num(env, argv[3])), n = static_cast<int>(num(env, argv[4])), k = static_cast<int>(num(env, argv[5]));
-  const double a_off = num(env, argv[6]), b_off = num(env, argv[7]), c_off = num(env, argv[8]);
-  const int batch = static_cast<int>(num(env, argv[9]));
-  const double a_stride = num(env, argv[10]), b_stride = num(env, argv[11]), c_stride = num(env, argv[12]);
-  const bool acc = boolean(env, argv[13]);
-  if (!in_bounds(env, len, a_off, a_stride * (batch - 1) + 4.0 * m * k, "A") ||
-      !in_bounds(env, len, b_off, b_stride * (batch - 1) + 4.0 * k * n, "B") ||
-      !in_bounds(env, len, c_off, c_stride * (batch - 1) + 4.0 * m * n, "C"))
-    return nullptr;
+  Call c(env, info, "sgemm", 14);
+  if (!c.ok()) return nullptr;
+  const bool ta = c.flag(1), tb = c.flag(2), acc = c.flag(13);
+  const int m = static_cast<int>(c.number(3)), n = static_cast<int>(c.number(4)), k = static_cast<int>(c.number(5));
+  const int batch = static_cast<int>(c.number(9));
+  const double a_stride = c.number(10), b_stride = c.number(11), c_stride = c.number(12);
+  const uint8_t* a0 = reinterpret_cast<const uint8_t*>(c.tensor(6, a_stride * (batch - 1) + 4.0 * m * k, "A"));
+  const uint8_t* b0 = reinterpret_cast<const uint8_t*>(c.tensor(7, b_stride * (batch - 1) + 4.0 * k * n, "B"));
+  uint8_t* c0 = reinterpret_cast<uint8_t*>(c.tensor(8, c_stride * (batch - 1) + 4.0 * m * n, "C"));
+  if (!c.ok()) return nullptr;
   for (int i = 0; i < batch; i++) {
-    const float* a = reinterpret_cast<const float*>(base + static_cast<size_t>(a_off + a_stride * i));
-    const float* b = reinterpret_cast<const float*>(base + static_cast<size_t>(b_off + b_stride * i));
-    float* c = reinterpret_cast<float*>(base + static_cast<size_t>(c_off + c_stride * i));
+    const float* a = reinterpret_cast<const float*>(a0 + static_cast<size_t>(a_stride * i));
+    const float* b = reinterpret_cast<const float*>(b0 + static_cast<size_t>(b_stride * i));
+    float* out = reinterpret_cast<float*>(c0 + static_cast<size_t>(c_stride * i));
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a,
-                ta ? m : k, b, tb ? k : n, acc ? 1.0f : 0.0f, c, n);
+                ta ? m : k, b, tb ? k : n, acc ? 1.0f : 0.0f, out, n);
   }
   return nullptr;
 }
@@ -220,31 +250,18 @@ int chunk_images(const Geometry& g) {
 //   op 1 backprop input:  in1 = dy [N,OH,OW,O],  in2 = w,              out = dx [N,H,W,C]
 //   op 2 backprop filter: in1 = x,               in2 = dy,             out = dw [KH,KW,C,O]
 napi_value conv2d(napi_env env, napi_callback_info info) {
-  size_t argc = 20;
-  napi_value argv[20];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 20) {
-    napi_throw_type_error(env, nullptr, "sparse-ift native conv2d: expected 20 arguments");
-    return nullptr;
-  }
-  size_t len = 0;
-  uint8_t* base = heap(env, argv[0], &len);
-  if (!base) return nullptr;
-  const int op = static_cast<int>(num(env, argv[1]));
+  Call c(env, info, "conv2d", 20);
+  if (!c.ok()) return nullptr;
+  const int op = static_cast<int>(c.number(1));
   Geometry g;
   int* fields[] = {&g.N, &g.H, &g.W, &g.C, &g.OH, &g.OW, &g.O, &g.KH, &g.KW, &g.SH, &g.SW, &g.DH, &g.DW, &g.PT, &g.PL};
-  for (int i = 0; i < 15; i++) *fields[i] = static_cast<int>(num(env, argv[2 + i]));
-  const double off1 = num(env, argv[17]), off2 = num(env, argv[18]), off_out = num(env, argv[19]);
+  for (int i = 0; i < 15; i++) *fields[i] = static_cast<int>(c.number(2 + i));
   const double x_bytes = 4.0 * g.N * g.H * g.W * g.C, y_bytes = 4.0 * g.N * g.OH * g.OW * g.O, w_bytes = 4.0 * g.patch() * g.O;
-  const double in1_bytes = op == 1 ? y_bytes : x_bytes;
-  const double in2_bytes = op == 2 ? y_bytes : w_bytes;
   const double out_bytes = op == 0 ? y_bytes : op == 1 ? x_bytes : w_bytes;
-  if (!in_bounds(env, len, off1, in1_bytes, "conv input 1") || !in_bounds(env, len, off2, in2_bytes, "conv input 2") ||
-      !in_bounds(env, len, off_out, out_bytes, "conv output"))
-    return nullptr;
-  const float* in1 = reinterpret_cast<const float*>(base + static_cast<size_t>(off1));
-  const float* in2 = reinterpret_cast<const float*>(base + static_cast<size_t>(off2));
-  float* out = reinterpret_cast<float*>(base + static_cast<size_t>(off_out));
+  const float* in1 = c.tensor(17, op == 1 ? y_bytes : x_bytes, "conv input 1");
+  const float* in2 = c.tensor(18, op == 2 ? y_bytes : w_bytes, "conv input 2");
+  float* out = c.tensor(19, out_bytes, "conv output");
+  if (!c.ok()) return nullptr;
   const sift::ConvGeometry cg{g.N, g.H, g.W, g.C, g.OH, g.OW, g.O, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PT, g.PL};
   if (use_dnnl && sift::dnnl_conv2d(op, cg, in1, in2, out)) return nullptr;
   const int64_t patch = g.patch();
@@ -287,46 +304,6 @@ napi_value conv2d(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-
-// One call of a fused-op entry point: argv[0] is the wasm heap, then numbers (sizes, flags, byte offsets).
-// Reads and checks them once, so each entry point below is its argument list and one kernel call.
-class Call {
- public:
-  Call(napi_env env, napi_callback_info info, const char* name, size_t argc_a, size_t argc_b = 0) : env_(env) {
-    napi_get_cb_info(env, info, &argc_, argv_, nullptr, nullptr);
-    if (argc_ != argc_a && argc_ != argc_b) {
-      const std::string msg = std::string("sparse-ift native ") + name + ": expected " + std::to_string(argc_a) +
-                              (argc_b ? " or " + std::to_string(argc_b) : std::string()) + " arguments, got " + std::to_string(argc_);
-      napi_throw_type_error(env, nullptr, msg.c_str());
-      return;
-    }
-    base_ = heap(env, argv_[0], &len_);
-  }
-  bool ok() const { return base_ != nullptr && !failed_; }
-  size_t argc() const { return argc_; }
-  double number(size_t i) const { return num(env_, argv_[i]); }
-  bool flag(size_t i) const { return boolean(env_, argv_[i]); }
-  // The float tensor whose byte offset is argument i, checked to lie in the heap; null for a negative
-  // offset when `optional` (an absent tensor).
-  float* tensor(size_t i, double bytes, const char* what, bool optional = false) {
-    if (!ok()) return nullptr;
-    const double off = number(i);
-    if (optional && off < 0) return nullptr;
-    if (!in_bounds(env_, len_, off, bytes, what)) {
-      failed_ = true;
-      return nullptr;
-    }
-    return reinterpret_cast<float*>(base_ + static_cast<size_t>(off));
-  }
-
- private:
-  napi_env env_;
-  size_t argc_ = 16;
-  napi_value argv_[16];
-  uint8_t* base_ = nullptr;
-  size_t len_ = 0;
-  bool failed_ = false;
-};
 
 // batchNormForward(heap, M, C, relu, eps, x, gamma, beta, residual|-1, y, mean, var)   (byte offsets)
 napi_value batch_norm_forward(napi_env env, napi_callback_info info) {
