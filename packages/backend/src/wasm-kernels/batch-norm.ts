@@ -10,23 +10,15 @@ import {
   batchNormTrainReference,
   type BatchNormTrainAttrs,
 } from '@sparse-ift/core';
-import { asWasmBackend, assertAllocated, byteOffset, f32, type WasmBackend } from './heap.js';
+import { asWasmBackend, byteOffset, f32, makeFloatOutputs } from './heap.js';
 import { nativeAddon } from './native-hook.js';
-
-function outputs(backend: WasmBackend, shapes: number[][], what: string): TensorInfo[] {
-  return shapes.map((shape) => {
-    const t = backend.makeOutput(shape, 'float32');
-    assertAllocated(backend, t, what);
-    return t;
-  });
-}
 
 const forward: KernelFunc = ({ inputs, attrs, backend: b }) => {
   const backend = asWasmBackend(b);
   const { x, gamma, beta, residual } = inputs as Record<string, TensorInfo | undefined> as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo; residual?: TensorInfo };
   const a = attrs as unknown as BatchNormTrainAttrs;
   const { rows, channels } = batchNormRows(x);
-  const [y, mean, variance] = outputs(backend, [x.shape, [channels], [channels]], 'a batch-norm output') as [TensorInfo, TensorInfo, TensorInfo];
+  const [y, mean, variance] = makeFloatOutputs(backend, [x.shape, [channels], [channels]], 'a batch-norm output') as [TensorInfo, TensorInfo, TensorInfo];
   const addon = nativeAddon();
   if (addon) {
     const off = (t: TensorInfo | undefined) => (t ? byteOffset(backend, t) : -1);
@@ -48,7 +40,7 @@ const backward: KernelFunc = ({ inputs, attrs, backend: b }) => {
   const { rows, channels } = batchNormRows(x!);
   const shapes = [x!.shape, [channels], [channels]];
   if (a.residual) shapes.push(x!.shape);
-  const outs = outputs(backend, shapes, 'a batch-norm gradient');
+  const outs = makeFloatOutputs(backend, shapes, 'a batch-norm gradient');
   const [dx, dgamma, dbeta, dresidual] = outs as [TensorInfo, TensorInfo, TensorInfo, TensorInfo | undefined];
   const addon = nativeAddon();
   if (addon) {

@@ -2,15 +2,14 @@
 // else core's plain-JS reference on the heap's Float32Arrays.
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { GELU, GELU_GRAD, geluGradReference, geluReference, type GeluAttrs } from '@sparse-ift/core';
-import { asWasmBackend, assertAllocated, byteOffset, f32 } from './heap.js';
+import { asWasmBackend, byteOffset, f32, makeFloatOutputs } from './heap.js';
 import { nativeAddon } from './native-hook.js';
 
 const forward: KernelFunc = ({ inputs, attrs, backend: b }) => {
   const backend = asWasmBackend(b);
   const { x } = inputs as { x: TensorInfo };
   const { approximate } = attrs as unknown as GeluAttrs;
-  const y = backend.makeOutput(x.shape, 'float32');
-  assertAllocated(backend, y, 'a gelu output');
+  const [y] = makeFloatOutputs(backend, [x.shape], 'a gelu output') as [TensorInfo];
   const addon = nativeAddon();
   if (addon) addon.gelu(backend.wasm.HEAPU8.buffer, f32(backend, x).length, approximate === 'tanh', byteOffset(backend, x), byteOffset(backend, y));
   else geluReference(f32(backend, x), approximate, f32(backend, y)); // written in place on the heap
@@ -21,8 +20,7 @@ const backward: KernelFunc = ({ inputs, attrs, backend: b }) => {
   const backend = asWasmBackend(b);
   const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
   const { approximate } = attrs as unknown as GeluAttrs;
-  const dx = backend.makeOutput(x.shape, 'float32');
-  assertAllocated(backend, dx, 'a gelu gradient');
+  const [dx] = makeFloatOutputs(backend, [x.shape], 'a gelu gradient') as [TensorInfo];
   const addon = nativeAddon();
   if (addon) {
     addon.gelu(backend.wasm.HEAPU8.buffer, f32(backend, x).length, approximate === 'tanh', byteOffset(backend, dy), byteOffset(backend, x), byteOffset(backend, dx));

@@ -62,6 +62,11 @@ export function i32(backend: WasmBackend, t: TensorInfo): Int32Array {
   return new Int32Array(backend.wasm.HEAPU8.buffer, memoryOffset, tf.util.sizeFromShape(t.shape));
 }
 
+/** Dtypes whose memory `typedView` can read (everything but strings and complex). */
+export function hasTypedView(dtype: DataType): boolean {
+  return dtype === 'float32' || dtype === 'int32' || dtype === 'bool';
+}
+
 /** A tensor's memory as the typed array of its dtype (float32, int32, bool); undefined for others. */
 export function typedView(backend: WasmBackend, t: TensorInfo): Float32Array | Int32Array | Uint8Array | undefined {
   const { memoryOffset } = tensorData(backend, t);
@@ -119,4 +124,13 @@ export function assertAllocated(backend: WasmBackend, t: TensorInfo, what: strin
       `wasm heap exhausted allocating ${what} [${t.shape.join(',')}] (wasm32 heaps stop at 4 GB): reduce the batch size or model width`,
     );
   }
+}
+
+/** Float32 outputs of the given shapes, each checked to be allocated (see assertAllocated). */
+export function makeFloatOutputs(backend: WasmBackend, shapes: number[][], what: string): TensorInfo[] {
+  return shapes.map((shape) => {
+    const t = backend.makeOutput(shape, 'float32');
+    assertAllocated(backend, t, what);
+    return t;
+  });
 }

@@ -4,7 +4,7 @@
 // Identity (and casts every such gradient back through Cast): ~15 % of a GPT training step.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { asWasmBackend, tensorData } from './heap.js';
+import { asWasmBackend, typedView } from './heap.js';
 import { original } from './call.js';
 
 interface RefCounting {
@@ -37,11 +37,9 @@ const cast: KernelFunc = (args) => {
 function castToBool(b: unknown, x: TensorInfo): TensorInfo {
   const backend = asWasmBackend(b);
   const out = backend.makeOutput(x.shape, 'bool');
-  const size = tf.util.sizeFromShape(x.shape);
-  const buffer = backend.wasm.HEAPU8.buffer;
-  const src = x.dtype === 'int32' ? new Int32Array(buffer, tensorData(backend, x).memoryOffset, size) : new Float32Array(buffer, tensorData(backend, x).memoryOffset, size);
-  const dst = new Uint8Array(buffer, tensorData(backend, out).memoryOffset, size);
-  for (let i = 0; i < size; i++) dst[i] = src[i] !== 0 ? 1 : 0;
+  const src = typedView(backend, x)!;
+  const dst = typedView(backend, out)!;
+  for (let i = 0; i < src.length; i++) dst[i] = src[i] !== 0 ? 1 : 0;
   return out;
 }
 

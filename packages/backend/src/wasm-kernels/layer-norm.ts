@@ -2,7 +2,7 @@
 // else core's plain-JS reference on the heap's Float32Arrays.
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { LAYER_NORM, LAYER_NORM_GRAD, layerNormGradReference, layerNormReference, type LayerNormAttrs } from '@sparse-ift/core';
-import { asWasmBackend, assertAllocated, byteOffset, f32, type WasmBackend } from './heap.js';
+import { asWasmBackend, byteOffset, f32, makeFloatOutputs } from './heap.js';
 import { nativeAddon } from './native-hook.js';
 
 function rowsOf(x: TensorInfo): { rows: number; size: number } {
@@ -10,20 +10,12 @@ function rowsOf(x: TensorInfo): { rows: number; size: number } {
   return { rows: x.shape.slice(0, -1).reduce((a, b) => a * b, 1), size };
 }
 
-function alloc(backend: WasmBackend, shapes: number[][]): TensorInfo[] {
-  return shapes.map((s) => {
-    const t = backend.makeOutput(s, 'float32');
-    assertAllocated(backend, t, 'a layer-norm tensor');
-    return t;
-  });
-}
-
 const forward: KernelFunc = ({ inputs, attrs, backend: b }) => {
   const backend = asWasmBackend(b);
   const { x, gamma, beta } = inputs as Record<string, TensorInfo>;
   const { epsilon } = attrs as unknown as LayerNormAttrs;
   const { rows, size } = rowsOf(x!);
-  const outs = alloc(backend, [x!.shape, [rows], [rows]]);
+  const outs = makeFloatOutputs(backend, [x!.shape, [rows], [rows]], 'a layer-norm output');
   const [y, mean, rstd] = outs as [TensorInfo, TensorInfo, TensorInfo];
   const addon = nativeAddon();
   if (addon) {
@@ -42,7 +34,7 @@ const backward: KernelFunc = ({ inputs, backend: b }) => {
   const backend = asWasmBackend(b);
   const { dy, x, gamma, mean, rstd } = inputs as Record<string, TensorInfo>;
   const { rows, size } = rowsOf(x!);
-  const outs = alloc(backend, [x!.shape, [size], [size]]);
+  const outs = makeFloatOutputs(backend, [x!.shape, [size], [size]], 'a layer-norm gradient');
   const [dx, dgamma, dbeta] = outs as [TensorInfo, TensorInfo, TensorInfo];
   const addon = nativeAddon();
   if (addon) {

@@ -3,7 +3,7 @@
 // both paths in one process).
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '../native.js';
-import { assertAllocated, byteOffset, type WasmBackend } from './heap.js';
+import { byteOffset, makeFloatOutputs, type WasmBackend } from './heap.js';
 import { setNativeAddon } from './native-hook.js';
 import { setNativeConv, type NativeConv } from './native-conv.js';
 import type { Conv2DGeometry } from './conv2d.js';
@@ -15,8 +15,7 @@ function geometryArgs(g: Conv2DGeometry): [number, number, number, number, numbe
 function nativeConvFrom(addon: NativeAddon): NativeConv {
   // Allocate the output first: allocation may grow (and detach) the heap, so the buffer is read after.
   const run = (backend: WasmBackend, op: 0 | 1 | 2, in1: TensorInfo, in2: TensorInfo, outShape: number[], g: Conv2DGeometry): TensorInfo => {
-    const out = backend.makeOutput(outShape, 'float32');
-    assertAllocated(backend, out, 'a conv2d output');
+    const [out] = makeFloatOutputs(backend, [outShape], 'a conv2d output') as [TensorInfo];
     addon.conv2d(backend.wasm.HEAPU8.buffer, op, ...geometryArgs(g), byteOffset(backend, in1), byteOffset(backend, in2), byteOffset(backend, out));
     return out;
   };

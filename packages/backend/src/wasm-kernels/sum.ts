@@ -4,7 +4,7 @@
 // Other axis sets and dtypes go to the stock kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { asWasmBackend, f32, tensorData } from './heap.js';
+import { asWasmBackend, f32, typedView } from './heap.js';
 import { original } from './call.js';
 
 const sum: KernelFunc = (args) => {
@@ -21,7 +21,7 @@ const sum: KernelFunc = (args) => {
   if (tf.util.sizeFromShape(x.shape) === 0 && (x.dtype === 'float32' || x.dtype === 'int32')) {
     // The sum over nothing is 0; the stock kernel leaves its output uninitialised for an empty input.
     const empty = backend.makeOutput(outShape, x.dtype);
-    new Uint8Array(backend.wasm.HEAPU8.buffer, tensorData(backend, empty).memoryOffset, tf.util.sizeFromShape(outShape) * 4).fill(0);
+    typedView(backend, empty)!.fill(0);
     return empty;
   }
   if (x.dtype !== 'float32' || !(leading || trailing)) {

@@ -4,7 +4,7 @@
 // through a rank-5 Slice that is slower still. Other permutations go to the stock kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { asWasmBackend, typedView } from './heap.js';
+import { asWasmBackend, hasTypedView, typedView } from './heap.js';
 import { original } from './call.js';
 
 type HeapView = Float32Array | Int32Array | Uint8Array;
@@ -42,13 +42,10 @@ const transpose: KernelFunc = (args) => {
   const { x } = args.inputs as { x: TensorInfo };
   const { perm } = args.attrs as unknown as { perm: number[] };
   const rank = x.shape.length;
-  if (rank < 2 || perm[rank - 1] !== rank - 1 || x.shape[rank - 1]! < 4) return original(tf.Transpose).kernelFunc(args);
-  const out = backend.makeOutput(perm.map((p) => x.shape[p]!), x.dtype);
-  const src = typedView(backend, x);
-  if (!src || tf.util.sizeFromShape(x.shape) === 0) {
-    backend.disposeData(out.dataId);
+  if (rank < 2 || perm[rank - 1] !== rank - 1 || x.shape[rank - 1]! < 4 || !hasTypedView(x.dtype) || tf.util.sizeFromShape(x.shape) === 0) {
     return original(tf.Transpose).kernelFunc(args);
   }
+  const out = backend.makeOutput(perm.map((p) => x.shape[p]!), x.dtype);
   permuteRows(typedView(backend, x)!, typedView(backend, out)!, x.shape, perm);
   return out;
 };
@@ -63,7 +60,7 @@ const unpack: KernelFunc = (args) => {
   const outer = tf.util.sizeFromShape(shape.slice(0, axis));
   const inner = tf.util.sizeFromShape(shape.slice(axis + 1));
   const outShape = shape.filter((_, i) => i !== axis);
-  if (!typedView(backend, value)) return original(tf.Unpack).kernelFunc(args);
+  if (!hasTypedView(value.dtype)) return original(tf.Unpack).kernelFunc(args);
   const outs = Array.from({ length: n }, () => backend.makeOutput(outShape, value.dtype));
   // Views after every allocation (a heap growth detaches earlier ones).
   const src = typedView(backend, value)!;
