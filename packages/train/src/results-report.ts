@@ -37,6 +37,12 @@ export function groupByRow<R extends RowKey>(runs: readonly R[]): R[][] {
   return [...groups.values()];
 }
 
+/** A group's row header: its (family, sparsity, method), the seeds it holds and their mean mask sparsity. */
+export function rowHeader(rs: readonly (RowKey & { maskSparsity: number })[]): RowKey & { maskSparsity: number; seeds: number } {
+  const first = rs[0]!;
+  return { family: first.family, sparsity: first.sparsity, method: first.method, maskSparsity: mean(rs.map((r) => r.maskSparsity)), seeds: rs.length };
+}
+
 export const FAMILY_LABEL: Record<Family, string> = {
   dense: 'Dense',
   'sparse-wide': 'Sparse Wide',

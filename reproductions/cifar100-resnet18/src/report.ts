@@ -1,6 +1,6 @@
 /** Per-row summaries over seeds and the results.md tables (ours next to the paper's, spec §5.1 / §5.2). */
 import type { Family } from '@sparse-ift/core';
-import { FAMILY_LABEL, groupByRow, mean, meanFootprint, oursPaperColumns, paperCellText as paperText, sampleStd as std, sgdRecipeText, type MaskMethod } from '@sparse-ift/train';
+import { FAMILY_LABEL, groupByRow, mean, meanFootprint, rowHeader, oursPaperColumns, paperCellText as paperText, sampleStd as std, sgdRecipeText, type MaskMethod } from '@sparse-ift/train';
 import type { RunRecord } from './experiment.js';
 import { PAPER_NOTES, paperFamilyCell, paperMethodCell } from './paper.js';
 import type { CifarConfig } from './presets.js';
@@ -25,11 +25,7 @@ export interface RowSummary {
 
 export function summarise(runs: RunRecord[]): RowSummary[] {
   return groupByRow(runs).map((rs) => ({
-    family: rs[0]!.family,
-    sparsity: rs[0]!.sparsity,
-    method: rs[0]!.method,
-    maskSparsity: mean(rs.map((r) => r.maskSparsity)),
-    seeds: rs.length,
+    ...rowHeader(rs),
     lastMean: 100 * mean(rs.map((r) => r.lastTestAccuracy)),
     lastStd: 100 * std(rs.map((r) => r.lastTestAccuracy)),
     bestMean: 100 * mean(rs.map((r) => r.bestTestAccuracy)),

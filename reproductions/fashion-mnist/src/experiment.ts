@@ -13,6 +13,7 @@ import {
   mean,
   meanFootprint,
   prepareStateDir,
+  rowHeader,
   runGrid,
   sampleStd as std,
   train,
@@ -130,11 +131,7 @@ function buildBaselineOps(preset: FashionPreset) {
 
 export function summarise(runs: RunRecord[]): RowSummary[] {
   return groupByRow(runs).map((rs) => ({
-    family: rs[0]!.family,
-    sparsity: rs[0]!.sparsity,
-    method: rs[0]!.method,
-    maskSparsity: mean(rs.map((r) => r.maskSparsity)),
-    seeds: rs.length,
+    ...rowHeader(rs),
     accuracyMean: 100 * mean(rs.map((r) => r.testAccuracy)),
     accuracyStd: 100 * std(rs.map((r) => r.testAccuracy)),
     ...meanFootprint(rs),
