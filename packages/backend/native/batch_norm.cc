@@ -11,9 +11,7 @@
 #include <vector>
 
 namespace sift {
-
-int omp_threads() { return omp_get_max_threads(); }
-void set_omp_threads(int n) { omp_set_num_threads(n < 1 ? 1 : n); }
+namespace SIFT_ISA_NS {
 
 namespace {
 
@@ -179,4 +177,5 @@ void batch_norm_backward(int64_t M, int C, const float* dy, const float* x, cons
   }
 }
 
+}  // namespace SIFT_ISA_NS
 }  // namespace sift

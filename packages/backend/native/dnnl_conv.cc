@@ -159,6 +159,20 @@ std::string dnnl_description() {
          " (cpu runtime " + (v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "other") + ")";
 }
 
+std::string dnnl_isa() {
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::sse41: return "sse41";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    default: return "other";
+  }
+}
+
 }  // namespace sift
 
 #else
@@ -166,6 +180,7 @@ std::string dnnl_description() {
 namespace sift {
 bool dnnl_conv2d(int, const ConvGeometry&, const float*, const float*, float*) { return false; }
 std::string dnnl_description() { return ""; }
+std::string dnnl_isa() { return ""; }
 }  // namespace sift
 
 #endif

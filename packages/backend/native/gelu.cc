@@ -1,12 +1,14 @@
-// GELU forward and backward (tanh approximation and exact erf form), OpenMP + SIMD. Built on its own
-// with -ffast-math so that GCC calls glibc's vector tanhf/erff/expf (libmvec): ~30x the scalar loop.
-// NaN and ±inf still propagate: every output is a product with x.
+// GELU forward and backward (tanh approximation and exact erf form), OpenMP + SIMD: vector_math.h lets
+// GCC call glibc's vector tanhf/erff/expf (libmvec), ~30x the scalar loop. NaN and ±inf propagate: every
+// output is a product with x.
 #include <cmath>
 #include <cstdint>
 
 #include "kernels.h"
+#include "vector_math.h"
 
 namespace sift {
+namespace SIFT_ISA_NS {
 
 namespace {
 constexpr float kSqrt2OverPi = 0.7978845608028654f;
@@ -20,13 +22,13 @@ void gelu_forward(int64_t n, bool tanh_approx, const float* __restrict x, float*
     #pragma omp parallel for simd schedule(static)
     for (int64_t i = 0; i < n; i++) {
       const float v = x[i];
-      y[i] = 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * (v + kCubic * v * v * v)));
+      y[i] = 0.5f * v * (1.0f + tanhf(kSqrt2OverPi * (v + kCubic * v * v * v)));
     }
   } else {
     #pragma omp parallel for simd schedule(static)
     for (int64_t i = 0; i < n; i++) {
       const float v = x[i];
-      y[i] = 0.5f * v * (1.0f + std::erf(v * kInvSqrt2));
+      y[i] = 0.5f * v * (1.0f + erff(v * kInvSqrt2));
     }
   }
 }
@@ -37,7 +39,7 @@ void gelu_backward(int64_t n, bool tanh_approx, const float* __restrict dy, cons
     #pragma omp parallel for simd schedule(static)
     for (int64_t i = 0; i < n; i++) {
       const float v = x[i];
-      const float t = std::tanh(kSqrt2OverPi * (v + kCubic * v * v * v));
+      const float t = tanhf(kSqrt2OverPi * (v + kCubic * v * v * v));
       const float du = kSqrt2OverPi * (1.0f + 3.0f * kCubic * v * v);
       dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * du);
     }
@@ -46,9 +48,10 @@ void gelu_backward(int64_t n, bool tanh_approx, const float* __restrict dy, cons
     #pragma omp parallel for simd schedule(static)
     for (int64_t i = 0; i < n; i++) {
       const float v = x[i];
-      dx[i] = dy[i] * (0.5f * (1.0f + std::erf(v * kInvSqrt2)) + v * kInvSqrt2Pi * std::exp(-0.5f * v * v));
+      dx[i] = dy[i] * (0.5f * (1.0f + erff(v * kInvSqrt2)) + v * kInvSqrt2Pi * expf(-0.5f * v * v));
     }
   }
 }
 
+}  // namespace SIFT_ISA_NS
 }  // namespace sift

@@ -10,6 +10,7 @@
 #include "kernels.h"
 
 namespace sift {
+namespace SIFT_ISA_NS {
 
 void layer_norm_forward(int64_t rows, int size, const float* x, const float* gamma, const float* beta, float eps,
                         float* y, float* mean, float* rstd) {
@@ -84,4 +85,5 @@ void layer_norm_backward(int64_t rows, int size, const float* dy, const float* x
   }
 }
 
+}  // namespace SIFT_ISA_NS
 }  // namespace sift

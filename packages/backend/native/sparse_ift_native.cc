@@ -7,6 +7,10 @@
 
 #include "kernels.h"
 
+namespace sift {
+napi_value tensor_kernels(napi_env env);
+}
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -75,7 +79,7 @@ napi_value library(napi_env env, napi_callback_info) {
 
 napi_value threads(napi_env env, napi_callback_info) {
   napi_value out;
-  napi_create_int32(env, openblas_get_num_threads(), &out);
+  napi_create_int32(env, sift::omp_threads(), &out);
   return out;
 }
 
@@ -318,7 +322,7 @@ napi_value batch_norm_forward(napi_env env, napi_callback_info info) {
   float* mean = c.tensor(10, ch, "mean");
   float* var = c.tensor(11, ch, "variance");
   if (!c.ok()) return nullptr;
-  sift::batch_norm_forward(static_cast<int64_t>(M), static_cast<int>(C), x, gamma, beta, residual, c.flag(3),
+  SIFT_CALL(batch_norm_forward, static_cast<int64_t>(M), static_cast<int>(C), x, gamma, beta, residual, c.flag(3),
                            static_cast<float>(c.number(4)), y, mean, var);
   return nullptr;
 }
@@ -344,7 +348,7 @@ napi_value batch_norm_backward(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "sparse-ift native batchNormBackward: relu needs y");
     return nullptr;
   }
-  sift::batch_norm_backward(static_cast<int64_t>(M), static_cast<int>(C), dy, x, gamma, mean, var, y, relu,
+  SIFT_CALL(batch_norm_backward, static_cast<int64_t>(M), static_cast<int>(C), dy, x, gamma, mean, var, y, relu,
                             static_cast<float>(c.number(4)), dx, dgamma, dbeta, dresidual);
   return nullptr;
 }
@@ -359,8 +363,8 @@ napi_value gelu(napi_env env, napi_callback_info info) {
   float* b = c.tensor(4, bytes, "gelu tensor");
   float* out = c.argc() == 6 ? c.tensor(5, bytes, "gelu gradient") : nullptr;
   if (!c.ok()) return nullptr;
-  if (out) sift::gelu_backward(static_cast<int64_t>(n), tanh_approx, a, b, out);
-  else sift::gelu_forward(static_cast<int64_t>(n), tanh_approx, a, b);
+  if (out) SIFT_CALL(gelu_backward, static_cast<int64_t>(n), tanh_approx, a, b, out);
+  else SIFT_CALL(gelu_forward, static_cast<int64_t>(n), tanh_approx, a, b);
   return nullptr;
 }
 
@@ -382,7 +386,7 @@ napi_value layer_norm(napi_env env, napi_callback_info info) {
     float* dx = c.tensor(8, act, "dx");
     float* dgamma = c.tensor(9, col, "dgamma");
     float* dbeta = c.tensor(10, col, "dbeta");
-    if (c.ok()) sift::layer_norm_backward(R, S, dy, x, gamma, mean, rstd, dx, dgamma, dbeta);
+    if (c.ok()) SIFT_CALL(layer_norm_backward, R, S, dy, x, gamma, mean, rstd, dx, dgamma, dbeta);
   } else {
     float* x = c.tensor(4, act, "x");
     float* gamma = c.tensor(5, col, "gamma");
@@ -390,7 +394,7 @@ napi_value layer_norm(napi_env env, napi_callback_info info) {
     float* y = c.tensor(7, act, "y");
     float* mean = c.tensor(8, row, "mean");
     float* rstd = c.tensor(9, row, "rstd");
-    if (c.ok()) sift::layer_norm_forward(R, S, x, gamma, beta, static_cast<float>(c.number(3)), y, mean, rstd);
+    if (c.ok()) SIFT_CALL(layer_norm_forward, R, S, x, gamma, beta, static_cast<float>(c.number(3)), y, mean, rstd);
   }
   return nullptr;
 }
@@ -410,6 +414,8 @@ napi_value init(napi_env env, napi_value exports) {
       {"batchNormBackward", nullptr, batch_norm_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  // The native tf.js backend's kernels, on TypedArrays (tensor_kernels.cc).
+  napi_set_named_property(env, exports, "tensors", sift::tensor_kernels(env));
   return exports;
 }
 

@@ -9,4 +9,8 @@ export {
 } from './select.js';
 export { registerWasmTrainingKernels, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS, type RegisteredKernels } from './wasm-kernels/register.js';
 export { setNativeKernels } from './wasm-kernels/native-kernels.js';
-export { loadNativeAddon, nativeAddonPath, type NativeAddon, type NativeStatus } from './native.js';
+export { loadNativeAddon, nativeAddonPath, type NativeAddon, type NativeStatus, type TensorKernels, type TypedArray } from './native.js';
+export { NativeBackend, NATIVE_BACKEND_NAME, type NativeTensorData } from './native-backend/backend.js';
+export { registerNativeBackend, nativeBackendRegistration, type NativeBackendRegistration } from './native-backend/register.js';
+export { KernelProvenance, describeProvenance, type KernelProvenanceSnapshot, type KernelRoute, type KernelTime } from './native-backend/provenance.js';
+export { decline, share, type NativeKernel, type NativeKernelArgs } from './native-backend/kernel.js';

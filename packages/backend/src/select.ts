@@ -1,5 +1,6 @@
 // Backend selection: pick the fastest tf.js backend that is installed AND actually initialises.
-// `auto` order: tfjs-node-gpu -> tfjs-node -> wasm (+ this project's training kernels) -> cpu.
+// `auto` order: tfjs-node-gpu -> native (this package's addon, when built) -> tfjs-node -> wasm (+ this
+// project's training kernels) -> cpu.
 // tf.setBackend() returns false on failure and silently leaves the previous backend active, so every
 // step below checks its result and tf.getBackend() afterwards.
 import { createRequire } from 'node:module';
@@ -11,8 +12,10 @@ import '@tensorflow/tfjs-backend-cpu';
 import { registerWasmTrainingKernels, wasmKernelsProvenance } from './wasm-kernels/register.js';
 import { loadNativeAddon, type NativeStatus } from './native.js';
 import { setNativeKernels } from './wasm-kernels/native-kernels.js';
+import { tryNativeBackend } from './native-backend/select-native.js';
+import type { KernelProvenance } from './native-backend/provenance.js';
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'native' | 'wasm' | 'cpu';
 
 export interface BackendInfo {
   name: BackendName;
@@ -26,6 +29,11 @@ export interface BackendInfo {
   /** True when the optional native addon runs the heavy kernels. */
   native: boolean;
   versions: Record<string, string>;
+  /**
+   * `native` backend only: which kernels ran native and which fell back to JS, counted as they run. Live:
+   * its toJSON takes a snapshot, so a results file written at the end of a run lists that run's kernels.
+   */
+  provenance?: KernelProvenance;
 }
 
 export interface InitBackendOptions {
@@ -38,9 +46,11 @@ export interface InitBackendOptions {
   useNative?: boolean;
   /** Progress lines (what was tried and why it failed). */
   log?: (line: string) => void;
+  /** Threads of the native kernels (default: every core the process may use). */
+  threads?: number;
 }
 
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'native', 'tensorflow', 'wasm', 'cpu'];
 
 const require = createRequire(import.meta.url);
 
@@ -61,12 +71,13 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message.split('\n')[0]! : String(e);
 }
 
-interface Attempt {
+export interface Attempt {
   ok: boolean;
   why: string;
   threads?: number;
   kernels?: string;
   native?: boolean;
+  provenance?: KernelProvenance;
 }
 
 // tfjs-node and tfjs-node-gpu both register a backend called 'tensorflow'. The specifier is held in a
@@ -96,7 +107,7 @@ async function tryTfjsNode(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-
 
 let wasmPathsSet = false;
 
-async function tryWasm(useNative: boolean, log: (line: string) => void): Promise<Attempt> {
+async function tryWasm(useNative: boolean, threads: number | undefined, log: (line: string) => void): Promise<Attempt> {
   let wasmModule: typeof import('@tensorflow/tfjs-backend-wasm');
   try {
     wasmModule = await import('@tensorflow/tfjs-backend-wasm');
@@ -122,19 +133,20 @@ async function tryWasm(useNative: boolean, log: (line: string) => void): Promise
   if (!ok || tf.getBackend() !== 'wasm') {
     return { ok: false, why: "wasm: setBackend('wasm') returned false (the .wasm binary failed to load or compile)" };
   }
-  const threads = wasmModule.getThreadsCount();
+  const wasmThreads = wasmModule.getThreadsCount();
   const native: NativeStatus = useNative ? loadNativeAddon() : { loaded: false, why: 'disabled (useNative: false)' };
   if (!native.loaded) log(`native addon: ${native.why}`);
+  if (native.loaded && threads !== undefined) native.addon.setThreads(threads);
   setNativeKernels(native.loaded ? native.addon : undefined);
   const provenance = [
-    `tfjs-backend-wasm ${packageVersion('@tensorflow/tfjs-backend-wasm') ?? '?'} (${threads} thread${threads === 1 ? '' : 's'})`,
+    `tfjs-backend-wasm ${packageVersion('@tensorflow/tfjs-backend-wasm') ?? '?'} (${wasmThreads} thread${wasmThreads === 1 ? '' : 's'})`,
     wasmKernelsProvenance(kernels),
   ];
-  if (native.loaded) provenance.push(`native ${native.library} (${native.threads} threads)`);
+  if (native.loaded) provenance.push(`native ${native.library} (${native.addon.threads()} threads)`);
   return {
     ok: true,
     why: 'wasm initialised',
-    threads: native.loaded ? native.threads : threads,
+    threads: native.loaded ? native.addon.threads() : wasmThreads,
     kernels: provenance.join(' + '),
     native: native.loaded,
   };
@@ -147,14 +159,16 @@ async function tryCpu(): Promise<Attempt> {
   return { ok: true, why: 'cpu initialised', threads: 1, kernels: `tfjs-backend-cpu ${packageVersion('@tensorflow/tfjs-backend-cpu') ?? '?'} (plain JS)` };
 }
 
-async function attempt(name: BackendName, useNative: boolean, log: (line: string) => void): Promise<Attempt> {
+async function attempt(name: BackendName, useNative: boolean, threads: number | undefined, log: (line: string) => void): Promise<Attempt> {
   switch (name) {
     case 'tensorflow-gpu':
       return tryTfjsNode('@tensorflow/tfjs-node-gpu');
     case 'tensorflow':
       return tryTfjsNode('@tensorflow/tfjs-node');
+    case 'native':
+      return useNative ? tryNativeBackend(threads) : { ok: false, why: 'native: disabled (useNative: false)' };
     case 'wasm':
-      return tryWasm(useNative, log);
+      return tryWasm(useNative, threads, log);
     case 'cpu':
       return tryCpu();
   }
@@ -207,6 +221,9 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   if (requested !== 'auto' && !BACKEND_NAMES.includes(requested)) {
     throw new Error(`unknown backend '${String(requested)}'; use one of: auto, ${BACKEND_NAMES.join(', ')}`);
   }
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
+    throw new RangeError(`threads must be a positive integer, got ${String(opts.threads)}`);
+  }
   if (opts.training !== false) await ensureGradients(log);
   const candidates: readonly BackendName[] = requested === 'auto' ? BACKEND_NAMES : [requested];
   const skipped: string[] = [];
@@ -215,7 +232,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       const before = skipped.length > 0 ? ` (tried: ${skipped.join('; ')})` : '';
       throw new Error(CPU_TRAINING_REFUSED + before);
     }
-    const result = await attempt(name, useNative, log);
+    const result = await attempt(name, useNative, opts.threads, log);
     if (!result.ok) {
       log(`backend ${name}: ${result.why}`);
       skipped.push(`${name}: ${result.why}`);
@@ -235,6 +252,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       kernels: result.kernels ?? name,
       native: result.native ?? false,
       versions: versions(),
+      ...(result.provenance ? { provenance: result.provenance } : {}),
     };
   }
   throw new Error(

@@ -1,0 +1,106 @@
+// Batched matmul on oneDNN (Debian's libdnnl-dev), in place on row-major tensors: transposed operands are
+// described by their strides (no copies), bias and activation are fused as post-ops. Primitives are created
+// once per problem and cached (creating one costs far more than running a small one).
+#include "kernels.h"
+
+#ifdef SIFT_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+
+namespace sift {
+namespace {
+
+using dnnl::memory;
+using dt = memory::data_type;
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+dnnl::stream& cpu_stream() {
+  static dnnl::stream s(cpu_engine());
+  return s;
+}
+
+struct Plan {
+  memory::desc a_md, b_md, bias_md, out_md;
+  dnnl::matmul prim;
+};
+
+using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool, bool, bool, int, float>;
+
+// [batch, rows, cols] of a matrix stored as [batch, rows, cols] (or [batch, cols, rows] when transposed).
+memory::desc matrix(int64_t batch, int64_t rows, int64_t cols, bool transposed) {
+  const memory::dims dims{batch, rows, cols};
+  const memory::dims strides = transposed ? memory::dims{rows * cols, 1, rows} : memory::dims{rows * cols, cols, 1};
+  return memory::desc(dims, dt::f32, strides);
+}
+
+std::unique_ptr<Plan> make_plan(const Key& k) {
+  const auto [batch, batchA, batchB, M, N, K, transA, transB, bias, act, alpha] = k;
+  auto p = std::make_unique<Plan>();
+  p->a_md = matrix(batchA, M, K, transA);
+  p->b_md = matrix(batchB, K, N, transB);
+  p->out_md = matrix(batch, M, N, false);
+  if (bias) p->bias_md = memory::desc({1, 1, N}, dt::f32, memory::dims{N, N, 1});
+  dnnl::post_ops ops;
+  switch (act) {
+    case 1: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f); break;
+    case 2: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, 0.0f, 6.0f); break;
+    case 3: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, alpha, 0.0f); break;
+    case 4: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_elu, 1.0f, 0.0f); break;
+    case 5: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_logistic, 0.0f, 0.0f); break;
+    default: break;
+  }
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  const dnnl::matmul::desc d = bias ? dnnl::matmul::desc(p->a_md, p->b_md, p->bias_md, p->out_md)
+                                    : dnnl::matmul::desc(p->a_md, p->b_md, p->out_md);
+  p->prim = dnnl::matmul(dnnl::matmul::primitive_desc(d, attr, cpu_engine()));
+  return p;
+}
+
+memory wrap(const memory::desc& md, const float* data) { return memory(md, cpu_engine(), const_cast<float*>(data)); }
+
+}  // namespace
+
+bool dnnl_matmul(int64_t batch, int64_t batchA, int64_t batchB, int64_t M, int64_t N, int64_t K, bool transA, bool transB,
+                 const float* a, const float* b, const float* bias, int activation, float alpha, float* out) {
+  static std::map<Key, std::unique_ptr<Plan>> cache;
+  static std::set<Key> rejected;
+  const Key key{batch, batchA, batchB, M, N, K, transA, transB, bias != nullptr, activation, activation == 3 ? alpha : 0.0f};
+  if (rejected.count(key)) return false;
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    try {
+      it = cache.emplace(key, make_plan(key)).first;
+    } catch (const dnnl::error&) {
+      rejected.insert(key);
+      return false;
+    }
+  }
+  Plan& p = *it->second;
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap(p.a_md, a)}, {DNNL_ARG_WEIGHTS, wrap(p.b_md, b)}, {DNNL_ARG_DST, wrap(p.out_md, out)}};
+  if (bias) args.emplace(DNNL_ARG_BIAS, wrap(p.bias_md, bias));
+  p.prim.execute(cpu_stream(), args);
+  cpu_stream().wait();
+  return true;
+}
+
+}  // namespace sift
+
+#else
+
+namespace sift {
+bool dnnl_matmul(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool, bool, const float*, const float*, const float*, int, float,
+                 float*) {
+  return false;
+}
+}  // namespace sift
+
+#endif
