@@ -1,6 +1,6 @@
 // Batched matmul on oneDNN (Debian's libdnnl-dev), in place on row-major tensors: transposed operands are
-// described by their strides (no copies), bias and activation are fused as post-ops. Primitives are created
-// once per problem and cached (creating one costs far more than running a small one).
+// described by their strides (no copies), the bias is fused. Primitives are created once per problem and
+// cached (creating one costs far more than running a small one).
 #include "kernels.h"
 
 #ifdef SIFT_HAVE_DNNL
@@ -32,7 +32,7 @@ struct Plan {
   dnnl::matmul prim;
 };
 
-using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool, bool, bool, int, float>;
+using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool, bool, bool>;
 
 // [batch, rows, cols] of a matrix stored as [batch, rows, cols] (or [batch, cols, rows] when transposed).
 memory::desc matrix(int64_t batch, int64_t rows, int64_t cols, bool transposed) {
@@ -42,26 +42,15 @@ memory::desc matrix(int64_t batch, int64_t rows, int64_t cols, bool transposed) 
 }
 
 std::unique_ptr<Plan> make_plan(const Key& k) {
-  const auto [batch, batchA, batchB, M, N, K, transA, transB, bias, act, alpha] = k;
+  const auto [batch, batchA, batchB, M, N, K, transA, transB, bias] = k;
   auto p = std::make_unique<Plan>();
   p->a_md = matrix(batchA, M, K, transA);
   p->b_md = matrix(batchB, K, N, transB);
   p->out_md = matrix(batch, M, N, false);
   if (bias) p->bias_md = memory::desc({1, 1, N}, dt::f32, memory::dims{N, N, 1});
-  dnnl::post_ops ops;
-  switch (act) {
-    case 1: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f); break;
-    case 2: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, 0.0f, 6.0f); break;
-    case 3: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, alpha, 0.0f); break;
-    case 4: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_elu, 1.0f, 0.0f); break;
-    case 5: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_logistic, 0.0f, 0.0f); break;
-    default: break;
-  }
-  dnnl::primitive_attr attr;
-  attr.set_post_ops(ops);
   const dnnl::matmul::desc d = bias ? dnnl::matmul::desc(p->a_md, p->b_md, p->bias_md, p->out_md)
                                     : dnnl::matmul::desc(p->a_md, p->b_md, p->out_md);
-  p->prim = dnnl::matmul(dnnl::matmul::primitive_desc(d, attr, cpu_engine()));
+  p->prim = dnnl::matmul(dnnl::matmul::primitive_desc(d, cpu_engine()));
   return p;
 }
 
@@ -70,10 +59,10 @@ memory wrap(const memory::desc& md, const float* data) { return memory(md, cpu_e
 }  // namespace
 
 bool dnnl_matmul(int64_t batch, int64_t batchA, int64_t batchB, int64_t M, int64_t N, int64_t K, bool transA, bool transB,
-                 const float* a, const float* b, const float* bias, int activation, float alpha, float* out) {
+                 const float* a, const float* b, const float* bias, float* out) {
   static std::map<Key, std::unique_ptr<Plan>> cache;
   static std::set<Key> rejected;
-  const Key key{batch, batchA, batchB, M, N, K, transA, transB, bias != nullptr, activation, activation == 3 ? alpha : 0.0f};
+  const Key key{batch, batchA, batchB, M, N, K, transA, transB, bias != nullptr};
   if (rejected.count(key)) return false;
   auto it = cache.find(key);
   if (it == cache.end()) {
@@ -97,8 +86,7 @@ bool dnnl_matmul(int64_t batch, int64_t batchA, int64_t batchB, int64_t M, int64
 #else
 
 namespace sift {
-bool dnnl_matmul(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool, bool, const float*, const float*, const float*, int, float,
-                 float*) {
+bool dnnl_matmul(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool, bool, const float*, const float*, const float*, float*) {
   return false;
 }
 }  // namespace sift

@@ -95,9 +95,9 @@ template <typename T>
 void binary_typed(BinaryOp op, int rank, const int64_t* dims, const void* a, const int64_t* as, const void* b, const int64_t* bs,
                   void* out) {
   switch (op) {
-    case BinaryOp::add: return run_binary<T>(rank, dims, a, as, b, bs, out, [](T x, T y) { return T(x + y); });
-    case BinaryOp::sub: return run_binary<T>(rank, dims, a, as, b, bs, out, [](T x, T y) { return T(x - y); });
-    case BinaryOp::mul: return run_binary<T>(rank, dims, a, as, b, bs, out, [](T x, T y) { return T(x * y); });
+    case BinaryOp::add: return run_binary<T>(rank, dims, a, as, b, bs, out, [](T x, T y) { return wrapping_add(x, y); });
+    case BinaryOp::sub: return run_binary<T>(rank, dims, a, as, b, bs, out, [](T x, T y) { return wrapping_sub(x, y); });
+    case BinaryOp::mul: return run_binary<T>(rank, dims, a, as, b, bs, out, [](T x, T y) { return wrapping_mul(x, y); });
     case BinaryOp::div: return run_binary<T>(rank, dims, a, as, b, bs, out, [](T x, T y) { return T(x / y); });
     // x != x: NaN propagates from either side, as JavaScript's Math.max/min.
     case BinaryOp::maximum: return run_binary<T>(rank, dims, a, as, b, bs, out, [](T x, T y) { return (x > y || x != x) ? x : y; });
@@ -113,8 +113,9 @@ void binary_typed(BinaryOp op, int rank, const int64_t* dims, const void* a, con
   }
 }
 
+// x may be out (in place): each element is read before it is written.
 template <typename F>
-void map(int64_t n, const float* __restrict x, float* __restrict out, F f) {
+void map(int64_t n, const float* x, float* out, F f) {
   #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
   for (int64_t i = 0; i < n; i++) out[i] = f(x[i]);
 }
@@ -153,7 +154,7 @@ void unary(UnaryOp op, int64_t n, const float* x, float* out, float alpha, float
     case UnaryOp::step: return map(n, x, out, [alpha](float v) { return v != v ? v : v > 0.0f ? 1.0f : alpha; });
     case UnaryOp::leaky_relu: return map(n, x, out, [alpha](float v) { return v < 0.0f ? alpha * v : v; });
     case UnaryOp::elu: return map(n, x, out, [](float v) { return v < 0.0f ? expm1f(v) : v; });
-    case UnaryOp::sign: return map(n, x, out, [](float v) { return v > 0.0f ? 1.0f : v < 0.0f ? -1.0f : v == 0.0f ? 0.0f : v; });
+    case UnaryOp::sign: return map(n, x, out, [](float v) { return v > 0.0f ? 1.0f : v < 0.0f ? -1.0f : 0.0f; });  // NaN: 0, as tfjs-backend-cpu
     case UnaryOp::floor: return map(n, x, out, [](float v) { return std::floor(v); });
     case UnaryOp::ceil: return map(n, x, out, [](float v) { return std::ceil(v); });
     case UnaryOp::erf: return map(n, x, out, [](float v) { return erff(v); });

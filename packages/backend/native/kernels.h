@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 namespace sift {
 
@@ -23,13 +24,12 @@ std::string dnnl_description();
 // The ISA oneDNN's JIT kernels use on this CPU, e.g. "avx512_core" ("" without oneDNN).
 std::string dnnl_isa();
 
-// Batched matmul on oneDNN: out[b] = act(op(a[b]) · op(b[b]) + bias), row-major. a is [batchA, M, K] (or
+// Batched matmul on oneDNN: out[b] = op(a[b]) · op(b[b]) + bias, row-major. a is [batchA, M, K] (or
 // [batchA, K, M] when transA), b [batchB, K, N] (or [batchB, N, K] when transB), out [batch, M, N]; batchA
 // and batchB are each batch or 1 (broadcast). bias, when not null, has N values (added to every row).
-// activation: 0 none, 1 relu, 2 relu6, 3 leaky relu (alpha), 4 elu, 5 sigmoid.
 // Returns false when oneDNN is absent or rejects the problem.
 bool dnnl_matmul(int64_t batch, int64_t batchA, int64_t batchB, int64_t M, int64_t N, int64_t K, bool transA, bool transB,
-                 const float* a, const float* b, const float* bias, int activation, float alpha, float* out);
+                 const float* a, const float* b, const float* bias, float* out);
 
 // Elementwise binary ops (tf.js semantics, NaN propagating like tfjs-backend-cpu).
 enum class BinaryOp : int {
@@ -46,6 +46,24 @@ enum class DType : int { f32 = 0, i32 = 1 };
 
 // Up to this many dimensions after the caller collapsed contiguous ones.
 constexpr int kMaxRank = 8;
+
+// int32 arithmetic wraps modulo 2^32 as tfjs-backend-cpu's Int32Array stores do (signed overflow is
+// undefined in C++, so integers go through unsigned); floats are plain.
+template <typename T>
+inline T wrapping_add(T a, T b) {
+  if constexpr (std::is_integral_v<T>) return T(std::make_unsigned_t<T>(a) + std::make_unsigned_t<T>(b));
+  else return a + b;
+}
+template <typename T>
+inline T wrapping_sub(T a, T b) {
+  if constexpr (std::is_integral_v<T>) return T(std::make_unsigned_t<T>(a) - std::make_unsigned_t<T>(b));
+  else return a - b;
+}
+template <typename T>
+inline T wrapping_mul(T a, T b) {
+  if constexpr (std::is_integral_v<T>) return T(std::make_unsigned_t<T>(a) * std::make_unsigned_t<T>(b));
+  else return a * b;
+}
 
 #define SIFT_ISA_KERNELS                                                                                                       \
   /* Training batch norm over the rows of x [M, C] (channels innermost) with optional residual add and ReLU:        */        \
@@ -67,6 +85,7 @@ constexpr int kMaxRank = 8;
   /* out = a op b over `dims` (rank <= kMaxRank), a and b read through element strides (0 = broadcast).            */        \
   void binary(BinaryOp op, DType dtype, int rank, const int64_t* dims, const void* a, const int64_t* a_strides,             \
               const void* b, const int64_t* b_strides, void* out);                                                           \
+  /* out = op(x), out may be x.                                                                                     */        \
   void unary(UnaryOp op, int64_t n, const float* x, float* out, float alpha, float beta);                                    \
   /* out[a, b] = reduce over r of x[a, r, b] (x is [A, R, B]); sums accumulate in double.                           */        \
   void reduce(ReduceOp op, int64_t A, int64_t R, int64_t B, const float* x, float* out);                                     \
@@ -83,8 +102,9 @@ constexpr int kMaxRank = 8;
   /* out[o, i, j] = x[o, idx[i], j], x [outer, axis, inner] of `bytes`-byte elements; false on an index out of range */     \
   bool gather(int bytes, int64_t outer, int64_t axis, int64_t inner, const void* x, const int32_t* idx, int64_t n_idx,      \
               void* out);                                                                                                    \
-  /* out[s, j] = sum over rows r with ids[r] == s of x[r, j] (rows with ids outside [0, segments) are skipped).    */        \
-  void segment_sum(int64_t rows, int64_t inner, const float* x, const int32_t* ids, int64_t segments, float* out);          \
+  /* out[s, j] = sum over rows r with ids[r] == s of x[r, j] (rows with ids outside [0, segments) are skipped);   */        \
+  /* float32, or int32 (wrapping) when int32.                                                                       */        \
+  void segment_sum(bool int32, int64_t rows, int64_t inner, const void* x, const int32_t* ids, int64_t segments, void* out); \
   /* Tile: out dims are dims[i] * reps[i].                                                                          */        \
   void tile(int bytes, int rank, const int64_t* dims, const int64_t* reps, const void* x, void* out);                       \
   /* Casts between float32 (0), int32 (1) and bool (2, uint8) as tfjs-backend-cpu's Cast (not float32 -> int32).  */        \

@@ -138,11 +138,13 @@ bool gather(int bytes, int64_t outer, int64_t axis, int64_t inner, const void* x
   return true;
 }
 
-void segment_sum(int64_t rows, int64_t inner, const float* x, const int32_t* ids, int64_t segments, float* out) {
-  std::fill(out, out + segments * inner, 0.0f);
+namespace {
+template <typename T>
+void segment_sum_typed(int64_t rows, int64_t inner, const T* x, const int32_t* ids, int64_t segments, T* out) {
+  std::fill(out, out + segments * inner, T(0));
   // Each thread owns a slice of the columns: no two threads write the same output.
-  const int T = omp_get_max_threads();
-  const int use = rows * inner >= kParallelBytes / 4 ? int(std::min<int64_t>(T, std::max<int64_t>(1, inner / 16))) : 1;
+  const int T_ = omp_get_max_threads();
+  const int use = rows * inner >= kParallelBytes / 4 ? int(std::min<int64_t>(T_, std::max<int64_t>(1, inner / 16))) : 1;
   #pragma omp parallel num_threads(use)
   {
     const int t = omp_get_thread_num(), n = omp_get_num_threads();
@@ -150,12 +152,18 @@ void segment_sum(int64_t rows, int64_t inner, const float* x, const int32_t* ids
     for (int64_t r = 0; r < rows; r++) {
       const int32_t s = ids[r];
       if (s < 0 || s >= segments) continue;
-      const float* __restrict src = x + r * inner;
-      float* __restrict dst = out + int64_t(s) * inner;
+      const T* __restrict src = x + r * inner;
+      T* __restrict dst = out + int64_t(s) * inner;
       #pragma omp simd
-      for (int64_t j = j0; j < j1; j++) dst[j] += src[j];
+      for (int64_t j = j0; j < j1; j++) dst[j] = wrapping_add(dst[j], src[j]);
     }
   }
+}
+}  // namespace
+
+void segment_sum(bool int32, int64_t rows, int64_t inner, const void* x, const int32_t* ids, int64_t segments, void* out) {
+  if (int32) segment_sum_typed(rows, inner, static_cast<const int32_t*>(x), ids, segments, static_cast<int32_t*>(out));
+  else segment_sum_typed(rows, inner, static_cast<const float*>(x), ids, segments, static_cast<float*>(out));
 }
 
 namespace {

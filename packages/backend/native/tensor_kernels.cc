@@ -220,9 +220,9 @@ napi_value conv2d(napi_env env, napi_callback_info info) {
   return guarded(a, [&] { return boolean(env, sift::dnnl_conv2d(int(op), g, in1, in2, out)); });
 }
 
-// matmul(shape [batch, batchA, batchB, M, N, K], transA, transB, a, b, bias|null, activation, alpha, out) -> bool
+// matmul(shape [batch, batchA, batchB, M, N, K], transA, transB, a, b, bias|null, out) -> bool
 napi_value matmul(napi_env env, napi_callback_info info) {
-  Args a(env, info, "matmul", 9);
+  Args a(env, info, "matmul", 7);
   const std::vector<int64_t> s = a.ints(0, "shape", 6, 6);
   const bool ta = a.flag(1, "transposeA"), tb = a.flag(2, "transposeB");
   if (!a.ok()) return nullptr;
@@ -234,12 +234,8 @@ napi_value matmul(napi_env env, napi_callback_info info) {
   const float* pa = a.f32(3, batchA * M * K, "a");
   const float* pb = a.f32(4, batchB * K * N, "b");
   const float* bias = a.f32(5, N, "bias", true);
-  const int64_t act = a.count(6, "activation");
-  const double alpha = a.number(7, "alpha");
-  float* out = a.f32(8, batch * M * N, "output");
-  return guarded(a, [&] {
-    return boolean(env, sift::dnnl_matmul(batch, batchA, batchB, M, N, K, ta, tb, pa, pb, bias, int(act), float(alpha), out));
-  });
+  float* out = a.f32(6, batch * M * N, "output");
+  return guarded(a, [&] { return boolean(env, sift::dnnl_matmul(batch, batchA, batchB, M, N, K, ta, tb, pa, pb, bias, out)); });
 }
 
 // binary(op, dims, a, aStrides, b, bStrides, out): a and b both Float32Array or both Int32Array.
@@ -411,16 +407,20 @@ napi_value gather(napi_env env, napi_callback_info info) {
   });
 }
 
-// segmentSum(rows, inner, x, ids, segments, out)
+// segmentSum(rows, inner, x, ids, segments, out): x and out both Float32Array or both Int32Array
 napi_value segment_sum(napi_env env, napi_callback_info info) {
   Args a(env, info, "segmentSum", 6);
   const int64_t rows = a.count(0, "rows"), inner = a.count(1, "inner");
-  const float* x = a.f32(2, rows * inner, "x");
+  const Args::Array x = a.array(2, "x"), out = a.array(5, "output");
   const int32_t* ids = a.i32(3, rows, "segment ids");
   const int64_t segments = a.count(4, "segments");
-  float* out = a.f32(5, segments * inner, "output");
+  if (!a.ok()) return nullptr;
+  if (x.type != out.type || (x.type != napi_float32_array && x.type != napi_int32_array))
+    a.fail("x and output must both be Float32Array or both Int32Array");
+  else if (int64_t(x.length) < rows * inner || int64_t(out.length) < segments * inner)
+    a.fail("x or output is shorter than the shapes given need");
   return guarded(a, [&]() -> napi_value {
-    SIFT_CALL(segment_sum, rows, inner, x, ids, segments, out);
+    SIFT_CALL(segment_sum, x.type == napi_int32_array, rows, inner, x.data, ids, segments, out.data);
     return nullptr;
   });
 }

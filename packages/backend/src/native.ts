@@ -93,12 +93,8 @@ export interface TensorKernels {
   isa(): string;
   /** op 0: out = conv(x, filter); 1: dx from (dy, filter); 2: dfilter from (x, dy). False: oneDNN declined. */
   conv2d(op: 0 | 1 | 2, geometry: WindowGeometry, in1: Float32Array, in2: Float32Array, out: Float32Array): boolean;
-  /**
-   * out[b] = act(op(a[b]) op(b[b]) + bias); shape [batch, batchA, batchB, M, N, K]; activation 0 none,
-   * 1 relu, 2 relu6, 3 leaky relu (alpha), 4 elu, 5 sigmoid. False: oneDNN declined.
-   */
-  matmul(shape: Float64Array, transposeA: boolean, transposeB: boolean, a: Float32Array, b: Float32Array, bias: Float32Array | null,
-    activation: number, alpha: number, out: Float32Array): boolean;
+  /** out[b] = op(a[b]) op(b[b]) + bias; shape [batch, batchA, batchB, M, N, K]. False: oneDNN declined. */
+  matmul(shape: Float64Array, transposeA: boolean, transposeB: boolean, a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array): boolean;
   binary(op: number, dims: Float64Array, a: Float32Array | Int32Array, aStrides: Float64Array, b: Float32Array | Int32Array,
     bStrides: Float64Array, out: Float32Array | Int32Array | Uint8Array): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number, beta: number): void;
@@ -111,7 +107,7 @@ export interface TensorKernels {
   pool(op: 0 | 1 | 2 | 3, geometry: WindowGeometry, in1: Float32Array, in2: Float32Array | null, out: Float32Array): void;
   /** False when an index lies outside [0, axis). */
   gather(outer: number, axis: number, inner: number, x: TypedArray, indices: Int32Array, out: TypedArray): boolean;
-  segmentSum(rows: number, inner: number, x: Float32Array, ids: Int32Array, segments: number, out: Float32Array): void;
+  segmentSum(rows: number, inner: number, x: Float32Array | Int32Array, ids: Int32Array, segments: number, out: Float32Array | Int32Array): void;
   cast(x: TypedArray, out: TypedArray): void;
   batchNormForward(relu: boolean, epsilon: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, residual: Float32Array | null,
     y: Float32Array, mean: Float32Array, variance: Float32Array): void;

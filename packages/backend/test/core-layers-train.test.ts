@@ -1,8 +1,8 @@
 // One sparse training step (core's SGD + sparseTrainStep + StaticUpdater) of a tiny model around each
 // layer type of @sparse-ift/core, on wasm (this package's kernels, plus the native addon under
-// SPARSE_IFT_TEST_NATIVE=1) and on tfjs' plain-JS cpu backend, from bitwise-identical weights.
-// Checks: the step on wasm equals the step on cpu, the loss on the fixed batch went down, and every
-// masked weight is still exactly 0.
+// SPARSE_IFT_TEST_NATIVE=1), on the native backend (when built) and on tfjs' plain-JS cpu backend, from
+// bitwise-identical weights. Checks: the step on the backend under test equals the step on cpu, the loss
+// on the fixed batch went down, and every masked weight is still exactly 0.
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -21,7 +21,7 @@ import {
   sparseTrainStep,
   sparseWideWidth,
 } from '@sparse-ift/core';
-import { randn, rng, useBackend } from './helpers.js';
+import { randn, rng, useBackend, TRAINING_BACKENDS, type TrainingBackend } from './helpers.js';
 
 /**
  * Tolerance of the step on wasm vs cpu, relative to the largest |step| of the tensor on cpu.
@@ -69,7 +69,7 @@ interface StepResult {
 
 const snapshot = (model: tfl.LayersModel) => model.weights.map((w) => w.read().dataSync().slice() as Float32Array);
 
-async function stepOn(backend: 'wasm' | 'cpu', c: Case, init: Float32Array[] | undefined, xs: Float32Array, ys: Float32Array): Promise<StepResult> {
+async function stepOn(backend: TrainingBackend | 'cpu', c: Case, init: Float32Array[] | undefined, xs: Float32Array, ys: Float32Array): Promise<StepResult> {
   await useBackend(backend);
   const model = buildModel(c);
   const seeded = snapshot(model);
@@ -119,18 +119,18 @@ function maxAbs(v: ArrayLike<number>): number {
   return m;
 }
 
-async function checkOneStep(c: Case, expectMaskedParams: number): Promise<void> {
+async function checkOneStep(backend: TrainingBackend, c: Case, expectMaskedParams: number): Promise<void> {
   const r = rng(c.name.length * 7919 + 1);
   const size = c.inputShape.reduce((a, b) => a * b, 1);
   const xs = randn(r, BATCH * size);
   const ys = randn(r, BATCH * OUT);
   const cpu = await stepOn('cpu', c, undefined, xs, ys);
-  const wasm = await stepOn('wasm', c, cpu.before, xs, ys);
+  const wasm = await stepOn(backend, c, cpu.before, xs, ys);
 
   expect(cpu.masks.length, `${c.name}: masked params found`).toBe(expectMaskedParams);
   expect(wasm.names).toEqual(cpu.names);
   for (const run of [cpu, wasm]) {
-    const on = run === cpu ? 'cpu' : 'wasm';
+    const on = run === cpu ? 'cpu' : backend;
     expect(run.lossAfter, `${c.name} on ${on}: loss after one step (${run.lossAfter}) < before (${run.lossBefore})`).toBeLessThan(run.lossBefore);
     for (const { weightIndex, mask } of run.masks) {
       const w = run.after[weightIndex]!;
@@ -146,7 +146,7 @@ async function checkOneStep(c: Case, expectMaskedParams: number): Promise<void> 
     }
   }
   wasm.masks.forEach((m, i) => expect(Array.from(m.mask), `${c.name}: mask ${i} same on both`).toEqual(Array.from(cpu.masks[i]!.mask)));
-  expect(Math.abs(wasm.lossBefore - cpu.lossBefore), `${c.name}: loss wasm ${wasm.lossBefore} vs cpu ${cpu.lossBefore}`).toBeLessThanOrEqual(1e-5 * Math.abs(cpu.lossBefore));
+  expect(Math.abs(wasm.lossBefore - cpu.lossBefore), `${c.name}: loss ${backend} ${wasm.lossBefore} vs cpu ${cpu.lossBefore}`).toBeLessThanOrEqual(1e-5 * Math.abs(cpu.lossBefore));
 
   cpu.after.forEach((cpuAfter, k) => {
     const what = `${c.name}: ${cpu.names[k]}`;
@@ -156,7 +156,7 @@ async function checkOneStep(c: Case, expectMaskedParams: number): Promise<void> 
       const scale = Math.max(maxAbs(cpuAfter), 1e-6);
       let worst = 0;
       for (let i = 0; i < cpuAfter.length; i++) worst = Math.max(worst, Math.abs(wasmAfter[i]! - cpuAfter[i]!));
-      expect(worst / scale, `${what} (buffer) after the step: max |wasm − cpu| ${worst}, scale ${scale}`).toBeLessThanOrEqual(BUFFER_RTOL);
+      expect(worst / scale, `${what} (buffer) after the step: max |${backend} − cpu| ${worst}, scale ${scale}`).toBeLessThanOrEqual(BUFFER_RTOL);
       return;
     }
     const cpuStep = cpuAfter.map((v, i) => v - before[i]!);
@@ -171,7 +171,7 @@ async function checkOneStep(c: Case, expectMaskedParams: number): Promise<void> 
     }
     expect(
       worst / scale,
-      `${what}: step on wasm vs cpu differs by ${worst} at ${at} (wasm ${wasmStep[at]}, cpu ${cpuStep[at]}, max |step| ${scale})`,
+      `${what}: step on ${backend} vs cpu differs by ${worst} at ${at} (${backend} ${wasmStep[at]}, cpu ${cpuStep[at]}, max |step| ${scale})`,
     ).toBeLessThanOrEqual(STEP_RTOL);
   });
 }
@@ -179,9 +179,9 @@ async function checkOneStep(c: Case, expectMaskedParams: number): Promise<void> 
 const s = 0.5;
 const seeds = { maskSeed: 101, weightSeed: 202 };
 
-describe('one sparse training step of each core layer type: wasm equals cpu, loss falls, masked weights stay 0', () => {
+for (const backend of TRAINING_BACKENDS) describe(`one sparse training step of each core layer type: ${backend} equals cpu, loss falls, masked weights stay 0`, () => {
   it('MaskedDense (rank-3 input)', async () => {
-    await checkOneStep({
+    await checkOneStep(backend, {
       name: 'MaskedDense',
       inputShape: [3, 10],
       body: (x) =>
@@ -191,7 +191,7 @@ describe('one sparse training step of each core layer type: wasm equals cpu, los
 
   for (const [strides, padding] of [[1, 'same'], [2, 'same'], [1, 'valid'], [2, 'valid']] as const) {
     it(`MaskedConv2D 3×3 stride ${strides} '${padding}'`, async () => {
-      await checkOneStep({
+      await checkOneStep(backend, {
         name: `MaskedConv2D s${strides} ${padding}`,
         inputShape: [7, 7, 3],
         body: (x) =>
@@ -201,7 +201,7 @@ describe('one sparse training step of each core layer type: wasm equals cpu, los
   }
 
   it('LayerNorm (fast, broadcasting)', async () => {
-    await checkOneStep({
+    await checkOneStep(backend, {
       name: 'LayerNorm',
       inputShape: [5, 6],
       body: (x) => {
@@ -228,12 +228,12 @@ describe('one sparse training step of each core layer type: wasm equals cpu, los
   ];
   for (const [label, body] of bnCases) {
     it(`${label} (NHWC, fused training kernels on wasm)`, async () => {
-      await checkOneStep({ name: label, inputShape: [5, 5, 3], body }, 1);
+      await checkOneStep(backend, { name: label, inputShape: [5, 5, 3], body }, 1);
     });
   }
 
   it('BatchNorm on a rank-2 input (dense features)', async () => {
-    await checkOneStep({
+    await checkOneStep(backend, {
       name: 'BatchNorm rank-2',
       inputShape: [10],
       body: (x) => {
@@ -251,7 +251,7 @@ describe('one sparse training step of each core layer type: wasm equals cpu, los
   ];
   for (const [label, options, masked] of denseBlocks) {
     it(`sparseIftDense ${label}`, async () => {
-      await checkOneStep({ name: `sparseIftDense ${label}`, inputShape: [12], body: (x) => sparseIftDense(x, options) }, masked);
+      await checkOneStep(backend, { name: `sparseIftDense ${label}`, inputShape: [12], body: (x) => sparseIftDense(x, options) }, masked);
     });
   }
 
@@ -264,7 +264,7 @@ describe('one sparse training step of each core layer type: wasm equals cpu, los
   ];
   for (const [label, options, masked] of convBlocks) {
     it(`sparseIftConv2D ${label}`, async () => {
-      await checkOneStep({ name: `sparseIftConv2D ${label}`, inputShape: [6, 6, 3], body: (x) => sparseIftConv2D(x, options) }, masked);
+      await checkOneStep(backend, { name: `sparseIftConv2D ${label}`, inputShape: [6, 6, 3], body: (x) => sparseIftConv2D(x, options) }, masked);
     });
   }
 });

@@ -114,13 +114,14 @@ const unsortedSegmentSum: NativeKernel = {
   run: ({ inputs, attrs, backend, addon }) => {
     const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo };
     const numSegments = attrs['numSegments'] as number;
-    const xv = f32(backend, x, tf.UnsortedSegmentSum);
+    const xv = x.dtype === 'int32' ? i32(backend, x, tf.UnsortedSegmentSum) : f32(backend, x, tf.UnsortedSegmentSum);
     const ids = i32(backend, segmentIds, tf.UnsortedSegmentSum);
     if (!xv || !ids) return decline(`dtypes ${x.dtype} and ${segmentIds.dtype}`);
     const idRank = segmentIds.shape.length;
     if (!segmentIds.shape.every((n, d) => n === x.shape[d])) return decline('segment ids are not a leading block of x');
     const inner = product(x.shape.slice(idRank));
-    const out = output(backend, [numSegments, ...x.shape.slice(idRank)], 'float32', 'any');
+    // int32 stays int32 (as TensorFlow; tfjs-backend-cpu's kernel returns float32).
+    const out = output(backend, [numSegments, ...x.shape.slice(idRank)], x.dtype as 'float32' | 'int32', 'any');
     if (out.values.length > 0) addon.tensors.segmentSum(ids.length, inner, xv, ids, numSegments, out.values);
     return out.info;
   },

@@ -1,13 +1,15 @@
 // BatchMatMul and _FusedMatMul (tfjs-layers Dense) on oneDNN's matmul: transposed operands are read
-// through strides (no copies), a per-column bias and the activation are fused into the product.
+// through strides (no copies), a per-column bias is fused into the product.
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { decline, type NativeKernel, type NativeKernelArgs, type NativeKernelOutput } from '../kernel.js';
 import { matMulDims, type MatMulDims } from '../../wasm-kernels/matmul.js';
 import { f32, ints, output } from './tensors.js';
 
-// Activation codes of the addon's matmul (native/kernels.h).
-const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, leakyrelu: 3, elu: 4, sigmoid: 5 };
+// The bias is fused into oneDNN's matmul; the activation runs afterwards, in place, as the backend's unary
+// kernel (UnaryOp codes of native/kernels.h): oneDNN's eltwise post-ops flush NaN to a number (relu(NaN)
+// = 0), where tfjs-backend-cpu keeps it.
+const AFTER: Record<string, number> = { relu: 8, relu6: 9, leakyrelu: 13, elu: 14, sigmoid: 10 };
 
 function matmul(kernelName: string, args: NativeKernelArgs, bias: TensorInfo | undefined, activation: string, alpha: number): NativeKernelOutput {
   const { backend, addon, attrs } = args;
@@ -24,8 +26,7 @@ function matmul(kernelName: string, args: NativeKernelArgs, bias: TensorInfo | u
   } catch (e) {
     return decline(e instanceof Error ? e.message : String(e));
   }
-  const code = ACTIVATIONS[activation];
-  if (code === undefined) return decline(`activation ${activation}`);
+  if (activation !== 'linear' && !(activation in AFTER)) return decline(`activation ${activation}`);
   let biasValues: Float32Array | null = null;
   if (bias) {
     const v = f32(backend, bias, kernelName);
@@ -35,11 +36,13 @@ function matmul(kernelName: string, args: NativeKernelArgs, bias: TensorInfo | u
   if (d.k === 0) return decline('empty inner dimension');
   const out = output(backend, d.outShape, 'float32', 'any');
   if (out.values.length === 0) return out.info;
-  const ok = addon.tensors.matmul(ints([d.batch, d.batchA, d.batchB, d.m, d.n, d.k]), transposeA, transposeB, av, bv, biasValues, code, alpha, out.values);
+  const ok = addon.tensors.matmul(ints([d.batch, d.batchA, d.batchB, d.m, d.n, d.k]), transposeA, transposeB, av, bv, biasValues, out.values);
   if (!ok) {
     backend.disposeData(out.info.dataId);
     return decline('oneDNN declined the problem');
   }
+  const after = AFTER[activation];
+  if (after !== undefined) addon.tensors.unary(after, out.values, out.values, alpha, 0); // in place
   return out.info;
 }
 
