@@ -72,6 +72,27 @@ class GPT(nn.Module):
         return self.head(self.lnf(x))
 
 
+def reset_peak_rss():
+    """Linux: reset the resident-memory high-water mark, so each job reports its own peak."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def peak_rss_mb():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def time_steps(step, warmup, reps):
     for _ in range(warmup):
         step()
@@ -89,8 +110,9 @@ def main():
     spec = json.loads(sys.argv[2])
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "results": {}}
+    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "results": {}, "peakRssMB": {}}
     for job in spec:
+        reset_peak_rss()
         if job["model"] == "resnet18":
             model = ResNet18(job["width"])
             masks = []
@@ -121,6 +143,7 @@ def main():
                 F.cross_entropy(model(idx).view(-1, job["vocab"]), tgt).backward()
                 opt.step()
         out["results"][job["key"]] = time_steps(step, job.get("warmup", 1), job.get("reps", 3))
+        out["peakRssMB"][job["key"]] = peak_rss_mb()
     print(json.dumps(out))
 
 

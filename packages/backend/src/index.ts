@@ -14,3 +14,4 @@ export { NativeBackend, NATIVE_BACKEND_NAME, type NativeTensorData } from './nat
 export { registerNativeBackend, nativeBackendRegistration, type NativeBackendRegistration } from './native-backend/register.js';
 export { KernelProvenance, describeProvenance, type KernelProvenanceSnapshot, type KernelRoute, type KernelTime } from './native-backend/provenance.js';
 export { decline, share, type NativeKernel, type NativeKernelArgs } from './native-backend/kernel.js';
+export { trimNativeMemory, nativeMemoryStats } from './native-backend/memory.js';

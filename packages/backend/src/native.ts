@@ -126,16 +126,13 @@ export interface TensorKernels {
   /** Index of the first max (or min) over r of x[a, r, b]. */
   argReduce(max: boolean, A: number, R: number, B: number, x: Float32Array, out: Int32Array): void;
   oneHot(indices: Int32Array, depth: number, on: number, off: number, out: Float32Array | Int32Array): void;
-  /**
-   * A 64-byte aligned block as an external ArrayBuffer of `bytes` bytes (zeroed when asked); it returns to
-   * the addon's free lists when V8 collects the ArrayBuffer.
-   */
+  /** A 64-byte aligned block as an external ArrayBuffer of `bytes` bytes (zeroed when asked). */
   alloc(bytes: number, zero: boolean): ArrayBuffer;
+  /** Detach and free a block from `alloc` that nothing references; false for any other ArrayBuffer. */
+  discard(buffer: ArrayBufferLike): boolean;
   /** A block from `alloc` is now referenced from JavaScript: V8 is told about its memory. */
   escape(buffer: ArrayBufferLike): void;
-  /** Free the addon's free lists. */
-  trim(): void;
-  poolStats(): { liveBytes: number; cachedBytes: number; limitBytes: number; allocations: number; reuses: number };
+  poolStats(): { liveBytes: number; allocations: number; discards: number; physicalBytes: number };
 }
 
 export type TypedArray = Float32Array | Int32Array | Uint8Array;

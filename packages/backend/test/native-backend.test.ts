@@ -3,7 +3,7 @@
 // side data, and bad input (a clear error naming the kernel and the argument, or a counted fallback).
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { describeProvenance, initBackend, loadNativeAddon, nativeBackendRegistration, type NativeBackend } from '@sparse-ift/backend';
+import { describeProvenance, initBackend, loadNativeAddon, nativeBackendRegistration, nativeMemoryStats, trimNativeMemory, type NativeBackend } from '@sparse-ift/backend';
 import { NATIVE_BACKEND_BUILT, useBackend } from './helpers.js';
 
 const backend = () => tf.backend() as unknown as NativeBackend;
@@ -80,6 +80,12 @@ describe.skipIf(!NATIVE_BACKEND_BUILT)('native backend', () => {
       for (let i = 0; i < 5; i++) expect(step()).toBe(6 * 200 * 200);
       const after = addon.addon.tensors.poolStats();
       expect(after.allocations - before.allocations, 'new blocks in steady state').toBe(0);
+      // Trimming frees the reusable blocks; live tensors keep theirs.
+      const kept = tf.fill([300, 300], 4);
+      expect(trimNativeMemory()).toBeGreaterThan(0);
+      expect(nativeMemoryStats().reusableBytes).toBe(0);
+      expect(kept.dataSync()[89_999]).toBe(4);
+      kept.dispose();
     });
 
     it('disposing everything returns to the same number of tensors (no leaked storage entries)', async () => {

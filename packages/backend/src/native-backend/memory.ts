@@ -7,7 +7,8 @@
 //
 // Safety rests on knowing every reference to a block: storage entries are counted (views made by Slice
 // and friends included, see NativeBackend.write), and a block whose array was handed to JavaScript
-// (readSync: dataSync, data, arraySync) is never reused; the garbage collector returns it to the addon.
+// (readSync: dataSync, data, arraySync) is never reused; the garbage collector frees it. Buffers over the
+// reuse limit (oldest first) are detached and freed at once.
 import type { DataType } from '@tensorflow/tfjs-core';
 import type { TensorKernels, TypedArray } from '../native.js';
 
@@ -17,16 +18,21 @@ const POOL_MIN_BYTES = 64 * 1024;
 let pool: TensorKernels | undefined;
 /** Pool buffers -> storage entries using them. Weak, so a dropped buffer can still be collected. */
 const holders = new WeakMap<ArrayBufferLike, number>();
-/** Reusable buffers by byte length (a size class). */
+/** Reusable buffers by byte length (a size class); a Set keeps release order (oldest evicted first). */
 const free = new Map<number, ArrayBuffer[]>();
+const freeOrder = new Set<ArrayBuffer>();
 let freeBytes = 0;
-/** Most bytes kept in free lists (a step's transient tensors); SPARSE_IFT_POOL_MAX_MB overrides. */
+/**
+ * Most bytes kept for reuse: a quarter of the machine's memory (at least 1 GiB) holds every transient
+ * tensor of a training step; SPARSE_IFT_POOL_MAX_MB overrides it.
+ */
 let freeLimit = 0;
 
 /** Use the addon's blocks (SPARSE_IFT_NATIVE_POOL=0 keeps every tensor in ordinary TypedArrays). */
 export function usePool(kernels: TensorKernels | undefined): void {
   pool = process.env['SPARSE_IFT_NATIVE_POOL'] === '0' ? undefined : kernels;
-  if (pool) freeLimit = Number(process.env['SPARSE_IFT_POOL_MAX_MB'] ?? 0) * 2 ** 20 || pool.poolStats().limitBytes;
+  const mb = Number(process.env['SPARSE_IFT_POOL_MAX_MB']);
+  if (pool) freeLimit = mb >= 0 ? mb * 2 ** 20 : Math.max(2 ** 30, pool.poolStats().physicalBytes / 4);
 }
 
 /** Size classes: multiples of 64 KiB up to 1 MiB, then four per power of two (at most 25 % slack). */
@@ -55,6 +61,7 @@ export function allocate(dtype: DataType, size: number, zero = true): TypedArray
   const reused = free.get(cls)?.pop();
   let buffer: ArrayBuffer;
   if (reused) {
+    freeOrder.delete(reused);
     freeBytes -= cls;
     buffer = reused;
   } else {
@@ -70,13 +77,30 @@ function bufferOf(values: unknown): ArrayBufferLike | undefined {
   return ArrayBuffer.isView(values) ? values.buffer : undefined;
 }
 
+/** Free the oldest reusable buffers until `bytes` more fit under the limit. */
+function evict(bytes: number): void {
+  for (const old of freeOrder) {
+    if (freeBytes + bytes <= freeLimit) return;
+    const list = free.get(old.byteLength)!;
+    list.splice(list.indexOf(old), 1);
+    freeOrder.delete(old);
+    freeBytes -= old.byteLength;
+    pool?.discard(old);
+  }
+}
+
 function recycle(buffer: ArrayBufferLike): void {
   holders.delete(buffer);
   const cls = buffer.byteLength;
-  if (freeBytes + cls > freeLimit) return; // dropped: the garbage collector returns it to the addon
+  evict(cls);
+  if (freeBytes + cls > freeLimit) {
+    pool?.discard(buffer);
+    return;
+  }
   let list = free.get(cls);
   if (!list) free.set(cls, (list = []));
   list.push(buffer as ArrayBuffer);
+  freeOrder.add(buffer as ArrayBuffer);
   freeBytes += cls;
 }
 
@@ -107,8 +131,18 @@ export function escape(values: unknown): void {
   if (b && holders.delete(b)) pool?.escape(b);
 }
 
-/** Drop every free buffer (their blocks return to the addon when collected, then `trim` frees them). */
-export function dropFreeBuffers(): void {
+/** Free every buffer kept for reuse (memory returns to the system now); returns the bytes freed. */
+export function trimNativeMemory(): number {
+  const bytes = freeBytes;
+  for (const b of freeOrder) pool?.discard(b);
   free.clear();
+  freeOrder.clear();
   freeBytes = 0;
+  return bytes;
+}
+
+/** Bytes held by live tensors' blocks and kept for reuse. */
+export function nativeMemoryStats(): { liveBytes: number; reusableBytes: number; reusableLimit: number } {
+  const live = pool?.poolStats().liveBytes ?? 0;
+  return { liveBytes: live - freeBytes, reusableBytes: freeBytes, reusableLimit: freeLimit };
 }
