@@ -44,6 +44,28 @@ struct Min {
   static Acc merge(Acc a, Acc b) { return step(a, b); }
 };
 
+// Max or min of a row, NaN if any element is NaN: a vectorised max/min plus a NaN flag (the NaN-aware
+// step in one loop would not vectorise).
+template <bool kMax>
+float extremum(const float* __restrict row, int64_t n) {
+  float m = kMax ? -INFINITY : INFINITY;
+  int nan = 0;
+  if (kMax) {
+    #pragma omp simd reduction(max : m) reduction(| : nan)
+    for (int64_t r = 0; r < n; r++) {
+      m = row[r] > m ? row[r] : m;
+      nan |= row[r] != row[r];
+    }
+  } else {
+    #pragma omp simd reduction(min : m) reduction(| : nan)
+    for (int64_t r = 0; r < n; r++) {
+      m = row[r] < m ? row[r] : m;
+      nan |= row[r] != row[r];
+    }
+  }
+  return nan ? NAN : m;
+}
+
 template <typename Op>
 void rows(int64_t A, int64_t R, const float* x, float* out, double scale) {
   #pragma omp parallel for schedule(static) if (A * R >= kParallelMin)
@@ -53,6 +75,10 @@ void rows(int64_t A, int64_t R, const float* x, float* out, double scale) {
     if constexpr (std::is_same_v<Op, Sum>) {
       #pragma omp simd reduction(+ : s)
       for (int64_t r = 0; r < R; r++) s += row[r];
+    } else if constexpr (std::is_same_v<Op, Max>) {
+      s = extremum<true>(row, R);
+    } else if constexpr (std::is_same_v<Op, Min>) {
+      s = extremum<false>(row, R);
     } else {
       for (int64_t r = 0; r < R; r++) s = Op::step(s, row[r]);
     }
@@ -130,8 +156,7 @@ void softmax(int64_t rows, int64_t cols, const float* x, float* out) {
   for (int64_t r = 0; r < rows; r++) {
     const float* __restrict xr = x + r * cols;
     float* __restrict o = out + r * cols;
-    float m = Max::init();
-    for (int64_t j = 0; j < cols; j++) m = Max::step(m, xr[j]);
+    const float m = extremum<true>(xr, cols);
     double s = 0.0;
     #pragma omp simd reduction(+ : s)
     for (int64_t j = 0; j < cols; j++) {
