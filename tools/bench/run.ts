@@ -420,7 +420,7 @@ async function main(): Promise<void> {
     wasmBackendLine: describeBackend(wasmInfo),
     machine: { cores: cpus().length, cpu: cpus()[0]?.model, loadAverageAtStart: load, loadAverageAtEnd: loadavg() },
     threads: { wasm: 1, native: native.loaded ? native.addon.threads() : 0, torch: torchThreads },
-    env: { OPENBLAS_CORETYPE: process.env['OPENBLAS_CORETYPE'] ?? null, OMP_NUM_THREADS: process.env['OMP_NUM_THREADS'] ?? null },
+    env: Object.fromEntries(['OPENBLAS_CORETYPE', 'OMP_NUM_THREADS', 'OMP_WAIT_POLICY', 'GOMP_SPINCOUNT'].map((k) => [k, process.env[k] ?? null])),
     convLibrary: native.loaded ? native.addon.convLibrary() : null,
     peak,
     kernels,
@@ -458,7 +458,7 @@ function markdown(r: {
   lines.push(`Machine: ${r.machine.cores} cores (${r.machine.cpu}); load average ${r.machine.loadAverageAtStart.map((x) => x.toFixed(1)).join(' ')} at start, ${r.machine.loadAverageAtEnd.map((x) => x.toFixed(1)).join(' ')} at end (a loaded machine slows every column; compare ratios within one run).`, '');
   lines.push(`Threads: wasm ${r.threads.wasm}, native ${r.threads.native || 'not built'}, PyTorch ${r.threads.torch.join(' and ')}.`, '');
   lines.push(`fp32 peak: ${r.peak.formula}; a ${1536}³ sgemm on the native backend ran at ${r.peak.measuredSgemmGflops?.toFixed(0) ?? '-'} GFLOP/s.`, '');
-  lines.push(`Native convolutions (wasm+native): ${r.convLibrary ?? 'no addon'}. Environment (PyTorch inherits it): OPENBLAS_CORETYPE=${r.env['OPENBLAS_CORETYPE'] ?? 'unset'}, OMP_NUM_THREADS=${r.env['OMP_NUM_THREADS'] ?? 'unset'}.`, '');
+  lines.push(`Native convolutions (wasm+native): ${r.convLibrary ?? 'no addon'}. Environment (PyTorch inherits it): ${Object.entries(r.env).map(([k, v]) => `${k}=${v ?? 'unset'}`).join(', ')}.`, '');
   if (r.ratios.length > 0) {
     lines.push('## Ratios (ours / PyTorch, same run)', '', '| name | value | ours (s) | PyTorch (s) | path |', '|---|---:|---:|---:|---|');
     for (const x of r.ratios) lines.push(`| ${x.name} | ${x.value.toFixed(2)} | ${x.ours.toFixed(3)} | ${x.pytorch.toFixed(3)} | ${x.path} |`);

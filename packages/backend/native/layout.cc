@@ -224,5 +224,25 @@ void one_hot(int dtype, int64_t n, const int32_t* idx, int64_t depth, double on,
   else fill(static_cast<int32_t*>(out));
 }
 
+void im2col(const ConvGeometry& g, const float* x, int n0, int n1, float* cols) {
+  const int64_t patch = int64_t(g.KH) * g.KW * g.C;
+  const int64_t rows = int64_t(n1 - n0) * g.OH * g.OW;
+  #pragma omp parallel for schedule(static) if (rows * patch * 4 >= kParallelBytes)
+  for (int64_t r = 0; r < rows; r++) {
+    const int n = n0 + int(r / (int64_t(g.OH) * g.OW));
+    const int oh = int(r / g.OW % g.OH), ow = int(r % g.OW);
+    float* row = cols + r * patch;
+    for (int a = 0; a < g.KH; a++) {
+      const int y = oh * g.SH - g.PT + a * g.DH;
+      for (int b = 0; b < g.KW; b++) {
+        const int c = ow * g.SW - g.PL + b * g.DW;
+        float* dst = row + (int64_t(a) * g.KW + b) * g.C;
+        if (y < 0 || y >= g.H || c < 0 || c >= g.W) std::memset(dst, 0, sizeof(float) * g.C);
+        else std::memcpy(dst, x + ((int64_t(n) * g.H + y) * g.W + c) * g.C, sizeof(float) * g.C);
+      }
+    }
+  }
+}
+
 }  // namespace SIFT_ISA_NS
 }  // namespace sift

@@ -195,30 +195,6 @@ struct Geometry {
   bool pointwise() const { return KH == 1 && KW == 1 && SH == 1 && SW == 1 && PT == 0 && PL == 0; }
 };
 
-// cols[(n, oh, ow), (a, b, c)] = x[n, oh*SH - PT + a*DH, ow*SW - PL + b*DW, c] (0 outside).
-void im2col(const Geometry& g, const float* x, int n0, int n1, float* cols) {
-  const int64_t patch = g.patch();
-  for (int n = n0; n < n1; n++) {
-    for (int oh = 0; oh < g.OH; oh++) {
-      for (int ow = 0; ow < g.OW; ow++) {
-        float* row = cols + ((int64_t(n - n0) * g.OH + oh) * g.OW + ow) * patch;
-        for (int a = 0; a < g.KH; a++) {
-          const int r = oh * g.SH - g.PT + a * g.DH;
-          for (int b = 0; b < g.KW; b++) {
-            const int c = ow * g.SW - g.PL + b * g.DW;
-            float* dst = row + (int64_t(a) * g.KW + b) * g.C;
-            if (r < 0 || r >= g.H || c < 0 || c >= g.W) {
-              std::memset(dst, 0, sizeof(float) * g.C);
-            } else {
-              std::memcpy(dst, x + ((int64_t(n) * g.H + r) * g.W + c) * g.C, sizeof(float) * g.C);
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
 // dx[n, r, c, ch] += cols[(n, oh, ow), (a, b, ch)] for every tap that reads (r, c).
 // im2col/col2im are memory-bound and single-threaded; OpenBLAS threads the GEMMs.
 void col2im(const Geometry& g, const float* cols, int n0, int n1, float* dx) {
@@ -280,7 +256,7 @@ napi_value conv2d(napi_env env, napi_callback_info info) {
     if (op == 0) {
       const float* a = in1 + int64_t(n0) * g.H * g.W * g.C;
       if (!g.pointwise()) {
-        im2col(g, in1, n0, n1, cols.data());
+        SIFT_CALL(im2col, cg, in1, n0, n1, cols.data());
         a = cols.data();
       }
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, g.O, static_cast<int>(patch), 1.0f, a,
@@ -298,7 +274,7 @@ napi_value conv2d(napi_env env, napi_callback_info info) {
     } else {
       const float* a = in1 + int64_t(n0) * g.H * g.W * g.C;
       if (!g.pointwise()) {
-        im2col(g, in1, n0, n1, cols.data());
+        SIFT_CALL(im2col, cg, in1, n0, n1, cols.data());
         a = cols.data();
       }
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(patch), g.O, rows, 1.0f, a,

@@ -168,6 +168,19 @@ function preferAvx512Blas(): void {
   }
 }
 
+/**
+ * libgomp's idle threads spin ~300,000 pause instructions (milliseconds) before sleeping. On a machine
+ * shared with other work a spinning thread steals the core the next kernel needs: a GPT step measured
+ * 4.4 s with the default, 1.8-2.0 s with GOMP_SPINCOUNT=1000 or OMP_WAIT_POLICY=passive, same load.
+ * A short spin still covers the gap between back-to-back kernels. Read when libgomp loads, so it is set
+ * before the addon is; a user's own OMP_WAIT_POLICY / GOMP_SPINCOUNT wins, and child processes (the
+ * benchmark's PyTorch) inherit it.
+ */
+function preferShortOpenMpSpin(): void {
+  if (process.env['OMP_WAIT_POLICY'] || process.env['GOMP_SPINCOUNT']) return;
+  process.env['GOMP_SPINCOUNT'] = '1000';
+}
+
 export function loadNativeAddon(): NativeStatus {
   if (cached) return cached;
   if (process.env['SPARSE_IFT_NATIVE'] === '0') return (cached = { loaded: false, why: 'disabled by SPARSE_IFT_NATIVE=0' });
@@ -177,6 +190,7 @@ export function loadNativeAddon(): NativeStatus {
   }
   try {
     preferAvx512Blas();
+    preferShortOpenMpSpin();
     const addon = require(path) as NativeAddon;
     return (cached = { loaded: true, addon, library: addon.library(), threads: addon.threads(), path });
   } catch (e) {
