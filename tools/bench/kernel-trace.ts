@@ -1,13 +1,14 @@
 // Which tf.js kernels the training steps of the zoo run, and on which route of the `native` backend
-// (native / shared data / JS fallback): one sparse training step (RigL at a mask-update step, so the dense
-// gradient and the regrowth run too) of every zoo model family on small inputs, then the benchmark's two
-// models with tf.train optimizers. Not a test (nothing is asserted); the backend's tests check coverage.
+// (native / shared data / JS fallback): two sparse training steps (RigL at mask-update steps, so the dense
+// gradient and the regrowth run too) and an evaluation of every zoo model family on small inputs, then the
+// benchmark's two models with tf.train optimizers. Model construction is not counted. Compares the union
+// with TRAINING_KERNELS of @sparse-ift/backend (what `sift doctor` reports); update that list from here.
 //   npx tsx tools/bench/kernel-trace.ts [--json out.json] [--times]
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileSync } from 'node:fs';
 // The zoo packages are imported by name (their built dist/, `npm run build`), as `sift` runs them: one copy
 // of each package and of core's model registry.
-import { describeProvenance, initBackend, nativeBackendRegistration, type KernelProvenanceSnapshot } from '@sparse-ift/backend';
+import { TRAINING_KERNELS, describeProvenance, initBackend, nativeBackendRegistration, type KernelProvenanceSnapshot } from '@sparse-ift/backend';
 import { AdamW, FAMILIES, MaskUpdateSchedule, RigLUpdater, SGD, collectMaskedParams, createModel, sparseTrainStep, type Family } from '@sparse-ift/core';
 import { crossEntropy } from '@sparse-ift/train';
 import '@sparse-ift/resnet';
@@ -51,6 +52,7 @@ function step(c: Case): void {
   const x = c.kind === 'image' ? tf.randomNormal(c.input) : tf.randomUniform(c.input, 0, c.classes, 'int32');
   const labels = tf.randomUniform(c.kind === 'image' ? [c.input[0]!] : [c.input[0]! * c.input[1]!], 0, c.classes, 'int32') as tf.Tensor1D;
   const lossFn = () => crossEntropy(tf.reshape(model.apply(x, { training: true }) as tf.Tensor, [-1, c.classes]) as tf.Tensor2D, labels, 0.1);
+  provenance.reset(); // construction done: count the steps only
   for (let i = 0; i < 2; i++) sparseTrainStep({ params, maskedParams: masked, lossFn, optimizer, updater, clipNorm: 1 });
   // Evaluation (accuracy) as the trainer does it.
   tf.tidy(() => tf.argMax(tf.reshape(model.apply(x, { training: false }) as tf.Tensor, [-1, c.classes]), 1).dataSync());
@@ -60,7 +62,6 @@ function step(c: Case): void {
 }
 
 for (const c of cases) {
-  provenance.reset();
   const name = `${c.model} ${c.family}`;
   try {
     step(c);
@@ -78,9 +79,9 @@ for (const [name, build, opt] of [
   ['bench resnet18', () => resnet18({ batch: 2, width: 8, sparsity: 0.5 }), () => tf.train.momentum(0.01, 0.9)],
   ['bench gpt', () => gpt({ batch: 2, context: 16, dModel: 32, layers: 1, heads: 2, vocab: 64 }), () => tf.train.adam(1e-3)],
 ] as const) {
-  provenance.reset();
   const m = build();
   const o = opt();
+  provenance.reset();
   for (let i = 0; i < 2; i++) tf.tidy(() => { o.minimize(m.loss, true, m.variables)?.dataSync(); m.afterStep?.(); });
   perModel[name] = provenance.snapshot();
   all.set(name, provenance.snapshot());
@@ -104,5 +105,9 @@ console.log(`native (${union.native.size}): ${[...union.native.keys()].sort().jo
 console.log(`shared (${union.shared.size}): ${[...union.shared.keys()].sort().join(' ')}`);
 console.log(`fallback (${union.fallback.size}):`);
 for (const [k, f] of [...union.fallback.entries()].sort(([a], [b]) => a.localeCompare(b))) console.log(`  ${k} ×${f.calls}: ${[...f.reasons].join('; ')}`);
+const listed = new Set<string>(TRAINING_KERNELS);
+const unlisted = [...names].filter((k) => !listed.has(k)).sort();
+const unused = [...listed].filter((k) => !names.has(k)).sort();
+console.log(unlisted.length + unused.length === 0 ? 'TRAINING_KERNELS is up to date' : `TRAINING_KERNELS: add ${unlisted.join(' ') || '-'}; no longer used: ${unused.join(' ') || '-'}`);
 if (showTimes) for (const t of provenance.times().slice(0, 20)) console.log(`${t.kernel.padEnd(32)} ${t.ms.toFixed(1).padStart(8)} ms ${t.calls} calls ${t.route}`);
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ perModel }, null, 2));

@@ -6,6 +6,7 @@ export {
   type BackendName,
   type BackendInfo,
   type InitBackendOptions,
+  type KernelCoverage,
 } from './select.js';
 export { registerWasmTrainingKernels, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS, type RegisteredKernels } from './wasm-kernels/register.js';
 export { setNativeKernels } from './wasm-kernels/native-kernels.js';
@@ -15,3 +16,4 @@ export { registerNativeBackend, nativeBackendRegistration, type NativeBackendReg
 export { KernelProvenance, describeProvenance, type KernelProvenanceSnapshot, type KernelRoute, type KernelTime } from './native-backend/provenance.js';
 export { decline, share, type NativeKernel, type NativeKernelArgs } from './native-backend/kernel.js';
 export { trimNativeMemory, nativeMemoryStats } from './native-backend/memory.js';
+export { TRAINING_KERNELS } from './native-backend/training-kernels.js';

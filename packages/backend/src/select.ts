@@ -34,6 +34,18 @@ export interface BackendInfo {
    * its toJSON takes a snapshot, so a results file written at the end of a run lists that run's kernels.
    */
   provenance?: KernelProvenance;
+  /** `native` backend only: which kernels it implements, and how the zoo's training kernels are covered. */
+  coverage?: KernelCoverage;
+}
+
+export interface KernelCoverage {
+  /** Kernels with a native implementation (each may still decline an input it does not handle). */
+  native: string[];
+  /** Kernels that only relabel their input's data. */
+  shared: string[];
+  /** TRAINING_KERNELS (the zoo's training steps) without a native or data-sharing kernel: they run JS. */
+  trainingFallbacks: string[];
+  trainingKernels: number;
 }
 
 export interface InitBackendOptions {
@@ -78,6 +90,7 @@ export interface Attempt {
   kernels?: string;
   native?: boolean;
   provenance?: KernelProvenance;
+  coverage?: KernelCoverage;
 }
 
 // tfjs-node and tfjs-node-gpu both register a backend called 'tensorflow'. The specifier is held in a
@@ -253,6 +266,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       native: result.native ?? false,
       versions: versions(),
       ...(result.provenance ? { provenance: result.provenance } : {}),
+      ...(result.coverage ? { coverage: result.coverage } : {}),
     };
   }
   throw new Error(

@@ -3,7 +3,7 @@
 // side data, and bad input (a clear error naming the kernel and the argument, or a counted fallback).
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { describeProvenance, initBackend, loadNativeAddon, nativeBackendRegistration, nativeMemoryStats, trimNativeMemory, type NativeBackend } from '@sparse-ift/backend';
+import { describeProvenance, initBackend, loadNativeAddon, nativeBackendRegistration, nativeMemoryStats, trimNativeMemory, TRAINING_KERNELS, type NativeBackend } from '@sparse-ift/backend';
 import { NATIVE_BACKEND_BUILT, useBackend } from './helpers.js';
 
 const backend = () => tf.backend() as unknown as NativeBackend;
@@ -22,6 +22,13 @@ describe.skipIf(!NATIVE_BACKEND_BUILT)('native backend', () => {
     const restored = await initBackend({ backend: 'native', training: true, threads: 2 });
     expect(restored.threads).toBe(2);
     await expect(initBackend({ backend: 'native', threads: 0 })).rejects.toThrow(/threads must be a positive integer/);
+  });
+
+  it('covers every kernel of the zoo\'s training steps natively (TRAINING_KERNELS, traced by tools/bench/kernel-trace.ts)', async () => {
+    const info = await initBackend({ backend: 'native', training: true });
+    expect(info.coverage!.trainingFallbacks).toEqual([]);
+    expect(info.coverage!.trainingKernels).toBe(TRAINING_KERNELS.length);
+    expect(info.coverage!.native.length).toBeGreaterThanOrEqual(70);
   });
 
   it('results files get the kernels that ran (BackendInfo.provenance serialises at write time)', async () => {

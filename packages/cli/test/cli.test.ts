@@ -54,7 +54,7 @@ describe('sift usage errors exit 2 and say what is valid', () => {
   it('a bad --backend names the allowed ones', async () => {
     const r = await sift('reproduce', 'fashion-mnist', '--backend', 'cuda');
     expect(r.code).toBe(EXIT_USAGE);
-    expect(r.stderr).toContain("--backend 'cuda' is not a backend; use one of: auto, tensorflow-gpu, tensorflow, wasm, cpu");
+    expect(r.stderr).toContain("--backend 'cuda' is not a backend; use one of: auto, tensorflow-gpu, native, tensorflow, wasm, cpu");
   });
 
   it('a missing --data folder is named', async () => {

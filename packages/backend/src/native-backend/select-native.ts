@@ -5,6 +5,7 @@ import { loadNativeAddon } from '../native.js';
 import { NATIVE_BACKEND_NAME } from './backend.js';
 import { registerNativeBackend } from './register.js';
 import type { Attempt } from '../select.js';
+import { TRAINING_KERNELS } from './training-kernels.js';
 
 const require = createRequire(import.meta.url);
 
@@ -33,12 +34,20 @@ export async function tryNativeBackend(threads: number | undefined): Promise<Att
   }
   if (!ok || tf.getBackend() !== NATIVE_BACKEND_NAME) return { ok: false, why: "native: setBackend('native') returned false" };
   const n = addon.threads();
+  const covered = new Set([...registration.nativeKernels, ...registration.sharedKernels]);
+  const coverage = {
+    native: registration.nativeKernels,
+    shared: registration.sharedKernels,
+    trainingFallbacks: TRAINING_KERNELS.filter((k) => !covered.has(k)),
+    trainingKernels: TRAINING_KERNELS.length,
+  };
   return {
     ok: true,
     why: 'native initialised',
     threads: n,
     native: true,
     provenance: registration.provenance,
+    coverage,
     kernels:
       `sparse-ift native backend: ${addon.tensors.description()} (${n} thread${n === 1 ? '' : 's'}; ` +
       `${registration.nativeKernels.length} native kernels) + tfjs-backend-cpu ${cpuVersion()} JS kernels for the rest, on the same memory`,

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { BACKEND_NAMES, describeBackend, initBackend, type BackendInfo } from '@sparse-ift/backend';
 import { DEBIAN_FASHION_MNIST_DIR, FASHION_MNIST_FILES } from '@sparse-ift/data-vision';
 import { printJson } from '../output.js';
-import { parseBackend } from '../options.js';
+import { parseBackend, parseThreads } from '../options.js';
 
 interface DataSetReport {
   name: string;
@@ -33,15 +33,17 @@ export function registerDoctorCommand(program: Command): void {
     .command('doctor')
     .description('show the backend that training would use and why, threads, versions, and where data sets were found')
     .option('--backend <name>', `backend to try: auto, ${BACKEND_NAMES.join(', ')}`, 'auto')
+    .option('--threads <n>', 'threads of the native kernels (default: every core)')
     .option('--data <dir>', 'folder to look in first for data set files')
     .option('--json', 'machine-readable output')
-    .action(async (options: { backend: string; data?: string; json?: boolean }) => {
+    .action(async (options: { backend: string; threads?: string; data?: string; json?: boolean }) => {
       const backendName = parseBackend(options.backend);
+      const threads = parseThreads(options.threads);
       const tried: string[] = [];
       let backend: BackendInfo | undefined;
       let backendError: string | undefined;
       try {
-        backend = await initBackend({ backend: backendName, training: true, allowCpuTraining: backendName === 'cpu', log: (l) => tried.push(l) });
+        backend = await initBackend({ backend: backendName, training: true, allowCpuTraining: backendName === 'cpu', threads, log: (l) => tried.push(l) });
       } catch (error) {
         backendError = (error as Error).message;
       }
@@ -64,6 +66,14 @@ export function registerDoctorCommand(program: Command): void {
           out(`  chosen: ${backend.name} because ${backend.reason}`);
           out(`  threads: ${backend.threads}`);
           out(`  versions: ${Object.entries(backend.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+          const c = backend.coverage;
+          if (c) {
+            out(`  native kernels (${c.native.length}): ${c.native.join(', ')}; sharing their input's data: ${c.shared.join(', ')}`);
+            out(`  every other kernel runs tfjs-backend-cpu's JavaScript on the same memory; results files list the kernels that ran, by route`);
+            out(c.trainingFallbacks.length === 0
+              ? `  the zoo's training steps: all ${c.trainingKernels} kernels native`
+              : `  the zoo's training steps: ${c.trainingKernels - c.trainingFallbacks.length} of ${c.trainingKernels} kernels native; JavaScript: ${c.trainingFallbacks.join(', ')}`);
+          }
         }
         for (const line of tried) out(`  tried: ${line}`);
         for (const d of dataSets) {

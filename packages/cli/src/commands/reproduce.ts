@@ -5,7 +5,7 @@ import { BACKEND_NAMES, describeBackend, initBackend } from '@sparse-ift/backend
 import { getExperiment, listExperiments } from '@sparse-ift/train';
 import { UsageError } from '../errors.js';
 import { logLine, printJson } from '../output.js';
-import { MAX_SEEDS, parseBackend, parseSeeds } from '../options.js';
+import { MAX_SEEDS, parseBackend, parseSeeds, parseThreads } from '../options.js';
 
 interface ReproduceOptions {
   preset?: string;
@@ -14,6 +14,7 @@ interface ReproduceOptions {
   resume?: boolean;
   force?: boolean;
   backend: string;
+  threads?: string;
   data?: string;
   json?: boolean;
 }
@@ -29,6 +30,7 @@ export function registerReproduceCommand(program: Command): void {
     .option('--resume', 'continue an interrupted run in --out from its checkpoints')
     .option('--force', 'overwrite earlier results and discard earlier checkpoints in --out')
     .option('--backend <name>', `tf.js backend: auto, ${BACKEND_NAMES.join(', ')}`, 'auto')
+    .option('--threads <n>', 'threads of the native kernels (default: every core)')
     .option('--data <dir>', 'folder holding the data set files (checked before the system copy and the download)')
     .option('--json', 'print a machine-readable summary on stdout (no progress bar)')
     .action(async (name: string, options: ReproduceOptions) => {
@@ -43,13 +45,14 @@ export function registerReproduceCommand(program: Command): void {
       }
       const seeds = parseSeeds(options.seeds) ?? presetInfo.defaultSeeds;
       const backendName = parseBackend(options.backend);
+      const threads = parseThreads(options.threads);
       if (options.resume && options.force) throw new UsageError('--resume and --force contradict each other; pass one of them');
       if (options.data !== undefined && !(existsSync(options.data) && statSync(options.data).isDirectory())) {
         throw new UsageError(`--data '${options.data}' is not a folder; pass the folder that holds the data set files`);
       }
       const outDir = resolve(options.out ?? `runs/${name}-${preset}`);
 
-      const backend = await initBackend({ backend: backendName, training: true, allowCpuTraining: backendName === 'cpu', log: logLine });
+      const backend = await initBackend({ backend: backendName, training: true, allowCpuTraining: backendName === 'cpu', threads, log: logLine });
       const backendLine = describeBackend(backend);
       logLine(backendLine);
       logLine(`reproduce ${name} --preset ${preset} --seeds ${seeds} → ${outDir}`);
