@@ -348,6 +348,7 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
     ({ epoch, stepInEpoch, globalStep, history, trainLossSum, trainLossCount } = ckpt.meta);
     log(`${label}: resumed from ${config.checkpointFile} at epoch ${epoch + 1}, step ${globalStep}`);
   } else if (config.mask.method !== 'dense') {
+    // Draws the masks a model does not have yet and keeps those its layers drew: one mask per weight.
     initMasks(model.maskedParams, { method: 'random', rng: Rng.fromSeed(config.seed) });
   }
   const resumedFromStep = globalStep;
