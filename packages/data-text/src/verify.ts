@@ -5,7 +5,7 @@ import { findStringColumn, openArrowReader } from './arrow-text.js';
 import { TextDataError, errorMessage } from './errors.js';
 import { listFiles, readTextChunks } from './records.js';
 import type { TextFormat } from './text-chunk.js';
-import type { BadRecord, VerifyReport } from './verify-report.js';
+import type { BadRecord, VerifyReport } from '@sparse-ift/files';
 
 export interface VerifyTextOptions {
   format: TextFormat;

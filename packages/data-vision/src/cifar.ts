@@ -8,7 +8,7 @@ import { DataError } from './errors.js';
 import type { ImageSet } from './idx.js';
 import { PURPOSE, rngFor, shuffleInPlace } from './rng.js';
 import type { VisionBatch } from './loader.js';
-import type { BadRecord } from './verify-report.js';
+import type { BadRecord } from '@sparse-ift/files';
 
 export const CIFAR_RECORD_BYTES = 2 + 3072;
 export const CIFAR100_FINE_CLASSES = 100;

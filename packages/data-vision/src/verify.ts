@@ -8,7 +8,7 @@ import type { DataError } from './errors.js';
 import { IDX_IMAGES_MAGIC, inspectIdx, readIdxLabels } from './idx.js';
 import { listImageFolder, listShards, readFolderSample, readShard, type EncodedSample } from './sources.js';
 import type { ExampleKeys } from './tfrecord.js';
-import type { BadRecord, VerifyReport } from './verify-report.js';
+import type { BadRecord, VerifyReport } from '@sparse-ift/files';
 
 export type VisionFormat = 'tfrecord' | 'wds' | 'cifar' | 'idx' | 'folder';
 export const VISION_FORMATS: readonly VisionFormat[] = ['tfrecord', 'wds', 'cifar', 'idx', 'folder'];

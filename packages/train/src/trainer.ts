@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // Registers tf.js' gradient functions (tfjs-core alone has none). Its Node (CJS) bundle does so in
 // plain Node; tfjs-core's own `dist/register_all_gradients.js` is browser-ESM and fails to load there.
 import '@tensorflow/tfjs-layers';
-import { readCheckpoint, restoreOptimizerState, storeOptimizerState, writeCheckpointAtomic, type StoredOptimizer, type StoredTensor } from './checkpoint.js';
+import { CheckpointError, CheckpointReader, restoreOptimizerState, storeOptimizerState, writeCheckpointAtomic, type LazyTensor, type StoredOptimizer, type StoredTensor } from './checkpoint.js';
 import {
   AdamW,
   MaskUpdateSchedule,
@@ -165,6 +165,24 @@ interface CheckpointMeta {
   optimizer: StoredOptimizer;
   trainLossSum: number;
   trainLossCount: number;
+}
+
+/**
+ * Refuses checkpoint metadata no run of this configuration can have written (an edited or damaged
+ * header): positions outside the run, a step count that does not add up, a history of the wrong length.
+ */
+function assertResumable(meta: CheckpointMeta, file: string, stepsPerEpoch: number, epochs: number): void {
+  const count = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  const problems: string[] = [];
+  if (!count(meta.epoch) || meta.epoch > epochs) problems.push(`epoch ${String(meta.epoch)} is not in [0, ${epochs}]`);
+  if (!count(meta.stepInEpoch) || meta.stepInEpoch >= stepsPerEpoch) problems.push(`stepInEpoch ${String(meta.stepInEpoch)} is not in [0, ${stepsPerEpoch})`);
+  if (problems.length === 0 && meta.globalStep !== meta.epoch * stepsPerEpoch + meta.stepInEpoch) {
+    problems.push(`globalStep ${String(meta.globalStep)} is not epoch × ${stepsPerEpoch} + stepInEpoch = ${meta.epoch * stepsPerEpoch + meta.stepInEpoch}`);
+  }
+  if (!Array.isArray(meta.history) || meta.history.length !== meta.epoch) problems.push(`its history holds ${Array.isArray(meta.history) ? meta.history.length : 'no'} epochs, not ${String(meta.epoch)}`);
+  if (!Number.isFinite(meta.trainLossSum) || !count(meta.trainLossCount)) problems.push('its running training loss is not a finite sum over a count');
+  if (typeof meta.optimizer !== 'object' || meta.optimizer === null || typeof meta.updater !== 'object' || meta.updater === null) problems.push('it lacks the optimizer or mask-updater state');
+  if (problems.length > 0) throw new CheckpointError(file, `has impossible metadata: ${problems.join('; ')}`);
 }
 
 function makeOptimizer(variables: tf.Variable[], recipe: OptimizerRecipe): SparseOptimizer {
@@ -325,27 +343,33 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
   let trainLossCount = 0;
 
   if (config.resume && config.checkpointFile && existsSync(config.checkpointFile)) {
-    const ckpt = readCheckpoint<CheckpointMeta>(config.checkpointFile);
-    if (ckpt.meta.fingerprint !== print) {
-      throw new Error(
-        `checkpoint ${config.checkpointFile} was written with a different configuration; ` +
-          'rerun with the same settings, or use --force to start over',
-      );
+    const file = config.checkpointFile;
+    const ckpt = CheckpointReader.open<CheckpointMeta>(file);
+    try {
+      if (ckpt.meta?.fingerprint !== print) {
+        throw new Error(`checkpoint ${file} was written with a different configuration; rerun with the same settings, or use --force to start over`);
+      }
+      assertResumable(ckpt.meta, file, stepsPerEpoch, config.epochs);
+      const tensor = (key: string, shape?: readonly number[]): StoredTensor => {
+        const t = ckpt.read(key);
+        if (shape && t.shape.join(',') !== shape.join(',')) throw new CheckpointError(file, `holds tensor '${key}' of shape [${t.shape.join(', ')}], the model's is [${shape.join(', ')}]`);
+        return t;
+      };
+      // One tensor at a time: a resume holds at most one tensor beside the model.
+      const restore = (variable: tf.Variable, key: string): void => {
+        const t = tensor(key, variable.shape);
+        tf.tidy(() => variable.assign(tf.tensor(t.data, variable.shape, variable.dtype)));
+      };
+      for (const p of model.params) restore(p.variable, `param/${p.name}`);
+      for (const mp of model.maskedParams) restore(mp.mask, `mask/${mp.name}`);
+      for (const b of buffers) restore(b.variable, `buffer/${b.name}`);
+      // Optimizer state is keyed by tf.js variable names, which differ between processes: map through ours.
+      restoreOptimizerState(optimizer, ckpt.meta.optimizer, stableName, (key) => tensor(key));
+      updater.loadState(ckpt.meta.updater);
+      ({ epoch, stepInEpoch, globalStep, history, trainLossSum, trainLossCount } = ckpt.meta);
+    } finally {
+      ckpt.close();
     }
-    const tensor = (key: string): StoredTensor => {
-      const t = ckpt.tensors.get(key);
-      if (!t) throw new Error(`checkpoint ${config.checkpointFile} lacks tensor '${key}'; delete it or use --force to start over`);
-      return t;
-    };
-    tf.tidy(() => {
-      for (const p of model.params) p.variable.assign(tf.tensor(tensor(`param/${p.name}`).data, p.variable.shape));
-      for (const mp of model.maskedParams) mp.mask.assign(tf.tensor(tensor(`mask/${mp.name}`).data, mp.mask.shape));
-      for (const b of buffers) b.variable.assign(tf.tensor(tensor(`buffer/${b.name}`).data, b.variable.shape, b.variable.dtype));
-    });
-    // Optimizer state is keyed by tf.js variable names, which differ between processes: map through ours.
-    restoreOptimizerState(optimizer, ckpt.meta.optimizer, stableName, tensor);
-    updater.loadState(ckpt.meta.updater);
-    ({ epoch, stepInEpoch, globalStep, history, trainLossSum, trainLossCount } = ckpt.meta);
     log(`${label}: resumed from ${config.checkpointFile} at epoch ${epoch + 1}, step ${globalStep}`);
   } else if (config.mask.method !== 'dense') {
     // Draws the masks a model does not have yet and keeps those its layers drew: one mask per weight.
@@ -355,10 +379,12 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
 
   const saveCheckpoint = (): void => {
     if (!config.checkpointFile) return;
-    const tensors = new Map<string, StoredTensor>();
-    for (const p of model.params) tensors.set(`param/${p.name}`, { shape: [...p.variable.shape], data: p.variable.dataSync().slice() as Float32Array });
-    for (const mp of model.maskedParams) tensors.set(`mask/${mp.name}`, { shape: [...mp.mask.shape], data: mp.mask.dataSync().slice() as Float32Array });
-    for (const b of buffers) tensors.set(`buffer/${b.name}`, { shape: [...b.variable.shape], data: Float32Array.from(b.variable.dataSync()) });
+    // Read from the variables as the writer reaches them, so the model is never copied whole.
+    const tensors = new Map<string, StoredTensor | LazyTensor>();
+    const lazy = (v: tf.Variable): LazyTensor => ({ shape: [...v.shape], read: () => Float32Array.from(v.dataSync()) });
+    for (const p of model.params) tensors.set(`param/${p.name}`, lazy(p.variable));
+    for (const mp of model.maskedParams) tensors.set(`mask/${mp.name}`, lazy(mp.mask));
+    for (const b of buffers) tensors.set(`buffer/${b.name}`, lazy(b.variable));
     const storedOptimizer = storeOptimizerState(optimizer, stableName, tensors, (name) => [...byName.get(name)!.shape]);
     writeCheckpointAtomic<CheckpointMeta>(config.checkpointFile, {
       meta: {

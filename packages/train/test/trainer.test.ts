@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NonFiniteLossError, readCheckpoint, train, type TrainConfig } from '../src/index.js';
+import { NonFiniteLossError, readCheckpoint, train, writeCheckpointAtomic, type TrainConfig } from '../src/index.js';
 import { syntheticData, tinyModel } from './helpers.js';
 
 const data = { train: syntheticData(200, 12, 3, 1), test: syntheticData(90, 12, 3, 2) };
@@ -110,6 +110,37 @@ describe('train', () => {
     const model = tinyModel();
     await train(model, data, config({ epochs: 1, checkpointFile }));
     await expect(train(model, data, config({ epochs: 1, seed: 4, checkpointFile, resume: true }))).rejects.toThrow(/different configuration/);
+    model.dispose();
+  });
+
+  it('refuses impossible checkpoint metadata and damaged checkpoints on resume, naming the file and what to do', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sift-meta-'));
+    const checkpointFile = join(dir, 'ckpt.bin');
+    const model = tinyModel();
+    await train(model, data, config({ checkpointFile, stopAfterStep: 9 }));
+    const good = readCheckpoint<Record<string, unknown>>(checkpointFile);
+    expect(good.meta['globalStep']).toBe(9);
+    const edits: [string, Record<string, unknown>, RegExp][] = [
+      ['a global step of 1e9', { globalStep: 1e9 }, /globalStep 1000000000 is not epoch × 7 \+ stepInEpoch = 9/],
+      ['an epoch past the run', { epoch: 7 }, /epoch 7 is not in \[0, 3\]/],
+      ['a step past the epoch', { stepInEpoch: 7, globalStep: 14 }, /stepInEpoch 7 is not in \[0, 7\)/],
+      ['a negative step', { stepInEpoch: -5 }, /stepInEpoch -5 is not in/],
+      ['a history of the wrong length', { history: [] }, /its history holds 0 epochs, not 1/],
+      ['a NaN running loss', { trainLossSum: null }, /running training loss is not a finite sum/],
+    ];
+    for (const [what, edit, error] of edits) {
+      // Written through the checkpoint writer, so checksums match: only the metadata is wrong.
+      writeCheckpointAtomic(checkpointFile, { meta: { ...good.meta, ...edit }, tensors: good.tensors });
+      await expect(train(model, data, config({ checkpointFile, resume: true })), what).rejects.toThrow(
+        new RegExp(`checkpoint ${checkpointFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} has impossible metadata: .*${error.source}.*delete it \\(that run then starts over\\) or pass --force`),
+      );
+    }
+    // One flipped bit in a weight: refused before anything is restored.
+    writeCheckpointAtomic(checkpointFile, good);
+    const bytes = readFileSync(checkpointFile);
+    bytes[20]! ^= 1;
+    writeFileSync(checkpointFile, bytes);
+    await expect(train(model, data, config({ checkpointFile, resume: true }))).rejects.toThrow(/is damaged: tensor 'param\/fc1\/kernel' fails its checksum/);
     model.dispose();
   });
 
