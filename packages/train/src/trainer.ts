@@ -290,6 +290,8 @@ export async function evaluateSource(model: TrainableModel, source: BatchStream)
 
 /** Mean test loss and top-1 accuracy over a whole set, in batches. */
 export function evaluate(model: TrainableModel, data: LabelledData, batchSize = 1000): { loss: number; accuracy: number } {
+  // An empty set would give NaN: a table of "NaN ± 0.00" says nothing about what went wrong.
+  if (!(data.count >= 1)) throw new Error(`the evaluation set has ${data.count} samples; check the test data (sift data verify)`);
   const order = Int32Array.from({ length: data.count }, (_, i) => i);
   let lossSum = 0;
   let correct = 0;
@@ -325,6 +327,7 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
     bufferNames.add(b.name);
   }
   if (!(config.batchSize >= 1) || !(config.epochs >= 1)) throw new RangeError('batchSize and epochs must be >= 1');
+  if (!isBatchSource(data.test) && !(data.test.count >= 1)) throw new Error(`the evaluation set has ${data.test.count} samples; check the test data (sift data verify)`);
 
   // In memory the last partial batch is kept, as PyTorch; a source says how many batches make an epoch.
   const stepsPerEpoch = isBatchSource(data.train) ? data.train.batchesPerEpoch : Math.ceil(data.train.count / config.batchSize);

@@ -144,6 +144,14 @@ describe('train', () => {
     model.dispose();
   });
 
+  it('refuses an empty test set instead of reporting NaN', async () => {
+    const model = tinyModel();
+    const empty = { images: new Float32Array(0), labels: new Int32Array(0), count: 0, sampleShape: [12] };
+    await expect(train(model, { train: data.train, test: empty }, config({ epochs: 1 }))).rejects.toThrow('the evaluation set has 0 samples; check the test data (sift data verify)');
+    await expect(train(model, { train: empty, test: data.test }, config({ epochs: 1 }))).rejects.toThrow(/an epoch of the training data has 0 batches/);
+    model.dispose();
+  });
+
   it('writes TensorBoard events next to training', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sift-tb-'));
     const model = tinyModel();
