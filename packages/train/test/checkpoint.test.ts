@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { crc32c } from '@sparse-ift/files';
-import { CheckpointReader, nonClobberingPath, readCheckpoint, writeCheckpointAtomic, type LazyTensor } from '../src/index.js';
+import { CheckpointReader, readCheckpoint, writeCheckpointAtomic, type LazyTensor } from '../src/index.js';
 
 const tempDir = (): string => mkdtempSync(join(tmpdir(), 'sift-ckpt-'));
 
@@ -157,17 +157,4 @@ describe('checkpoints', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 600_000);
-});
-
-describe('nonClobberingPath', () => {
-  it('writes beside an existing file unless forced', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sift-out-'));
-    const file = join(dir, 'results.json');
-    expect(nonClobberingPath(file, false)).toBe(file);
-    writeFileSync(file, '{}');
-    expect(nonClobberingPath(file, false)).toBe(join(dir, 'results-2.json'));
-    writeFileSync(join(dir, 'results-2.json'), '{}');
-    expect(nonClobberingPath(file, false)).toBe(join(dir, 'results-3.json'));
-    expect(nonClobberingPath(file, true)).toBe(file);
-  });
 });
