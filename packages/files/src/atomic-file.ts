@@ -5,9 +5,9 @@
  * moment leaves the previous file or the complete new one, never a part. The temp file is named
  * `<file>.sift-tmp-<pid>`, so leftovers of a killed process can be recognised and removed.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { explainFileError } from './file-errors.js';
+import { describeFileError, explainFileError } from './file-errors.js';
 
 const TEMP_MARK = '.sift-tmp-';
 /** Temp names of this package (`.sift-tmp-PID`) and of the checkpoint writer before it (`.tmp-PID`). */
@@ -148,4 +148,39 @@ export function removeLeftoverTemps(dir: string, options: { recursive?: boolean 
     }
   }
   return removed;
+}
+
+/**
+ * Why `dir` cannot take this process's files (a file in the way, a read-only or forbidden place), or
+ * undefined when it can. Creates the folder (and its parents) when missing, and writes and removes a
+ * probe file, so a command finds out before its first hour of work, not after.
+ */
+export function unwritableFolderReason(dir: string): string | undefined {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) return `${dir} is a file, not a folder`;
+  const probe = join(dir, `.sift-probe${TEMP_MARK}${process.pid}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    closeSync(openSync(probe, 'w'));
+    rmSync(probe, { force: true });
+    return undefined;
+  } catch (error) {
+    return describeFileError(underlyingError(error, dir), dir, 'write into') ?? `cannot write into ${dir}: ${(error as Error).message}`;
+  }
+}
+
+/**
+ * A recursive mkdir reports ENOENT when it cannot create a folder on a read-only or forbidden disk; the
+ * real reason is what creating the first missing folder, below the deepest existing one, says.
+ */
+function underlyingError(error: unknown, dir: string): unknown {
+  if ((error as { code?: string }).code !== 'ENOENT') return error;
+  let existing = dir;
+  while (!existsSync(dirname(existing)) && dirname(existing) !== existing) existing = dirname(existing);
+  try {
+    mkdirSync(existing);
+    rmSync(existing, { recursive: true, force: true });
+    return error;
+  } catch (real) {
+    return real;
+  }
 }

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AtomicFile, FileSystemError, describeFileError, processAlive, removeLeftoverTemps, tempPathFor, writeFileAtomic } from '../src/index.js';
+import { AtomicFile, FileSystemError, describeFileError, processAlive, removeLeftoverTemps, tempPathFor, unwritableFolderReason, writeFileAtomic } from '../src/index.js';
 import { mountTmpfs, tempDir, unmount } from './helpers.js';
 
 describe('writeFileAtomic', () => {
@@ -78,6 +78,18 @@ describe('system errors become one line naming the path and the fix', () => {
     mounts.push(dir);
     if (!dir) return ctx.skip();
     expect(() => writeFileAtomic(join(dir, 'plot.svg'), '<svg/>')).toThrow(`cannot write ${join(dir, 'plot.svg')}: the file system is read-only (EROFS)`);
+  });
+
+  it('unwritableFolderReason: creates a usable folder, names a file in the way and a read-only disk (not ENOENT)', (ctx) => {
+    const dir = tempDir('atomic');
+    expect(unwritableFolderReason(join(dir, 'a', 'b'))).toBeUndefined();
+    expect(readdirSync(join(dir, 'a', 'b'))).toEqual([]); // the probe is gone
+    writeFileSync(join(dir, 'f'), 'x');
+    expect(unwritableFolderReason(join(dir, 'f'))).toBe(`${join(dir, 'f')} is a file, not a folder`);
+    const ro = mountTmpfs(64, true);
+    mounts.push(ro);
+    if (!ro) return ctx.skip();
+    expect(unwritableFolderReason(join(ro, 'x', 'y'))).toBe(`cannot write into ${join(ro, 'x', 'y')}: the file system is read-only (EROFS); write to a folder on a writable disk`);
   });
 
   it('a folder without write permission: EACCES naming the file (not as root, which may write anywhere)', (ctx) => {
