@@ -2,8 +2,8 @@
  * The pieces of a reproduction's results.md that every experiment shares: statistics over seeds,
  * grouping runs into table rows, family labels, paper cells, the recipe line and writing result files.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '@sparse-ift/files';
 import type { Family } from '@sparse-ift/core';
 import type { MaskMethod, OptimizerRecipe } from '@sparse-ift/train';
 import type { ExperimentContext } from './experiments.js';
@@ -70,12 +70,12 @@ export function sgdRecipeText(opt: OptimizerRecipe): string {
 }
 
 /**
- * Writes `content` to `<outDir>/<name>` (beside an earlier file unless --force), records the path in
+ * Writes `content` to `<outDir>/<name>` atomically (beside an earlier file unless --force), records the path in
  * `files` under `role` and returns it.
  */
 export function writeResultFile(ctx: Pick<ExperimentContext, 'outDir' | 'force'>, files: Record<string, string>, role: string, name: string, content: string): string {
   const path = nonClobberingPath(join(ctx.outDir, name), ctx.force);
-  writeFileSync(path, content);
+  writeFileAtomic(path, content);
   files[role] = path;
   return path;
 }

@@ -94,7 +94,7 @@ export async function runCifar100ResNet18(ctx: ExperimentContext): Promise<Exper
   const config = resolveConfig(ctx.preset);
   const started = Date.now();
   const data = loadCifarData(ctx.dataDir, config.trainSubset, config.testSubset);
-  const state = prepareStateDir(ctx);
+  const state = prepareStateDir(ctx, { experiment: 'cifar100-resnet18', config });
   ctx.log(`data: CIFAR-100 from ${data.source} (${data.train.count} train / ${data.test.count} test images)`);
   const runs = await runGrid({
     rows: config.rows,

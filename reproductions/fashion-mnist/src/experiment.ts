@@ -152,7 +152,7 @@ export async function runFashionMnist(ctx: ExperimentContext): Promise<Experimen
   if (!preset) throw new Error(`unknown preset '${ctx.preset}'; valid presets: ${Object.keys(PRESETS).join(', ')}`);
   const started = Date.now();
   // Per-run state (checkpoints, finished-run records) lives in one folder; never silently reused or discarded.
-  const state = prepareStateDir(ctx);
+  const state = prepareStateDir(ctx, { experiment: 'fashion-mnist', config: preset });
 
   const data = await loadData(ctx.dataDir, preset);
   ctx.log(`data: Fashion-MNIST from ${data.source} (${data.train.count} train / ${data.test.count} test images, ${preset.inputSize}×${preset.inputSize})`);

@@ -82,7 +82,7 @@ export async function runGpt3SmallWikiText103(ctx: ExperimentContext): Promise<E
   const config = resolveConfig(ctx.preset);
   const started = Date.now();
   const data = await loadWikiText(ctx.dataDir, ctx.log);
-  const state = prepareStateDir(ctx);
+  const state = prepareStateDir(ctx, { experiment: 'gpt3-small-wikitext103', config });
 
   // Dense FLOPs per sequence: the iso-FLOP reference.
   const denseModel = buildGpt(config.model, { family: 'dense', sparsity: 0, sequenceLength: config.context });

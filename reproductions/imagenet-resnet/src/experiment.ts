@@ -121,7 +121,7 @@ export async function runImageNetResNet(ctx: ExperimentContext): Promise<Experim
   const started = Date.now();
   const shards = findImageNetShards(ctx.dataDir);
   ctx.log(`data: ImageNet ${shards.layout} ${shards.format} shards: ${shards.train.length} train, ${shards.validation.length} validation`);
-  const state = prepareStateDir(ctx);
+  const state = prepareStateDir(ctx, { experiment: 'imagenet-resnet', config });
   let data: RunData;
   if (config.inMemory) {
     const decode = { imageSize: config.imageSize, resizeSize: config.resizeSize };
