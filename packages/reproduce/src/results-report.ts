@@ -99,3 +99,20 @@ export function meanFootprint(rs: readonly (ModelFootprint & { wallSeconds: numb
     wallSecondsMean: mean(rs.map((r) => r.wallSeconds)),
   };
 }
+
+/**
+ * The results.md paragraph naming every run whose training loss stayed at chance (ln C) for a whole epoch
+ * (the trainer's `epochsAtChance`), or '' when every run learned. Such a run's accuracy is a guess's: it
+ * drags its row's mean down and says nothing about the family.
+ */
+export function notLearningNote(runs: readonly { id: string; epochsAtChance?: readonly number[] }[]): string {
+  const stuck = runs.filter((r) => (r.epochsAtChance ?? []).length > 0);
+  if (stuck.length === 0) return '';
+  const lines = stuck.map((r) => `- \`${r.id}\`: epoch${r.epochsAtChance!.length > 1 ? 's' : ''} ${r.epochsAtChance!.map((e) => e + 1).join(', ')}`);
+  return [
+    `**WARNING: ${stuck.length} run${stuck.length > 1 ? 's' : ''} did not learn**: the training loss stayed at chance (ln C) for a whole epoch, so ${stuck.length > 1 ? 'their accuracies are' : 'its accuracy is'} a guess's and the row means include ${stuck.length > 1 ? 'them' : 'it'}. Rerun with an LR warm-up or a lower rate.`,
+    '',
+    ...lines,
+    '',
+  ].join('\n');
+}

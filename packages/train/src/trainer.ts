@@ -31,7 +31,7 @@ import { epochPermutation } from './data-order.js';
 import { crossEntropy } from './loss.js';
 import { createProgress } from './progress.js';
 import type { OptimizerRecipe } from './recipes.js';
-import { learningRate, type LrSchedule } from './schedules.js';
+import { learningRate, warmupFactor, type LrSchedule } from './schedules.js';
 import { TensorBoardWriter } from './tensorboard.js';
 
 /** A trainable parameter with a name that is stable across processes (checkpoints use it). */
@@ -117,6 +117,8 @@ export interface TrainConfig {
   labelSmoothing?: number;
   /** Clip the global gradient norm to this value (GPT recipe: 1.0). */
   clipNorm?: number;
+  /** Linear LR warm-up over this many first steps, in front of `schedule` (default 0: none). */
+  warmupSteps?: number;
   /** Sparse training method and the dynamic schedule (defaults: ΔT 100, α₀ 0.3 cosine, end 0.75). */
   mask: { method: MaskMethod; frequency?: number; dropFraction?: number; endFraction?: number };
   evalBatchSize?: number;
@@ -141,6 +143,8 @@ export interface EpochMetrics {
   testLoss: number;
   testAccuracy: number;
   lr: number;
+  /** The epoch's training loss stayed at chance (ln C for C classes): the model did not learn. */
+  atChance?: boolean;
 }
 
 export interface TrainResult {
@@ -151,7 +155,12 @@ export interface TrainResult {
   stoppedEarly: boolean;
   resumedFromStep: number;
   wallSeconds: number;
+  /** Epochs (0-based) whose training loss stayed at chance; empty when the model learned. */
+  epochsAtChance: number[];
 }
+
+/** An epoch whose mean training loss is at least this fraction of ln C learned nothing. */
+export const AT_CHANCE_FRACTION = 0.98;
 
 /** Thrown when the loss is NaN or ±Inf; the last good checkpoint on disk is left untouched. */
 
@@ -210,6 +219,7 @@ function fingerprint(config: TrainConfig, model: TrainableModel, buffers: NamedV
     schedule: config.schedule,
     labelSmoothing: config.labelSmoothing ?? 0,
     clipNorm: config.clipNorm ?? null,
+    ...(config.warmupSteps ? { warmupSteps: config.warmupSteps } : {}),
     mask: config.mask,
     params: model.params.map((p) => [p.name, p.variable.shape]),
     // Only when present, so checkpoints of buffer-free models written before buffers existed still resume.
@@ -408,6 +418,8 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
   const tb = config.tensorboardDir ? new TensorBoardWriter(config.tensorboardDir) : undefined;
   const progress = createProgress(config.progress ?? false);
   let stoppedEarly = false;
+  /** Classes of the model's logits, seen at the last step: ln(classes) is the loss of a guess. */
+  let classes = 0;
   let windowStart = performance.now();
   let windowSamples = 0;
   progress.start(totalSteps, globalStep, label);
@@ -415,13 +427,17 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
   try {
     while (epoch < config.epochs && !stoppedEarly) {
       for await (const { x, y, n } of epochBatches(data.train, config.seed, epoch, config.batchSize, stepsPerEpoch, stepInEpoch)) {
-        optimizer.learningRate = learningRate(config.optimizer.lr, config.schedule, { step: globalStep, epoch });
+        optimizer.learningRate = learningRate(config.optimizer.lr, config.schedule, { step: globalStep, epoch }) * warmupFactor(globalStep, config.warmupSteps);
         let loss: number;
         try {
           ({ loss } = sparseTrainStep({
             params: variables,
             maskedParams: model.maskedParams,
-            lossFn: () => crossEntropy(model.logits(x, true, { step: globalStep }), y, config.labelSmoothing ?? 0),
+            lossFn: () => {
+              const logits = model.logits(x, true, { step: globalStep });
+              classes = logits.shape[1];
+              return crossEntropy(logits, y, config.labelSmoothing ?? 0);
+            },
             optimizer,
             updater,
             clipNorm: config.clipNorm,
@@ -476,6 +492,15 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
         testAccuracy: test.accuracy,
         lr: optimizer.learningRate,
       };
+      // A whole epoch at the loss of a uniform guess: the run learned nothing; say so loudly.
+      if (classes > 1 && metrics.trainLoss >= AT_CHANCE_FRACTION * Math.log(classes)) {
+        metrics.atChance = true;
+        progress.stop();
+        log(
+          `WARNING: ${label} epoch ${epoch + 1}: the training loss stayed at chance for the whole epoch (${metrics.trainLoss.toFixed(4)}; ln ${classes} = ${Math.log(classes).toFixed(4)}): ` +
+            'the model is not learning (too high a learning rate for it, dead units, or masks that cut it off); its accuracy means nothing. Try an LR warm-up (warmupSteps) or a lower rate.',
+        );
+      }
       history = [...history, metrics];
       tb?.scalars(globalStep, { 'epoch/train_loss': metrics.trainLoss, 'test/loss': test.loss, 'test/accuracy': test.accuracy });
       progress.stop();
@@ -503,6 +528,7 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
     stoppedEarly,
     resumedFromStep,
     wallSeconds: (performance.now() - started) / 1000,
+    epochsAtChance: history.filter((h) => h.atChance).map((h) => h.epoch),
   };
 }
 

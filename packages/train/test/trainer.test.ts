@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { NonFiniteLossError, readCheckpoint, train, writeCheckpointAtomic, type TrainConfig } from '../src/index.js';
 import { syntheticData, tinyModel } from './helpers.js';
@@ -31,6 +32,7 @@ describe('train', () => {
     const result = await train(model, data, config());
     expect(result.history).toHaveLength(3);
     expect(result.testAccuracy).toBeGreaterThan(0.8); // 3 classes: chance is 1/3
+    expect(result.epochsAtChance).toEqual([]);
     const w = model.maskedParams[0]!.weight.dataSync();
     const m = model.maskedParams[0]!.mask.dataSync();
     let ones = 0;
@@ -149,6 +151,30 @@ describe('train', () => {
     const empty = { images: new Float32Array(0), labels: new Int32Array(0), count: 0, sampleShape: [12] };
     await expect(train(model, { train: data.train, test: empty }, config({ epochs: 1 }))).rejects.toThrow('the evaluation set has 0 samples; check the test data (sift data verify)');
     await expect(train(model, { train: empty, test: data.test }, config({ epochs: 1 }))).rejects.toThrow(/an epoch of the training data has 0 batches/);
+    model.dispose();
+  });
+
+  it('says loudly when the training loss stays at chance (ln C) for a whole epoch', async () => {
+    const model = tinyModel();
+    // A dead network: every logit 0, so every sample's loss is exactly ln 3.
+    const dead = { ...model, logits: (x: tf.Tensor, training: boolean) => tf.mul(model.logits(x, training), 0) as tf.Tensor2D };
+    const lines: string[] = [];
+    const result = await train(dead, data, config({ epochs: 2, log: (l) => lines.push(l) }));
+    expect(result.epochsAtChance).toEqual([0, 1]);
+    expect(result.history.map((h) => h.atChance)).toEqual([true, true]);
+    expect(lines.filter((l) => l.startsWith('WARNING'))).toEqual([0, 1].map((e) => expect.stringContaining(`train epoch ${e + 1}: the training loss stayed at chance for the whole epoch (1.0986; ln 3 = 1.0986)`)));
+    model.dispose();
+  });
+
+  it('an LR warm-up scales the rate by (step + 1) / warmupSteps, and is part of the checkpoint fingerprint', async () => {
+    const checkpointFile = join(mkdtempSync(join(tmpdir(), 'sift-warm-')), 'ckpt.bin');
+    const model = tinyModel();
+    const constant = config({ epochs: 1, schedule: { kind: 'constant' }, warmupSteps: 10, checkpointFile });
+    const result = await train(model, data, constant);
+    // 7 steps in the epoch: the last (step 6) runs at 0.05 × 7/10.
+    expect(result.history[0]!.lr).toBeCloseTo(0.035, 12);
+    expect((await train(model, data, { ...constant, warmupSteps: 0, checkpointFile: undefined })).history[0]!.lr).toBe(0.05);
+    await expect(train(model, data, { ...constant, warmupSteps: 5, resume: true })).rejects.toThrow(/different configuration/);
     model.dispose();
   });
 

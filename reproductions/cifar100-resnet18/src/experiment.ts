@@ -11,6 +11,7 @@ import {
   bestIndex,
   FAMILY_LABEL,
   modelFootprint,
+  notLearningNote,
   prepareStateDir,
   recipeTrainConfig,
   runGrid,
@@ -46,6 +47,8 @@ export interface RunRecord extends ModelFootprint {
   steps: number;
   wallSeconds: number;
   backend: string;
+  /** Epochs (0-based) whose training loss stayed at chance: the run did not learn. */
+  epochsAtChance: number[];
 }
 
 function runId(config: CifarConfig, row: GridRow, seed: number): string {
@@ -84,6 +87,7 @@ async function trainOne(config: CifarConfig, row: GridRow, seed: number, id: str
       steps: result.steps,
       wallSeconds: result.wallSeconds,
       backend: ctx.backend.name,
+      epochsAtChance: result.epochsAtChance,
     };
   } finally {
     net.model.dispose();
@@ -128,7 +132,8 @@ export async function runCifar100ResNet18(ctx: ExperimentContext): Promise<Exper
   const files: Record<string, string> = {};
   writeResultFile(ctx, files, 'results.json', 'results.json', JSON.stringify(results, null, 2) + '\n');
   const md = resultsMarkdown({ preset: ctx.preset, config, rows, backendLine: ctx.backendLine, source: data.source, trainImages: data.train.count, testImages: data.test.count, seeds: ctx.seeds, wallSeconds });
-  let document = md.document;
+  // Runs that never left chance are named above the plots, loudly.
+  let document = md.document + (notLearningNote(runs) ? `\n${notLearningNote(runs)}` : '');
   const dense = rows.find((r) => r.family === 'dense');
   if (dense) {
     const points = rows

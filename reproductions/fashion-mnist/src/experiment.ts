@@ -11,6 +11,7 @@ import {
   maskCounts,
   mean,
   meanFootprint,
+  notLearningNote,
   prepareStateDir,
   rowHeader,
   runGrid,
@@ -47,6 +48,8 @@ export interface RunRecord extends ModelFootprint {
   epochs: number;
   steps: number;
   backend: string;
+  /** Epochs (0-based) whose training loss stayed at chance: the run did not learn. */
+  epochsAtChance: number[];
 }
 
 export interface RowSummary {
@@ -80,6 +83,7 @@ async function trainOne(preset: FashionPreset, row: GridRow, seed: number, id: s
       optimizer: { ...recipe.optimizer, lr: preset.lr },
       schedule: recipe.schedule,
       mask: { method: row.method, frequency: preset.maskUpdateFrequency },
+      ...(preset.warmupEpochs ? { warmupSteps: Math.round(preset.warmupEpochs * Math.ceil(data.train.count / preset.batchSize)) } : {}),
       checkpointFile: state.checkpointFile(id),
       checkpointEvery: preset.checkpointEvery,
       resume: ctx.resume,
@@ -113,6 +117,7 @@ async function trainOne(preset: FashionPreset, row: GridRow, seed: number, id: s
       epochs: preset.epochs,
       steps: result.steps,
       backend: ctx.backend.name,
+      epochsAtChance: result.epochsAtChance,
     };
   } finally {
     net.dispose();
@@ -206,6 +211,7 @@ export async function runFashionMnist(ctx: ExperimentContext): Promise<Experimen
     '',
     table,
     '',
+    ...(notLearningNote(runs) ? [notLearningNote(runs)] : []),
     `![accuracy against sparsity](${plot.split('/').at(-1)})`,
     '',
     `Rerun: \`npx sift reproduce fashion-mnist --preset ${ctx.preset} --seeds ${ctx.seeds}\``,

@@ -11,6 +11,7 @@ import {
   FAMILY_LABEL,
   groupByRow,
   modelFootprint,
+  notLearningNote,
   mean,
   prepareStateDir,
   recipeTrainConfig,
@@ -46,6 +47,8 @@ export interface ImageNetRunRecord extends ModelFootprint {
   steps: number;
   wallSeconds: number;
   backend: string;
+  /** Epochs (0-based) whose training loss stayed at chance: the run did not learn. */
+  epochsAtChance: number[];
 }
 
 function runId(config: ImageNetConfig, row: ImageNetRow, seed: number): string {
@@ -81,6 +84,7 @@ async function trainOne(config: ImageNetConfig, row: ImageNetRow, seed: number, 
             wallSeconds: r.wallSeconds,
             history: r.history.map((h) => ({ testAccuracy: h.topOne })),
             testAccuracy: r.history.at(-1)?.topOne,
+            epochsAtChance: r.epochsAtChance,
           }))
         : await train(net.trainable, data, {
             ...recipeTrainConfig(recipe, mask, row.method, seed),
@@ -110,6 +114,7 @@ async function trainOne(config: ImageNetConfig, row: ImageNetRow, seed: number, 
       steps: result.steps,
       wallSeconds: result.wallSeconds,
       backend: ctx.backend.name,
+      epochsAtChance: result.epochsAtChance,
     };
   } finally {
     net.model.dispose();
@@ -166,7 +171,8 @@ export async function runImageNetResNet(ctx: ExperimentContext): Promise<Experim
   const files: Record<string, string> = {};
   writeResultFile(ctx, files, 'results.json', 'results.json', JSON.stringify(results, null, 2) + '\n');
   const md = resultsMarkdown({ preset: ctx.preset, config, runs, backendLine: ctx.backendLine, data: `${ctx.dataDir} (${shards.layout}; ${trainCount} train images${validationCount === null ? ', all validation shards' : ` / ${validationCount} validation images`} at ${config.imageSize}²${data.kind === 'stream' ? ', streamed' : ''})`, seeds: ctx.seeds, wallSeconds });
-  let document = md.document;
+  // Runs that never left chance are named above the plots, loudly.
+  let document = md.document + (notLearningNote(runs) ? `\n${notLearningNote(runs)}` : '');
   for (const model of [...new Set(config.rows.map((r) => r.model))]) {
     const svg = await modelPlot(model, runs, `ImageNet ${config.archs[model].name}, preset ${ctx.preset}: last-epoch top-1 at equal FLOPs`);
     if (svg === undefined) continue;

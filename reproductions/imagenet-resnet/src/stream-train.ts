@@ -26,6 +26,8 @@ export interface StreamTrainResult {
   stoppedEarly: boolean;
   resumedFromStep: number;
   wallSeconds: number;
+  /** Epochs (0-based) whose training loss stayed at chance. */
+  epochsAtChance: number[];
 }
 
 async function* asBatches(batches: AsyncIterable<VisionBatch>): AsyncGenerator<Batch> {
@@ -82,6 +84,7 @@ export async function trainFromStream(args: {
       stoppedEarly: result.stoppedEarly,
       resumedFromStep: result.resumedFromStep,
       wallSeconds: result.wallSeconds,
+      epochsAtChance: result.epochsAtChance,
     };
   } finally {
     await trainLoader.close();
