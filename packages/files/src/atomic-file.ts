@@ -6,7 +6,7 @@
  * `<file>.sift-tmp-<pid>`, so leftovers of a killed process can be recognised and removed.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { describeFileError, explainFileError } from './file-errors.js';
 
 const TEMP_MARK = '.sift-tmp-';
@@ -18,6 +18,26 @@ const WRITE_CHUNK = 1 << 30;
 /** The temp file `file` is written through by this process. */
 export function tempPathFor(file: string): string {
   return `${file}${TEMP_MARK}${process.pid}`;
+}
+
+/**
+ * `mkdir -p`, one level at a time, failing with the first level's own error (EROFS, EACCES, …). Node's
+ * recursive mkdir reports ENOENT where a disk is read-only, and loops forever where a parent cannot be
+ * created but reports ENOENT (under /proc).
+ */
+export function makeFolder(dir: string): void {
+  const missing: string[] = [];
+  for (let at = resolve(dir); !existsSync(at); at = dirname(at)) {
+    missing.push(at);
+    if (dirname(at) === at) break;
+  }
+  for (const level of missing.reverse()) {
+    try {
+      mkdirSync(level);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST') throw error;
+    }
+  }
 }
 
 /** fsync a folder, so that a rename or a removal inside it survives a crash. */
@@ -51,7 +71,7 @@ export class AtomicFile {
 
   static open(file: string): AtomicFile {
     try {
-      mkdirSync(dirname(file), { recursive: true });
+      makeFolder(dirname(file));
       return new AtomicFile(file, openSync(tempPathFor(file), 'w'));
     } catch (error) {
       throw explainFileError(error, file);
@@ -159,28 +179,11 @@ export function unwritableFolderReason(dir: string): string | undefined {
   if (existsSync(dir) && !statSync(dir).isDirectory()) return `${dir} is a file, not a folder`;
   const probe = join(dir, `.sift-probe${TEMP_MARK}${process.pid}`);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeFolder(dir);
     closeSync(openSync(probe, 'w'));
     rmSync(probe, { force: true });
     return undefined;
   } catch (error) {
-    return describeFileError(underlyingError(error, dir), dir, 'write into') ?? `cannot write into ${dir}: ${(error as Error).message}`;
-  }
-}
-
-/**
- * A recursive mkdir reports ENOENT when it cannot create a folder on a read-only or forbidden disk; the
- * real reason is what creating the first missing folder, below the deepest existing one, says.
- */
-function underlyingError(error: unknown, dir: string): unknown {
-  if ((error as { code?: string }).code !== 'ENOENT') return error;
-  let existing = dir;
-  while (!existsSync(dirname(existing)) && dirname(existing) !== existing) existing = dirname(existing);
-  try {
-    mkdirSync(existing);
-    rmSync(existing, { recursive: true, force: true });
-    return error;
-  } catch (real) {
-    return real;
+    return describeFileError(error, dir, 'write into') ?? `cannot write into ${dir}: ${(error as Error).message}`;
   }
 }

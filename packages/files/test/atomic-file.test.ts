@@ -86,6 +86,8 @@ describe('system errors become one line naming the path and the fix', () => {
     expect(readdirSync(join(dir, 'a', 'b'))).toEqual([]); // the probe is gone
     writeFileSync(join(dir, 'f'), 'x');
     expect(unwritableFolderReason(join(dir, 'f'))).toBe(`${join(dir, 'f')} is a file, not a folder`);
+    // Node's recursive mkdir never returns here (procfs answers ENOENT for the parent); ours stops at it.
+    if (process.platform === 'linux') expect(unwritableFolderReason('/proc/sift-x/y')).toBe("cannot write into /proc/sift-x/y: ENOENT: no such file or directory, mkdir '/proc/sift-x'");
     const ro = mountTmpfs(64, true);
     mounts.push(ro);
     if (!ro) return ctx.skip();

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { lockFolder, notRegularFileReason, removeLeftoverTemps, writeFileAtomic, type FolderLock } from '@sparse-ift/files';
+import { lockFolder, makeFolder, notRegularFileReason, removeLeftoverTemps, writeFileAtomic, type FolderLock } from '@sparse-ift/files';
 import type { ExperimentContext } from './experiments.js';
 
 /** What a state folder and each of its runs belong to. */
@@ -76,7 +76,7 @@ export function prepareStateDir(
   run: { experiment: string; config: unknown },
 ): RunState {
   const identity = runIdentity(run.experiment, ctx.preset, run.config);
-  mkdirSync(ctx.outDir, { recursive: true });
+  makeFolder(ctx.outDir);
   // Before anything is read or removed: another live process writing here is refused, --force or not.
   const lock: FolderLock = lockFolder(ctx.outDir);
   try {
