@@ -98,7 +98,9 @@ async function verifyFile(file: string, format: TextFormat, column: string): Pro
     }
   } catch (err) {
     const record = err instanceof TextDataError && err.record !== undefined ? err.record : tally.records;
-    tally.bad.push({ file, record, reason: `${errorMessage(err)} (reading stopped here)` });
+    // The report names the file and record already: drop them from the message.
+    const reason = errorMessage(err).replace(`${file}: `, '').replace(/^record \d+: /, '');
+    tally.bad.push({ file, record, reason: `${reason} (reading stopped here)` });
   }
   return tally;
 }

@@ -93,7 +93,7 @@ describe('verifyTextDataset', () => {
     const report = await verifyTextDataset(dir, { format: 'tokens' });
     expect(report.bad.map((b) => [b.file, b.record, b.reason.replace(/ \(reading stopped here\)$/, '')])).toEqual([
       [fifo, 0, 'cannot be read: it is a FIFO (named pipe), not a regular file'],
-      [empty, 0, `${empty}: holds no records: an empty data file is a mistake (a failed copy?); remove it or copy it again`],
+      [empty, 0, 'holds no records: an empty data file is a mistake (a failed copy?); remove it or copy it again'],
     ]);
     expect((await verifyTextDataset(good, { format: 'tokens' })).bad).toEqual([]);
     await expect(tokenizeFiles([good], 'tokens', { cacheDir: false })).resolves.toMatchObject({ records: 2 });
