@@ -36,10 +36,13 @@ export interface Input {
 }
 
 let wasmReady = false;
-export async function useBackend(name: 'wasm' | 'cpu'): Promise<void> {
+export async function useBackend(name: 'wasm' | 'cpu' | 'webgpu'): Promise<void> {
   if (name === 'wasm' && !wasmReady) {
     await initBackend({ backend: 'wasm', useNative: process.env['SPARSE_IFT_TEST_NATIVE'] === '1' });
     wasmReady = true;
+  }
+  if (name === 'webgpu' && tf.findBackend('webgpu') == null) {
+    await initBackend({ backend: 'webgpu', allowSoftwareAdapter: true });
   }
   const ok = await tf.setBackend(name);
   if (!ok || tf.getBackend() !== name) throw new Error(`could not switch to ${name}`);
@@ -145,4 +148,27 @@ export async function checkGradients(name: string, f: Fn, inputs: Input[], opts:
       ).toBeLessThanOrEqual(opts.fdRtol ?? 5e-3);
     }
   }
+}
+
+let webgpuProbe: Promise<string | undefined> | undefined;
+
+/**
+ * Undefined when a webgpu adapter (a software one counts) starts here, else why not. Under CI (where
+ * tools/setup.sh installs the software adapter's libraries) a missing adapter fails instead of skipping.
+ */
+export function webgpuUnavailable(): Promise<string | undefined> {
+  webgpuProbe ??= (async () => {
+    const before = tf.getBackend();
+    try {
+      await initBackend({ backend: 'webgpu', allowSoftwareAdapter: true });
+      return undefined;
+    } catch (e) {
+      const why = (e as Error).message;
+      if (process.env['CI']) throw new Error(`CI: no webgpu adapter (tools/setup.sh installs the software one): ${why}`);
+      return why;
+    } finally {
+      if (before) await tf.setBackend(before);
+    }
+  })();
+  return webgpuProbe;
 }

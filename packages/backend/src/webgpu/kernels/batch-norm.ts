@@ -18,7 +18,7 @@ function moments(backend: WebGPUBackend, x: TensorInfo, rows: number, channels: 
     if (valid) {
       for (var r = i32(localIndex); r < uniforms.rows; r = r + ${REDUCE_THREADS}) { s = s + x[r * uniforms.channels + c]; }
     }
-    let mean = reduceSum(s) / f32(uniforms.rows);
+    let mean = reduceSum0(s) / f32(uniforms.rows);
     var q = 0.0;
     if (valid) {
       for (var r = i32(localIndex); r < uniforms.rows; r = r + ${REDUCE_THREADS}) {
@@ -26,7 +26,7 @@ function moments(backend: WebGPUBackend, x: TensorInfo, rows: number, channels: 
         q = q + d * d;
       }
     }
-    let variance = reduceSum(q) / f32(uniforms.rows);
+    let variance = reduceSum1(q) / f32(uniforms.rows);
     if (valid && localIndex == 0u) {
       result[c] = mean;
       result[uniforms.channels + c] = variance;
@@ -83,8 +83,8 @@ const backward: KernelFunc = ({ inputs, attrs, backend: b }) => {
         sg = sg + g * (x[i] - m) * inv;
       }
     }
-    let dbeta = reduceSum(sb);
-    let dgamma = reduceSum(sg);
+    let dbeta = reduceSum0(sb);
+    let dgamma = reduceSum1(sg);
     if (valid && localIndex == 0u) {
       result[c] = dbeta;
       result[uniforms.channels + c] = dgamma;

@@ -29,7 +29,7 @@ const forward: KernelFunc = ({ inputs, attrs, backend: b }) => {
     if (valid) {
       for (var j = i32(localIndex); j < uniforms.width; j = j + ${REDUCE_THREADS}) { s = s + x[o + j]; }
     }
-    let mean = reduceSum(s) / f32(uniforms.width);
+    let mean = reduceSum0(s) / f32(uniforms.width);
     var q = 0.0;
     if (valid) {
       for (var j = i32(localIndex); j < uniforms.width; j = j + ${REDUCE_THREADS}) {
@@ -37,7 +37,7 @@ const forward: KernelFunc = ({ inputs, attrs, backend: b }) => {
         q = q + d * d;
       }
     }
-    let rstd = 1.0 / sqrt(reduceSum(q) / f32(uniforms.width) + uniforms.epsilon);
+    let rstd = 1.0 / sqrt(reduceSum1(q) / f32(uniforms.width) + uniforms.epsilon);
     if (valid && localIndex == 0u) {
       result[2 * r] = mean;
       result[2 * r + 1] = rstd;
@@ -79,8 +79,8 @@ const backward: KernelFunc = ({ inputs, backend: b }) => {
       }
     }
     let n = f32(uniforms.width);
-    let meanG = reduceSum(sg) / n;
-    let meanGx = reduceSum(sgx) / n;
+    let meanG = reduceSum0(sg) / n;
+    let meanGx = reduceSum1(sgx) / n;
     if (valid) {
       for (var j = i32(localIndex); j < uniforms.width; j = j + ${REDUCE_THREADS}) {
         let xh = (x[o + j] - m) * inv;
@@ -101,8 +101,8 @@ const backward: KernelFunc = ({ inputs, backend: b }) => {
         sb = sb + dy[i];
       }
     }
-    let dgamma = reduceSum(sg);
-    let dbeta = reduceSum(sb);
+    let dgamma = reduceSum0(sg);
+    let dbeta = reduceSum1(sb);
     if (valid && localIndex == 0u) {
       result[j] = dgamma;
       result[uniforms.width + j] = dbeta;

@@ -11,10 +11,30 @@ type ProgramUniform = NonNullable<Parameters<WebGPUBackend['runWebGPUProgram']>[
 /** Threads of a workgroup that reduces one row or one channel (a power of two). */
 export const REDUCE_THREADS = 256;
 
+/** WGSL: `fn reduceSumK(v : f32) -> f32`, the workgroup's sum, over its own shared array `partialK`. */
+function reduceFunction(k: number): string {
+  return `
+      var<workgroup> partial${k} : array<f32, ${REDUCE_THREADS}>;
+      fn reduceSum${k}(v : f32) -> f32 {
+        partial${k}[localIndex] = v;
+        workgroupBarrier();
+        for (var s = ${REDUCE_THREADS / 2}u; s > 0u; s = s >> 1u) {
+          if (localIndex < s) {
+            partial${k}[localIndex] = partial${k}[localIndex] + partial${k}[localIndex + s];
+          }
+          workgroupBarrier();
+        }
+        return partial${k}[0];
+      }`;
+}
+
 /**
  * One workgroup per output slot (`count` of them: rows or channels), for reductions. WGSL sees
  * `slot()` (the workgroup's linear index, whatever shape the dispatch was reshaped to), `localIndex`,
- * and `reduceSum(v)`, which every thread must call (it has barriers) and which returns the workgroup's sum.
+ * and `reduceSum0(v)`, `reduceSum1(v)`, which every thread must call (they have barriers) and which return
+ * the workgroup's sum. Each has its own shared array, so no thread can overwrite a sum another is still
+ * reading: a trailing barrier did not prevent that on llvmpipe (OpenGL ES), where the second of two sums
+ * through one array came out wrong.
  */
 export function perSlotProgram(key: string, variableNames: string[], outputShape: number[], count: number, uniforms: string, main: string): WebGPUProgram {
   return {
@@ -26,23 +46,11 @@ export function perSlotProgram(key: string, variableNames: string[], outputShape
     dispatchLayout: { x: outputShape.map((_, i) => i) },
     dispatch: [count, 1, 1],
     getUserCode: () => `
-      var<workgroup> partial : array<f32, ${REDUCE_THREADS}>;
       fn slot() -> i32 {
         return i32(workgroupId.z * numWorkgroups.x * numWorkgroups.y + workgroupId.y * numWorkgroups.x + workgroupId.x);
       }
-      fn reduceSum(v : f32) -> f32 {
-        partial[localIndex] = v;
-        workgroupBarrier();
-        for (var s = ${REDUCE_THREADS / 2}u; s > 0u; s = s >> 1u) {
-          if (localIndex < s) {
-            partial[localIndex] = partial[localIndex] + partial[localIndex + s];
-          }
-          workgroupBarrier();
-        }
-        let total = partial[0];
-        workgroupBarrier();
-        return total;
-      }
+      ${reduceFunction(0)}
+      ${reduceFunction(1)}
       fn main(unusedIndex : i32) {
         ${main}
       }`,
