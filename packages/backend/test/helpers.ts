@@ -104,24 +104,27 @@ export interface GradCheckOptions {
   rtol?: number;
   fdRtol?: number;
   seed?: number;
+  /** The backend checked against cpu (default wasm). */
+  backend?: 'wasm' | 'webgpu';
 }
 
 /**
- * The op's forward and gradients on wasm match the cpu backend, and the wasm gradients match central
- * finite differences of the wasm forward at random coordinates.
+ * The op's forward and gradients on wasm (or `opts.backend`) match the cpu backend, and its gradients
+ * match central finite differences of its forward at random coordinates.
  */
 export async function checkGradients(name: string, f: Fn, inputs: Input[], opts: GradCheckOptions = {}): Promise<void> {
   const r = rng(opts.seed ?? 7);
-  await useBackend('wasm');
+  const on = opts.backend ?? 'wasm';
+  await useBackend(on);
   const outShape = tf.tidy(() => f(...makeTensors(inputs)).shape);
   const weights = randn(r, tf.util.sizeFromShape(outShape));
   const onWasm = forwardAndGrads(f, inputs, weights);
   await useBackend('cpu');
   const onCpu = forwardAndGrads(f, inputs, weights);
-  await useBackend('wasm');
+  await useBackend(on);
   const rtol = opts.rtol ?? 1e-4;
-  expectClose(onWasm.y, onCpu.y, rtol, `${name}: forward wasm vs cpu`);
-  onWasm.grads.forEach((g, j) => expectClose(g, onCpu.grads[j]!, rtol, `${name}: grad ${j} wasm vs cpu`));
+  expectClose(onWasm.y, onCpu.y, rtol, `${name}: forward ${on} vs cpu`);
+  onWasm.grads.forEach((g, j) => expectClose(g, onCpu.grads[j]!, rtol, `${name}: grad ${j} ${on} vs cpu`));
   const eps = opts.eps ?? 1e-2;
   const probes = opts.probes ?? 6;
   let gradIndex = 0;

@@ -23,7 +23,7 @@ export function currentOp(): string {
 }
 
 const MiB = 1024 * 1024;
-const mib = (bytes: number) => `${(bytes / MiB).toFixed(bytes < MiB ? 3 : 0)} MiB`;
+const mib = (bytes: number) => `${bytes} bytes (${(bytes / MiB).toFixed(1)} MiB)`;
 
 /** Thrown for any GPU-side failure; `op` is the tf.js kernel that was running. */
 export class WebGPUError extends Error {
@@ -35,8 +35,14 @@ export class WebGPUError extends Error {
 
 export interface SparseIftWebGPUBackend extends WebGPUBackend {
   readonly adapterReport: WebGPUAdapterReport;
-  /** Throws the first GPU error recorded since the last check, naming `op`. */
+  /**
+   * Throws the GPU errors recorded since the last check, naming `op`. After one, the device's batched work
+   * is unreliable (WebGPU drops a command buffer that holds an invalid command, with the valid work
+   * batched beside it), so every later call throws too: start the backend again.
+   */
   throwPendingError(op: string): void;
+  /** The first GPU error, once one was thrown. */
+  readonly failure: string | undefined;
 }
 
 function bytesPerElement(dtype: DataType): number {
@@ -51,6 +57,7 @@ export function makeBackendClass(Base: typeof WebGPUBackend): SparseIftWebGPUBac
     readonly adapterReport: WebGPUAdapterReport;
     private readonly pendingErrors: string[] = [];
     private destroying = false;
+    failure: string | undefined;
 
     constructor(device: GPUDevice, adapterInfo: GPUAdapterInfo, report: WebGPUAdapterReport) {
       super(device, adapterInfo);
@@ -77,8 +84,14 @@ export function makeBackendClass(Base: typeof WebGPUBackend): SparseIftWebGPUBac
     }
 
     throwPendingError(op: string): void {
+      if (this.failure) {
+        throw new WebGPUError(op, `an earlier GPU error left this device's results undefined (${this.failure}); start the backend again (initBackend) or the process`);
+      }
       if (this.pendingErrors.length === 0) return;
       const errors = this.pendingErrors.splice(0);
+      this.failure = `${op}: ${errors[0]}`;
+      // The open command buffer holds the invalid command: drop it rather than submit it.
+      Object.assign(this, { computePassEncoder: null, commandEncoder: null, dispatchCountInPass: 0 });
       throw new WebGPUError(op, errors.join('; ') + (errors.length > 1 ? ` (${errors.length} errors)` : ''));
     }
 
@@ -152,11 +165,14 @@ export function namedKernel(config: KernelConfig): KernelConfig {
   return {
     ...config,
     kernelFunc: (args) => {
+      const backend = args.backend as unknown as SparseIftWebGPUBackend;
+      // Kernels called from inside another leave the checks to the outermost one.
+      const outermost = opStack.length === 0;
+      if (outermost) backend.throwPendingError(kernelName);
       opStack.push(kernelName);
       try {
         const out = kernelFunc(args);
-        // Kernels called from inside another leave the check to the outermost one.
-        if (opStack.length === 1) (args.backend as unknown as SparseIftWebGPUBackend).throwPendingError(kernelName);
+        if (outermost) backend.throwPendingError(kernelName);
         return out;
       } catch (e) {
         if (e instanceof WebGPUError || !(e instanceof Error) || e.message.startsWith(`webgpu: ${kernelName}`)) throw e;
@@ -170,16 +186,28 @@ export function namedKernel(config: KernelConfig): KernelConfig {
 
 const wrapped = new WeakSet<KernelConfig['kernelFunc']>();
 
+function wrap(config: KernelConfig): KernelConfig {
+  if (wrapped.has(config.kernelFunc)) return config;
+  const named = namedKernel(config);
+  wrapped.add(named.kernelFunc);
+  return named;
+}
+
 /** Wrap every kernel registered for 'webgpu' (idempotent: call again after registering more). */
-export function nameWebGPUKernels(): number {
-  let n = 0;
+export function nameWebGPUKernels(): void {
   for (const config of tf.getKernelsForBackend('webgpu')) {
     if (wrapped.has(config.kernelFunc)) continue;
-    const named = namedKernel(config);
-    wrapped.add(named.kernelFunc);
     tf.unregisterKernel(config.kernelName, 'webgpu');
-    tf.registerKernel(named);
-    n++;
+    tf.registerKernel(wrap(config));
   }
-  return n;
+}
+
+/**
+ * Register (or replace) a kernel for 'webgpu', wrapped so that its errors, and GPU errors raised while it
+ * runs, are thrown naming it. Use this for any webgpu kernel added outside this package.
+ */
+export function registerWebGPUKernel(config: KernelConfig): void {
+  if (config.backendName !== 'webgpu') throw new Error(`registerWebGPUKernel: ${config.kernelName} is for '${config.backendName}', not 'webgpu'`);
+  if (tf.getKernel(config.kernelName, 'webgpu')) tf.unregisterKernel(config.kernelName, 'webgpu');
+  tf.registerKernel(wrap(config));
 }

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { setNavigatorGpu } from './dawn.js';
 import { adapterName, findAdapter, type WebGPUAdapterReport } from './adapter.js';
-import { makeBackendClass, nameWebGPUKernels } from './backend.js';
+import { makeBackendClass, nameWebGPUKernels, type SparseIftWebGPUBackend } from './backend.js';
 import { registerWebGPUFusedKernels } from './kernels/register.js';
 
 export interface WebGPUStart {
@@ -18,6 +18,8 @@ export interface WebGPUStart {
 let started: WebGPUAdapterReport | undefined;
 
 export async function startWebGPU(allowSoftware: boolean): Promise<WebGPUStart> {
+  // A device that had a GPU error is not reused: start a new one.
+  if ((tf.findBackend('webgpu') as SparseIftWebGPUBackend | null)?.failure) releaseWebGPU();
   if (started && tf.findBackend('webgpu')) {
     if (started.software && !allowSoftware) return { ok: false, why: `webgpu: only a software adapter (${adapterName(started)})`, tried: [] };
     const ok = await tf.setBackend('webgpu');

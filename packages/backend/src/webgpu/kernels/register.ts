@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { registerTrainingGradients } from '../../wasm-kernels/gradients.js';
+import { registerWebGPUKernel } from '../backend.js';
 import { batchNormTrainGradWebGPUConfig, batchNormTrainWebGPUConfig } from './batch-norm.js';
 import { geluGradWebGPUConfig, geluWebGPUConfig } from './gelu.js';
 import { layerNormGradWebGPUConfig, layerNormWebGPUConfig } from './layer-norm.js';
@@ -18,7 +19,7 @@ export const WEBGPU_FUSED_KERNELS: readonly KernelConfig[] = [
 export function registerWebGPUFusedKernels(): string[] {
   registerTrainingGradients();
   for (const config of WEBGPU_FUSED_KERNELS) {
-    if (!tf.getKernel(config.kernelName, 'webgpu')) tf.registerKernel(config);
+    if (!tf.getKernel(config.kernelName, 'webgpu')) registerWebGPUKernel(config);
   }
   return WEBGPU_FUSED_KERNELS.map((c) => c.kernelName);
 }
