@@ -16,3 +16,4 @@ export { registerWebGPUFusedKernels, unregisterWebGPUFusedKernels, WEBGPU_FUSED_
 export { WebGPUError, registerWebGPUKernel } from './webgpu/backend.js';
 export { adapterName, isSoftwareAdapter, type WebGPUAdapterReport } from './webgpu/adapter.js';
 export { explainMissingGpu, findVulkanDrivers, findVulkanLoader, nvidiaInfo, type NvidiaInfo, type VulkanDriver } from './webgpu/diagnose.js';
+export { webgpuPath, tensorflowGpuPath, TFJS_NODE_GPU_NEEDS, type GpuPathReport } from './gpu-doctor.js';

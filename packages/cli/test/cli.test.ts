@@ -99,6 +99,18 @@ describe('sift list and doctor', () => {
     // Debian's dataset-fashion-mnist is installed on the CI image.
     expect(fm).toEqual(expect.objectContaining({ found: true, location: '/usr/share/datasets/fashion-mnist' }));
   });
+
+  it('doctor --json explains every GPU path: what was found, or what is missing and the fix', async () => {
+    const r = await sift('doctor', '--json', '--backend', 'wasm');
+    const { gpuPaths } = JSON.parse(r.stdout) as { gpuPaths: { path: string; usable: boolean; lines: string[]; fixes: string[] }[] };
+    expect(gpuPaths.map((p) => p.path)).toEqual(['webgpu', 'tensorflow-gpu']);
+    for (const p of gpuPaths) if (!p.usable) expect(p.fixes.length, `${p.path}: a fix is given`).toBeGreaterThan(0);
+    const webgpu = gpuPaths[0]!;
+    expect(webgpu.lines.some((l) => l.startsWith('Vulkan loader:'))).toBe(true);
+    expect(webgpu.lines.filter((l) => l.startsWith('adapter:')).length).toBe(3); // GPU, software Vulkan, software OpenGL ES
+    const tfGpu = gpuPaths[1]!;
+    if (!tfGpu.usable) expect(tfGpu.fixes.join(' ')).toMatch(/CUDA 11\.2 and cuDNN 8\.1/);
+  });
 });
 
 describe('sift reproduce', () => {

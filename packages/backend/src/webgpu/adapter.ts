@@ -132,3 +132,13 @@ export async function findAdapter(allowSoftware: boolean): Promise<AdapterSearch
   }
   return { tried };
 }
+
+/** Every candidate, GPU and software, with what it gave: for `sift doctor`. */
+export async function probeAdapters(): Promise<{ label: string; adapter?: WebGPUAdapterReport; why: string }[]> {
+  const out: { label: string; adapter?: WebGPUAdapterReport; why: string }[] = [];
+  for (const c of [GPU_CANDIDATE, ...SOFTWARE_CANDIDATES]) {
+    const r = await tryCandidate(c);
+    out.push({ label: c.label, why: r.why, ...(r.found ? { adapter: r.found.report } : {}) });
+  }
+  return out;
+}

@@ -21,9 +21,9 @@ export async function startWebGPU(allowSoftware: boolean): Promise<WebGPUStart> 
   // A device that had a GPU error is not reused: start a new one.
   if ((tf.findBackend('webgpu') as SparseIftWebGPUBackend | null)?.failure) releaseWebGPU();
   if (started && tf.findBackend('webgpu')) {
-    if (started.software && !allowSoftware) return { ok: false, why: `webgpu: only a software adapter (${adapterName(started)})`, tried: [] };
+    if (started.software && !allowSoftware) return { ok: false, why: `only a software adapter (${adapterName(started)})`, tried: [] };
     const ok = await tf.setBackend('webgpu');
-    return ok ? { ok, why: 'webgpu initialised', adapter: started, tried: [] } : { ok, why: "webgpu: setBackend('webgpu') returned false", tried: [] };
+    return ok ? { ok, why: 'webgpu initialised', adapter: started, tried: [] } : { ok, why: "setBackend('webgpu') returned false", tried: [] };
   }
   let search;
   try {
@@ -36,7 +36,7 @@ export async function startWebGPU(allowSoftware: boolean): Promise<WebGPUStart> 
   if (!search.found) {
     return {
       ok: false,
-      why: `webgpu: no ${allowSoftware ? '' : 'GPU '}adapter (${search.tried.join('; ')})${allowSoftware ? '' : '; a software adapter is used only with --backend webgpu'}; \`sift doctor\` says why`,
+      why: `no ${allowSoftware ? '' : 'GPU '}adapter (${search.tried.join('; ')})${allowSoftware ? '' : '; a software adapter is used only with --backend webgpu'}; \`sift doctor\` says why`,
       tried: search.tried,
     };
   }
@@ -48,7 +48,7 @@ export async function startWebGPU(allowSoftware: boolean): Promise<WebGPUStart> 
     mod = await import('@tensorflow/tfjs-backend-webgpu');
   } catch (e) {
     setNavigatorGpu(undefined);
-    return { ok: false, why: `webgpu: @tensorflow/tfjs-backend-webgpu not importable (${(e as Error).message.split('\n')[0]})`, tried: search.tried };
+    return { ok: false, why: `@tensorflow/tfjs-backend-webgpu not importable (${(e as Error).message.split('\n')[0]})`, tried: search.tried };
   }
   const Backend = makeBackendClass(mod.WebGPUBackend);
   const requiredLimits: Record<string, number> = {};
@@ -67,9 +67,9 @@ export async function startWebGPU(allowSoftware: boolean): Promise<WebGPUStart> 
   try {
     ok = await tf.setBackend('webgpu');
   } catch (e) {
-    return { ok: false, why: `webgpu: setBackend('webgpu') threw: ${(e as Error).message.split('\n')[0]}`, tried: search.tried };
+    return { ok: false, why: `setBackend('webgpu') threw: ${(e as Error).message.split('\n')[0]}`, tried: search.tried };
   }
-  if (!ok || tf.getBackend() !== 'webgpu') return { ok: false, why: "webgpu: setBackend('webgpu') returned false (requestDevice failed)", tried: search.tried };
+  if (!ok || tf.getBackend() !== 'webgpu') return { ok: false, why: "setBackend('webgpu') returned false (requestDevice failed)", tried: search.tried };
   started = report;
   return { ok: true, why: 'webgpu initialised', adapter: report, tried: search.tried };
 }
