@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main } from '../src/index.js';
+import { initBackend } from '@sparse-ift/backend';
 // Register the experiment from its sources: until vitest.config.ts maps @sparse-ift/repro-* to
 // reproductions/*/src, the CLI's own import of the package cannot resolve in tests (it warns and goes on).
 import '../../../reproductions/fashion-mnist/src/index.js';
@@ -54,7 +55,7 @@ describe('sift usage errors exit 2 and say what is valid', () => {
   it('a bad --backend names the allowed ones', async () => {
     const r = await sift('reproduce', 'fashion-mnist', '--backend', 'cuda');
     expect(r.code).toBe(EXIT_USAGE);
-    expect(r.stderr).toContain("--backend 'cuda' is not a backend; use one of: auto, tensorflow-gpu, tensorflow, wasm, cpu");
+    expect(r.stderr).toContain("--backend 'cuda' is not a backend; use one of: auto, webgpu, tensorflow-gpu, tensorflow, wasm, cpu");
   });
 
   it('a missing --data folder is named', async () => {
@@ -130,5 +131,38 @@ describe('sift reproduce', () => {
     const resumed = await sift('reproduce', 'fashion-mnist', '--preset', 'smoke', '--out', out, '--backend', 'wasm', '--json', '--resume');
     expect(resumed.code).toBe(EXIT_OK);
     expect((JSON.parse(resumed.stdout) as { files: Record<string, string> }).files['results.json']).toBe(join(out, 'results-2.json'));
+  });
+});
+
+describe('sift reproduce --backend webgpu', () => {
+  // On the software adapter in CI (tools/setup.sh installs it): the whole smoke grid, end to end.
+  it('runs the fashion-mnist smoke preset with every row within 2 accuracy points of wasm, and records the adapter', async (ctx) => {
+    try {
+      await initBackend({ backend: 'webgpu', allowSoftwareAdapter: true });
+    } catch (e) {
+      if (process.env['CI']) throw e;
+      console.warn(`webgpu reproduce test skipped: ${(e as Error).message}`);
+      ctx.skip();
+    }
+    const run = async (backend: string) => {
+      const out = mkdtempSync(join(tmpdir(), `sift-cli-${backend}-`));
+      const r = await sift('reproduce', 'fashion-mnist', '--preset', 'smoke', '--out', out, '--backend', backend, '--json');
+      expect(r.code, r.stderr).toBe(EXIT_OK);
+      return JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
+        backend: { name: string; adapter?: { software: boolean; limits: { maxStorageBufferBindingSize: number } } };
+        rows: { family: string; sparsity: number; method: string; accuracyMean: number }[];
+      };
+    };
+    const webgpu = await run('webgpu');
+    const wasm = await run('wasm');
+    expect(webgpu.backend.name).toBe('webgpu');
+    expect(webgpu.backend.adapter?.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
+    expect(webgpu.rows.length).toBe(wasm.rows.length);
+    webgpu.rows.forEach((row, i) => {
+      const other = wasm.rows[i]!;
+      expect([row.family, row.sparsity, row.method]).toEqual([other.family, other.sparsity, other.method]);
+      // accuracyMean is in percent.
+      expect(Math.abs(row.accuracyMean - other.accuracyMean), `${row.family} ${row.method}: webgpu ${row.accuracyMean} % vs wasm ${other.accuracyMean} %`).toBeLessThanOrEqual(2);
+    });
   });
 });
