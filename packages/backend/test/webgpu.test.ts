@@ -105,6 +105,13 @@ describe('webgpu: reads, adapter report, errors', () => {
     expect(tf.sum(y).dataSync()[0]).toBe(5000 * 5001); // Σ 2(i+1) for i < 5000, exact in float32
   });
 
+  gpuIt('addN of more tensors than a shader may bind sums them in chunks (the stock kernel fails validation)', async () => {
+    await useBackend('webgpu');
+    const n = info!.adapter!.limits.maxStorageBuffersPerShaderStage * 2 + 3;
+    const xs = Array.from({ length: n }, (_, i) => tf.mul(tf.ones([5]), i + 1)); // computed: GPU buffers
+    expect(Array.from(tf.addN(xs).dataSync())).toEqual(Array(5).fill((n * (n + 1)) / 2));
+  });
+
   gpuIt('the adapter is reported (vendor, architecture, limits; software named as such) in the backend line', async () => {
     const a = info!.adapter!;
     expect(info!.name).toBe('webgpu');

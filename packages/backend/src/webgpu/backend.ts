@@ -108,6 +108,10 @@ export function makeBackendClass(Base: typeof WebGPUBackend): SparseIftWebGPUBac
           );
         }
       };
+      const buffers = this.device.limits.maxStorageBuffersPerShaderStage;
+      if (inputs.length + 1 > buffers) {
+        throw new WebGPUError(currentOp(), `program ${program.constructor.name} binds ${inputs.length + 1} storage buffers, over this adapter's maxStorageBuffersPerShaderStage of ${buffers} (${adapterName(this.adapterReport)})`);
+      }
       inputs.forEach((t, i) => check(t, `input '${program.variableNames[i] ?? i}'`));
       check(output ?? { shape: program.outputShape, dtype: outputDtype }, 'output');
       return super.runWebGPUProgram(program, inputs, outputDtype, uniforms, output);

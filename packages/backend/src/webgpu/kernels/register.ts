@@ -6,6 +6,7 @@ import { registerWebGPUKernel } from '../backend.js';
 import { batchNormTrainGradWebGPUConfig, batchNormTrainWebGPUConfig } from './batch-norm.js';
 import { geluGradWebGPUConfig, geluWebGPUConfig } from './gelu.js';
 import { layerNormGradWebGPUConfig, layerNormWebGPUConfig } from './layer-norm.js';
+import { addNWebGPUConfig } from './add-n.js';
 
 export const WEBGPU_FUSED_KERNELS: readonly KernelConfig[] = [
   batchNormTrainWebGPUConfig,
@@ -21,6 +22,8 @@ export function registerWebGPUFusedKernels(): string[] {
   for (const config of WEBGPU_FUSED_KERNELS) {
     if (!tf.getKernel(config.kernelName, 'webgpu')) registerWebGPUKernel(config);
   }
+  const addN = addNWebGPUConfig();
+  if (addN) registerWebGPUKernel(addN);
   return WEBGPU_FUSED_KERNELS.map((c) => c.kernelName);
 }
 
