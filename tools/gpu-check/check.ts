@@ -16,13 +16,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeBackend, initBackend, releaseWebGPU } from '../../packages/backend/src/index.js';
 import { gpt, resnet18, type Model } from '../bench/models.js';
+import { argv as args, flag, option } from '../bench/args.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(name);
-const option = (name: string, fallback: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-};
 const dryRun = flag('--dry-run');
 const budgetS = Number(option('--budget-s', dryRun ? '120' : '300'));
 const here = dirname(fileURLToPath(import.meta.url));
