@@ -4,8 +4,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Family } from '@sparse-ift/core';
-import type { MaskMethod, OptimizerRecipe } from '@sparse-ift/train';
+import type { Family, SparseMethod } from '@sparse-ift/core';
+import type { OptimizerRecipe } from '@sparse-ift/train';
 import type { ExperimentContext } from './experiments.js';
 import { nonClobberingPath } from './results-files.js';
 import type { ModelFootprint } from './run-grid.js';
@@ -23,7 +23,7 @@ export const sampleStd = (xs: readonly number[]): number => {
 export interface RowKey {
   family: Family;
   sparsity: number;
-  method: MaskMethod;
+  method: SparseMethod;
 }
 
 /** Runs grouped by (family, sparsity, method), groups in order of their first run. */

@@ -1,10 +1,9 @@
 /**
  * What every reproduction does around the trainer: walk its (seed × row) grid reusing runs finished
- * earlier, turn a recipe into trainer options, and measure a trained model's masks.
+ * earlier, and measure a trained model's masks.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { countFlops, modelFlopOps, modelParamCount, type MaskedParam } from '@sparse-ift/core';
-import type { MaskMethod, Recipe, TrainConfig } from '@sparse-ift/train';
 import type { RunState } from './run-state.js';
 
 /**
@@ -41,31 +40,6 @@ export async function runGrid<Row, RunRecord>(args: {
     }
   }
   return runs;
-}
-
-/** The dynamic sparse schedule a reproduction's config carries (spec §3.6). */
-export interface MaskSchedule {
-  frequency: number;
-  dropFraction: number;
-  endFraction: number;
-}
-
-/** The trainer options a recipe and mask schedule fix for one run; callers add checkpoints, logs, …. */
-export function recipeTrainConfig(
-  recipe: Recipe,
-  mask: MaskSchedule,
-  method: MaskMethod,
-  seed: number,
-): Pick<TrainConfig, 'seed' | 'epochs' | 'batchSize' | 'optimizer' | 'schedule' | 'labelSmoothing' | 'mask'> {
-  return {
-    seed,
-    epochs: recipe.epochs,
-    batchSize: recipe.batchSize,
-    optimizer: recipe.optimizer,
-    schedule: recipe.schedule,
-    labelSmoothing: recipe.labelSmoothing,
-    mask: { method, frequency: mask.frequency, dropFraction: mask.dropFraction, endFraction: mask.endFraction },
-  };
 }
 
 /** Ones and elements over all masks, and their ratio (1 for a model without masks). */

@@ -4,7 +4,7 @@
  * our numbers next to the paper's.
  */
 import { join } from 'node:path';
-import type { Family } from '@sparse-ift/core';
+import type { Family, SparseMethod } from '@sparse-ift/core';
 import { resnetFlopBudget } from '@sparse-ift/resnet';
 import {
   accuracyPlotSvg,
@@ -12,15 +12,14 @@ import {
   FAMILY_LABEL,
   modelFootprint,
   prepareStateDir,
-  recipeTrainConfig,
   runGrid,
   writeResultFile,
   type ExperimentContext,
   type ExperimentOutcome,
-  type RunState,
   type ModelFootprint,
+  type RunState,
 } from '@sparse-ift/reproduce';
-import { train, type LabelledData, type MaskMethod } from '@sparse-ift/train';
+import { recipeTrainConfig, train, type LabelledData } from '@sparse-ift/train';
 import { loadCifarData } from './data.js';
 import { buildCifarNet } from './model.js';
 import { resolveConfig, type CifarConfig, type GridRow } from './presets.js';
@@ -32,7 +31,7 @@ export interface RunRecord extends ModelFootprint {
   id: string;
   family: Family;
   sparsity: number;
-  method: MaskMethod;
+  method: SparseMethod;
   /** Sparsity the masks were drawn at (Sparse Wide: the FLOP-budget solve, spec §3.11). */
   maskSparsity: number;
   seed: number;
@@ -66,7 +65,7 @@ async function trainOne(config: CifarConfig, row: GridRow, seed: number, id: str
       label: id,
       log: ctx.log,
     });
-    const accuracies = result.history.map((h) => h.testAccuracy);
+    const accuracies = result.history.map((h) => h.test.accuracy!);
     const best = bestIndex(accuracies);
     return {
       id,
@@ -75,7 +74,7 @@ async function trainOne(config: CifarConfig, row: GridRow, seed: number, id: str
       method: row.method,
       maskSparsity: net.resolved.maskSparsity,
       seed,
-      lastTestAccuracy: result.testAccuracy ?? NaN,
+      lastTestAccuracy: result.test?.accuracy ?? NaN,
       bestTestAccuracy: accuracies[best] ?? NaN,
       bestEpoch: best,
       testAccuracyByEpoch: accuracies,

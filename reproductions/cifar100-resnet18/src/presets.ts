@@ -3,15 +3,15 @@
  * configuration (recipe from `@sparse-ift/train`'s `cifarRecipe`, spec §4.1). Tests check the resolved
  * values against spec §4.1's numbers.
  */
-import type { Family } from '@sparse-ift/core';
-import { cifarRecipe, type MaskMethod, type Recipe } from '@sparse-ift/train';
+import type { Family, SparseMethod } from '@sparse-ift/core';
+import { cifarRecipe, type Recipe } from '@sparse-ift/train';
 import { RESNET18_CIFAR, type ResNetArch } from '@sparse-ift/resnet';
 
 export interface GridRow {
   family: Family;
   /** Nominal Sparse-IFT sparsity s (0 for dense). */
   sparsity: number;
-  method: MaskMethod;
+  method: SparseMethod;
   /** Which paper table the row belongs to: §5.1 (family × s, RigL) and/or §5.2 (SW by method). */
   tables: ('families' | 'methods')[];
 }

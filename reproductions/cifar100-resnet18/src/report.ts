@@ -1,7 +1,16 @@
 /** Per-row summaries over seeds and the results.md tables (ours next to the paper's, spec §5.1 / §5.2). */
-import type { Family } from '@sparse-ift/core';
-import { FAMILY_LABEL, groupByRow, mean, meanFootprint, rowHeader, oursPaperColumns, paperCellText as paperText, sampleStd as std, sgdRecipeText } from '@sparse-ift/reproduce';
-import type { MaskMethod } from '@sparse-ift/train';
+import type { Family, SparseMethod } from '@sparse-ift/core';
+import {
+  FAMILY_LABEL,
+  groupByRow,
+  mean,
+  meanFootprint,
+  oursPaperColumns,
+  paperCellText as paperText,
+  rowHeader,
+  sampleStd as std,
+  sgdRecipeText,
+} from '@sparse-ift/reproduce';
 import type { RunRecord } from './experiment.js';
 import { PAPER_NOTES, paperFamilyCell, paperMethodCell } from './paper.js';
 import type { CifarConfig } from './presets.js';
@@ -9,7 +18,7 @@ import type { CifarConfig } from './presets.js';
 export interface RowSummary {
   family: Family;
   sparsity: number;
-  method: MaskMethod;
+  method: SparseMethod;
   maskSparsity: number;
   seeds: number;
   /** Top-1 % over seeds: last epoch (the tables) and best epoch. */
@@ -34,7 +43,7 @@ export function summarise(runs: RunRecord[]): RowSummary[] {
   }));
 }
 
-const METHOD_LABEL: Record<MaskMethod, string> = { dense: 'dense', static: 'Static', set: 'SET', rigl: 'RigL' };
+const METHOD_LABEL: Record<SparseMethod, string> = { dense: 'dense', static: 'Static', set: 'SET', rigl: 'RigL' };
 
 function oursText(r: RowSummary | undefined): string {
   if (!r) return 'not run';

@@ -3,7 +3,7 @@
  * (family, s, method) row over several seeds; writes results.json, results.md and an SVG plot.
  */
 import { join } from 'node:path';
-import { countFlops, type Family } from '@sparse-ift/core';
+import { countFlops, type Family, type SparseMethod } from '@sparse-ift/core';
 import {
   accuracyPlotSvg,
   FAMILY_LABEL,
@@ -16,13 +16,13 @@ import {
   runGrid,
   sampleStd as std,
   writeResultFile,
-  type PlotPoint,
-  type RunState,
   type ExperimentContext,
   type ExperimentOutcome,
   type ModelFootprint,
+  type PlotPoint,
+  type RunState,
 } from '@sparse-ift/reproduce';
-import { cifarRecipe, train, type LabelledData, type MaskMethod } from '@sparse-ift/train';
+import { cifarRecipe, train, type LabelledData } from '@sparse-ift/train';
 import { loadData } from './data.js';
 import { buildNet } from './model.js';
 import { gridRows, PRESETS, type FashionPreset, type GridRow } from './presets.js';
@@ -37,7 +37,7 @@ export interface RunRecord extends ModelFootprint {
   sparsity: number;
   /** Sparsity the masks were drawn at (Sparse Wide: solved for the FLOP budget, spec §3.11). */
   maskSparsity: number;
-  method: MaskMethod;
+  method: SparseMethod;
   seed: number;
   testAccuracy: number;
   bestTestAccuracy: number;
@@ -52,7 +52,7 @@ export interface RunRecord extends ModelFootprint {
 export interface RowSummary {
   family: Family;
   sparsity: number;
-  method: MaskMethod;
+  method: SparseMethod;
   maskSparsity: number;
   seeds: number;
   accuracyMean: number;
@@ -101,8 +101,8 @@ async function trainOne(preset: FashionPreset, row: GridRow, seed: number, id: s
       maskSparsity: net.maskSparsity,
       method: row.method,
       seed,
-      testAccuracy: result.testAccuracy!,
-      bestTestAccuracy: Math.max(...result.history.map((h) => h.testAccuracy)),
+      testAccuracy: result.test!.accuracy!,
+      bestTestAccuracy: Math.max(...result.history.map((h) => h.test.accuracy!)),
       params,
       nonzeroParams: params - (masks.size - masks.ones),
       denseFlops: flops.dense,

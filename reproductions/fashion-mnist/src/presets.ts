@@ -3,14 +3,13 @@
  * (wasm backend): masked-dense training costs the *dense* compute of the transformed model, which is
  * about 1/(1 − s) times the baseline for SW/SP/SF (10× at s = 0.9), so the grid is sized accordingly.
  */
-import type { Family } from '@sparse-ift/core';
-import type { MaskMethod } from '@sparse-ift/train';
+import type { Family, SparseMethod } from '@sparse-ift/core';
 import type { Architecture } from './model.js';
 
 export interface GridRow {
   family: Family;
   sparsity: number;
-  method: MaskMethod;
+  method: SparseMethod;
 }
 
 export interface FashionPreset {

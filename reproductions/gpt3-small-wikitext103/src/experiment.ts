@@ -3,23 +3,39 @@
  * Wide 75 % RigL, trained on WikiText-103 and compared by validation perplexity.
  */
 import { join } from 'node:path';
-import { collectMaskedParams, countFlops, modelFlopOps, type Family } from '@sparse-ift/core';
+import { collectMaskedParams, countFlops, modelFlopOps, type Family, type SparseMethod } from '@sparse-ift/core';
 import { buildGpt, transformerWidths } from '@sparse-ift/gpt';
-import { modelFootprint, prepareStateDir, runGrid, writeResultFile, type ExperimentContext, type ExperimentOutcome, type ModelFootprint, type RunState } from '@sparse-ift/reproduce';
-import type { MaskMethod } from '@sparse-ift/train';
-import { loadWikiText } from './data.js';
-import { trainLanguageModel, type EvalPoint } from './lm-train.js';
-import { resolveConfig, type GptExperimentConfig, type GptRow } from './presets.js';
+import {
+  modelFootprint,
+  prepareStateDir,
+  runGrid,
+  writeResultFile,
+  type ExperimentContext,
+  type ExperimentOutcome,
+  type ModelFootprint,
+  type RunState,
+} from '@sparse-ift/reproduce';
+import { train } from '@sparse-ift/train';
+import { loadWikiText, wikiTextBatches } from './data.js';
+import { gptTrainable } from './model.js';
+import { resolveConfig, trainConfig, type GptExperimentConfig, type GptRow } from './presets.js';
 import { resultsMarkdown } from './report.js';
 
 type WikiText = Awaited<ReturnType<typeof loadWikiText>>;
+
+/** One evaluation: validation loss and perplexity after `step` optimiser steps. */
+export interface EvalPoint {
+  step: number;
+  loss: number;
+  perplexity: number;
+}
 
 /** One trained run. Its footprint's FLOPs are per sequence (official counter, spec §3.10). */
 export interface GptRunRecord extends ModelFootprint {
   id: string;
   family: Family;
   sparsity: number;
-  method: MaskMethod;
+  method: SparseMethod;
   seed: number;
   dModel: number;
   dFf: number;
@@ -40,22 +56,19 @@ function runId(config: GptExperimentConfig, row: GptRow, seed: number): string {
 async function trainOne(config: GptExperimentConfig, row: GptRow, seed: number, id: string, data: WikiText, denseFlops: number, ctx: ExperimentContext, state: RunState): Promise<GptRunRecord> {
   const model = buildGpt(config.model, { family: row.family, sparsity: row.sparsity, seed, sequenceLength: config.context });
   try {
-    const result = await trainLanguageModel({
-      model,
-      method: row.method,
-      seed,
-      config,
-      train: data.train.tokens,
-      validation: data.validation.tokens,
+    const result = await train(gptTrainable(model), wikiTextBatches({ train: data.train.tokens, validation: data.validation.tokens }, config, seed), {
+      ...trainConfig(config, row.method, seed),
       tensorboardDir: join(ctx.outDir, 'tensorboard', id),
       checkpointFile: state.checkpointFile(id),
       checkpointEvery: 250,
       resume: ctx.resume,
+      progress: ctx.progress,
       label: id,
       log: ctx.log,
     });
+    const evals = result.history.map((h) => ({ step: h.step, loss: h.test.loss, perplexity: h.test['perplexity']! }));
     const widths = transformerWidths(config.model, row.family, row.sparsity);
-    const last = result.evals.at(-1)!;
+    const last = evals.at(-1)!;
     return {
       id,
       family: row.family,
@@ -66,8 +79,8 @@ async function trainOne(config: GptExperimentConfig, row: GptRow, seed: number, 
       dFf: widths.dFf,
       finalPerplexity: last.perplexity,
       finalValidLoss: last.loss,
-      evals: result.evals,
-      finalTrainLoss: result.finalTrainLoss,
+      evals,
+      finalTrainLoss: result.history.at(-1)!.trainLoss,
       ...modelFootprint(model, collectMaskedParams(model), denseFlops),
       steps: result.steps,
       wallSeconds: result.wallSeconds,

@@ -3,11 +3,11 @@ import { registerExperiment } from '@sparse-ift/reproduce';
 import { runGpt3SmallWikiText103 } from './experiment.js';
 import { PRESETS } from './presets.js';
 
-export { runGpt3SmallWikiText103, type GptRunRecord } from './experiment.js';
-export { PRESETS, ROWS, GPT_NANO_BPE, resolveConfig, type GptPreset, type GptRow, type GptExperimentConfig } from './presets.js';
-export { trainLanguageModel, evaluatePerplexity, accumulatedGradients, type EvalPoint, type LmTrainResult } from './lm-train.js';
+export { runGpt3SmallWikiText103, type GptRunRecord, type EvalPoint } from './experiment.js';
+export { PRESETS, ROWS, GPT_NANO_BPE, resolveConfig, trainConfig, type GptPreset, type GptRow, type GptExperimentConfig } from './presets.js';
+export { gptTrainable } from './model.js';
 export { resultsMarkdown, PAPER_GPT } from './report.js';
-export { loadWikiText, missingDataError, DATA_CARD } from './data.js';
+export { loadWikiText, missingDataError, wikiTextBatches, DATA_CARD } from './data.js';
 
 registerExperiment({
   name: 'gpt3-small-wikitext103',

@@ -3,26 +3,25 @@
  * s = 0.5 / 0.75 / 0.9 with RigL, the spec §4.2 recipe; results.json and results.md with the paper's cells.
  */
 import { join } from 'node:path';
-import type { Family } from '@sparse-ift/core';
+import type { Family, SparseMethod } from '@sparse-ift/core';
 import { resnetFlopBudget } from '@sparse-ift/resnet';
 import {
   accuracyPlotSvg,
   bestIndex,
   FAMILY_LABEL,
   groupByRow,
-  modelFootprint,
   mean,
+  modelFootprint,
   prepareStateDir,
-  recipeTrainConfig,
   runGrid,
   sampleStd as std,
   writeResultFile,
   type ExperimentContext,
   type ExperimentOutcome,
-  type RunState,
   type ModelFootprint,
+  type RunState,
 } from '@sparse-ift/reproduce';
-import { train, type LabelledData, type MaskMethod } from '@sparse-ift/train';
+import { recipeTrainConfig, train, type LabelledData } from '@sparse-ift/train';
 import { decodeIntoMemory, findImageNetShards, type ImageNetShards } from './data.js';
 import { buildImageNetNet } from './model.js';
 import { countTrainImages, trainFromStream } from './stream-train.js';
@@ -36,7 +35,7 @@ export interface ImageNetRunRecord extends ModelFootprint {
   model: ImageNetModel;
   family: Family;
   sparsity: number;
-  method: MaskMethod;
+  method: SparseMethod;
   maskSparsity: number;
   seed: number;
   lastTopOne: number;
@@ -79,8 +78,8 @@ async function trainOne(config: ImageNetConfig, row: ImageNetRow, seed: number, 
         ? await trainFromStream({ net, method: row.method, seed, config, shards: data.shards, trainImages: data.trainImages, checkpointFile, checkpointEvery: 1000, resume: ctx.resume, tensorboardDir, label: id, log: ctx.log }).then((r) => ({
             steps: r.steps,
             wallSeconds: r.wallSeconds,
-            history: r.history.map((h) => ({ testAccuracy: h.topOne })),
-            testAccuracy: r.history.at(-1)?.topOne,
+            history: r.history.map((h) => ({ test: { accuracy: h.topOne } })),
+            test: r.history.at(-1) && { accuracy: r.history.at(-1)!.topOne },
           }))
         : await train(net.trainable, data, {
             ...recipeTrainConfig(recipe, mask, row.method, seed),
@@ -92,7 +91,7 @@ async function trainOne(config: ImageNetConfig, row: ImageNetRow, seed: number, 
             label: id,
             log: ctx.log,
           });
-    const accuracies = result.history.map((h) => h.testAccuracy);
+    const accuracies = result.history.map((h) => h.test.accuracy!);
     const best = bestIndex(accuracies);
     return {
       id,
@@ -102,7 +101,7 @@ async function trainOne(config: ImageNetConfig, row: ImageNetRow, seed: number, 
       method: row.method,
       maskSparsity: net.resolved.maskSparsity,
       seed,
-      lastTopOne: result.testAccuracy ?? NaN,
+      lastTopOne: result.test?.accuracy ?? NaN,
       bestTopOne: accuracies[best] ?? NaN,
       bestEpoch: best,
       topOneByEpoch: accuracies,

@@ -3,16 +3,16 @@
  * configuration. The recipe comes from `@sparse-ift/train`'s `imagenetRecipe`; the LR scales as
  * 0.256 × batch / 256.
  */
-import type { Family } from '@sparse-ift/core';
+import type { Family, SparseMethod } from '@sparse-ift/core';
 import { RESNET18_IMAGENET, RESNET34_IMAGENET, type ResNetArch } from '@sparse-ift/resnet';
-import { imagenetRecipe, type MaskMethod, type Recipe } from '@sparse-ift/train';
+import { imagenetRecipe, type Recipe } from '@sparse-ift/train';
 import type { ImageNetModel } from './paper.js';
 
 export interface ImageNetRow {
   model: ImageNetModel;
   family: Family;
   sparsity: number;
-  method: MaskMethod;
+  method: SparseMethod;
 }
 
 export interface ImageNetPreset {

@@ -5,9 +5,9 @@
  * crop 224). The loaders are handed to `@sparse-ift/train`'s `train()` as batch sources, so the step,
  * the schedule, checkpoints (BatchNorm statistics included) and exact resume are the trainer's.
  */
+import type { SparseMethod } from '@sparse-ift/core';
 import { DecodePool, VisionLoader, type VisionBatch, type VisionLoaderOptions } from '@sparse-ift/data-vision';
-import { recipeTrainConfig } from '@sparse-ift/reproduce';
-import { train, type Batch, type BatchSource, type BatchStream, type MaskMethod } from '@sparse-ift/train';
+import { recipeTrainConfig, train, type Batch, type BatchSource, type BatchStream } from '@sparse-ift/train';
 import type { ImageNetShards } from './data.js';
 import type { ImageNetNet } from './model.js';
 import type { ImageNetConfig } from './presets.js';
@@ -29,12 +29,12 @@ export interface StreamTrainResult {
 }
 
 async function* asBatches(batches: AsyncIterable<VisionBatch>): AsyncGenerator<Batch> {
-  for await (const b of batches) yield { images: b.images, labels: b.labels, shape: [b.size, b.height, b.width, 3] };
+  for await (const b of batches) yield { inputs: b.images, targets: b.labels, shape: [b.size, b.height, b.width, 3] };
 }
 
 export async function trainFromStream(args: {
   net: ImageNetNet;
-  method: MaskMethod;
+  method: SparseMethod;
   seed: number;
   config: ImageNetConfig;
   shards: ImageNetShards;
@@ -77,7 +77,7 @@ export async function trainFromStream(args: {
       log: args.log,
     });
     return {
-      history: result.history.map((h) => ({ epoch: h.epoch, step: h.step, trainLoss: h.trainLoss, topOne: h.testAccuracy, lr: h.lr })),
+      history: result.history.map((h) => ({ epoch: h.epoch, step: h.step, trainLoss: h.trainLoss, topOne: h.test.accuracy, lr: h.lr })),
       steps: result.steps,
       stoppedEarly: result.stoppedEarly,
       resumedFromStep: result.resumedFromStep,
