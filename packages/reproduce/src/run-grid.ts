@@ -3,7 +3,7 @@
  * earlier, and measure a trained model's masks.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { countFlops, modelFlopOps, modelParamCount, type MaskedParam } from '@sparse-ift/core';
+import { countFlops, modelFlopOps, modelParamCount, type FlopOp, type MaskedParam } from '@sparse-ift/core';
 import type { RunState } from './run-state.js';
 
 /**
@@ -53,11 +53,6 @@ export function maskCounts(maskedParams: readonly MaskedParam[]): { ones: number
   return { ones, size, density: size > 0 ? ones / size : 1 };
 }
 
-/** Index of the highest accuracy (the first on ties; 0 for an empty list). */
-export function bestIndex(accuracies: readonly number[]): number {
-  return accuracies.reduce((b, a, i) => (a > accuracies[b]! ? i : b), 0);
-}
-
 /** What the reproductions record about a trained tfjs-layers model besides its accuracy. */
 export interface ModelFootprint {
   /** All weights and biases of the instantiated (possibly widened) model, masked or not. */
@@ -71,10 +66,14 @@ export interface ModelFootprint {
   realisedDensity: number;
 }
 
-/** `model`'s footprint with masks `maskedParams`; `denseFlops` is the iso-FLOP budget. */
-export function modelFootprint(model: LayersModel, maskedParams: readonly MaskedParam[], denseFlops: number): ModelFootprint {
-  const flops = countFlops(modelFlopOps(model), 'official');
+/** A model's footprint from its forward ops and parameter count, with masks `maskedParams`; `denseFlops` is the iso-FLOP budget. */
+export function footprint(ops: readonly FlopOp[], params: number, maskedParams: readonly MaskedParam[], denseFlops: number): ModelFootprint {
+  const flops = countFlops(ops, 'official');
   const { ones, size, density } = maskCounts(maskedParams);
-  const params = modelParamCount(model);
   return { params, nonzeroParams: params - (size - ones), sparseFlops: flops.sparse, flopRatio: flops.sparse / denseFlops, realisedDensity: density };
+}
+
+/** A tfjs-layers model's footprint (core reads its ops and parameters). */
+export function modelFootprint(model: LayersModel, maskedParams: readonly MaskedParam[], denseFlops: number): ModelFootprint {
+  return footprint(modelFlopOps(model), modelParamCount(model), maskedParams, denseFlops);
 }

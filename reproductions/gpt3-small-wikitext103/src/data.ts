@@ -19,7 +19,13 @@ export function missingDataError(dataDir: string | undefined, detail?: string): 
   );
 }
 
-export async function loadWikiText(dataDir: string | undefined, log: (line: string) => void): Promise<{ train: TokenizedSplit; validation: TokenizedSplit; source: string }> {
+export interface WikiText {
+  train: TokenizedSplit;
+  validation: TokenizedSplit;
+  source: string;
+}
+
+export async function loadWikiText(dataDir: string | undefined, log: (line: string) => void): Promise<WikiText> {
   if (!dataDir || !existsSync(dataDir)) throw missingDataError(dataDir);
   const load = async (split: 'train' | 'validation'): Promise<TokenizedSplit> => {
     try {
