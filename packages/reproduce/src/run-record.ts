@@ -89,14 +89,14 @@ export type RowSummary<Row extends GridRow = GridRow> = Row &
 
 /** `row`'s summary over `runs` (its runs, one per seed). */
 export function summariseRow<Row extends GridRow>(row: Row, runs: readonly RunRecord<Row>[], score: Score): RowSummary<Row> {
-  const scores = runs.map((r) => score.scale * (r.test[score.metric] ?? NaN));
+  const scores = runs.map((r) => r.test[score.metric] ?? NaN);
   return {
     ...row,
     seeds: runs.length,
     maskSparsity: mean(runs.map((r) => r.maskSparsity)),
-    mean: mean(scores),
-    std: sampleStd(scores),
-    bestMean: mean(runs.map((r) => score.scale * (r.best.test[score.metric] ?? NaN))),
+    mean: score.scale * mean(scores),
+    std: score.scale * sampleStd(scores),
+    bestMean: score.scale * mean(runs.map((r) => r.best.test[score.metric] ?? NaN)),
     params: runs[0]!.params,
     nonzeroParams: Math.round(mean(runs.map((r) => r.nonzeroParams))),
     sparseFlops: Math.round(mean(runs.map((r) => r.sparseFlops))),
