@@ -96,9 +96,10 @@ export function reproduction<Config extends { rows: readonly Row[] }, Row extend
   const run = async (ctx: ExperimentContext): Promise<ExperimentOutcome> => {
     const config = spec.configure(ctx.preset);
     const started = Date.now();
+    // The state folder first: a second start without --resume or --force stops before loading any data.
+    const state = prepareStateDir(ctx);
     const { data, about, line } = await spec.load(config, ctx);
     ctx.log(line);
-    const state = prepareStateDir(ctx);
     const runId = (row: Row, seed: number): string => `${spec.modelName(config, row)}-${row.family}-s${row.sparsity}-${row.method}-seed${seed}`;
     const runs = await runGrid({
       rows: config.rows,
