@@ -7,13 +7,14 @@ import { notLearningNote, writeResultFile } from '../src/index.js';
 
 describe('notLearningNote', () => {
   it('is empty when every run learned', () => {
-    expect(notLearningNote([{ id: 'a', epochsAtChance: [] }, { id: 'b' }])).toBe('');
+    expect(notLearningNote([{ id: 'a', history: [{ epoch: 0 }] }, { id: 'b', history: [{ epoch: 0, atChance: false }] }])).toBe('');
   });
 
   it('names each run that stayed at chance and its epochs (1-based), loudly', () => {
-    expect(notLearningNote([{ id: 'mlp-dense-seed0', epochsAtChance: [] }, { id: 'mlp-sparse-doped-s0.9-rigl-seed1', epochsAtChance: [0, 1, 2] }])).toBe(
+    const stuck = { id: 'mlp-sparse-doped-s0.9-rigl-seed1', history: [0, 1, 2].map((epoch) => ({ epoch, atChance: true })) };
+    expect(notLearningNote([{ id: 'mlp-dense-seed0', history: [{ epoch: 0 }] }, stuck])).toBe(
       [
-        "**WARNING: 1 run did not learn**: the training loss stayed at chance (ln C) for a whole epoch, so its accuracy is a guess's and the row means include it. Rerun with an LR warm-up or a lower rate.",
+        "**WARNING: 1 run did not learn**: the training loss stayed at chance (ln C), so its score is a guess's and the row means include it. Rerun with an LR warm-up or a lower rate.",
         '',
         '- `mlp-sparse-doped-s0.9-rigl-seed1`: epochs 1, 2, 3',
         '',

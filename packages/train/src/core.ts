@@ -14,6 +14,7 @@ export {
   sparseTrainStep,
   type MaskUpdater,
   type MaskedParam,
+  type SparseMethod,
   type OptimizerState,
   type SparseOptimizer,
   type UpdaterState,

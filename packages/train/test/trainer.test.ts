@@ -31,7 +31,7 @@ describe('train', () => {
     const model = tinyModel();
     const result = await train(model, data, config());
     expect(result.history).toHaveLength(3);
-    expect(result.testAccuracy).toBeGreaterThan(0.8); // 3 classes: chance is 1/3
+    expect(result.test?.accuracy).toBeGreaterThan(0.8); // 3 classes: chance is 1/3
     expect(result.epochsAtChance).toEqual([]);
     const w = model.maskedParams[0]!.weight.dataSync();
     const m = model.maskedParams[0]!.mask.dataSync();
@@ -123,11 +123,11 @@ describe('train', () => {
     const good = readCheckpoint<Record<string, unknown>>(checkpointFile);
     expect(good.meta['globalStep']).toBe(9);
     const edits: [string, Record<string, unknown>, RegExp][] = [
-      ['a global step of 1e9', { globalStep: 1e9 }, /globalStep 1000000000 is not epoch × 7 \+ stepInEpoch = 9/],
+      ['a global step of 1e9', { globalStep: 1e9 }, /globalStep 1000000000 is not epoch × 7 \+ stepInEpoch = 9 within the run's 21 steps/],
       ['an epoch past the run', { epoch: 7 }, /epoch 7 is not in \[0, 3\]/],
       ['a step past the epoch', { stepInEpoch: 7, globalStep: 14 }, /stepInEpoch 7 is not in \[0, 7\)/],
       ['a negative step', { stepInEpoch: -5 }, /stepInEpoch -5 is not in/],
-      ['a history of the wrong length', { history: [] }, /its history holds 0 epochs, not 1/],
+      ['a history that is not a list', { history: 'none' }, /its history of evaluations is not a list the run can have written/],
       ['a NaN running loss', { trainLossSum: null }, /running training loss is not a finite sum/],
     ];
     for (const [what, edit, error] of edits) {
@@ -162,7 +162,7 @@ describe('train', () => {
     const result = await train(dead, data, config({ epochs: 2, log: (l) => lines.push(l) }));
     expect(result.epochsAtChance).toEqual([0, 1]);
     expect(result.history.map((h) => h.atChance)).toEqual([true, true]);
-    expect(lines.filter((l) => l.startsWith('WARNING'))).toEqual([0, 1].map((e) => expect.stringContaining(`train epoch ${e + 1}: the training loss stayed at chance for the whole epoch (1.0986; ln 3 = 1.0986)`)));
+    expect(lines.filter((l) => l.startsWith('WARNING'))).toEqual([1, 2].map((e) => expect.stringContaining(`train epoch ${e}, step ${7 * e}: the training loss stayed at chance since the last evaluation (1.0986; chance 1.0986)`)));
     model.dispose();
   });
 
