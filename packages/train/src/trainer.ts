@@ -131,7 +131,9 @@ function assertResumable(meta: CheckpointMeta, file: string, stepsPerEpoch: numb
   const problems: string[] = [];
   if (!count(meta.epoch) || meta.epoch > run.epochs) problems.push(`epoch ${String(meta.epoch)} is not in [0, ${run.epochs}]`);
   if (!count(meta.stepInEpoch) || meta.stepInEpoch >= stepsPerEpoch) problems.push(`stepInEpoch ${String(meta.stepInEpoch)} is not in [0, ${stepsPerEpoch})`);
-  if (problems.length === 0 && (meta.globalStep !== meta.epoch * stepsPerEpoch + meta.stepInEpoch || meta.globalStep > run.steps)) {
+  // A run given in steps ends part-way through its last epoch, and its final checkpoint says epoch `epochs`.
+  const finishedPartWay = meta.globalStep === run.steps && meta.epoch === run.epochs && meta.stepInEpoch === 0;
+  if (problems.length === 0 && !finishedPartWay && (meta.globalStep !== meta.epoch * stepsPerEpoch + meta.stepInEpoch || meta.globalStep > run.steps)) {
     problems.push(`globalStep ${String(meta.globalStep)} is not epoch × ${stepsPerEpoch} + stepInEpoch = ${meta.epoch * stepsPerEpoch + meta.stepInEpoch} within the run's ${run.steps} steps`);
   }
   if (!Array.isArray(meta.history) || meta.history.length > run.steps) problems.push('its history of evaluations is not a list the run can have written');

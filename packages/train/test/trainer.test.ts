@@ -146,6 +146,15 @@ describe('train', () => {
     model.dispose();
   });
 
+  it('a run given in steps that ended part-way through an epoch resumes from its final checkpoint', async () => {
+    const checkpointFile = join(mkdtempSync(join(tmpdir(), 'sift-steps-')), 'ckpt.bin');
+    const model = tinyModel();
+    const first = await train(model, data, config({ epochs: undefined, steps: 10, checkpointFile }));
+    const again = await train(model, data, config({ epochs: undefined, steps: 10, checkpointFile, resume: true }));
+    expect([again.resumedFromStep, again.steps, again.test?.accuracy]).toEqual([10, 10, first.test?.accuracy]);
+    model.dispose();
+  });
+
   it('refuses an empty test set instead of reporting NaN', async () => {
     const model = tinyModel();
     const empty = { images: new Float32Array(0), labels: new Int32Array(0), count: 0, sampleShape: [12] };
