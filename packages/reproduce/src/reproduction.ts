@@ -10,7 +10,7 @@ import type { Experiment, ExperimentContext, ExperimentOutcome, PresetInfo } fro
 import { accuracyPlotSvg } from './plot.js';
 import { FAMILY_LABEL, notLearningNote, writeResultFile } from './results-report.js';
 import { runGrid, type ModelFootprint } from './run-grid.js';
-import { runRecord, summariseRow, type GridRow, type RowSummary, type RunRecord, type Score } from './run-record.js';
+import { runRecord, runRecordProblem, summariseRow, type GridRow, type RowSummary, type RunRecord, type Score } from './run-record.js';
 import { prepareStateDir } from './run-state.js';
 
 /** The trainer settings a run owes to the experiment's context: its checkpoint, logs and resume. */
@@ -112,6 +112,7 @@ export function reproduction<Config extends { rows: readonly Row[] }, Row extend
         return runRecord({ id, row, seed, maskSparsity: trained.maskSparsity, result: trained.result, footprint: trained.footprint, score: spec.score, backend: ctx.backend.name });
       },
       describe: (record) => describeRun(record, spec.score),
+      check: runRecordProblem,
       log: ctx.log,
     });
     const rows = config.rows.map((row) => summariseRow(row, runs.filter((r) => r.id === runId(row, r.seed)), spec.score));

@@ -27,8 +27,11 @@ export interface RunState {
   identity: RunIdentity;
   /** Where the trainer keeps run `id`'s checkpoint. */
   checkpointFile(id: string): string;
-  /** Run `id`'s record when it finished earlier and this is a --resume; undefined otherwise. */
-  finished<RunRecord>(id: string): RunRecord | undefined;
+  /**
+   * Run `id`'s record when it finished earlier and this is a --resume; undefined otherwise. `check` says
+   * what is wrong with a stored record, if anything (then the file is named as damaged).
+   */
+  finished<RunRecord>(id: string, check?: (record: unknown) => string | undefined): RunRecord | undefined;
   /** Stores run `id`'s record (atomically) so that a later --resume skips the run. */
   markFinished(id: string, record: unknown): void;
   /** Releases the --out lock (also done when the process exits). */
@@ -112,7 +115,7 @@ export function prepareStateDir(
       dir,
       identity,
       checkpointFile: (id) => join(dir, 'checkpoints', `${id}.bin`),
-      finished<RunRecord>(id: string): RunRecord | undefined {
+      finished<RunRecord>(id: string, check?: (record: unknown) => string | undefined): RunRecord | undefined {
         const file = finishedFile(id);
         if (!ctx.resume || !existsSync(file)) return undefined;
         const envelope = readStateJson<Partial<FinishedEnvelope>>(file, 'finished-run record');
@@ -122,6 +125,8 @@ export function prepareStateDir(
             `finished-run record ${file} belongs to ${own && typeof own === 'object' ? `run ${String(own.id)} of ${describeIdentity(own)}` : 'no known run'}, not to ${id} of ${describeIdentity(identity)}; delete it (that run is then trained again), or pass --force to start over`,
           );
         }
+        const problem = check?.(envelope.record);
+        if (problem !== undefined) throw new Error(`finished-run record ${file} is damaged: ${problem}; delete it (that run is then trained again), or pass --force to start over`);
         return envelope.record as RunRecord;
       },
       markFinished: (id, record) => writeFileAtomic(finishedFile(id), `${JSON.stringify({ run: { ...identity, id }, record } satisfies FinishedEnvelope, null, 2)}\n`),

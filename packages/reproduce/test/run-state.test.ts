@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LOCK_FILE } from '@sparse-ift/files';
-import { prepareStateDir, runIdentity } from '../src/index.js';
+import { prepareStateDir, runIdentity, runRecordProblem } from '../src/index.js';
 
 const SMOKE = { epochs: 1, width: 16 };
 const DEFAULT = { epochs: 3, width: 64 };
@@ -80,6 +80,8 @@ describe('prepareStateDir', () => {
     expect(() => resumed.finished('run-b')).toThrow(`finished-run record ${file} belongs to run run-a of fm --preset smoke`);
     writeFileSync(file, '');
     expect(() => resumed.finished('run-b')).toThrow(`finished-run record ${file} is damaged (Unexpected end of JSON input); delete it (that run is then trained again), or pass --force to start over`);
+    writeFileSync(file, JSON.stringify({ run: { ...resumed.identity, id: 'run-b' }, record: { id: 'run-b' } }));
+    expect(() => resumed.finished('run-b', runRecordProblem)).toThrow(`finished-run record ${file} is damaged: its record lacks test, best, history, seed, sparsity`);
     writeFileSync(join(outDir, 'state', 'identity.json'), '{"experiment": "fm", "pre');
     expect(() => prepareStateDir(ctx(outDir, 'smoke', { resume: true }), { experiment: 'fm', config: SMOKE })).toThrow(/state identity .*identity\.json is damaged/);
 
