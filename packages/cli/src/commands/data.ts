@@ -1,10 +1,10 @@
 // `sift data verify <path> [--format F] [--json]`: read every record of a data set and report bad ones.
 // Vision formats go to @sparse-ift/data-vision, text formats to @sparse-ift/data-text; both return a VerifyReport.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { notRegularFileReason } from '@sparse-ift/files';
+import { describeFileError, notRegularFileReason } from '@sparse-ift/files';
 import { detectVisionFormats, verifyVisionDataset, VISION_FORMATS, type VerifyReport, type VisionFormat } from '@sparse-ift/data-vision';
 import { formatOfFile, verifyTextDataset, type TextFormat } from '@sparse-ift/data-text';
 
@@ -26,7 +26,13 @@ export function detectDataFormats(path: string): string[] {
   if (!statSync(path).isDirectory()) return [...vision, ...[formatOfFile(path)].filter((f) => f !== null)];
   const text = new Set<string>();
   const walk = (dir: string, depth: number): void => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // a folder this user may not read holds nothing to verify
+    }
+    for (const e of entries) {
       if (e.isDirectory()) {
         if (depth > 0 && !e.name.startsWith('.')) walk(join(dir, e.name), depth - 1);
       } else {
@@ -131,7 +137,7 @@ export async function runDataVerify(path: string, opts: DataVerifyOptions, io: O
     }
   } catch (err) {
     // Thrown (not reported) errors mean nothing could be read at all: no files of that format, a wrong path.
-    io.err(`sift data verify: ${(err as Error).message}`);
+    io.err(`sift data verify: ${describeFileError(err, undefined, 'read') ?? (err as Error).message}`);
     return EXIT_USAGE;
   }
   const report = mergeReports(reports);
