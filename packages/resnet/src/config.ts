@@ -6,11 +6,12 @@
  */
 import {
   countFlops,
-  solveSparseWideSparsity,
+  sparseWideMaskSparsity,
   sparseWideWidth,
   type ConvBranchNorm,
   type FactorizedMiddle,
   type Family,
+  type FamilyOptions,
 } from '@sparse-ift/core';
 import { resnetOps } from './ops.js';
 
@@ -57,8 +58,8 @@ export interface ResNetOptions {
   factorizedUOnly?: boolean;
   /** Sparse Doped: mask the low-rank U and V too, as the released filter does (spec §2.4). Breaks iso-FLOP. Default false. */
   dopedMaskLowRank?: boolean;
-  /** Sparse Parallel per-branch norm: 'bn' (CIFAR block) or 'bn-relu' (ImageNet block). Default: by stem. */
-  parallelBranchNorm?: Extract<ConvBranchNorm, 'bn' | 'bn-relu'>;
+  /** Sparse Parallel per-branch σ: 'bn' (CIFAR block) or 'bn-relu' (ImageNet block). Default: by stem. */
+  parallelSigma?: Extract<ConvBranchNorm, 'bn' | 'bn-relu'>;
   /** Zero-init the last BN γ of each plain block (dense and Sparse Wide only, spec §4.1). Default true. */
   zeroInitResidual?: boolean;
   /** Override the architecture's class count (e.g. 10 for CIFAR-10). */
@@ -83,7 +84,7 @@ export interface ResolvedResNet {
   /** First-stage width W (sparseWideWidth(base, s) for Sparse Wide). */
   width: number;
   stages: StageSpec[];
-  parallelBranchNorm: 'bn' | 'bn-relu';
+  parallelSigma: 'bn' | 'bn-relu';
   factorizedMiddle: FactorizedMiddle;
   factorizedUOnly: boolean;
   dopedMaskLowRank: boolean;
@@ -103,9 +104,9 @@ function resolveWithoutSearch(arch: ResNetArch, opts: ResNetOptions): ResolvedRe
     inputShape: opts.inputShape ?? arch.inputShape,
   };
   const width = opts.family === 'sparse-wide' ? sparseWideWidth(arch.baseWidth, opts.sparsity) : arch.baseWidth;
-  const branchNorm = opts.parallelBranchNorm ?? (arch.stem === 'cifar' ? 'bn' : 'bn-relu');
+  const branchNorm = opts.parallelSigma ?? (arch.stem === 'cifar' ? 'bn' : 'bn-relu');
   if (branchNorm !== 'bn' && branchNorm !== 'bn-relu') {
-    throw new Error(`parallelBranchNorm must be 'bn' (CIFAR block) or 'bn-relu' (ImageNet block), got '${String(branchNorm)}'`);
+    throw new Error(`parallelSigma must be 'bn' (CIFAR block) or 'bn-relu' (ImageNet block), got '${String(branchNorm)}'`);
   }
   return {
     arch: a,
@@ -114,7 +115,7 @@ function resolveWithoutSearch(arch: ResNetArch, opts: ResNetOptions): ResolvedRe
     maskSparsity: opts.family === 'dense' ? 0 : opts.sparsity,
     width,
     stages: a.blocksPerStage.map((blocks, i) => ({ width: width * 2 ** i, blocks })),
-    parallelBranchNorm: branchNorm,
+    parallelSigma: branchNorm,
     factorizedMiddle: opts.factorizedMiddle ?? 'nonlinear_relu',
     factorizedUOnly: opts.factorizedUOnly ?? false,
     dopedMaskLowRank: opts.dopedMaskLowRank ?? false,
@@ -136,12 +137,18 @@ export function resnetFlopBudget(arch: ResNetArch, opts: Pick<ResNetOptions, 'nu
 export function resolveResNet(arch: ResNetArch, opts: ResNetOptions): ResolvedResNet {
   const r = resolveWithoutSearch(arch, opts);
   if (opts.family !== 'sparse-wide' || opts.flopBudgetSearch === false) return r;
-  const wide = countFlops(resnetOps({ ...r, maskSparsity: 0 }), 'official');
-  const budget = resnetFlopBudget(arch, opts);
-  const maskSparsity = solveSparseWideSparsity({
-    denseFlops: wide.dense - wide.maskableDense,
-    maskableFlops: wide.maskableDense,
-    budget,
-  });
-  return { ...r, maskSparsity };
+  return { ...r, maskSparsity: sparseWideMaskSparsity(resnetOps(r), resnetFlopBudget(arch, opts)) };
+}
+
+/** How the block convs apply the family: what model.ts builds and ops.ts counts. */
+export function blockFamilyOptions(r: ResolvedResNet): FamilyOptions {
+  return {
+    family: r.family,
+    sparsity: r.sparsity,
+    maskSparsity: r.maskSparsity,
+    parallelSigma: r.parallelSigma,
+    factorizedMiddle: r.factorizedMiddle,
+    factorizedUOnly: r.factorizedUOnly,
+    dopedMaskLowRank: r.dopedMaskLowRank,
+  };
 }

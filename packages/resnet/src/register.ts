@@ -12,7 +12,7 @@ const OPTION_HELP: Record<string, string> = {
   factorizedMiddle: "Sparse Factorized middle: 'linear' | 'nonlinear_norelu' | 'nonlinear_relu' (default)",
   factorizedUOnly: 'Sparse Factorized: only U sparse (default false)',
   dopedMaskLowRank: 'Sparse Doped: mask U and V too, as the released code does (default false; breaks iso-FLOP)',
-  parallelBranchNorm: "Sparse Parallel per-branch norm: 'bn' (CIFAR default) | 'bn-relu' (ImageNet default)",
+  parallelSigma: "Sparse Parallel per-branch σ: 'bn' (CIFAR default) | 'bn-relu' (ImageNet default)",
   zeroInitResidual: 'zero-init the last BN γ of plain blocks, dense and Sparse Wide only (default true)',
   numClasses: 'number of classes (overrides the architecture)',
   inputShape: 'per-sample input [H, W, C] (overrides the architecture; CIFAR stem needs 28..32)',
@@ -46,7 +46,7 @@ export function toResNetOptions(opts: ModelOptions): ResNetOptions {
   set('factorizedMiddle', pick(opts, 'factorizedMiddle', isMiddle, "'linear', 'nonlinear_norelu' or 'nonlinear_relu'"));
   set('factorizedUOnly', pick(opts, 'factorizedUOnly', isBool, 'true or false'));
   set('dopedMaskLowRank', pick(opts, 'dopedMaskLowRank', isBool, 'true or false'));
-  set('parallelBranchNorm', pick(opts, 'parallelBranchNorm', isBranchNorm, "'bn' or 'bn-relu'"));
+  set('parallelSigma', pick(opts, 'parallelSigma', isBranchNorm, "'bn' or 'bn-relu'"));
   set('zeroInitResidual', pick(opts, 'zeroInitResidual', isBool, 'true or false'));
   set('numClasses', pick(opts, 'numClasses', isPositiveInt, 'a positive integer'));
   set('inputShape', pick(opts, 'inputShape', isShape, 'three positive integers [H, W, C]'));
