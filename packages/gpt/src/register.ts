@@ -5,7 +5,7 @@
 import { FAMILIES, registerModel, type ModelDefinition, type ModelOptions } from '@sparse-ift/core';
 import { GPT3_SMALL, GPT_MINI, GPT_NANO, type GptConfig } from './config.js';
 import { buildGpt, gptOpList, type GptBuildOptions } from './gpt.js';
-import { TRANSFORMER_OPTION_HELP, parseTransformerBuildOptions } from './transformer.js';
+import { TRANSFORMER_OPTION_HELP, parseTransformerBuildOptions } from '@sparse-ift/transformer';
 
 function buildOptions(c: GptConfig, opts: ModelOptions): GptBuildOptions {
   const sequenceLength = opts['sequenceLength'];

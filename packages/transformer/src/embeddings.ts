@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { serialization } from '@tensorflow/tfjs-core';
 import { layers, type LayerVariable, type Shape } from '@tensorflow/tfjs-layers';
 import type { FlopOpContext, HasFlopOps, PlanOp } from '@sparse-ift/core';
-import { truncatedNormal } from './transformer.js';
+import { truncatedNormal } from './block.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof layers.Layer>[0]>;
 type CallKwargs = Parameters<InstanceType<typeof layers.Layer>['call']>[1];
