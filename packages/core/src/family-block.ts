@@ -35,15 +35,16 @@ export type LinearBranchSigma = 'identity' | 'relu' | 'gelu' | 'layernorm';
  */
 export type ConvBranchNorm = 'bn' | 'bn-relu' | 'none';
 /**
- * Sparse Factorized middle between U and V, the official `uv_layer`: 'linear' = nothing,
- * 'nonlinear_norelu' = norm, 'nonlinear_relu' = norm + ReLU. The norm is BatchNorm on a conv and
- * LayerNorm on a linear (docs/sparse-ift.md#sparse-factorized).
+ * Sparse Factorized middle between U and V. The official `uv_layer` values: 'linear' = nothing,
+ * 'nonlinear_norelu' = norm, 'nonlinear_relu' = norm + ReLU, where the norm is BatchNorm on a conv
+ * and LayerNorm on a linear. 'relu' = a ReLU alone, which the paper's figure allows (σ may be a norm
+ * or a ReLU) but no official config uses (docs/sparse-ift.md#sparse-factorized).
  */
-export type FactorizedMiddle = 'linear' | 'nonlinear_norelu' | 'nonlinear_relu';
+export type FactorizedMiddle = 'linear' | 'nonlinear_norelu' | 'nonlinear_relu' | 'relu';
 
-const LINEAR_SIGMAS: readonly LinearBranchSigma[] = ['identity', 'relu', 'gelu', 'layernorm'];
-const CONV_BRANCH_NORMS: readonly ConvBranchNorm[] = ['bn', 'bn-relu', 'none'];
-const MIDDLES: readonly FactorizedMiddle[] = ['linear', 'nonlinear_norelu', 'nonlinear_relu'];
+export const LINEAR_BRANCH_SIGMAS: readonly LinearBranchSigma[] = ['identity', 'relu', 'gelu', 'layernorm'];
+export const CONV_BRANCH_NORMS: readonly ConvBranchNorm[] = ['bn', 'bn-relu', 'none'];
+export const FACTORIZED_MIDDLES: readonly FactorizedMiddle[] = ['linear', 'nonlinear_norelu', 'nonlinear_relu', 'relu'];
 
 /** How a family is applied; everything not given takes the official (conv) or project (linear) default. */
 export interface FamilyOptions {
@@ -111,12 +112,12 @@ function checkOptions(layer: DenseLayerSpec, o: FamilyOptions): void {
   if (!isFamily(o.family)) throw new Error(`unknown family '${String(o.family)}'`);
   assertSparsity(o.sparsity);
   if (o.maskSparsity !== undefined) assertSparsity(o.maskSparsity, 'maskSparsity');
-  const sigmas: readonly string[] = layer.kind === 'linear' ? LINEAR_SIGMAS : CONV_BRANCH_NORMS;
+  const sigmas: readonly string[] = layer.kind === 'linear' ? LINEAR_BRANCH_SIGMAS : CONV_BRANCH_NORMS;
   if (o.parallelSigma !== undefined && !sigmas.includes(o.parallelSigma)) {
     throw new Error(`Sparse Parallel σ '${String(o.parallelSigma)}' does not apply to a ${layer.kind}; use ${sigmas.join(', ')}`);
   }
-  if (o.factorizedMiddle !== undefined && !MIDDLES.includes(o.factorizedMiddle)) {
-    throw new Error(`unknown Sparse Factorized middle '${String(o.factorizedMiddle)}'; use ${MIDDLES.join(', ')}`);
+  if (o.factorizedMiddle !== undefined && !FACTORIZED_MIDDLES.includes(o.factorizedMiddle)) {
+    throw new Error(`unknown Sparse Factorized middle '${String(o.factorizedMiddle)}'; use ${FACTORIZED_MIDDLES.join(', ')}`);
   }
 }
 
@@ -166,9 +167,9 @@ export function familyBlock(layer: DenseLayerSpec, options: FamilyOptions & { bi
       const middle = options.factorizedMiddle ?? (layer.kind === 'linear' ? 'nonlinear_norelu' : 'nonlinear_relu');
       const d = plan.innerWidth!;
       const path: BlockStep[] = [kernel(0, '_u', false)];
-      if (middle !== 'linear') path.push({ kind: norm, suffix: `_mid_${normSuffix}`, width: d });
+      if (middle === 'nonlinear_norelu' || middle === 'nonlinear_relu') path.push({ kind: norm, suffix: `_mid_${normSuffix}`, width: d });
       // An nn.ReLU module in the official LowRankConv3x3, so the official counter sees it.
-      if (middle === 'nonlinear_relu') path.push({ kind: 'relu', suffix: '_mid_relu', width: d, counted: true });
+      if (middle === 'nonlinear_relu' || middle === 'relu') path.push({ kind: 'relu', suffix: '_mid_relu', width: d, counted: true });
       path.push(kernel(1, '_v', bias, false));
       paths = [path];
       break;

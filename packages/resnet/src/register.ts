@@ -2,14 +2,14 @@
  * Registers the ResNet zoo with core's model registry on import (spec §4.1, §4.2):
  * resnet18-cifar, resnet34-cifar, resnet18-imagenet, resnet34-imagenet and resnet-mini-cifar.
  */
-import { FAMILIES, getModelDefinition, registerModel, type ModelDefinition, type ModelOptions } from '@sparse-ift/core';
+import { FACTORIZED_MIDDLES, FAMILIES, getModelDefinition, registerModel, type FactorizedMiddle, type ModelDefinition, type ModelOptions } from '@sparse-ift/core';
 import { RESNET_ARCHS, resolveResNet, type ResNetArch, type ResNetOptions } from './config.js';
 import { buildResolvedResNet } from './model.js';
 import { resnetOps } from './ops.js';
 
 const OPTION_HELP: Record<string, string> = {
   flopBudgetSearch: 'Sparse Wide: solve the mask sparsity s* that matches the dense FLOP budget (default true)',
-  factorizedMiddle: "Sparse Factorized middle: 'linear' | 'nonlinear_norelu' | 'nonlinear_relu' (default)",
+  factorizedMiddle: "Sparse Factorized middle: 'linear' | 'nonlinear_norelu' | 'nonlinear_relu' (default) | 'relu'",
   factorizedUOnly: 'Sparse Factorized: only U sparse (default false)',
   dopedMaskLowRank: 'Sparse Doped: mask U and V too, as the released code does (default false; breaks iso-FLOP)',
   parallelSigma: "Sparse Parallel per-branch σ: 'bn' (CIFAR default) | 'bn-relu' (ImageNet default)",
@@ -28,7 +28,7 @@ function pick<T>(opts: ModelOptions, key: string, check: (v: unknown) => v is T,
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
 const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
 const isShape = (v: unknown): v is [number, number, number] => Array.isArray(v) && v.length === 3 && v.every(isPositiveInt);
-const isMiddle = (v: unknown): v is ResNetOptions['factorizedMiddle'] => v === 'linear' || v === 'nonlinear_norelu' || v === 'nonlinear_relu';
+const isMiddle = (v: unknown): v is ResNetOptions['factorizedMiddle'] => FACTORIZED_MIDDLES.includes(v as FactorizedMiddle);
 const isBranchNorm = (v: unknown): v is 'bn' | 'bn-relu' => v === 'bn' || v === 'bn-relu';
 
 /** Registry options → typed ResNet options, with each override checked. */
@@ -43,7 +43,7 @@ export function toResNetOptions(opts: ModelOptions): ResNetOptions {
     if (v !== undefined) out[k] = v;
   };
   set('flopBudgetSearch', pick(opts, 'flopBudgetSearch', isBool, 'true or false'));
-  set('factorizedMiddle', pick(opts, 'factorizedMiddle', isMiddle, "'linear', 'nonlinear_norelu' or 'nonlinear_relu'"));
+  set('factorizedMiddle', pick(opts, 'factorizedMiddle', isMiddle, FACTORIZED_MIDDLES.join(', ')));
   set('factorizedUOnly', pick(opts, 'factorizedUOnly', isBool, 'true or false'));
   set('dopedMaskLowRank', pick(opts, 'dopedMaskLowRank', isBool, 'true or false'));
   set('parallelSigma', pick(opts, 'parallelSigma', isBranchNorm, "'bn' or 'bn-relu'"));

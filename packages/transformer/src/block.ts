@@ -16,6 +16,8 @@ import {
   deriveSeed,
   familyBlock,
   familyBlockOps,
+  FACTORIZED_MIDDLES,
+  LINEAR_BRANCH_SIGMAS,
   isFamily,
   sparseIftDense,
   sparseWideTransformerWidth,
@@ -259,23 +261,13 @@ function linearFamily(spec: TransformerBlockSpec): FamilyOptions {
   };
 }
 
-/** Reads the transformer-linear options out of registry/model options, checking their values. */
+/** Reads the transformer-linear options out of registry/model options, checking their values against core's lists. */
 export function parseLinearOptions(opts: Record<string, unknown>): TransformerLinearOptions {
   const out: TransformerLinearOptions = {};
   const sigma = opts['parallelSigma'];
-  if (sigma !== undefined) {
-    if (!['identity', 'relu', 'gelu', 'layernorm'].includes(sigma as string)) {
-      throw new Error(`parallelSigma must be identity, relu, gelu or layernorm, got '${String(sigma)}'`);
-    }
-    out.parallelSigma = sigma as LinearBranchSigma;
-  }
+  if (sigma !== undefined) out.parallelSigma = oneOf('parallelSigma', sigma, LINEAR_BRANCH_SIGMAS);
   const middle = opts['factorizedMiddle'];
-  if (middle !== undefined) {
-    if (!['linear', 'nonlinear_norelu', 'nonlinear_relu'].includes(middle as string)) {
-      throw new Error(`factorizedMiddle must be linear, nonlinear_norelu or nonlinear_relu, got '${String(middle)}'`);
-    }
-    out.factorizedMiddle = middle as FactorizedMiddle;
-  }
+  if (middle !== undefined) out.factorizedMiddle = oneOf('factorizedMiddle', middle, FACTORIZED_MIDDLES);
   const lowRank = opts['dopedMaskLowRank'];
   if (lowRank !== undefined) {
     if (typeof lowRank !== 'boolean') throw new Error(`dopedMaskLowRank must be true or false, got ${String(lowRank)}`);
@@ -284,10 +276,15 @@ export function parseLinearOptions(opts: Record<string, unknown>): TransformerLi
   return out;
 }
 
+function oneOf<T extends string>(key: string, value: unknown, valid: readonly T[]): T {
+  if (!valid.includes(value as T)) throw new Error(`${key} must be one of ${valid.join(', ')}, got '${String(value)}'`);
+  return value as T;
+}
+
 /** Registry option help shared by the transformer zoos. */
 export const TRANSFORMER_OPTION_HELP: Record<string, string> = {
   parallelSigma: "Sparse Parallel per-branch σ: 'identity' (default), 'relu', 'gelu' or 'layernorm'",
-  factorizedMiddle: "Sparse Factorized middle: 'nonlinear_norelu' = LayerNorm (default), 'linear' or 'nonlinear_relu'",
+  factorizedMiddle: "Sparse Factorized middle: 'nonlinear_norelu' = LayerNorm (default), 'linear', 'nonlinear_relu' or 'relu'",
   dopedMaskLowRank: 'Sparse Doped: also mask U and V (released-code behaviour; breaks iso-FLOP). Default false',
   seed: 'seed of the masks and of every weight initializer (same seed, same initial model)',
 };

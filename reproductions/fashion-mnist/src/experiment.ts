@@ -3,15 +3,15 @@
  * (family, s, method) row over several seeds; writes results.json, results.md and an SVG plot.
  */
 import { join } from 'node:path';
-import { countFlops, type Family } from '@sparse-ift/core';
+import { countFlops, modelFlopOps, type Family } from '@sparse-ift/core';
 import {
   accuracyPlotSvg,
   cifarRecipe,
   FAMILY_LABEL,
   groupByRow,
-  maskCounts,
   mean,
   meanFootprint,
+  modelFootprint,
   prepareStateDir,
   rowHeader,
   runGrid,
@@ -27,7 +27,7 @@ import {
   type ModelFootprint,
 } from '@sparse-ift/train';
 import { loadData } from './data.js';
-import { buildNet } from './model.js';
+import { buildNet, denseBudget } from './model.js';
 import { gridRows, PRESETS, type FashionPreset, type GridRow } from './presets.js';
 
 /** One trained model, as stored in results.json. */
@@ -76,7 +76,7 @@ async function trainOne(preset: FashionPreset, row: GridRow, seed: number, id: s
   const net = buildNet({ architecture: preset.architecture, inputSize: preset.inputSize, width: preset.width, family: row.family, sparsity: row.sparsity, seed });
   try {
     const recipe = cifarRecipe(preset.epochs);
-    const result = await train(net, data, {
+    const result = await train(net.trainable, data, {
       seed,
       epochs: preset.epochs,
       batchSize: preset.batchSize,
@@ -91,11 +91,7 @@ async function trainOne(preset: FashionPreset, row: GridRow, seed: number, id: s
       label: id,
       log: ctx.log,
     });
-    const ops = net.flopOps();
-    const flops = countFlops(ops, 'official');
-    const masks = maskCounts(net.maskedParams);
-    const params = net.params.reduce((a, p) => a + p.variable.size, 0);
-    const budget = countFlops(buildBaselineOps(preset), 'official').dense;
+    const footprint = modelFootprint(net.model, net.trainable.maskedParams, denseBudget(preset.architecture, preset.width, preset.inputSize));
     return {
       id,
       architecture: preset.architecture,
@@ -106,27 +102,16 @@ async function trainOne(preset: FashionPreset, row: GridRow, seed: number, id: s
       seed,
       testAccuracy: result.testAccuracy!,
       bestTestAccuracy: Math.max(...result.history.map((h) => h.testAccuracy)),
-      params,
-      nonzeroParams: params - (masks.size - masks.ones),
-      denseFlops: flops.dense,
-      sparseFlops: flops.sparse,
-      flopRatio: flops.sparse / budget,
-      realisedDensity: masks.density,
+      ...footprint,
+      denseFlops: countFlops(modelFlopOps(net.model), 'official').dense,
       wallSeconds: result.wallSeconds,
       epochs: preset.epochs,
       steps: result.steps,
       backend: ctx.backend.name,
     };
   } finally {
-    net.dispose();
+    net.model.dispose();
   }
-}
-
-function buildBaselineOps(preset: FashionPreset) {
-  const dense = buildNet({ architecture: preset.architecture, inputSize: preset.inputSize, width: preset.width, family: 'dense', sparsity: 0, seed: 0 });
-  const ops = dense.flopOps();
-  dense.dispose();
-  return ops;
 }
 
 export function summarise(runs: RunRecord[]): RowSummary[] {

@@ -4,7 +4,7 @@ import { runFashionMnist } from './experiment.js';
 import { PRESETS } from './presets.js';
 
 export { runFashionMnist, summarise, markdownTable, type RunRecord, type RowSummary } from './experiment.js';
-export { buildNet, denseBudget, type ModelSpec, type SparseIftNet, type Architecture } from './model.js';
+export { buildNet, denseBudget, type ModelSpec, type FashionNet, type Architecture } from './model.js';
 export { PRESETS, gridRows, type FashionPreset, type GridRow } from './presets.js';
 export { prepare, loadData } from './data.js';
 
