@@ -95,6 +95,19 @@ export function tensorSeed(weightSeed: number | undefined, tensorIndex: number, 
   return weightSeed === undefined ? undefined : deriveSeed(weightSeed, tensorIndex, part);
 }
 
+/** The mask seed of a layer's `tensorIndex`-th kernel; undefined stays undefined. */
+export function tensorMaskSeed(maskSeed: number | undefined, tensorIndex: number): number | undefined {
+  return maskSeed === undefined ? undefined : deriveSeed(maskSeed, tensorIndex);
+}
+
+/** The seeds of part `index` of a layer (a transformer block's j-th linear): both paths extended by `index`. */
+export function partSeeds(seeds: LayerSeeds, index: number): LayerSeeds {
+  return {
+    ...(seeds.weightSeed === undefined ? {} : { weightSeed: deriveSeed(seeds.weightSeed, index) }),
+    ...(seeds.maskSeed === undefined ? {} : { maskSeed: deriveSeed(seeds.maskSeed, index) }),
+  };
+}
+
 /** The generator of one seed path: `rngFor(seed, SEED_STREAMS.dataOrder, epoch)`. */
 export function rngFor(seed: number, ...path: number[]): Rng {
   return Rng.fromSeed(deriveSeed(seed, ...path));

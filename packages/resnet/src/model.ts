@@ -14,11 +14,11 @@ import {
   BatchNorm,
   MaskedConv2D,
   countedLayerName,
-  deriveSeed,
   kaimingNormal,
   BuildSeeds,
   seededInitializer,
   sparseIftConv2D,
+  tensorMaskSeed,
   tensorSeed,
   torchLinearInit,
 } from '@sparse-ift/core';
@@ -92,7 +92,7 @@ function basicBlock(x: Sym, r: ResolvedResNet, p: string, cin: number, cout: num
       role: r.family === 'sparse-wide' ? 'wide-weight' : 'dense-weight',
       masked: sparse,
       sparsity: sparse ? r.maskSparsity : 0,
-      ...(maskSeed === undefined ? {} : { maskSeed: deriveSeed(maskSeed, 0) }),
+      maskSeed: tensorMaskSeed(maskSeed, 0),
     });
     shortcut = apply(batchNorm(`${p}_shortcut_bn`), apply(conv, x));
   }

@@ -13,7 +13,7 @@ import {
   Gelu,
   LayerNorm,
   assertSparsity,
-  deriveSeed,
+  partSeeds,
   familyBlock,
   familyBlockOps,
   FACTORIZED_MIDDLES,
@@ -82,7 +82,7 @@ export interface TransformerBlockSpec extends TransformerLinearOptions {
   sparsity: number;
   /**
    * Seeds of the block (docs/seeding.md#weights-and-masks): the j-th linear (q, k, v, out, fc1, fc2)
-   * gets `deriveSeed(weightSeed, j)` and `deriveSeed(maskSeed, j)`, which core splits per tensor.
+   * gets `partSeeds(seeds, j)`, which core splits per tensor.
    * Unseeded if absent.
    */
   weightSeed?: number;
@@ -193,8 +193,7 @@ function linear(
     kernelInitializer: truncatedNormal(std),
     biasInitializer: 'zeros',
     layerNormEpsilon: spec.layerNormEpsilon,
-    ...(spec.maskSeed === undefined ? {} : { maskSeed: deriveSeed(spec.maskSeed, seedIndex) }),
-    ...(spec.weightSeed === undefined ? {} : { weightSeed: deriveSeed(spec.weightSeed, seedIndex) }),
+    ...partSeeds(spec, seedIndex),
   });
 }
 

@@ -8,7 +8,7 @@
 import { layers, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { familyBlock, SUM_SUFFIX, type FamilyOptions, type KernelStep, type NormStep } from '../family-block.js';
 import type { DenseLayerSpec } from '../isoflop.js';
-import { deriveSeed, tensorSeed } from '../rng.js';
+import { tensorMaskSeed, tensorSeed } from '../rng.js';
 import { seededInitializer, type InitializerSpec } from './initializers.js';
 import { MaskedConv2D, type Pair } from './masked-conv2d.js';
 import { MaskedDense } from './masked-dense.js';
@@ -29,7 +29,7 @@ interface SparseIftCommonOptions extends FamilyOptions {
   kernelInitializer?: InitializerSpec;
   biasInitializer?: InitializerSpec;
   /**
-   * Seed of the masks: the i-th kernel of the plan draws its mask from `deriveSeed(maskSeed, i)`
+   * Seed of the masks: the i-th kernel of the plan draws its mask from `tensorMaskSeed(maskSeed, i)`
    * (docs/seeding.md). Unseeded if absent.
    */
   maskSeed?: number;
@@ -86,7 +86,7 @@ function kernelArgs(options: SparseIftCommonOptions, step: KernelStep, defaultKe
     role: step.tensor.role,
     masked: step.tensor.masked,
     sparsity: step.maskSparsity,
-    ...(options.maskSeed === undefined ? {} : { maskSeed: deriveSeed(options.maskSeed, step.index) }),
+    maskSeed: tensorMaskSeed(options.maskSeed, step.index),
   };
 }
 
