@@ -3,7 +3,7 @@
  * earlier, turn a recipe into trainer options, and measure a trained model's masks.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { countFlops, modelFlopOps, modelParamCount } from '@sparse-ift/core';
+import { countFlops, modelFlopOps, modelParamCount, sparsityReport } from '@sparse-ift/core';
 import type { MaskedParam } from './core.js';
 import type { Recipe } from './recipes.js';
 import type { RunState } from './run-state.js';
@@ -70,17 +70,6 @@ export function recipeTrainConfig(
   };
 }
 
-/** Ones and elements over all masks, and their ratio (1 for a model without masks). */
-export function maskCounts(maskedParams: readonly MaskedParam[]): { ones: number; size: number; density: number } {
-  let ones = 0;
-  let size = 0;
-  for (const mp of maskedParams) {
-    for (const v of mp.mask.dataSync() as Float32Array) ones += v;
-    size += mp.mask.size;
-  }
-  return { ones, size, density: size > 0 ? ones / size : 1 };
-}
-
 /** Index of the highest accuracy (the first on ties; 0 for an empty list). */
 export function bestIndex(accuracies: readonly number[]): number {
   return accuracies.reduce((b, a, i) => (a > accuracies[b]! ? i : b), 0);
@@ -102,7 +91,13 @@ export interface ModelFootprint {
 /** `model`'s footprint with masks `maskedParams`; `denseFlops` is the iso-FLOP budget. */
 export function modelFootprint(model: LayersModel, maskedParams: readonly MaskedParam[], denseFlops: number): ModelFootprint {
   const flops = countFlops(modelFlopOps(model), 'official');
-  const { ones, size, density } = maskCounts(maskedParams);
+  const masks = sparsityReport(maskedParams);
   const params = modelParamCount(model);
-  return { params, nonzeroParams: params - (size - ones), sparseFlops: flops.sparse, flopRatio: flops.sparse / denseFlops, realisedDensity: density };
+  return {
+    params,
+    nonzeroParams: params - (masks.numel - masks.nonzeros),
+    sparseFlops: flops.sparse,
+    flopRatio: flops.sparse / denseFlops,
+    realisedDensity: 1 - masks.realisedSparsity,
+  };
 }
