@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cifarRecipe } from '@sparse-ift/train';
 import {
   bestIndex,
   groupByRow,
@@ -13,7 +14,6 @@ import {
   paperCellText,
   prepareStateDir,
   recipeTrainConfig,
-  cifarRecipe,
   runGrid,
   sampleStd,
   writeResultFile,
