@@ -1,4 +1,4 @@
-import { SEED_STREAMS, rngFor } from '@sparse-ift/core';
+import { SEED_STREAMS, rngFor } from './core.js';
 
 /**
  * The sample order of one epoch: a Fisher–Yates permutation from core's data-order stream of
