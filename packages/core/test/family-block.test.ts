@@ -46,6 +46,8 @@ describe('familyBlock: what each family makes of a linear 12 → 20 at s = 0.75'
       ['fc_mid_ln', 'layernorm'],
       ['fc_v', 'linear', [30, 20], true, true],
     ]);
+    // 'relu': a ReLU alone between U and V, counted like the official nn.ReLU.
+    expect(ops('sparse-factorized', { factorizedMiddle: 'relu' }).map((o) => o[0])).toEqual(['fc_u', 'fc_mid_relu', 'fc_v']);
     // u-only: d = ceil(240 / (0.25·12 + 20)) = 11
     expect(ops('sparse-factorized', { factorizedUOnly: true, factorizedMiddle: 'linear' })).toEqual([
       ['fc_u', 'linear', [12, 11], true, false],

@@ -13,7 +13,7 @@ export interface GptConfig {
   dModel: number;
   heads: number;
   layers: number;
-  /** d_ff = ffnMultiplier × d_model, at every width (spec §2.1: the FFN stays 4× hidden). */
+  /** d_ff = ffnMultiplier × d_model, at every width (docs/sparse-ift.md#sparse-wide: the FFN stays 4× hidden). */
   ffnMultiplier: number;
   /** Residual, embedding and FFN dropout. */
   dropout: number;
@@ -31,12 +31,12 @@ function config(c: Omit<GptConfig, 'outputInitStd' | 'ffnMultiplier' | 'layerNor
     layerNormEpsilon: 1e-5,
     initStd: 0.02,
     ...c,
-    // GPT-2 / Cerebras: 0.02/√(2·n_layers); 0.004082482904638631 for 12 layers (spec §4.3).
+    // GPT-2 / Cerebras: 0.02/√(2·n_layers); 0.004082482904638631 for 12 layers (docs/recipes.md#gpt-3-small-wikitext-103).
     outputInitStd: 0.02 / Math.sqrt(2 * c.layers),
   };
 }
 
-/** GPT-3 Small (125 M): 12 × 768, 12 heads, context 1024, GPT-2 BPE vocabulary (spec §4.3). */
+/** GPT-3 Small (125 M): 12 × 768, 12 heads, context 1024, GPT-2 BPE vocabulary (docs/recipes.md#gpt-3-small-wikitext-103). */
 export const GPT3_SMALL: GptConfig = config({
   name: 'gpt3-small',
   vocabSize: 50257,

@@ -1,7 +1,7 @@
 /**
  * The tf.js ResNet (NHWC), dense or with any Sparse-IFT family, as the official model files build it
- * (spec §4.1, §4.2; `cifar_resnet18.py`, `resnet_basic.py`). Block convs come from core's
- * `sparseIftConv2D`; what stays dense is decided by role, not shape (spec §2.6, §3.1):
+ * (docs/recipes.md#cifar-100-resnet-18, docs/recipes.md#imagenet-resnet; `cifar_resnet18.py`, `resnet_basic.py`). Block convs come from core's
+ * `sparseIftConv2D`; what stays dense is decided by role, not shape (docs/sparse-ift.md#which-layers, docs/sparse-training.md#masked-tensors):
  *   stem conv, BN, FC: dense (plain Conv2D / core's BatchNorm, ReLU and residual add fused in / Dense);
  *   block 3×3 convs: transformed by the family and masked at s (SD's U, V dense unless `dopedMaskLowRank`);
  *   shortcut 1×1 conv: one copy, masked at s in every sparse family (the released filter does).

@@ -59,7 +59,7 @@ export function resnetOps(r: ResolvedResNet): PlanOp[] {
   const density = 1 - r.maskSparsity;
   const sparse = r.family !== 'dense';
   let hw = h0;
-  // Stem: dense in every family (spec §2.6), widened to W for Sparse Wide.
+  // Stem: dense in every family (docs/sparse-ift.md#which-layers), widened to W for Sparse Wide.
   if (r.arch.stem === 'cifar') {
     ops.push(conv({ name: 'stem_conv', k: 3, cin: c0, cout: w, hw, masked: false, maskable: false, density: 1, role: 'stem' }));
   } else {
@@ -88,7 +88,7 @@ export function resnetOps(r: ResolvedResNet): PlanOp[] {
       ops.push(...blockConvOps(r, `${p}_conv2`, cout, cout, out));
       if (fused) ops.push(bn(`${p}_bn2`, cout, out));
       if (stride !== 1 || cin !== cout) {
-        // The 1×1 shortcut is never transformed (one copy) but is masked at s in every sparse family (spec §2.6).
+        // The 1×1 shortcut is never transformed (one copy) but is masked at s in every sparse family (docs/sparse-ift.md#which-layers).
         ops.push(conv({ name: `${p}_shortcut`, k: 1, cin, cout, hw: out, masked: sparse, maskable: true, density, role: r.family === 'sparse-wide' ? 'wide-weight' : 'shortcut' }));
         ops.push(bn(`${p}_shortcut_bn`, cout, out));
       }

@@ -1,5 +1,5 @@
 /**
- * Registers the ResNet zoo with core's model registry on import (spec §4.1, §4.2):
+ * Registers the ResNet zoo with core's model registry on import (docs/recipes.md#cifar-100-resnet-18, docs/recipes.md#imagenet-resnet):
  * resnet18-cifar, resnet34-cifar, resnet18-imagenet, resnet34-imagenet and resnet-mini-cifar.
  */
 import { FACTORIZED_MIDDLES, FAMILIES, getModelDefinition, registerModel, type FactorizedMiddle, type ModelDefinition, type ModelOptions } from '@sparse-ift/core';
@@ -54,9 +54,9 @@ export function toResNetOptions(opts: ModelOptions): ResNetOptions {
 }
 
 const PAPER: Record<string, ModelDefinition['paper']> = {
-  'resnet18-cifar': { params: 11_220_132, officialFlops: 1_115_226_800, source: 'spec §6.1' },
-  'resnet18-imagenet': { params: 11_689_512, officialFlops: 3_647_128_359, source: 'spec §6.2' },
-  'resnet34-imagenet': { params: 21_797_672, officialFlops: 7_355_270_501, source: 'spec §6.2' },
+  'resnet18-cifar': { params: 11_220_132, officialFlops: 1_115_226_800, source: 'docs/reference-values.md#cifar-100-resnet-18' },
+  'resnet18-imagenet': { params: 11_689_512, officialFlops: 3_647_128_359, source: 'docs/reference-values.md#imagenet' },
+  'resnet34-imagenet': { params: 21_797_672, officialFlops: 7_355_270_501, source: 'docs/reference-values.md#imagenet' },
 };
 
 function describe(arch: ResNetArch): string {

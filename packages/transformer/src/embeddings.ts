@@ -113,7 +113,7 @@ export class TokenEmbedding extends layers.Layer implements HasFlopOps {
 }
 serialization.registerClass(TokenEmbedding);
 
-/** [hidden [B, T, d], table [V, d]] → logits [B, T, V] = hidden · tableᵀ, no bias (spec §4.3). */
+/** [hidden [B, T, d], table [V, d]] → logits [B, T, V] = hidden · tableᵀ, no bias (docs/recipes.md#gpt-3-small-wikitext-103). */
 export class TiedLMHead extends layers.Layer implements HasFlopOps {
   static className = 'TiedLMHead';
 

@@ -1,4 +1,4 @@
-// DotProductAttention against a plain-JS reference, causality by perturbation, on cpu and wasm.
+// DotProductAttention against a plain-JS reference and finite differences, on cpu and wasm; serialization.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
