@@ -12,6 +12,7 @@
  *
  * Model builders describe their forward pass as a list of {@link FlopOp}s (per sample) and ask this module.
  */
+import type { SparseMethod } from './updaters.js';
 
 import { solveSparseWideSparsity } from './isoflop.js';
 
@@ -244,8 +245,6 @@ export function sparseWideMaskSparsity(wideOps: readonly FlopOp[], budget: numbe
 // ---------------------------------------------------------------------------------------------
 // Training FLOPs (spec §3.10, relative_flops_utils.py).
 // ---------------------------------------------------------------------------------------------
-
-export type SparseMethod = 'dense' | 'static' | 'set' | 'rigl';
 
 export interface TrainingFlopsArgs {
   method: SparseMethod;

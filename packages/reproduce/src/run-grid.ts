@@ -1,10 +1,9 @@
 /**
  * What every reproduction does around the trainer: walk its (seed × row) grid reusing runs finished
- * earlier, turn a recipe into trainer options, and measure a trained model's masks.
+ * earlier, and measure a trained model's masks.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { countFlops, modelFlopOps, modelParamCount, sparsityReport, type MaskedParam } from '@sparse-ift/core';
-import type { MaskMethod, Recipe, TrainConfig } from '@sparse-ift/train';
+import { countFlops, modelFlopOps, modelParamCount, sparsityReport, type FlopOp, type MaskedParam } from '@sparse-ift/core';
 import type { RunState } from './run-state.js';
 
 /**
@@ -43,36 +42,6 @@ export async function runGrid<Row, RunRecord>(args: {
   return runs;
 }
 
-/** The dynamic sparse schedule a reproduction's config carries (spec §3.6). */
-export interface MaskSchedule {
-  frequency: number;
-  dropFraction: number;
-  endFraction: number;
-}
-
-/** The trainer options a recipe and mask schedule fix for one run; callers add checkpoints, logs, …. */
-export function recipeTrainConfig(
-  recipe: Recipe,
-  mask: MaskSchedule,
-  method: MaskMethod,
-  seed: number,
-): Pick<TrainConfig, 'seed' | 'epochs' | 'batchSize' | 'optimizer' | 'schedule' | 'labelSmoothing' | 'mask'> {
-  return {
-    seed,
-    epochs: recipe.epochs,
-    batchSize: recipe.batchSize,
-    optimizer: recipe.optimizer,
-    schedule: recipe.schedule,
-    labelSmoothing: recipe.labelSmoothing,
-    mask: { method, frequency: mask.frequency, dropFraction: mask.dropFraction, endFraction: mask.endFraction },
-  };
-}
-
-/** Index of the highest accuracy (the first on ties; 0 for an empty list). */
-export function bestIndex(accuracies: readonly number[]): number {
-  return accuracies.reduce((b, a, i) => (a > accuracies[b]! ? i : b), 0);
-}
-
 /** What the reproductions record about a trained tfjs-layers model besides its accuracy. */
 export interface ModelFootprint {
   /** All weights and biases of the instantiated (possibly widened) model, masked or not. */
@@ -86,11 +55,10 @@ export interface ModelFootprint {
   realisedDensity: number;
 }
 
-/** `model`'s footprint with masks `maskedParams`; `denseFlops` is the iso-FLOP budget. */
-export function modelFootprint(model: LayersModel, maskedParams: readonly MaskedParam[], denseFlops: number): ModelFootprint {
-  const flops = countFlops(modelFlopOps(model), 'official');
-  const masks = sparsityReport(maskedParams);
-  const params = modelParamCount(model);
+/** A model's footprint from its forward ops and parameter count, with masks `maskedParams`; `denseFlops` is the iso-FLOP budget. */
+export function footprint(ops: readonly FlopOp[], params: number, maskedParams: readonly MaskedParam[], denseFlops: number): ModelFootprint {
+  const flops = countFlops(ops, 'official');
+  const masks = sparsityReport(maskedParams); // core's one mask counter
   return {
     params,
     nonzeroParams: params - (masks.numel - masks.nonzeros),
@@ -98,4 +66,9 @@ export function modelFootprint(model: LayersModel, maskedParams: readonly Masked
     flopRatio: flops.sparse / denseFlops,
     realisedDensity: 1 - masks.realisedSparsity,
   };
+}
+
+/** A tfjs-layers model's footprint (core reads its ops and parameters). */
+export function modelFootprint(model: LayersModel, maskedParams: readonly MaskedParam[], denseFlops: number): ModelFootprint {
+  return footprint(modelFlopOps(model), modelParamCount(model), maskedParams, denseFlops);
 }

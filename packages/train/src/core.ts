@@ -15,6 +15,7 @@ export {
   sparseTrainStep,
   type MaskUpdater,
   type MaskedParam,
+  type SparseMethod,
   type OptimizerState,
   type SparseOptimizer,
   type UpdaterState,
