@@ -18,12 +18,13 @@ import {
   MaskUpdateSchedule,
   NonFiniteLossError,
   RigLUpdater,
-  Rng,
+  SEED_STREAMS,
   SETUpdater,
   SGD,
   StaticUpdater,
   decayOnlyMatrices,
   initMasks,
+  rngFor,
   sparseTrainStep,
   type MaskUpdater,
   type SparseOptimizer,
@@ -153,8 +154,8 @@ function makeUpdater(config: TrainConfig, totalSteps: number): MaskUpdater {
   const { method, frequency, dropFraction, endFraction, endStep } = config.mask;
   if (method === 'dense' || method === 'static') return new StaticUpdater();
   const schedule = new MaskUpdateSchedule({ totalSteps, frequency, dropFraction, endFraction, endStep });
-  // SET's growth draws come from a stream split off the run seed (independent of mask init).
-  return method === 'set' ? new SETUpdater({ schedule, rng: Rng.fromSeed(config.seed).split() }) : new RigLUpdater({ schedule });
+  // SET's growth draws come from the run's mask-growth stream (docs/seeding.md).
+  return method === 'set' ? new SETUpdater({ schedule, rng: rngFor(config.seed, SEED_STREAMS.maskGrowth) }) : new RigLUpdater({ schedule });
 }
 
 /** The fields that must match for a checkpoint to be resumable. */
@@ -283,7 +284,7 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
     log(`${label}: resumed from ${config.checkpointFile} at epoch ${epoch + 1}, step ${globalStep}`);
   } else if (config.mask.method !== 'dense') {
     // Draws the masks a model does not have yet and keeps those its layers drew: one mask per weight.
-    initMasks(model.maskedParams, { method: 'random', rng: Rng.fromSeed(config.seed) });
+    initMasks(model.maskedParams, { method: 'random', rng: rngFor(config.seed, SEED_STREAMS.masks) });
   }
   const resumedFromStep = globalStep;
 
