@@ -188,6 +188,7 @@ describe('sift at the edges', () => {
     ['resnet-mini-cifar', 'widht=3', "unknown option 'widht' for model 'resnet-mini-cifar'"],
     ['gpt-nano', 'sequenceLenght=8', "unknown option 'sequenceLenght' for model 'gpt-nano'; did you mean 'sequenceLength'?"],
     ['vit-mini-28', 'numClases=3', "unknown option 'numClases' for model 'vit-mini-28'; did you mean 'numClasses'?"],
+    ['mixer-mini-28', 'numClases=3', "unknown option 'numClases' for model 'mixer-mini-28'"],
   ])('every zoo refuses an unknown --opt: %s %s', async (model, opt, message) => {
     const r = await sift('plan', model, '--family', 'sparse-wide', '--sparsity', '0.5', '--opt', opt);
     expect(r.code).toBe(EXIT_USAGE);

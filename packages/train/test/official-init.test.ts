@@ -13,6 +13,7 @@ import { createModel, type Family, type MaskedParam } from '@sparse-ift/core';
 import '@sparse-ift/resnet';
 import '@sparse-ift/gpt';
 import '@sparse-ift/vit';
+import '@sparse-ift/mixer';
 import { layersTrainable, readCheckpoint, train, type LabelledData, type TrainableModel, type TrainConfig } from '../src/index.js';
 import { syntheticData, tinyModel } from './helpers.js';
 
@@ -67,6 +68,7 @@ function initFacts(model: TrainableModel, file: string): InitFacts {
 const ZOO: { model: string; sample: number[]; classes: number; opts?: Record<string, unknown>; lm?: boolean }[] = [
   { model: 'resnet-mini-cifar', sample: [32, 32, 3], classes: 10 },
   { model: 'vit-mini-28', sample: [28, 28, 1], classes: 10 },
+  { model: 'mixer-mini-28', sample: [28, 28, 1], classes: 10 },
   { model: 'gpt-nano', sample: [16], classes: 97, lm: true },
 ];
 
