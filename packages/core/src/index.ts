@@ -16,6 +16,7 @@ export * from './schedule.js';
 export * from './updaters.js';
 export * from './optimizers.js';
 export * from './train-step.js';
+export * from './callbacks/sparse-training.js';
 export * from './report.js';
 // Model registry and whole-model FLOP audit
 export * from './registry.js';

@@ -70,24 +70,13 @@ export function sparseTrainStep(args: SparseTrainStepArgs): SparseTrainStepResul
     }
   }
 
-  const captureDense = updater.needsDenseGradient();
-  const { value, grads } = captureDense
-    ? withMasksOpen(maskedParams, () => tf.variableGrads(lossFn, [...params]))
-    : tf.variableGrads(lossFn, [...params]);
-  const denseGrads = new Map<string, tf.Tensor>();
+  const { value, grads, denseGrads } = maskedGradients({ params, maskedParams, lossFn, keepDense: updater.needsDenseGradient() });
   let gradNorm: number | undefined;
   try {
     // Check before anything is applied: a NaN would otherwise reach the optimiser state and the
     // mask ranking, and the caller's weights would no longer be those of the last good step.
     const loss = value.dataSync()[0];
     if (!Number.isFinite(loss)) throw new NonFiniteLossError(loss);
-    for (const mp of maskedParams) {
-      const g = grads[mp.weight.name];
-      if (!g) continue;
-      if (captureDense) denseGrads.set(mp.name, g.clone());
-      grads[mp.weight.name] = tf.mul(g, mp.mask);
-      g.dispose();
-    }
 
     if (clipNorm !== undefined) {
       const all = Object.values(grads);
@@ -112,6 +101,41 @@ export function sparseTrainStep(args: SparseTrainStepArgs): SparseTrainStepResul
     for (const g of Object.values(grads)) g.dispose();
     for (const g of denseGrads.values()) g.dispose();
   }
+}
+
+export interface MaskedGradients {
+  /** The loss. */
+  value: tf.Scalar;
+  /** Gradients by variable name, each masked weight's multiplied by its mask (the official gradient hook). */
+  grads: tf.NamedTensorMap;
+  /** Unmasked gradients by `MaskedParam.name`, when `keepDense` was set (RigL grows from them); else empty. */
+  denseGrads: Map<string, tf.Tensor>;
+}
+
+/**
+ * Steps 1–3 of the sparse step: forward + backward, the dense gradient of each masked weight kept
+ * when asked (masks opened for that backward, see the top of this file), then the gradients masked.
+ * The caller owns and disposes every returned tensor.
+ */
+export function maskedGradients(args: {
+  params: readonly tf.Variable[];
+  maskedParams: readonly MaskedParam[];
+  lossFn: () => tf.Scalar;
+  keepDense: boolean;
+}): MaskedGradients {
+  const { params, maskedParams, lossFn, keepDense } = args;
+  const { value, grads } = keepDense
+    ? withMasksOpen(maskedParams, () => tf.variableGrads(lossFn, [...params]))
+    : tf.variableGrads(lossFn, [...params]);
+  const denseGrads = new Map<string, tf.Tensor>();
+  for (const mp of maskedParams) {
+    const g = grads[mp.weight.name];
+    if (!g) continue;
+    if (keepDense) denseGrads.set(mp.name, g);
+    grads[mp.weight.name] = tf.mul(g, mp.mask);
+    if (!keepDense) g.dispose();
+  }
+  return { value, grads, denseGrads };
 }
 
 /** Run `fn` with every mask set to ones, then put the masks back (even if `fn` throws). */

@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { MaskedParam } from './masked-param.js';
 import type { SlotProvider } from './optimizers.js';
 import { Rng, type RngState } from './rng.js';
-import { MaskUpdateSchedule, type MaskUpdateScheduleConfig } from './schedule.js';
+import { MaskUpdateSchedule, type MaskUpdateScheduleConfig, type MaskUpdateScheduleOptions } from './schedule.js';
 
 // ---------------------------------------------------------------------------------------------
 // The pure core.
@@ -357,4 +357,28 @@ export class RigLUpdater extends DynamicUpdater {
     }
     return growByGradient(grad.dataSync());
   }
+}
+
+/** How a mask updater is chosen: by method, with its schedule and (SET) seed. */
+export interface MaskUpdaterOptions {
+  method: UpdaterKind;
+  /** SET and RigL only: when masks change and how much (see {@link MaskUpdateSchedule}). */
+  schedule?: MaskUpdateScheduleOptions;
+  /**
+   * SET only: its growth draws come from the stream split off `Rng.fromSeed(seed)`, independent of the
+   * stream a mask initialisation from the same seed uses (so `train()` and the fit callback agree).
+   */
+  seed?: number;
+}
+
+/** The updater for a method: one place that maps a method name to its updater. */
+export function createMaskUpdater(options: MaskUpdaterOptions): MaskUpdater {
+  const { method, schedule, seed } = options;
+  if (method === 'static') return new StaticUpdater();
+  if (method !== 'set' && method !== 'rigl') throw new RangeError(`unknown mask update method '${String(method)}'; use static, set or rigl`);
+  if (!schedule) throw new Error(`${method === 'set' ? 'SET' : 'RigL'} needs a mask update schedule ({ totalSteps, frequency, ... })`);
+  const built = new MaskUpdateSchedule(schedule);
+  if (method === 'rigl') return new RigLUpdater({ schedule: built });
+  if (seed === undefined) throw new Error('SET grows masks at random: give it a seed');
+  return new SETUpdater({ schedule: built, rng: Rng.fromSeed(seed).split() });
 }

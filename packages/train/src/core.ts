@@ -9,6 +9,7 @@ export {
   SGD,
   StaticUpdater,
   collectMaskedParams,
+  createMaskUpdater,
   decayOnlyMatrices,
   initMasks,
   sparseTrainStep,

@@ -12,13 +12,11 @@ import '@tensorflow/tfjs-layers';
 import { readCheckpoint, restoreOptimizerState, storeOptimizerState, writeCheckpointAtomic, type StoredOptimizer, type StoredTensor } from './checkpoint.js';
 import {
   AdamW,
-  MaskUpdateSchedule,
   NonFiniteLossError,
-  RigLUpdater,
   Rng,
-  SETUpdater,
   SGD,
   StaticUpdater,
+  createMaskUpdater,
   decayOnlyMatrices,
   initMasks,
   sparseTrainStep,
@@ -177,9 +175,8 @@ function makeOptimizer(variables: tf.Variable[], recipe: OptimizerRecipe): Spars
 function makeUpdater(config: TrainConfig, totalSteps: number): MaskUpdater {
   const { method, frequency, dropFraction, endFraction } = config.mask;
   if (method === 'dense' || method === 'static') return new StaticUpdater();
-  const schedule = new MaskUpdateSchedule({ totalSteps, frequency, dropFraction, endFraction });
   // SET's growth draws come from a stream split off the run seed (independent of mask init).
-  return method === 'set' ? new SETUpdater({ schedule, rng: Rng.fromSeed(config.seed).split() }) : new RigLUpdater({ schedule });
+  return createMaskUpdater({ method, schedule: { totalSteps, frequency, dropFraction, endFraction }, seed: config.seed });
 }
 
 /** The fields that must match for a checkpoint to be resumable. */
