@@ -105,8 +105,8 @@ export function notBuiltReason(path: string): string {
     return `not built when the package was installed: ${why}. Fix that, then run ${REBUILD}`;
   }
   return (
-    'not built: its install script has not run (npm ≥ 11 skips a dependency\'s install script until it is approved: ' +
-    `\`npm install-scripts approve @sparse-ift/backend\`). Then run ${REBUILD} (needs g++, make, python3 and libopenblas-dev)`
+    'not built: its install script has not run (installed with --ignore-scripts, or npm blocked the unapproved script: ' +
+    `\`npm install-scripts approve @sparse-ift/backend\`). Run ${REBUILD} (needs g++, make, python3 and libopenblas-dev)`
   );
 }
 

@@ -51,7 +51,7 @@ describe('native addon: install-time failure summarised at first use', () => {
     },
   );
 
-  it('no install script ran (npm ≥ 11 blocks unapproved ones): the message says how to approve and rebuild', () => {
+  it('no install script ran (--ignore-scripts, or npm blocked an unapproved one): the message says how to approve and rebuild', () => {
     expect(notBuiltReason(addonIn(nativeFolder()))).toMatch(/install script has not run .*npm install-scripts approve @sparse-ift\/backend.*npm rebuild @sparse-ift\/backend --foreground-scripts/);
   });
 });
