@@ -14,15 +14,13 @@ import {
   prepareStateDir,
   recipeTrainConfig,
   runGrid,
-  train,
   writeResultFile,
   type ExperimentContext,
   type ExperimentOutcome,
-  type LabelledData,
-  type MaskMethod,
   type RunState,
   type ModelFootprint,
-} from '@sparse-ift/train';
+} from '@sparse-ift/reproduce';
+import { train, type LabelledData, type MaskMethod } from '@sparse-ift/train';
 import { loadCifarData } from './data.js';
 import { buildCifarNet } from './model.js';
 import { resolveConfig, type CifarConfig, type GridRow } from './presets.js';

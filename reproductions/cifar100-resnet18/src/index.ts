@@ -1,5 +1,5 @@
 // @sparse-ift/repro-cifar100-resnet18: registers the `cifar100-resnet18` experiment with the sift CLI on import.
-import { registerExperiment } from '@sparse-ift/train';
+import { registerExperiment } from '@sparse-ift/reproduce';
 import { runCifar100ResNet18 } from './experiment.js';
 import { PRESETS } from './presets.js';
 

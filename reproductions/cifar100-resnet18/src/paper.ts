@@ -3,7 +3,8 @@
  * a number with its source tag, or NOT FOUND. Never fill a cell from memory (spec §5 legend).
  */
 import type { Family } from '@sparse-ift/core';
-import { PAPER_NOT_FOUND as NOT_FOUND, type MaskMethod, type PaperCell } from '@sparse-ift/train';
+import { PAPER_NOT_FOUND as NOT_FOUND, type PaperCell } from '@sparse-ift/reproduce';
+import type { MaskMethod } from '@sparse-ift/train';
 
 export type { PaperCell };
 

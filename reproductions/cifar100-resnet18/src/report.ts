@@ -1,6 +1,7 @@
 /** Per-row summaries over seeds and the results.md tables (ours next to the paper's, spec §5.1 / §5.2). */
 import type { Family } from '@sparse-ift/core';
-import { FAMILY_LABEL, groupByRow, mean, meanFootprint, rowHeader, oursPaperColumns, paperCellText as paperText, sampleStd as std, sgdRecipeText, type MaskMethod } from '@sparse-ift/train';
+import { FAMILY_LABEL, groupByRow, mean, meanFootprint, rowHeader, oursPaperColumns, paperCellText as paperText, sampleStd as std, sgdRecipeText } from '@sparse-ift/reproduce';
+import type { MaskMethod } from '@sparse-ift/train';
 import type { RunRecord } from './experiment.js';
 import { PAPER_NOTES, paperFamilyCell, paperMethodCell } from './paper.js';
 import type { CifarConfig } from './presets.js';

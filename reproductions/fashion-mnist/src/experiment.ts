@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { countFlops, type Family } from '@sparse-ift/core';
 import {
   accuracyPlotSvg,
-  cifarRecipe,
   FAMILY_LABEL,
   groupByRow,
   maskCounts,
@@ -16,16 +15,14 @@ import {
   rowHeader,
   runGrid,
   sampleStd as std,
-  train,
   writeResultFile,
   type PlotPoint,
   type RunState,
   type ExperimentContext,
   type ExperimentOutcome,
-  type LabelledData,
-  type MaskMethod,
   type ModelFootprint,
-} from '@sparse-ift/train';
+} from '@sparse-ift/reproduce';
+import { cifarRecipe, train, type LabelledData, type MaskMethod } from '@sparse-ift/train';
 import { loadData } from './data.js';
 import { buildNet } from './model.js';
 import { gridRows, PRESETS, type FashionPreset, type GridRow } from './presets.js';

@@ -1,5 +1,5 @@
 // @sparse-ift/repro-fashion-mnist: registers the `fashion-mnist` experiment with the sift CLI on import.
-import { registerExperiment } from '@sparse-ift/train';
+import { registerExperiment } from '@sparse-ift/reproduce';
 import { runFashionMnist } from './experiment.js';
 import { PRESETS } from './presets.js';
 

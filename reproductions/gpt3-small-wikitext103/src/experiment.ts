@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import { collectMaskedParams, countFlops, modelFlopOps, type Family } from '@sparse-ift/core';
 import { buildGpt, transformerWidths } from '@sparse-ift/gpt';
-import { modelFootprint, prepareStateDir, runGrid, writeResultFile, type ExperimentContext, type ExperimentOutcome, type MaskMethod, type ModelFootprint, type RunState } from '@sparse-ift/train';
+import { modelFootprint, prepareStateDir, runGrid, writeResultFile, type ExperimentContext, type ExperimentOutcome, type ModelFootprint, type RunState } from '@sparse-ift/reproduce';
+import type { MaskMethod } from '@sparse-ift/train';
 import { loadWikiText } from './data.js';
 import { trainLanguageModel, type EvalPoint } from './lm-train.js';
 import { resolveConfig, type GptExperimentConfig, type GptRow } from './presets.js';

@@ -1,5 +1,5 @@
 // @sparse-ift/repro-gpt3-small-wikitext103: registers the `gpt3-small-wikitext103` experiment with the sift CLI on import.
-import { registerExperiment } from '@sparse-ift/train';
+import { registerExperiment } from '@sparse-ift/reproduce';
 import { runGpt3SmallWikiText103 } from './experiment.js';
 import { PRESETS } from './presets.js';
 

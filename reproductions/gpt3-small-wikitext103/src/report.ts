@@ -1,5 +1,5 @@
 /** results.md for the GPT experiment: our perplexities next to what spec §5.5 gives. */
-import { mean } from '@sparse-ift/train';
+import { mean } from '@sparse-ift/reproduce';
 import type { GptRunRecord } from './experiment.js';
 import type { GptExperimentConfig } from './presets.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeBackend, initBackend } from '@sparse-ift/backend';
-import { getExperiment } from '@sparse-ift/train';
+import { getExperiment } from '@sparse-ift/reproduce';
 import '../src/index.js';
 import type { GptRunRecord } from '../src/index.js';
 import { writeWikiTextFixture } from './fixtures.js';

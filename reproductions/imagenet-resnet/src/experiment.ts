@@ -16,15 +16,13 @@ import {
   recipeTrainConfig,
   runGrid,
   sampleStd as std,
-  train,
   writeResultFile,
   type ExperimentContext,
   type ExperimentOutcome,
-  type LabelledData,
-  type MaskMethod,
   type RunState,
   type ModelFootprint,
-} from '@sparse-ift/train';
+} from '@sparse-ift/reproduce';
+import { train, type LabelledData, type MaskMethod } from '@sparse-ift/train';
 import { decodeIntoMemory, findImageNetShards, type ImageNetShards } from './data.js';
 import { buildImageNetNet } from './model.js';
 import { countTrainImages, trainFromStream } from './stream-train.js';

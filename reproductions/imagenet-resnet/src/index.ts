@@ -1,5 +1,5 @@
 // @sparse-ift/repro-imagenet-resnet: registers the `imagenet-resnet` experiment with the sift CLI on import.
-import { registerExperiment } from '@sparse-ift/train';
+import { registerExperiment } from '@sparse-ift/reproduce';
 import { runImageNetResNet } from './experiment.js';
 import { PRESETS } from './presets.js';
 

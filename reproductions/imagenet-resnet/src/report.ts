@@ -1,6 +1,6 @@
 /** results.md for ImageNet: spec §5.3's table with our top-1 next to the paper's cells. */
 import type { ImageNetRunRecord } from './experiment.js';
-import { mean, oursPaperColumns, paperCellText as paperText, sgdRecipeText } from '@sparse-ift/train';
+import { mean, oursPaperColumns, paperCellText as paperText, sgdRecipeText } from '@sparse-ift/reproduce';
 import { PAPER_NOTES, paperImageNetCell, type ImageNetModel } from './paper.js';
 import type { ImageNetConfig } from './presets.js';
 

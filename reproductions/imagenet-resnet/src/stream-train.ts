@@ -6,7 +6,8 @@
  * the schedule, checkpoints (BatchNorm statistics included) and exact resume are the trainer's.
  */
 import { DecodePool, VisionLoader, type VisionBatch, type VisionLoaderOptions } from '@sparse-ift/data-vision';
-import { recipeTrainConfig, train, type Batch, type BatchSource, type BatchStream, type MaskMethod } from '@sparse-ift/train';
+import { recipeTrainConfig } from '@sparse-ift/reproduce';
+import { train, type Batch, type BatchSource, type BatchStream, type MaskMethod } from '@sparse-ift/train';
 import type { ImageNetShards } from './data.js';
 import type { ImageNetNet } from './model.js';
 import type { ImageNetConfig } from './presets.js';

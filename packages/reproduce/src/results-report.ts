@@ -5,11 +5,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Family } from '@sparse-ift/core';
+import type { MaskMethod, OptimizerRecipe } from '@sparse-ift/train';
 import type { ExperimentContext } from './experiments.js';
-import type { OptimizerRecipe } from './recipes.js';
 import { nonClobberingPath } from './results-files.js';
 import type { ModelFootprint } from './run-grid.js';
-import type { MaskMethod } from './trainer.js';
 
 export const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 

@@ -3,11 +3,9 @@
  * earlier, turn a recipe into trainer options, and measure a trained model's masks.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { countFlops, modelFlopOps, modelParamCount } from '@sparse-ift/core';
-import type { MaskedParam } from './core.js';
-import type { Recipe } from './recipes.js';
+import { countFlops, modelFlopOps, modelParamCount, type MaskedParam } from '@sparse-ift/core';
+import type { MaskMethod, Recipe, TrainConfig } from '@sparse-ift/train';
 import type { RunState } from './run-state.js';
-import type { MaskMethod, TrainConfig } from './trainer.js';
 
 /**
  * Trains every (seed, row) of a grid, seeds outermost, and returns the run records in that order. A run

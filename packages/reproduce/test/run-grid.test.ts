@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
 import type { MaskedParam } from '@sparse-ift/core';
+import { cifarRecipe } from '@sparse-ift/train';
 import {
   bestIndex,
   groupByRow,
@@ -17,7 +18,6 @@ import {
   paperCellText,
   prepareStateDir,
   recipeTrainConfig,
-  cifarRecipe,
   runGrid,
   sampleStd,
   writeResultFile,
