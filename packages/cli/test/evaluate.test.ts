@@ -6,27 +6,13 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { MaskedDense, exportModel, fileSystem } from '@sparse-ift/core';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main } from '../src/index.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../src/index.js';
+import { sift } from './run-sift.js';
 
 const work = mkdtempSync(join(tmpdir(), 'sift-evaluate-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-async function sift(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    process.exitCode = undefined;
-    return { code: await main(['node', 'sift', ...args]), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 /** IDX files: image n is uniformly grey at (25n + 10)/255, every label 1. */
 const GREYS = Array.from({ length: 10 }, (_, n) => 25 * n + 10);
