@@ -19,7 +19,7 @@ for (const file of tarballs) {
   for (const map of maps) {
     for (const source of JSON.parse(read(map)).sources ?? []) {
       const target = posix.normalize(posix.join(dirname(map), source));
-      if (!entries.has(target)) problems.push(`${file}: ${map} points at ${source}, which is not in the tarball (a build output whose source is gone? rebuild: npx tsc -b tsconfig.build.json --clean && npm run build)`);
+      if (!entries.has(target)) problems.push(`${file}: ${map} points at ${source}, which is not in the tarball (a build output whose source is gone? delete the dist folders and npm run build)`);
     }
   }
   console.log(`${file}: LICENSE, ${maps.length} source maps checked`);
