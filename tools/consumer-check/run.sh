@@ -86,6 +86,9 @@ done < examples.txt
 
 grep -F "native addon: not built when the package was installed: SPARSE_IFT_SKIP_NATIVE=1" out/backend-1.js.log \
   || { echo "consumer-check: the backend example did not report why the native addon is missing"; exit 1; }
+# The model core's README example exported, evaluated by the installed CLI.
+npx sift evaluate sparse-mlp-export --limit 500 | tee evaluate.log
+grep -q "^accuracy: " evaluate.log
 
 phase "the README's consumer quick start, as written, in a fresh folder"
 mkdir -p "$work/quickstart"

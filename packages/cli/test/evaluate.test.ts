@@ -70,7 +70,7 @@ describe('sift evaluate', () => {
     expect(got.loss).toBeCloseTo(want.loss, 5);
     const human = await sift('evaluate', dir, '--data-dir', data, '--backend', 'cpu');
     expect(human.stdout).toContain('accuracy: 50.00 %');
-    expect(human.stdout).toContain('1 masked tensors at density 0.1000');
+    expect(human.stdout).toContain('1 masked tensor at density 0.1000');
   });
 
   it('a model saved without export info: --data names the set, inputs only pooled to fit', async () => {

@@ -169,7 +169,7 @@ export function registerEvaluateCommand(program: Command): void {
         printJson({ ...r, backend });
         return;
       }
-      const density = r.maskDensity === undefined ? 'no masked tensors' : `${r.maskedTensors} masked tensors at density ${r.maskDensity.toFixed(4)}`;
+      const density = r.maskDensity === undefined ? 'no masked tensors' : `${r.maskedTensors} masked tensor${r.maskedTensors === 1 ? '' : 's'} at density ${r.maskDensity.toFixed(4)}`;
       process.stdout.write(
         `model:    ${r.model} (${density})\n` +
           `data:     ${r.dataset} ${r.split}, ${r.images} images, from ${r.source}\n` +
