@@ -85,6 +85,30 @@ describe('sift evaluate', () => {
     expect(r.stderr).toMatch(/takes inputs of shape \[196\], but fashion-mnist gives 784 values per image/);
   });
 
+  it('CIFAR-100 (--data-dir with train.bin / test.bin): a constant-class model scores the share of that class', async () => {
+    const cifar = join(work, 'cifar-100-binary');
+    mkdirSync(cifar, { recursive: true });
+    // 20 records: coarse label, fine label n mod 5, 3072 pixels.
+    const records = Buffer.concat(Array.from({ length: 20 }, (_, n) => Buffer.concat([Buffer.from([0, n % 5]), Buffer.alloc(3072, (n * 13) % 256)])));
+    writeFileSync(join(cifar, 'train.bin'), records);
+    writeFileSync(join(cifar, 'test.bin'), records);
+    const input = tfl.input({ shape: [32, 32, 3] });
+    const flat = tfl.layers.flatten().apply(input) as tfl.SymbolicTensor;
+    const head = tfl.layers.dense({ units: 100, kernelInitializer: 'zeros', biasInitializer: 'zeros' });
+    const model = tfl.model({ inputs: input, outputs: head.apply(flat) as tfl.SymbolicTensor });
+    head.setWeights([tf.zeros([3072, 100]), tf.tensor1d(Float32Array.from({ length: 100 }, (_, c) => (c === 2 ? 10 : 0)))]);
+    const dir = join(work, 'cifar-model');
+    await exportModel(model, dir, { dataset: 'cifar100' });
+    const r = await sift('evaluate', dir, '--data-dir', cifar, '--backend', 'cpu', '--json');
+    expect(r.code, r.stderr).toBe(EXIT_OK);
+    const got = JSON.parse(r.stdout) as { accuracy: number; loss: number; images: number };
+    // Logits: 10 for class 2, 0 for the other 99. Labels 0..4, four of each.
+    const logSum = Math.log(Math.exp(10) + 99);
+    expect(got).toMatchObject({ images: 20, accuracy: 4 / 20 });
+    expect(got.loss).toBeCloseTo((4 * (logSum - 10) + 16 * logSum) / 20, 4);
+    expect((await sift('evaluate', dir, '--backend', 'cpu')).stderr).toContain('--data cifar100 needs --data-dir');
+  });
+
   it('usage errors name the flag or path', async () => {
     expect((await sift('evaluate', join(work, 'missing'))).stderr).toMatch(/missing does not exist/);
     const r = await sift('evaluate', join(work, 'exported'), '--data', 'imagenet', '--data-dir', data, '--backend', 'cpu');
