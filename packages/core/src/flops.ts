@@ -12,6 +12,7 @@
  *
  * Model builders describe their forward pass as a list of {@link FlopOp}s (per sample) and ask this module.
  */
+import type { SparseMethod } from './updaters.js';
 
 export type FlopConvention = 'paper' | 'official';
 
@@ -231,8 +232,6 @@ export function withDensity(ops: readonly FlopOp[], density: (op: FlopOp) => num
 // ---------------------------------------------------------------------------------------------
 // Training FLOPs (spec §3.10, relative_flops_utils.py).
 // ---------------------------------------------------------------------------------------------
-
-export type SparseMethod = 'dense' | 'static' | 'set' | 'rigl';
 
 export interface TrainingFlopsArgs {
   method: SparseMethod;

@@ -7,3 +7,5 @@ export * from './run-state.js';
 export * from './plot.js';
 export * from './run-grid.js';
 export * from './results-report.js';
+export * from './run-record.js';
+export * from './reproduction.js';

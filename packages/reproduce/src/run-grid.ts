@@ -1,10 +1,9 @@
 /**
  * What every reproduction does around the trainer: walk its (seed × row) grid reusing runs finished
- * earlier, turn a recipe into trainer options, and measure a trained model's masks.
+ * earlier, and measure a trained model's masks.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { countFlops, modelFlopOps, modelParamCount, type MaskedParam } from '@sparse-ift/core';
-import type { MaskMethod, Recipe, TrainConfig } from '@sparse-ift/train';
+import { countFlops, modelFlopOps, modelParamCount, type FlopOp, type MaskedParam } from '@sparse-ift/core';
 import type { RunState } from './run-state.js';
 
 /**
@@ -43,31 +42,6 @@ export async function runGrid<Row, RunRecord>(args: {
   return runs;
 }
 
-/** The dynamic sparse schedule a reproduction's config carries (spec §3.6). */
-export interface MaskSchedule {
-  frequency: number;
-  dropFraction: number;
-  endFraction: number;
-}
-
-/** The trainer options a recipe and mask schedule fix for one run; callers add checkpoints, logs, …. */
-export function recipeTrainConfig(
-  recipe: Recipe,
-  mask: MaskSchedule,
-  method: MaskMethod,
-  seed: number,
-): Pick<TrainConfig, 'seed' | 'epochs' | 'batchSize' | 'optimizer' | 'schedule' | 'labelSmoothing' | 'mask'> {
-  return {
-    seed,
-    epochs: recipe.epochs,
-    batchSize: recipe.batchSize,
-    optimizer: recipe.optimizer,
-    schedule: recipe.schedule,
-    labelSmoothing: recipe.labelSmoothing,
-    mask: { method, frequency: mask.frequency, dropFraction: mask.dropFraction, endFraction: mask.endFraction },
-  };
-}
-
 /** Ones and elements over all masks, and their ratio (1 for a model without masks). */
 export function maskCounts(maskedParams: readonly MaskedParam[]): { ones: number; size: number; density: number } {
   let ones = 0;
@@ -77,11 +51,6 @@ export function maskCounts(maskedParams: readonly MaskedParam[]): { ones: number
     size += mp.mask.size;
   }
   return { ones, size, density: size > 0 ? ones / size : 1 };
-}
-
-/** Index of the highest accuracy (the first on ties; 0 for an empty list). */
-export function bestIndex(accuracies: readonly number[]): number {
-  return accuracies.reduce((b, a, i) => (a > accuracies[b]! ? i : b), 0);
 }
 
 /** What the reproductions record about a trained tfjs-layers model besides its accuracy. */
@@ -97,10 +66,14 @@ export interface ModelFootprint {
   realisedDensity: number;
 }
 
-/** `model`'s footprint with masks `maskedParams`; `denseFlops` is the iso-FLOP budget. */
-export function modelFootprint(model: LayersModel, maskedParams: readonly MaskedParam[], denseFlops: number): ModelFootprint {
-  const flops = countFlops(modelFlopOps(model), 'official');
+/** A model's footprint from its forward ops and parameter count, with masks `maskedParams`; `denseFlops` is the iso-FLOP budget. */
+export function footprint(ops: readonly FlopOp[], params: number, maskedParams: readonly MaskedParam[], denseFlops: number): ModelFootprint {
+  const flops = countFlops(ops, 'official');
   const { ones, size, density } = maskCounts(maskedParams);
-  const params = modelParamCount(model);
   return { params, nonzeroParams: params - (size - ones), sparseFlops: flops.sparse, flopRatio: flops.sparse / denseFlops, realisedDensity: density };
+}
+
+/** A tfjs-layers model's footprint (core reads its ops and parameters). */
+export function modelFootprint(model: LayersModel, maskedParams: readonly MaskedParam[], denseFlops: number): ModelFootprint {
+  return footprint(modelFlopOps(model), modelParamCount(model), maskedParams, denseFlops);
 }

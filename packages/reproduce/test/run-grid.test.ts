@@ -1,5 +1,5 @@
-// The pieces the reproductions share: the resumable (seed × row) grid, mask counts, seed statistics and
-// the ours-vs-paper table columns, against hand-worked values.
+// The pieces the reproductions share: the resumable (seed × row) grid, mask counts, run records and row
+// summaries, seed statistics and the ours-vs-paper table columns, against hand-worked values.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,20 +7,22 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
 import type { MaskedParam } from '@sparse-ift/core';
-import { cifarRecipe } from '@sparse-ift/train';
+import type { Evaluation, TrainResult } from '@sparse-ift/train';
 import {
-  bestIndex,
-  groupByRow,
   maskCounts,
   mean,
-  meanFootprint,
   oursPaperColumns,
   paperCellText,
+  PERPLEXITY,
   prepareStateDir,
-  recipeTrainConfig,
   runGrid,
+  runRecord,
   sampleStd,
+  signedDelta,
+  summariseRow,
+  TOP1_ACCURACY,
   writeResultFile,
+  type GridRow,
 } from '../src/index.js';
 
 describe('runGrid', () => {
@@ -78,50 +80,14 @@ describe('seed statistics and table pieces', () => {
     expect(sampleStd([7])).toBe(0);
   });
 
-  it('groups runs by (family, sparsity, method) in order of first appearance', () => {
-    const runs = [
-      { family: 'sparse-wide', sparsity: 0.5, method: 'rigl', seed: 0 },
-      { family: 'dense', sparsity: 0, method: 'dense', seed: 0 },
-      { family: 'sparse-wide', sparsity: 0.5, method: 'rigl', seed: 1 },
-      { family: 'sparse-wide', sparsity: 0.5, method: 'set', seed: 0 },
-    ] as const;
-    expect(groupByRow(runs).map((g) => g.map((r) => r.seed))).toEqual([[0, 1], [0], [0]]);
-    expect(groupByRow(runs)[2]![0]!.method).toBe('set');
+  it('signs a difference', () => {
+    expect(signedDelta(85.58, 85.51)).toBe('+0.07');
+    expect(signedDelta(84.3, 85.5)).toBe('-1.20');
   });
-
-  it("a row's footprint: the first run's params, rounded means of counts, means of ratios and wall time", () => {
-    const run = (nonzeroParams: number, sparseFlops: number, flopRatio: number, realisedDensity: number, wallSeconds: number) => ({ params: 1000, nonzeroParams, sparseFlops, flopRatio, realisedDensity, wallSeconds });
-    expect(meanFootprint([run(100, 2001, 0.9, 0.1, 10), run(101, 2002, 1.1, 0.2, 20)])).toEqual({
-      params: 1000,
-      nonzeroParams: 101, // 100.5 rounds up
-      sparseFlops: 2002, // 2001.5 rounds up
-      flopRatio: 1,
-      realisedDensity: 0.15000000000000002, // (0.1 + 0.2) / 2 in doubles
-      wallSecondsMean: 15,
-    });
-  });
-
-  it('best index takes the first maximum', () => {
-    expect(bestIndex([0.1, 0.4, 0.4, 0.2])).toBe(1);
-  });
-
   it('writes ours | paper column pairs and paper cells', () => {
     expect(oursPaperColumns([0.5, 0.9], 'SW ')).toEqual({ head: 'SW 50% ours | SW 50% paper | SW 90% ours | SW 90% paper', rule: '---|---|---|---' });
     expect(paperCellText({ value: 80.1, source: '[EP]' })).toBe('80.1 [EP]');
     expect(paperCellText({ value: null, source: '' })).toBe('NOT FOUND');
-  });
-
-  it('turns a recipe and mask schedule into trainer options', () => {
-    const recipe = cifarRecipe(30);
-    expect(recipeTrainConfig(recipe, { frequency: 100, dropFraction: 0.3, endFraction: 0.75 }, 'rigl', 3)).toEqual({
-      seed: 3,
-      epochs: 30,
-      batchSize: 128,
-      optimizer: recipe.optimizer,
-      schedule: recipe.schedule,
-      labelSmoothing: 0,
-      mask: { method: 'rigl', frequency: 100, dropFraction: 0.3, endFraction: 0.75 },
-    });
   });
 
   it('writes a result file beside an earlier one unless forced', () => {
@@ -133,5 +99,36 @@ describe('seed statistics and table pieces', () => {
     expect(readFileSync(join(outDir, 'results.md'), 'utf8')).toBe('one');
     expect(writeResultFile({ outDir, force: true }, files, 'results.md', 'results.md', 'three')).toBe(join(outDir, 'results.md'));
     expect(readFileSync(join(outDir, 'results.md'), 'utf8')).toBe('three');
+  });
+});
+
+describe('run records and row summaries', () => {
+  const row: GridRow = { family: 'sparse-wide', sparsity: 0.5, method: 'rigl' };
+  const evaluation = (epoch: number, accuracy: number, perplexity: number): Evaluation => ({ epoch, step: 10 * (epoch + 1), trainLoss: 1, test: { loss: 0.5, accuracy, perplexity }, lr: 0.1 });
+  const result = (history: Evaluation[]): TrainResult => ({ history, test: history.at(-1)!.test, steps: 30, stoppedEarly: false, resumedFromStep: 0, wallSeconds: 10 });
+  const footprint = (nonzeroParams: number, sparseFlops: number, flopRatio: number, realisedDensity: number) => ({ params: 1000, nonzeroParams, sparseFlops, flopRatio, realisedDensity });
+  const record = (seed: number, history: Evaluation[], fp: ReturnType<typeof footprint>, wallSeconds: number) =>
+    runRecord({ id: `m-seed${seed}`, row, seed, maskSparsity: 0.5 + seed / 100, result: { ...result(history), wallSeconds }, footprint: fp, score: TOP1_ACCURACY, backend: 'cpu' });
+
+  it('a record keeps the last evaluation as `test` and the best by its score, higher or lower', () => {
+    const history = [evaluation(0, 0.6, 9), evaluation(1, 0.8, 7), evaluation(2, 0.7, 8)];
+    const accuracy = record(0, history, footprint(500, 2000, 1, 0.5), 10);
+    expect(accuracy).toMatchObject({ id: 'm-seed0', family: 'sparse-wide', sparsity: 0.5, method: 'rigl', seed: 0, steps: 30, backend: 'cpu', params: 1000 });
+    expect(accuracy.test).toEqual(history[2]!.test);
+    expect(accuracy.best).toEqual(history[1]);
+    const perplexity = runRecord({ id: 'g', row, seed: 0, maskSparsity: 0.5, result: result([evaluation(0, 0, 9), evaluation(1, 0, 6), evaluation(2, 0, 6.5)]), footprint: footprint(1, 1, 1, 1), score: PERPLEXITY, backend: 'cpu' });
+    expect(perplexity.best.epoch).toBe(1); // lower is better
+    expect(() => runRecord({ id: 'x', row, seed: 0, maskSparsity: 0.5, result: { ...result([evaluation(0, 0.5, 1)]), test: undefined, stoppedEarly: true }, footprint: footprint(1, 1, 1, 1), score: TOP1_ACCURACY, backend: 'cpu' })).toThrow(/stopped before its last step/);
+  });
+
+  it("a row's summary: score mean ± sample std and best mean in %, first run's params, rounded mean counts, mean ratios", () => {
+    const runs = [record(0, [evaluation(0, 0.9, 1), evaluation(1, 0.8, 1)], footprint(100, 2001, 0.9, 0.1), 10), record(1, [evaluation(0, 0.7, 1), evaluation(1, 0.85, 1)], footprint(101, 2002, 1.1, 0.2), 20)];
+    const summary = summariseRow(row, runs, TOP1_ACCURACY);
+    expect(summary).toMatchObject({ family: 'sparse-wide', sparsity: 0.5, method: 'rigl', seeds: 2, params: 1000, nonzeroParams: 101, sparseFlops: 2002, flopRatio: 1, wallSecondsMean: 15 });
+    expect(summary.maskSparsity).toBeCloseTo(0.505, 12);
+    expect(summary.mean).toBeCloseTo(82.5, 10); // last: 80 and 85
+    expect(summary.std).toBeCloseTo(Math.sqrt(12.5), 10); // deviations ±2.5: (6.25 + 6.25) / 1
+    expect(summary.bestMean).toBeCloseTo(87.5, 10); // best: 90 and 85
+    expect(summary.realisedDensity).toBeCloseTo(0.15, 12);
   });
 });

@@ -1,13 +1,9 @@
 // The pieces of @sparse-ift/core the trainer uses, imported in one place.
 export {
   AdamW,
-  MaskUpdateSchedule,
   NonFiniteLossError,
-  RigLUpdater,
   Rng,
-  SETUpdater,
   SGD,
-  StaticUpdater,
   collectMaskedParams,
   createMaskUpdater,
   decayOnlyMatrices,
@@ -15,6 +11,7 @@ export {
   sparseTrainStep,
   type MaskUpdater,
   type MaskedParam,
+  type SparseMethod,
   type OptimizerState,
   type SparseOptimizer,
   type UpdaterState,

@@ -1,5 +1,8 @@
 // @sparse-ift/train: the reusable trainer, recipes, schedules, checkpoints and TensorBoard files.
 export * from './trainer.js';
+export * from './model.js';
+export * from './batches.js';
+export * from './objectives.js';
 export * from './recipes.js';
 export * from './schedules.js';
 export * from './loss.js';

@@ -112,11 +112,11 @@ export async function evaluateExportedModel(modelPath: string, options: { datase
     // A softmax output is turned back into log-probabilities, which the cross-entropy treats as logits.
     const last = model.layers.at(-1);
     const softmaxOut = (last?.getConfig() as { activation?: string } | undefined)?.activation === 'softmax';
-    const logits = (x: tf.Tensor): tf.Tensor2D => {
-      const y = model.predict(x) as tf.Tensor2D;
-      return softmaxOut ? (tf.tidy(() => tf.log(tf.maximum(y, 1e-30))) as tf.Tensor2D) : y;
+    const logits = (x: tf.Tensor): tf.Tensor => {
+      const y = model.predict(x) as tf.Tensor;
+      return softmaxOut ? tf.tidy(() => tf.log(tf.maximum(y, 1e-30))) : y;
     };
-    const result = evaluate({ params: [], maskedParams: [], logits }, { ...data, sampleShape }, options.batchSize ?? 500);
+    const result = await evaluate({ params: [], maskedParams: [], logits }, { ...data, sampleShape }, { batchSize: options.batchSize ?? 500 });
     const masked = collectMaskedParams(model);
     return {
       model: modelPath,
@@ -124,7 +124,7 @@ export async function evaluateExportedModel(modelPath: string, options: { datase
       split,
       source,
       images: data.count,
-      accuracy: result.accuracy,
+      accuracy: result['accuracy']!,
       loss: result.loss,
       maskedTensors: masked.length,
       maskDensity: masked.length > 0 ? realisedDensity(masked).overall : undefined,

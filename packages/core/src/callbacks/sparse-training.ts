@@ -20,11 +20,11 @@ import { collectMaskedParams } from '../layers/collect.js';
 import type { MaskedParam } from '../masked-param.js';
 import type { MaskUpdateScheduleOptions } from '../schedule.js';
 import { maskedGradients } from '../train-step.js';
-import { applyMasks, createMaskUpdater, type MaskUpdateReport, type MaskUpdater, type UpdaterKind } from '../updaters.js';
+import { applyMasks, createMaskUpdater, type MaskUpdateReport, type MaskUpdater } from '../updaters.js';
 
 export interface SparseTrainingOptions extends Partial<Omit<MaskUpdateScheduleOptions, 'totalSteps'>> {
   /** static keeps the masks; SET and RigL drop and regrow them on the schedule. */
-  method: UpdaterKind;
+  method: MaskUpdater['kind'];
   /**
    * Optimizer steps of the whole run, for the schedule's end and drop-fraction anneal. Default: fit's
    * epochs × batches per epoch, read when the first fit starts. Give it when one run spans several fits.
@@ -64,7 +64,11 @@ export class MaskedGradientOptimizer extends tf.Optimizer {
   override computeGradients(f: () => tf.Scalar, varList?: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
     if (!varList) throw new Error('MaskedGradientOptimizer needs the variables to train (model.fit passes them); call minimize(f, returnCost, varList)');
     this.disposePending();
-    const { value, grads, denseGrads } = maskedGradients({ params: varList, maskedParams: this.maskedParams, lossFn: f, keepDense: this.updater.needsDenseGradient() });
+    const { value, grads, denseGrads } = maskedGradients({
+      maskedParams: this.maskedParams,
+      backward: () => tf.variableGrads(f, varList),
+      keepDense: this.updater.needsDenseGradient(),
+    });
     // fit runs the step inside tf.tidy; the dense gradients must outlive it until the batch ends.
     for (const g of denseGrads.values()) tf.keep(g);
     this.pendingDenseGrads = denseGrads;
