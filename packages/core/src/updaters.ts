@@ -18,7 +18,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MaskedParam } from './masked-param.js';
 import type { SlotProvider } from './optimizers.js';
-import { Rng, type RngState } from './rng.js';
+import { Rng, SEED_STREAMS, rngFor, type RngState } from './rng.js';
 import { MaskUpdateSchedule, type MaskUpdateScheduleConfig, type MaskUpdateScheduleOptions } from './schedule.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -372,8 +372,8 @@ export interface MaskUpdaterOptions {
   /** SET and RigL only: when masks change and how much (see {@link MaskUpdateSchedule}). */
   schedule?: MaskUpdateScheduleOptions;
   /**
-   * SET only: its growth draws come from the stream split off `Rng.fromSeed(seed)`, independent of the
-   * stream a mask initialisation from the same seed uses (so `train()` and the fit callback agree).
+   * SET only: its growth draws come from the run's mask-growth stream, `rngFor(seed, SEED_STREAMS.maskGrowth)`
+   * (docs/seeding.md), so `train()` and the fit callback draw the same for the same seed.
    */
   seed?: number;
 }
@@ -387,5 +387,5 @@ export function createMaskUpdater(options: MaskUpdaterOptions): MaskUpdater {
   const built = new MaskUpdateSchedule(schedule);
   if (method === 'rigl') return new RigLUpdater({ schedule: built });
   if (seed === undefined) throw new Error('SET grows masks at random: give it a seed');
-  return new SETUpdater({ schedule: built, rng: Rng.fromSeed(seed).split() });
+  return new SETUpdater({ schedule: built, rng: rngFor(seed, SEED_STREAMS.maskGrowth) });
 }

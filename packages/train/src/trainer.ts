@@ -16,11 +16,12 @@ import { readCheckpoint, restoreOptimizerState, storeOptimizerState, writeCheckp
 import {
   AdamW,
   NonFiniteLossError,
-  Rng,
+  SEED_STREAMS,
   SGD,
   createMaskUpdater,
   decayOnlyMatrices,
   initMasks,
+  rngFor,
   sparseTrainStep,
   type MaskUpdater,
   type SparseOptimizer,
@@ -119,7 +120,7 @@ function makeOptimizer(variables: tf.Variable[], recipe: OptimizerRecipe): Spars
 
 function makeUpdater(config: TrainConfig, totalSteps: number): MaskUpdater {
   const { method, frequency, dropFraction, endFraction, endStep } = config.mask;
-  // SET's growth draws come from a stream split off the run seed (independent of mask init).
+  // SET's growth draws come from the run's mask-growth stream (docs/seeding.md).
   return createMaskUpdater({ method, schedule: { totalSteps, frequency, dropFraction, endFraction, endStep }, seed: config.seed });
 }
 
@@ -238,7 +239,7 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
     ({ epoch, stepInEpoch, globalStep, history, trainLossSum, trainLossCount } = ckpt.meta);
     log(`${label}: resumed from ${config.checkpointFile} at epoch ${epoch + 1}, step ${globalStep}`);
   } else if (config.mask.method !== 'dense') {
-    initMasks(model.maskedParams, { method: 'random', rng: Rng.fromSeed(config.seed) });
+    initMasks(model.maskedParams, { method: 'random', rng: rngFor(config.seed, SEED_STREAMS.masks) });
   }
   const resumedFromStep = globalStep;
 

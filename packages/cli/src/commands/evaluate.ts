@@ -12,6 +12,7 @@ import { evaluate, type LabelledData } from '@sparse-ift/train';
 import '@sparse-ift/resnet';
 import '@sparse-ift/gpt';
 import '@sparse-ift/vit';
+import '@sparse-ift/mixer';
 import { UsageError } from '../errors.js';
 import { logLine, printJson } from '../output.js';
 import { parseBackend } from '../options.js';

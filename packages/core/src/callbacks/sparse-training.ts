@@ -12,7 +12,7 @@
  *
  * Masks and seeds: the callback trains the masks the layers hold (drawn when they were built, from
  * their `maskSeed`) and draws none, so every weight is masked exactly once. `seed` only seeds SET's
- * growth draws: the stream split off `Rng.fromSeed(seed)`, as `train()` does with its run seed.
+ * growth draws, on the mask-growth stream `train()` uses: `rngFor(seed, SEED_STREAMS.maskGrowth)`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Callback, LayersModel } from '@tensorflow/tfjs-layers';
