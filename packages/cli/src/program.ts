@@ -12,6 +12,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { logLine } from './output.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerDataCommand } from './commands/data.js';
+import { registerEvaluateCommand } from './commands/evaluate.js';
 import { loadExperiments } from './experiments.js';
 
 /** This package's version, from its package.json (`../package.json` from both src/ and dist/). */
@@ -33,6 +34,7 @@ export async function buildProgram(): Promise<Command> {
   registerReproduceCommand(program);
   registerPlanCommand(program);
   registerDataCommand(program);
+  registerEvaluateCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

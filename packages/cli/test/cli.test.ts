@@ -5,34 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { registerExperiment } from '@sparse-ift/reproduce';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main } from '../src/index.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../src/index.js';
 import { mountTmpfs, unmount } from '../../files/test/helpers.js';
 import { initBackend } from '@sparse-ift/backend';
+import { sift } from './run-sift.js';
 // Register the experiment from its sources: until vitest.config.ts maps @sparse-ift/repro-* to
 // reproductions/*/src, the CLI's own import of the package cannot resolve in tests (it warns and goes on).
 import '../../../reproductions/fashion-mnist/src/index.js';
-
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function sift(...args: string[]): Promise<RunResult> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    process.exitCode = undefined;
-    const code = await main(['node', 'sift', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -15,13 +15,10 @@ import { epochBatches, heldOutBatches, isBatchStream, microBatches, type BatchSo
 import { CheckpointError, CheckpointReader, restoreOptimizerState, storeOptimizerState, writeCheckpointAtomic, type LazyTensor, type StoredOptimizer, type StoredTensor } from './checkpoint.js';
 import {
   AdamW,
-  MaskUpdateSchedule,
   NonFiniteLossError,
-  RigLUpdater,
   SEED_STREAMS,
-  SETUpdater,
   SGD,
-  StaticUpdater,
+  createMaskUpdater,
   decayOnlyMatrices,
   initMasks,
   rngFor,
@@ -152,10 +149,8 @@ function makeOptimizer(variables: tf.Variable[], recipe: OptimizerRecipe): Spars
 
 function makeUpdater(config: TrainConfig, totalSteps: number): MaskUpdater {
   const { method, frequency, dropFraction, endFraction, endStep } = config.mask;
-  if (method === 'dense' || method === 'static') return new StaticUpdater();
-  const schedule = new MaskUpdateSchedule({ totalSteps, frequency, dropFraction, endFraction, endStep });
   // SET's growth draws come from the run's mask-growth stream (docs/seeding.md).
-  return method === 'set' ? new SETUpdater({ schedule, rng: rngFor(config.seed, SEED_STREAMS.maskGrowth) }) : new RigLUpdater({ schedule });
+  return createMaskUpdater({ method, schedule: { totalSteps, frequency, dropFraction, endFraction, endStep }, seed: config.seed });
 }
 
 /** The fields that must match for a checkpoint to be resumable. */
