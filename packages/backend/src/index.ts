@@ -1,6 +1,7 @@
 export {
   initBackend,
   describeBackend,
+  describeAdapter,
   wasmBinaryDir,
   BACKEND_NAMES,
   type BackendName,
@@ -17,3 +18,9 @@ export { KernelProvenance, describeProvenance, type KernelProvenanceSnapshot, ty
 export { decline, share, type NativeKernel, type NativeKernelArgs } from './native-backend/kernel.js';
 export { trimNativeMemory, nativeMemoryStats } from './native-backend/memory.js';
 export { TRAINING_KERNELS } from './native-backend/training-kernels.js';
+export { releaseWebGPU } from './webgpu/init.js';
+export { registerWebGPUFusedKernels, unregisterWebGPUFusedKernels, WEBGPU_FUSED_KERNELS } from './webgpu/kernels/register.js';
+export { WebGPUError, registerWebGPUKernel } from './webgpu/backend.js';
+export { adapterName, isSoftwareAdapter, type WebGPUAdapterReport } from './webgpu/adapter.js';
+export { explainMissingGpu, findVulkanDrivers, findVulkanLoader, nvidiaInfo, type NvidiaInfo, type VulkanDriver } from './webgpu/diagnose.js';
+export { webgpuPath, tensorflowGpuPath, TFJS_NODE_GPU_NEEDS, type GpuPathReport } from './gpu-doctor.js';

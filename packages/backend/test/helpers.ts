@@ -54,7 +54,7 @@ export interface Input {
 
 let wasmReady = false;
 let nativeReady = false;
-export async function useBackend(name: TrainingBackend | 'cpu'): Promise<void> {
+export async function useBackend(name: TrainingBackend | 'cpu' | 'webgpu'): Promise<void> {
   if (name === 'wasm' && !wasmReady) {
     await initBackend({ backend: 'wasm', useNative: process.env['SPARSE_IFT_TEST_NATIVE'] === '1' });
     wasmReady = true;
@@ -62,6 +62,9 @@ export async function useBackend(name: TrainingBackend | 'cpu'): Promise<void> {
   if (name === 'native' && !nativeReady) {
     await initBackend({ backend: 'native' });
     nativeReady = true;
+  }
+  if (name === 'webgpu' && tf.findBackend('webgpu') == null) {
+    await initBackend({ backend: 'webgpu', allowSoftwareAdapter: true });
   }
   const ok = await tf.setBackend(name);
   if (!ok || tf.getBackend() !== name) throw new Error(`could not switch to ${name}`);
@@ -123,13 +126,13 @@ export interface GradCheckOptions {
   rtol?: number;
   fdRtol?: number;
   seed?: number;
-  /** The backend under test (default wasm). */
-  backend?: TrainingBackend;
+  /** The backend checked against cpu (default wasm). */
+  backend?: TrainingBackend | 'webgpu';
 }
 
 /**
- * The op's forward and gradients on the backend under test match the cpu backend, and its gradients match
- * central finite differences of its forward at random coordinates.
+ * The op's forward and gradients on wasm (or `opts.backend`) match the cpu backend, and its gradients
+ * match central finite differences of its forward at random coordinates.
  */
 export async function checkGradients(name: string, f: Fn, inputs: Input[], opts: GradCheckOptions = {}): Promise<void> {
   const r = rng(opts.seed ?? 7);
@@ -170,4 +173,27 @@ export async function checkGradients(name: string, f: Fn, inputs: Input[], opts:
       ).toBeLessThanOrEqual(opts.fdRtol ?? 5e-3);
     }
   }
+}
+
+let webgpuProbe: Promise<string | undefined> | undefined;
+
+/**
+ * Undefined when a webgpu adapter (a software one counts) starts here, else why not. Under CI (where
+ * tools/setup.sh installs the software adapter's libraries) a missing adapter fails instead of skipping.
+ */
+export function webgpuUnavailable(): Promise<string | undefined> {
+  webgpuProbe ??= (async () => {
+    const before = tf.getBackend();
+    try {
+      await initBackend({ backend: 'webgpu', allowSoftwareAdapter: true });
+      return undefined;
+    } catch (e) {
+      const why = (e as Error).message;
+      if (process.env['CI']) throw new Error(`CI: no webgpu adapter (tools/setup.sh installs the software one): ${why}`);
+      return why;
+    } finally {
+      if (before) await tf.setBackend(before);
+    }
+  })();
+  return webgpuProbe;
 }

@@ -2,6 +2,7 @@
 // The maths (one place every width, rank and FLOP count comes from)
 export * from './isoflop.js';
 export * from './flops.js';
+export * from './family-block.js';
 // Sparse layers and the mask contract
 export * from './masked-param.js';
 export * from './layers/index.js';
@@ -16,6 +17,10 @@ export * from './schedule.js';
 export * from './updaters.js';
 export * from './optimizers.js';
 export * from './train-step.js';
+export * from './callbacks/sparse-training.js';
+// Saving and loading models (file:// without tfjs-node) and exporting trained ones
+export * from './io/file-system.js';
+export * from './io/export.js';
 export * from './report.js';
 // Model registry and whole-model FLOP audit
 export * from './registry.js';

@@ -18,8 +18,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MaskedParam } from './masked-param.js';
 import type { SlotProvider } from './optimizers.js';
-import { Rng, type RngState } from './rng.js';
-import { MaskUpdateSchedule, type MaskUpdateScheduleConfig } from './schedule.js';
+import { Rng, SEED_STREAMS, rngFor, type RngState } from './rng.js';
+import { MaskUpdateSchedule, type MaskUpdateScheduleConfig, type MaskUpdateScheduleOptions } from './schedule.js';
 
 // ---------------------------------------------------------------------------------------------
 // The pure core.
@@ -169,7 +169,12 @@ export function dropAndGrow(args: {
 // Updaters: the mask optimiser of the training loop.
 // ---------------------------------------------------------------------------------------------
 
-export type UpdaterKind = 'static' | 'set' | 'rigl';
+/**
+ * The sparse-training methods: dense (no masks), static masks, SET (drop by magnitude, grow at random)
+ * and RigL (grow by dense-gradient magnitude). Every package names a run's method with this type.
+ */
+export const SPARSE_METHODS = ['dense', 'static', 'set', 'rigl'] as const;
+export type SparseMethod = (typeof SPARSE_METHODS)[number];
 
 export interface TensorUpdateReport extends Omit<DropGrowResult, 'mask'> {
   name: string;
@@ -184,7 +189,7 @@ export interface MaskUpdateReport {
 }
 
 export interface UpdaterState {
-  kind: UpdaterKind;
+  kind: MaskUpdater['kind'];
   /** Mask-updater steps taken (the counter t). */
   step: number;
   /** Present for SET (its growth draws). */
@@ -200,7 +205,8 @@ export interface UpdaterStepArgs {
 }
 
 export interface MaskUpdater {
-  readonly kind: UpdaterKind;
+  /** The method whose masks it keeps (a dense run has no masks: its updater is a StaticUpdater with none). */
+  readonly kind: Exclude<SparseMethod, 'dense'>;
   /** The counter t: steps taken so far. */
   readonly stepCount: number;
   /** Must the coming backward (whose step will be t + 1) keep the unmasked gradient? */
@@ -228,7 +234,7 @@ export function applyMasks(params: readonly MaskedParam[], optimizer?: SlotProvi
 }
 
 export class StaticUpdater implements MaskUpdater {
-  readonly kind: UpdaterKind = 'static';
+  readonly kind: MaskUpdater['kind'] = 'static';
   protected t = 0;
 
   get stepCount(): number {
@@ -310,7 +316,7 @@ abstract class DynamicUpdater extends StaticUpdater {
 
 /** SET: grows uniformly at random among non-kept positions; new weights start at 0. */
 export class SETUpdater extends DynamicUpdater {
-  override readonly kind: UpdaterKind = 'set';
+  override readonly kind: MaskUpdater['kind'] = 'set';
   private rng: Rng;
 
   constructor(options: { schedule: MaskUpdateSchedule; rng: Rng }) {
@@ -335,7 +341,7 @@ export class SETUpdater extends DynamicUpdater {
 
 /** RigL: grows the non-kept positions with the largest |unmasked gradient| of the same mini-batch. */
 export class RigLUpdater extends DynamicUpdater {
-  override readonly kind: UpdaterKind = 'rigl';
+  override readonly kind: MaskUpdater['kind'] = 'rigl';
 
   constructor(options: { schedule: MaskUpdateSchedule }) {
     super(options.schedule);
@@ -357,4 +363,29 @@ export class RigLUpdater extends DynamicUpdater {
     }
     return growByGradient(grad.dataSync());
   }
+}
+
+/** How a mask updater is chosen: by method, with its schedule and (SET) seed. */
+export interface MaskUpdaterOptions {
+  /** 'dense' and 'static' get a StaticUpdater (a dense run has no masks for it to keep). */
+  method: SparseMethod;
+  /** SET and RigL only: when masks change and how much (see {@link MaskUpdateSchedule}). */
+  schedule?: MaskUpdateScheduleOptions;
+  /**
+   * SET only: its growth draws come from the run's mask-growth stream, `rngFor(seed, SEED_STREAMS.maskGrowth)`
+   * (docs/seeding.md), so `train()` and the fit callback draw the same for the same seed.
+   */
+  seed?: number;
+}
+
+/** The updater for a method: one place that maps a method name to its updater. */
+export function createMaskUpdater(options: MaskUpdaterOptions): MaskUpdater {
+  const { method, schedule, seed } = options;
+  if (method === 'dense' || method === 'static') return new StaticUpdater();
+  if (method !== 'set' && method !== 'rigl') throw new RangeError(`unknown sparse-training method '${String(method)}'; use one of ${SPARSE_METHODS.join(', ')}`);
+  if (!schedule) throw new Error(`${method === 'set' ? 'SET' : 'RigL'} needs a mask update schedule ({ totalSteps, frequency, ... })`);
+  const built = new MaskUpdateSchedule(schedule);
+  if (method === 'rigl') return new RigLUpdater({ schedule: built });
+  if (seed === undefined) throw new Error('SET grows masks at random: give it a seed');
+  return new SETUpdater({ schedule: built, rng: rngFor(seed, SEED_STREAMS.maskGrowth) });
 }

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { cifarAugmentInto } from './augment.js';
 import { DataError } from './errors.js';
 import type { ImageSet } from './idx.js';
-import { PURPOSE, rngFor, shuffleInPlace } from './rng.js';
+import { SEED_STREAMS, rngFor } from '@sparse-ift/core/rng';
 import type { VisionBatch } from './loader.js';
-import type { BadRecord } from './verify-report.js';
+import { notRegularFileReason, type BadRecord } from '@sparse-ift/files';
 
 export const CIFAR_RECORD_BYTES = 2 + 3072;
 export const CIFAR100_FINE_CLASSES = 100;
@@ -25,9 +25,17 @@ export interface Cifar100Set extends ImageSet {
  * listed in `bad` instead (a partial last record is always listed).
  */
 export function readCifar100Bin(file: string, opts: { skipBad?: boolean; bad?: BadRecord[] } = {}): Cifar100Set {
-  if (!existsSync(file)) throw new Error(`CIFAR-100 file not found: ${file}`);
+  const unreadable = notRegularFileReason(file);
+  if (unreadable === 'it does not exist') throw new Error(`CIFAR-100 file not found: ${file}`);
+  if (unreadable !== undefined) throw new Error(`CIFAR-100 file ${file} cannot be read: ${unreadable}`);
   const buf = readFileSync(file);
   const whole = Math.floor(buf.length / CIFAR_RECORD_BYTES);
+  if (whole === 0) {
+    // An empty split trains on nothing or evaluates to NaN: refuse it, in the loader and in verify alike.
+    const e = new DataError(file, 0, `holds no whole record (${buf.length} bytes; one record is ${CIFAR_RECORD_BYTES})`);
+    if (!opts.skipBad) throw e;
+    opts.bad?.push({ file, record: 0, reason: e.reason });
+  }
   const tail = buf.length - whole * CIFAR_RECORD_BYTES;
   if (tail !== 0) {
     const e = new DataError(file, whole, `truncated: ${buf.length} bytes is ${whole} records of ${CIFAR_RECORD_BYTES} plus ${tail} stray bytes`);
@@ -117,9 +125,9 @@ export function* cifarBatches(
   if (set.channels !== 3) throw new Error(`cifarBatches needs 3-channel images, got ${set.channels}`);
   if (set.height !== set.width) throw new Error(`cifarBatches needs square images, got ${set.height}×${set.width}`);
   const order = Array.from({ length: set.count }, (_, i) => i);
-  if (train) shuffleInPlace(order, rngFor(seed, epoch, PURPOSE.permutation));
+  if (train) rngFor(seed, SEED_STREAMS.dataOrder, epoch).shuffle(order);
   const mine = order.filter((_, i) => i % worldSize === rank);
-  const rand = rngFor(seed, epoch, PURPOSE.augment, rank);
+  const augment = rngFor(seed, SEED_STREAMS.augment, epoch, rank);
   const per = set.height * set.width * set.channels;
   const dropRemainder = opts.dropRemainder ?? train;
   for (let start = 0; start < mine.length; start += batchSize) {
@@ -129,7 +137,7 @@ export function* cifarBatches(
     const labels = new Int32Array(n);
     for (let b = 0; b < n; b++) {
       const idx = mine[start + b]!;
-      cifarAugmentInto(set.images, idx * per, set.height, set.channels, rand, images, b * per, {
+      cifarAugmentInto(set.images, idx * per, set.height, set.channels, augment, images, b * per, {
         train,
         mean: opts.mean,
         std: opts.std,

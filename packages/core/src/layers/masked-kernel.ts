@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { serialization } from '@tensorflow/tfjs-core';
 import { layers, type LayerVariable } from '@tensorflow/tfjs-layers';
 import { assertSparsity, type TensorRole } from '../isoflop.js';
+import { Rng } from '../rng.js';
 import type { HasMaskedParams, MaskedParam } from '../masked-param.js';
 import {
   resolveInitializer,
@@ -52,21 +53,15 @@ export interface KernelArgs {
 }
 
 /**
- * A Bernoulli(density) 0/1 float32 mask, elementwise independent (spec §3.3). Seeded draws use
- * tfjs-core's `randomUniform`, which runs in JS on every backend, so a seed gives the same mask on
- * cpu, wasm and webgl. Density 1 gives all ones.
+ * A Bernoulli(density) 0/1 float32 mask, elementwise independent (docs/sparse-training.md#mask-init),
+ * drawn by core's `Rng` (docs/seeding.md), so a seed gives the same mask on every backend and the
+ * same draw as the trainer's `initMasks`. Density 1 gives all ones.
  */
 export function bernoulliMask(shape: number[], density: number, seed?: number): tf.Tensor {
   if (!(density >= 0 && density <= 1)) throw new RangeError(`mask density must be in [0, 1], got ${density}`);
   if (density === 1) return tf.ones(shape);
-  const uniform = tf.randomUniform(shape, 0, 1, 'float32', seed);
-  const u = uniform.dataSync();
-  uniform.dispose();
-  // Built in JS: on tfjs-backend-cpu 4.22, cast(bool → float32) keeps a Uint8Array behind a
-  // float32 tensor, which model.save then writes with 1 byte per value and cannot load back.
-  const values = new Float32Array(u.length);
-  for (let i = 0; i < u.length; i++) values[i] = u[i]! < density ? 1 : 0;
-  return tf.tensor(values, shape, 'float32');
+  const rng = seed === undefined ? Rng.unseeded() : Rng.fromSeed(seed);
+  return tf.tensor(rng.bernoulliMask(shape.reduce((a, b) => a * b, 1), density), shape, 'float32');
 }
 
 export abstract class MaskedKernelLayer extends layers.Layer implements HasMaskedParams {
@@ -118,9 +113,11 @@ export abstract class MaskedKernelLayer extends layers.Layer implements HasMaske
   }
 
   /**
-   * Draws a fresh Bernoulli(1 − sparsity) mask and zeroes the kernel outside it, e.g. when a
-   * per-tensor distribution (ERK, spec §3.2) assigns this kernel its own sparsity. The new
-   * sparsity and seed go into the layer config, so a saved model records them.
+   * Draws a fresh Bernoulli(1 − sparsity) mask and a fresh dense init of the kernel, and sets the kernel
+   * to init ⊙ mask, e.g. when a per-tensor distribution (ERK) assigns this kernel its own sparsity. The
+   * kernel is drawn again because the old one is already masked: multiplying it by a second mask would
+   * leave only the positions kept by both non-zero. An init-time operation: trained values are
+   * replaced. The new sparsity and seed go into the layer config, so a saved model records them.
    */
   resetMask(sparsity: number, maskSeed?: number): void {
     assertSparsity(sparsity, `${this.getClassName()} '${this.name}' sparsity`);
@@ -130,8 +127,9 @@ export abstract class MaskedKernelLayer extends layers.Layer implements HasMaske
     if (!this.masked) throw new Error(`${this.getClassName()} '${this.name}' has masked: false; its mask stays all ones`);
     this.sparsity = sparsity;
     this.maskSeed = maskSeed;
-    const mask = bernoulliMask(this.kernelVariable().shape, 1 - sparsity, maskSeed);
-    const kernel = tf.mul(this.kernel.read(), mask);
+    const shape = this.kernelVariable().shape;
+    const mask = bernoulliMask(shape, 1 - sparsity, maskSeed);
+    const kernel = tf.tidy(() => tf.mul(this.kernelInitializer.apply(shape, 'float32'), mask));
     this.mask.write(mask);
     this.kernel.write(kernel);
     mask.dispose();
