@@ -3,7 +3,8 @@
 // side data, and bad input (a clear error naming the kernel and the argument, or a counted fallback).
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { describeProvenance, initBackend, loadNativeAddon, nativeBackendRegistration, nativeMemoryStats, trimNativeMemory, TRAINING_KERNELS, type NativeBackend } from '@sparse-ift/backend';
+import { execFileSync } from 'node:child_process';
+import { describeProvenance, initBackend, loadNativeAddon, nativeAddonPath, nativeBackendRegistration, nativeMemoryStats, trimNativeMemory, TRAINING_KERNELS, type NativeBackend } from '@sparse-ift/backend';
 import { NATIVE_BACKEND_BUILT, useBackend } from './helpers.js';
 
 const backend = () => tf.backend() as unknown as NativeBackend;
@@ -132,6 +133,32 @@ describe.skipIf(!NATIVE_BACKEND_BUILT)('native backend', () => {
       v.dispose();
       expect(released).toEqual([6, 60]);
     });
+  });
+
+  it('the x86-64 and AVX2 copies of the hand-written kernels give the results of the one this CPU runs', () => {
+    const addon = loadNativeAddon();
+    if (!addon.loaded) throw new Error('addon');
+    // A child process per forced ISA (SIFT_ISA is read once, when the addon loads).
+    const script = `
+      const t = require(${JSON.stringify(nativeAddonPath())}).tensors;
+      const n = 4099, x = new Float32Array(n), g = new Float32Array(67).fill(1.5), b = new Float32Array(67).fill(-0.25);
+      for (let i = 0; i < n; i++) x[i] = Math.sin(i * 0.37) * 4;
+      const y = new Float32Array(n); t.gelu(true, x, y);
+      const e = new Float32Array(n); t.unary(2, x, e, 0, 0);
+      const s = new Float32Array(61); t.reduce(0, 1, 67, 61, x.subarray(0, 67 * 61), s);
+      const bn = new Float32Array(67 * 61), m = new Float32Array(61), v = new Float32Array(61);
+      t.batchNormForward(true, 1e-5, x.subarray(0, 67 * 61), g.subarray(0, 61), b.subarray(0, 61), null, bn, m, v);
+      process.stdout.write(JSON.stringify({ isa: t.isa(), out: [...y, ...e, ...s, ...bn] }));`;
+    const run = (isa?: string) => JSON.parse(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, ...(isa ? { SIFT_ISA: isa } : {}) }, encoding: 'utf8' })) as { isa: string; out: number[] };
+    const best = run();
+    expect(best.isa).toBe(addon.addon.tensors.isa());
+    for (const isa of ['base', 'avx2']) {
+      const forced = run(isa);
+      expect(forced.isa).toBe(isa === 'base' ? 'x86-64' : best.isa === 'x86-64' ? 'x86-64' : 'avx2');
+      let worst = 0;
+      forced.out.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - best.out[i]!) / Math.max(1, Math.abs(best.out[i]!)))));
+      expect(worst, `${isa} vs ${best.isa}: largest relative difference`).toBeLessThan(1e-5);
+    }
   });
 
   describe('bad input', () => {
