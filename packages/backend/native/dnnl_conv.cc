@@ -12,7 +12,6 @@
 #include <set>
 #include <utility>
 #include <tuple>
-#include <vector>
 
 namespace sift {
 namespace {
@@ -137,22 +136,12 @@ void run_backward_weights(ConvPlan& p, const float* x, const float* dy, float* d
 
 }  // namespace
 
-// Forward (op 0) or filter gradient (op 2) as im2col + one matmul: out = cols · w, or dw = colsᵀ · dy.
-bool gemm_conv(int op, const ConvGeometry& g, const float* in1, const float* in2, float* out) {
-  const int64_t rows = int64_t(g.N) * g.OH * g.OW, patch = int64_t(g.KH) * g.KW * g.C;
-  thread_local std::vector<float> cols;
-  cols.resize(size_t(rows * patch));
-  SIFT_CALL(im2col, g, in1, 0, g.N, cols.data());
-  return op == 0 ? dnnl_matmul(1, 1, 1, rows, g.O, patch, false, false, cols.data(), in2, nullptr, out)
-                 : dnnl_matmul(1, 1, 1, patch, g.O, rows, true, false, cols.data(), in2, nullptr, out);
-}
-
 bool dnnl_conv2d(int op, const ConvGeometry& g, const float* in1, const float* in2, float* out) {
   // Geometries oneDNN rejected once are not retried (each try would cost a primitive creation).
   static std::set<std::pair<int, Key>> rejected;
   const auto id = std::make_pair(op, key_of(g));
   if (rejected.count(id)) return false;
-  if (op != 1 && int64_t(g.OH) * g.OW <= 16 && int64_t(g.KH) * g.KW * g.C >= 1024 && gemm_conv(op, g, in1, in2, out)) return true;
+  const OneThreadIf small(int64_t(g.N) * g.OH * g.OW * g.O * g.KH * g.KW * g.C < kParallelMacs);
   try {
     ConvPlan* p = plan_for(g);
     if (op == 0) run_forward(*p, in1, in2, out);

@@ -74,6 +74,7 @@ bool dnnl_matmul(int64_t batch, int64_t batchA, int64_t batchB, int64_t M, int64
     }
   }
   Plan& p = *it->second;
+  const OneThreadIf small(batch * M * N * K < kParallelMacs);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap(p.a_md, a)}, {DNNL_ARG_WEIGHTS, wrap(p.b_md, b)}, {DNNL_ARG_DST, wrap(p.out_md, out)}};
   if (bias) args.emplace(DNNL_ARG_BIAS, wrap(p.bias_md, bias));
   p.prim.execute(cpu_stream(), args);

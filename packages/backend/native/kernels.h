@@ -5,6 +5,8 @@
 // per process), so an addon built on an AVX-512 machine still runs on an AVX2-only one. oneDNN (convolutions,
 // matmul) dispatches on the ISA by itself (JIT).
 #pragma once
+#include <omp.h>
+
 #include <cstdint>
 #include <string>
 #include <type_traits>
@@ -17,9 +19,7 @@ struct ConvGeometry {
 };
 
 // op 0: out = conv(in1 = x, in2 = w); op 1: out = dx from (in1 = dy, in2 = w); op 2: out = dw from (in1 = x, in2 = dy).
-// Returns false when oneDNN is absent or rejects the geometry (the caller falls back). Forward and filter
-// gradients of convolutions with a tiny output (at most 16 pixels, e.g. CIFAR ResNet's last stage) run as
-// im2col + one oneDNN matmul, which is up to 2x faster there than oneDNN's direct NHWC kernels.
+// Returns false when oneDNN is absent or rejects the geometry (the caller falls back).
 bool dnnl_conv2d(int op, const ConvGeometry& g, const float* in1, const float* in2, float* out);
 // "oneDNN 2.6.3 (cpu runtime OpenMP)" or "" when built without oneDNN.
 std::string dnnl_description();
@@ -48,6 +48,29 @@ enum class DType : int { f32 = 0, i32 = 1 };
 
 // Up to this many dimensions after the caller collapsed contiguous ones.
 constexpr int kMaxRank = 8;
+
+// Work (elements touched) below which a hand-written kernel runs on one thread, and multiply-adds below which
+// a oneDNN primitive does: waking another thread costs microseconds, and on a loaded machine it may not be
+// scheduled for milliseconds, while the main thread waits for it at the end of the parallel region.
+constexpr int64_t kParallelWork = int64_t(1) << 15;
+constexpr int64_t kParallelMacs = int64_t(1) << 20;
+inline int threads_for(int64_t work) { return work < kParallelWork ? 1 : omp_get_max_threads(); }
+
+// Runs the scope on one OpenMP thread (oneDNN reads the count when a primitive executes) when `small`.
+class OneThreadIf {
+ public:
+  explicit OneThreadIf(bool small) : saved_(small ? omp_get_max_threads() : 0) {
+    if (saved_) omp_set_num_threads(1);
+  }
+  ~OneThreadIf() {
+    if (saved_) omp_set_num_threads(saved_);
+  }
+  OneThreadIf(const OneThreadIf&) = delete;
+  OneThreadIf& operator=(const OneThreadIf&) = delete;
+
+ private:
+  int saved_;
+};
 
 // int32 arithmetic wraps modulo 2^32 as tfjs-backend-cpu's Int32Array stores do (signed overflow is
 // undefined in C++, so integers go through unsigned); floats are plain.
