@@ -5,7 +5,7 @@
 #include "kernels.h"
 
 #ifdef SIFT_HAVE_DNNL
-#include <oneapi/dnnl/dnnl.hpp>
+#include "dnnl_common.h"
 
 #include <map>
 #include <memory>
@@ -19,15 +19,6 @@ namespace {
 using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
-
-dnnl::engine& cpu_engine() {
-  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
-  return e;
-}
-dnnl::stream& cpu_stream() {
-  static dnnl::stream s(cpu_engine());
-  return s;
-}
 
 struct ConvPlan {
   memory::desc x_md, y_md, w_user_md;
@@ -75,9 +66,6 @@ ConvPlan* plan_for(const ConvGeometry& g) {
   cache.emplace(key, std::move(p));
   return raw;
 }
-
-// A memory object over caller-owned data.
-memory wrap(const memory::desc& md, const float* data) { return memory(md, cpu_engine(), const_cast<float*>(data)); }
 
 void run_forward(ConvPlan& p, const float* x, const float* w, float* y) {
   auto& s = cpu_stream();

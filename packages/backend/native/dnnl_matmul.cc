@@ -4,7 +4,7 @@
 #include "kernels.h"
 
 #ifdef SIFT_HAVE_DNNL
-#include <oneapi/dnnl/dnnl.hpp>
+#include "dnnl_common.h"
 
 #include <map>
 #include <memory>
@@ -17,15 +17,6 @@ namespace {
 
 using dnnl::memory;
 using dt = memory::data_type;
-
-dnnl::engine& cpu_engine() {
-  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
-  return e;
-}
-dnnl::stream& cpu_stream() {
-  static dnnl::stream s(cpu_engine());
-  return s;
-}
 
 struct Plan {
   memory::desc a_md, b_md, bias_md, out_md;
@@ -53,8 +44,6 @@ std::unique_ptr<Plan> make_plan(const Key& k) {
   p->prim = dnnl::matmul(dnnl::matmul::primitive_desc(d, cpu_engine()));
   return p;
 }
-
-memory wrap(const memory::desc& md, const float* data) { return memory(md, cpu_engine(), const_cast<float*>(data)); }
 
 }  // namespace
 

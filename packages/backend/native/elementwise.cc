@@ -214,5 +214,31 @@ void channel_affine(int64_t M, int C, const float* x, const float* mean, const f
   }
 }
 
+// Twelve independent accumulators of the widest vector this copy is compiled for, so the FMA units, not
+// the latency of one chain, bound the loop; the result depends on every accumulator (nothing is elided).
+double fma_flops(int64_t iters) {
+#if defined(__AVX512F__)
+  constexpr int kLanes = 16;
+#elif defined(__AVX2__)
+  constexpr int kLanes = 8;
+#else
+  constexpr int kLanes = 4;
+#endif
+  typedef float vec __attribute__((vector_size(kLanes * 4)));
+  vec acc[12];
+  for (int i = 0; i < 12; i++) acc[i] = vec{} + 1e-3f * float(i);
+  const vec m = vec{} + 0.999999f, a = vec{} + 1e-7f;
+  for (int64_t it = 0; it < iters; it++) {
+    #pragma GCC unroll 12
+    for (int i = 0; i < 12; i++) acc[i] = acc[i] * m + a;
+  }
+  float sink = 0.0f;
+  for (int i = 0; i < 12; i++)
+    for (int l = 0; l < kLanes; l++) sink += acc[i][l];
+  volatile float keep = sink;
+  (void)keep;
+  return double(iters) * 12.0 * kLanes * 2.0;
+}
+
 }  // namespace SIFT_ISA_NS
 }  // namespace sift

@@ -114,6 +114,8 @@ inline T wrapping_mul(T a, T b) {
   void unary(UnaryOp op, int64_t n, const float* x, float* out, float alpha, float beta);                                    \
   /* out[a, b] = reduce over r of x[a, r, b] (x is [A, R, B]); sums accumulate in double.                           */        \
   void reduce(ReduceOp op, int64_t A, int64_t R, int64_t B, const float* x, float* out);                                     \
+  /* The same sum over int32 (accumulated in int64, wrapped to int32 as an Int32Array store wraps).                 */        \
+  void sum_i32(int64_t A, int64_t R, int64_t B, const int32_t* x, int32_t* out);                                            \
   /* out = x permuted: out dims are dims[perm[i]]; elements of `bytes` bytes (1, 2, 4 or 8).                        */        \
   void transpose(int bytes, int rank, const int64_t* dims, const int* perm, const void* x, void* out);                      \
   /* Softmax over the last axis of x [rows, cols].                                                                  */        \
@@ -147,7 +149,9 @@ inline T wrapping_mul(T a, T b) {
   /* out[i, j] = j == idx[i] ? on : off, float32 (dtype 0) or int32 (dtype 1).                                      */        \
   void one_hot(int dtype, int64_t n, const int32_t* idx, int64_t depth, double on, double off, void* out);                  \
   /* cols[(n, oh, ow), (a, b, c)] = x[n, oh*SH - PT + a*DH, ow*SW - PL + b*DW, c] (0 outside), images n0..n1.    */        \
-  void im2col(const ConvGeometry& g, const float* x, int n0, int n1, float* cols);
+  void im2col(const ConvGeometry& g, const float* x, int n0, int n1, float* cols);                                          \
+  /* fp32 FLOPs of `iters` rounds of independent vector FMAs on registers (the core's FMA throughput, measured).    */        \
+  double fma_flops(int64_t iters);
 
 namespace isa_avx512 { SIFT_ISA_KERNELS }
 namespace isa_avx2 { SIFT_ISA_KERNELS }

@@ -10,6 +10,8 @@
 // external memory, so that the collector knows it is worth running.
 #include <node_api.h>
 
+#include <malloc.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -128,6 +130,13 @@ napi_value escape(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// releaseFreed(): return freed heap memory to the system (glibc keeps freed blocks below its mmap
+// threshold in the heap, where they still count in the resident size).
+napi_value release_freed(napi_env, napi_callback_info) {
+  malloc_trim(0);
+  return nullptr;
+}
+
 // poolStats() -> { liveBytes, allocations, discards, physicalBytes }
 napi_value stats(napi_env env, napi_callback_info) {
   Pool& p = pool();
@@ -151,7 +160,7 @@ napi_value stats(napi_env env, napi_callback_info) {
 namespace sift {
 
 void memory_pool_exports(napi_env env, napi_value obj) {
-  const std::pair<const char*, napi_callback> fns[] = {{"alloc", alloc}, {"discard", discard}, {"escape", escape}, {"poolStats", stats}};
+  const std::pair<const char*, napi_callback> fns[] = {{"alloc", alloc}, {"discard", discard}, {"escape", escape}, {"releaseFreed", release_freed}, {"poolStats", stats}};
   for (const auto& [name, fn] : fns) {
     napi_value f;
     napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, nullptr, &f);

@@ -151,6 +151,17 @@ void reduce(ReduceOp op, int64_t A, int64_t R, int64_t B, const float* x, float*
   }
 }
 
+void sum_i32(int64_t A, int64_t R, int64_t B, const int32_t* x, int32_t* out) {
+  #pragma omp parallel for collapse(2) schedule(static) if (A * R * B >= kParallelMin)
+  for (int64_t a = 0; a < A; a++) {
+    for (int64_t b = 0; b < B; b++) {
+      int64_t s = 0;
+      for (int64_t r = 0; r < R; r++) s += x[(a * R + r) * B + b];
+      out[a * B + b] = int32_t(uint32_t(uint64_t(s)));
+    }
+  }
+}
+
 void softmax(int64_t rows, int64_t cols, const float* x, float* out) {
   #pragma omp parallel for schedule(static) if (rows * cols >= kParallelMin)
   for (int64_t r = 0; r < rows; r++) {

@@ -5,6 +5,8 @@
 #include <node_api.h>
 
 #include <cstdint>
+#include <algorithm>
+#include <ctime>
 #include <exception>
 #include <string>
 #include <vector>
@@ -195,6 +197,20 @@ bool geometry(Args& a, size_t i, sift::ConvGeometry* g) {
 }
 
 int64_t image_size(const sift::ConvGeometry& g) { return int64_t(g.N) * g.H * g.W * g.C; }
+
+// x viewed as rows of the length of a per-channel argument (batch norm, layer norm): sizes, checked.
+struct Rows {
+  int64_t size = 0;      // x's elements
+  int64_t channels = 0;  // the per-channel argument's length
+  int64_t rows() const { return channels ? size / channels : 0; }
+};
+
+Rows rows_of(Args& a, size_t x, size_t per_channel, const char* per_channel_name) {
+  const Args::Array c = a.array(per_channel, per_channel_name), v = a.array(x, "x");
+  Rows r{int64_t(v.length), int64_t(c.length)};
+  if (a.ok() && (r.channels == 0 || r.size % r.channels != 0)) a.fail(std::string("x's size must be a multiple of ") + per_channel_name + "'s");
+  return r;
+}
 int64_t out_size(const sift::ConvGeometry& g) { return int64_t(g.N) * g.OH * g.OW * g.O; }
 
 napi_value description(napi_env env, napi_callback_info) {
@@ -205,6 +221,26 @@ napi_value description(napi_env env, napi_callback_info) {
 }
 
 napi_value isa(napi_env env, napi_callback_info) { return string(env, sift::isa_name(sift::cpu_isa())); }
+
+// fmaPeak() -> fp32 GFLOP/s of one core running register-resident vector FMAs (timed on the thread's CPU
+// clock, so waiting for a loaded machine does not count): the measured side of the peak the benchmark
+// reports (the other is cores × lanes × 2 × clock, whose clock a VM may not tell).
+napi_value fma_peak(napi_env env, napi_callback_info) {
+  auto cpu_ms = [] {
+    timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+  };
+  double best = 0.0;
+  for (int rep = 0; rep < 5; rep++) {
+    const double t0 = cpu_ms();
+    const double flops = SIFT_CALL(fma_flops, int64_t(1) << 22);
+    best = std::max(best, flops / (cpu_ms() - t0) / 1e6);
+  }
+  napi_value out;
+  napi_create_double(env, best, &out);
+  return out;
+}
 
 // conv2d(op, geometry, in1, in2, out) -> false when oneDNN is absent or rejects the geometry
 napi_value conv2d(napi_env env, napi_callback_info info) {
@@ -298,13 +334,23 @@ napi_value unary(napi_env env, napi_callback_info info) {
   });
 }
 
-// reduce(op, A, R, B, x, out)
+// reduce(op, A, R, B, x, out): Float32Arrays, or Int32Arrays for the sum (op 0)
 napi_value reduce(napi_env env, napi_callback_info info) {
   Args a(env, info, "reduce", 6);
   const int64_t op = a.count(0, "op"), A = a.count(1, "A"), R = a.count(2, "R"), B = a.count(3, "B");
+  if (a.ok() && op > int64_t(sift::ReduceOp::prod)) a.fail("unknown op " + std::to_string(op));
+  const bool int32 = a.ok() && a.array(4, "x").type == napi_int32_array;
+  if (int32) {
+    if (op != int64_t(sift::ReduceOp::sum)) a.fail("int32 reduces by sum only");
+    const int32_t* x = a.i32(4, A * R * B, "x");
+    int32_t* out = a.i32(5, A * B, "output");
+    return guarded(a, [&]() -> napi_value {
+      SIFT_CALL(sum_i32, A, R, B, x, out);
+      return nullptr;
+    });
+  }
   const float* x = a.f32(4, A * R * B, "x");
   float* out = a.f32(5, A * B, "output");
-  if (a.ok() && op > int64_t(sift::ReduceOp::prod)) a.fail("unknown op " + std::to_string(op));
   return guarded(a, [&]() -> napi_value {
     SIFT_CALL(reduce, sift::ReduceOp(op), A, R, B, x, out);
     return nullptr;
@@ -446,9 +492,8 @@ napi_value batch_norm_forward(napi_env env, napi_callback_info info) {
   Args a(env, info, "batchNormForward", 9);
   const bool relu = a.flag(0, "relu");
   const double eps = a.number(1, "epsilon");
-  const Args::Array g = a.array(3, "gamma"), x = a.array(2, "x");
-  const int64_t C = int64_t(g.length), n = int64_t(x.length);
-  if (a.ok() && (C == 0 || n % C != 0)) a.fail("x's size must be a multiple of gamma's");
+  const Rows r = rows_of(a, 2, 3, "gamma");
+  const int64_t C = r.channels, n = r.size;
   const float* px = a.f32(2, n, "x");
   const float* gamma = a.f32(3, C, "gamma");
   const float* beta = a.f32(4, C, "beta");
@@ -457,7 +502,7 @@ napi_value batch_norm_forward(napi_env env, napi_callback_info info) {
   float* mean = a.f32(7, C, "mean");
   float* var = a.f32(8, C, "variance");
   return guarded(a, [&]() -> napi_value {
-    SIFT_CALL(batch_norm_forward, n / C, int(C), px, gamma, beta, residual, relu, float(eps), y, mean, var);
+    SIFT_CALL(batch_norm_forward, r.rows(), int(C), px, gamma, beta, residual, relu, float(eps), y, mean, var);
     return nullptr;
   });
 }
@@ -467,9 +512,8 @@ napi_value batch_norm_backward(napi_env env, napi_callback_info info) {
   Args a(env, info, "batchNormBackward", 12);
   const bool relu = a.flag(0, "relu");
   const double eps = a.number(1, "epsilon");
-  const Args::Array g = a.array(4, "gamma"), x = a.array(3, "x");
-  const int64_t C = int64_t(g.length), n = int64_t(x.length);
-  if (a.ok() && (C == 0 || n % C != 0)) a.fail("x's size must be a multiple of gamma's");
+  const Rows r = rows_of(a, 3, 4, "gamma");
+  const int64_t C = r.channels, n = r.size;
   const float* dy = a.f32(2, n, "dy");
   const float* px = a.f32(3, n, "x");
   const float* gamma = a.f32(4, C, "gamma");
@@ -482,7 +526,7 @@ napi_value batch_norm_backward(napi_env env, napi_callback_info info) {
   float* dres = a.f32(11, n, "dresidual", true);
   if (a.ok() && relu && !y) a.fail("relu needs y");
   return guarded(a, [&]() -> napi_value {
-    SIFT_CALL(batch_norm_backward, n / C, int(C), dy, px, gamma, mean, var, y, relu, float(eps), dx, dgamma, dbeta, dres);
+    SIFT_CALL(batch_norm_backward, r.rows(), int(C), dy, px, gamma, mean, var, y, relu, float(eps), dx, dgamma, dbeta, dres);
     return nullptr;
   });
 }
@@ -491,10 +535,8 @@ napi_value batch_norm_backward(napi_env env, napi_callback_info info) {
 napi_value layer_norm_forward(napi_env env, napi_callback_info info) {
   Args a(env, info, "layerNormForward", 7);
   const double eps = a.number(0, "epsilon");
-  const Args::Array g = a.array(2, "gamma"), x = a.array(1, "x");
-  const int64_t S = int64_t(g.length), n = int64_t(x.length);
-  if (a.ok() && (S == 0 || n % S != 0)) a.fail("x's size must be a multiple of gamma's");
-  const int64_t rows = S ? n / S : 0;
+  const Rows r = rows_of(a, 1, 2, "gamma");
+  const int64_t S = r.channels, n = r.size, rows = r.rows();
   const float* px = a.f32(1, n, "x");
   const float* gamma = a.f32(2, S, "gamma");
   const float* beta = a.f32(3, S, "beta");
@@ -510,10 +552,8 @@ napi_value layer_norm_forward(napi_env env, napi_callback_info info) {
 // layerNormBackward(dy, x, gamma, mean, rstd, dx, dgamma, dbeta)
 napi_value layer_norm_backward(napi_env env, napi_callback_info info) {
   Args a(env, info, "layerNormBackward", 8);
-  const Args::Array g = a.array(2, "gamma"), x = a.array(1, "x");
-  const int64_t S = int64_t(g.length), n = int64_t(x.length);
-  if (a.ok() && (S == 0 || n % S != 0)) a.fail("x's size must be a multiple of gamma's");
-  const int64_t rows = S ? n / S : 0;
+  const Rows r = rows_of(a, 1, 2, "gamma");
+  const int64_t S = r.channels, n = r.size, rows = r.rows();
   const float* dy = a.f32(0, n, "dy");
   const float* px = a.f32(1, n, "x");
   const float* gamma = a.f32(2, S, "gamma");
@@ -622,16 +662,15 @@ napi_value add_n(napi_env env, napi_callback_info info) {
 // channelAffine(x, mean, k, offset, y): y = (x - mean[c]) * k[c] + offset[c], C = mean's length
 napi_value channel_affine(napi_env env, napi_callback_info info) {
   Args a(env, info, "channelAffine", 5);
-  const Args::Array m = a.array(1, "mean"), x = a.array(0, "x");
-  const int64_t C = int64_t(m.length), n = int64_t(x.length);
-  if (a.ok() && (C == 0 || n % C != 0)) a.fail("x's size must be a multiple of the channel count");
+  const Rows r = rows_of(a, 0, 1, "mean");
+  const int64_t C = r.channels, n = r.size;
   const float* px = a.f32(0, n, "x");
   const float* mean = a.f32(1, C, "mean");
   const float* k = a.f32(2, C, "k");
   const float* off = a.f32(3, C, "offset");
   float* y = a.f32(4, n, "y");
   return guarded(a, [&]() -> napi_value {
-    SIFT_CALL(channel_affine, n / C, int(C), px, mean, k, off, y);
+    SIFT_CALL(channel_affine, r.rows(), int(C), px, mean, k, off, y);
     return nullptr;
   });
 }
@@ -676,7 +715,7 @@ napi_value tensor_kernels(napi_env env) {
   napi_value obj;
   napi_create_object(env, &obj);
   const std::pair<const char*, napi_callback> fns[] = {
-      {"description", description}, {"isa", isa}, {"conv2d", conv2d}, {"matmul", matmul}, {"binary", binary},
+      {"description", description}, {"isa", isa}, {"fmaPeak", fma_peak}, {"conv2d", conv2d}, {"matmul", matmul}, {"binary", binary},
       {"unary", unary}, {"reduce", reduce}, {"transpose", transpose}, {"tile", tile}, {"softmax", softmax},
       {"pool", pool}, {"gather", gather}, {"segmentSum", segment_sum}, {"cast", cast},
       {"batchNormForward", batch_norm_forward}, {"batchNormBackward", batch_norm_backward},

@@ -92,6 +92,8 @@ export interface TensorKernels {
   description(): string;
   /** The copy of the hand-written kernels this CPU runs: 'avx512', 'avx2' or 'x86-64'. */
   isa(): string;
+  /** fp32 GFLOP/s of one core on register-resident vector FMAs (measured on the thread's CPU clock). */
+  fmaPeak(): number;
   /** op 0: out = conv(x, filter); 1: dx from (dy, filter); 2: dfilter from (x, dy). False: oneDNN declined. */
   conv2d(op: 0 | 1 | 2, geometry: WindowGeometry, in1: Float32Array, in2: Float32Array, out: Float32Array): boolean;
   /** out[b] = op(a[b]) op(b[b]) + bias; shape [batch, batchA, batchB, M, N, K]. False: oneDNN declined. */
@@ -99,8 +101,8 @@ export interface TensorKernels {
   binary(op: number, dims: Float64Array, a: Float32Array | Int32Array, aStrides: Float64Array, b: Float32Array | Int32Array,
     bStrides: Float64Array, out: Float32Array | Int32Array | Uint8Array): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number, beta: number): void;
-  /** out[a, b] = reduce over r of x[a, r, b]. */
-  reduce(op: number, A: number, R: number, B: number, x: Float32Array, out: Float32Array): void;
+  /** out[a, b] = reduce over r of x[a, r, b]; Int32Arrays for the sum (op 0) too. */
+  reduce<T extends Float32Array | Int32Array>(op: number, A: number, R: number, B: number, x: T, out: T): void;
   transpose(dims: Float64Array, perm: Float64Array, x: TypedArray, out: TypedArray): void;
   tile(dims: Float64Array, reps: Float64Array, x: TypedArray, out: TypedArray): void;
   softmax(rows: number, cols: number, x: Float32Array, out: Float32Array): void;
@@ -133,6 +135,8 @@ export interface TensorKernels {
   discard(buffer: ArrayBufferLike): boolean;
   /** A block from `alloc` is now referenced from JavaScript: V8 is told about its memory. */
   escape(buffer: ArrayBufferLike): void;
+  /** Return freed heap memory to the system (glibc's malloc_trim). */
+  releaseFreed(): void;
   poolStats(): { liveBytes: number; allocations: number; discards: number; physicalBytes: number };
 }
 

@@ -138,6 +138,7 @@ export function trimNativeMemory(): number {
   free.clear();
   freeOrder.clear();
   freeBytes = 0;
+  pool?.releaseFreed();
   return bytes;
 }
 

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { decline, type NativeKernel } from '../kernel.js';
-import { f32, ints, output } from './tensors.js';
+import { f32, i32, ints, output } from './tensors.js';
 import { allocate, discard } from '../memory.js';
 
 const REDUCE: Record<string, number> = { [tf.Sum]: 0, [tf.Mean]: 1, [tf.Max]: 2, [tf.Min]: 3, [tf.Prod]: 4 };
@@ -17,7 +17,8 @@ function reduceKernel(kernelName: string): NativeKernel {
     kernelName,
     run: ({ inputs, attrs, backend, addon }) => {
       const { x } = inputs as { x: TensorInfo };
-      const xv = f32(backend, x, kernelName);
+      // int32 by sum only (a count of correct predictions); float32 for everything.
+      const xv = kernelName === tf.Sum && x.dtype === 'int32' ? i32(backend, x, kernelName) : f32(backend, x, kernelName);
       if (!xv) return decline(`dtype ${x.dtype}`);
       if (xv.length === 0) return decline('empty input');
       const rank = x.shape.length;
@@ -26,7 +27,7 @@ function reduceKernel(kernelName: string): NativeKernel {
       const axes = [...new Set(tf.util.parseAxisParam(axis, x.shape))].sort((p, q) => p - q);
       const keepDims = attrs['keepDims'] === true;
       const outShape = keepDims ? x.shape.map((n, d) => (axes.includes(d) ? 1 : n)) : x.shape.filter((_, d) => !axes.includes(d));
-      const out = output(backend, outShape, 'float32', 'any');
+      const out = output(backend, outShape, x.dtype as 'float32' | 'int32', 'any');
       if (axes.length === 0) {
         out.values.set(xv);
         return out.info;
@@ -39,7 +40,7 @@ function reduceKernel(kernelName: string): NativeKernel {
       }
       // Kept axes first, reduced axes last, then one row reduction.
       const kept = [...Array(rank).keys()].filter((d) => !axes.includes(d));
-      const moved = allocate('float32', xv.length, false) as Float32Array;
+      const moved = allocate(x.dtype, xv.length, false) as typeof xv;
       addon.tensors.transpose(ints(x.shape), ints([...kept, ...axes]), xv, moved);
       addon.tensors.reduce(op, product(kept.map((d) => x.shape[d]!)), product(axes.map((d) => x.shape[d]!)), 1, moved, out.values);
       discard(moved);
