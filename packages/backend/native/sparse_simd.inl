@@ -1,0 +1,357 @@
+// The sparse kernels, written once over a vector type V and compiled once per ISA: each of
+// sparse_avx512.cc, sparse_avx2.cc and sparse_scalar.cc defines SIFT_ISA (a namespace name), a struct V
+// and TMAX (accumulator registers per tile), then includes this file. Everything here lives in that
+// namespace, so the three copies never meet at link time.
+//
+// V provides: Reg, Mask, L (lanes), zero(), set1(f), load(p), loadm(p, m), store(p, r), storem(p, r, m),
+// fma(a, b, c) = a·b + c, mask(n) (the first n lanes), add_reduce4(dst, a, b, c, d) (dst[i] += Σ lanes of
+// the i-th register), add_reduce1(dst, a).
+#include <omp.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <utility>
+
+namespace sift {
+namespace sparse {
+namespace SIFT_ISA {
+namespace {
+
+using Reg = V::Reg;
+using Mask = V::Mask;
+constexpr int L = V::L;
+
+// [b, e) of n items for thread t of nt.
+inline void split(int64_t n, int t, int nt, int64_t* b, int64_t* e) {
+  *b = n * t / nt;
+  *e = n * (t + 1) / nt;
+}
+
+template <bool TAIL>
+inline Reg ld(const float* p, int t, int last, Mask m) {
+  return (TAIL && t == last) ? V::loadm(p, m) : V::load(p);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Tile kernels: T vectors of one line (the last one holding only the lanes in m when TAIL).
+
+// out[0..T·L) (+)= Σ_k val[k] · in[off[k] + ...]
+template <int T, bool TAIL>
+void spmm_tile(const float* __restrict in, const int32_t* __restrict off, const float* __restrict val, int k0, int k1,
+               float* __restrict out, bool accumulate, int rem) {
+  const Mask m = V::mask(rem);
+  Reg acc[T];
+#pragma GCC unroll 32
+  for (int t = 0; t < T; t++) acc[t] = accumulate ? ld<TAIL>(out + t * L, t, T - 1, m) : V::zero();
+  for (int k = k0; k < k1; k++) {
+    const Reg v = V::set1(val[k]);
+    const float* p = in + off[k];
+#pragma GCC unroll 32
+    for (int t = 0; t < T; t++) acc[t] = V::fma(v, ld<TAIL>(p + t * L, t, T - 1, m), acc[t]);
+  }
+#pragma GCC unroll 32
+  for (int t = 0; t < T; t++) {
+    if (TAIL && t == T - 1) V::storem(out + t * L, acc[t], m);
+    else V::store(out + t * L, acc[t]);
+  }
+}
+
+// dw[k] += Σ_t g[t] · in[off[k] + t·L] for the tile's dy vectors g (masked lanes are zero in g and in the loads).
+template <int T, bool TAIL>
+void sddmm_tile(const float* __restrict in, const int32_t* __restrict off, int k0, int k1, const float* __restrict dy,
+                float* __restrict dw, int rem) {
+  const Mask m = V::mask(rem);
+  Reg g[T];
+#pragma GCC unroll 32
+  for (int t = 0; t < T; t++) g[t] = ld<TAIL>(dy + t * L, t, T - 1, m);
+  int k = k0;
+  for (; k + 4 <= k1; k += 4) {
+    const float* p0 = in + off[k];
+    const float* p1 = in + off[k + 1];
+    const float* p2 = in + off[k + 2];
+    const float* p3 = in + off[k + 3];
+    Reg a0 = V::zero(), a1 = V::zero(), a2 = V::zero(), a3 = V::zero();
+#pragma GCC unroll 32
+    for (int t = 0; t < T; t++) {
+      a0 = V::fma(g[t], ld<TAIL>(p0 + t * L, t, T - 1, m), a0);
+      a1 = V::fma(g[t], ld<TAIL>(p1 + t * L, t, T - 1, m), a1);
+      a2 = V::fma(g[t], ld<TAIL>(p2 + t * L, t, T - 1, m), a2);
+      a3 = V::fma(g[t], ld<TAIL>(p3 + t * L, t, T - 1, m), a3);
+    }
+    V::add_reduce4(dw + k, a0, a1, a2, a3);
+  }
+  for (; k < k1; k++) {
+    const float* p = in + off[k];
+    Reg a = V::zero();
+#pragma GCC unroll 32
+    for (int t = 0; t < T; t++) a = V::fma(g[t], ld<TAIL>(p + t * L, t, T - 1, m), a);
+    V::add_reduce1(dw + k, a);
+  }
+}
+
+// out (+)= Σ_k val[k] · in[off[k] + ...] and dw[k] += Σ_t in[off[k] + t·L] · aux[t], one load of in for both.
+template <int T, bool TAIL>
+void fused_tile(const float* __restrict in, const int32_t* __restrict off, const float* __restrict val, int k0, int k1,
+                const float* __restrict aux, float* __restrict out, bool accumulate, float* __restrict dw, int rem) {
+  const Mask m = V::mask(rem);
+  Reg acc[T], xa[T];
+#pragma GCC unroll 32
+  for (int t = 0; t < T; t++) {
+    acc[t] = accumulate ? ld<TAIL>(out + t * L, t, T - 1, m) : V::zero();
+    xa[t] = ld<TAIL>(aux + t * L, t, T - 1, m);
+  }
+  int k = k0;
+  for (; k + 4 <= k1; k += 4) {
+    Reg d[4];
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) {
+      const Reg v = V::set1(val[k + j]);
+      const float* p = in + off[k + j];
+      Reg dj = V::zero();
+#pragma GCC unroll 32
+      for (int t = 0; t < T; t++) {
+        const Reg y = ld<TAIL>(p + t * L, t, T - 1, m);
+        acc[t] = V::fma(v, y, acc[t]);
+        dj = V::fma(y, xa[t], dj);
+      }
+      d[j] = dj;
+    }
+    V::add_reduce4(dw + k, d[0], d[1], d[2], d[3]);
+  }
+  for (; k < k1; k++) {
+    const Reg v = V::set1(val[k]);
+    const float* p = in + off[k];
+    Reg dj = V::zero();
+#pragma GCC unroll 32
+    for (int t = 0; t < T; t++) {
+      const Reg y = ld<TAIL>(p + t * L, t, T - 1, m);
+      acc[t] = V::fma(v, y, acc[t]);
+      dj = V::fma(y, xa[t], dj);
+    }
+    V::add_reduce1(dw + k, dj);
+  }
+#pragma GCC unroll 32
+  for (int t = 0; t < T; t++) {
+    if (TAIL && t == T - 1) V::storem(out + t * L, acc[t], m);
+    else V::store(out + t * L, acc[t]);
+  }
+}
+
+// Function tables indexed by the tile's vector count - 1, without and with a masked last vector.
+using SpmmFn = void (*)(const float*, const int32_t*, const float*, int, int, float*, bool, int);
+using SddmmFn = void (*)(const float*, const int32_t*, int, int, const float*, float*, int);
+using FusedFn = void (*)(const float*, const int32_t*, const float*, int, int, const float*, float*, bool, float*, int);
+
+template <bool TAIL, size_t... I>
+constexpr std::array<SpmmFn, sizeof...(I)> spmm_fns(std::index_sequence<I...>) {
+  return {&spmm_tile<int(I) + 1, TAIL>...};
+}
+template <bool TAIL, size_t... I>
+constexpr std::array<SddmmFn, sizeof...(I)> sddmm_fns(std::index_sequence<I...>) {
+  return {&sddmm_tile<int(I) + 1, TAIL>...};
+}
+template <bool TAIL, size_t... I>
+constexpr std::array<FusedFn, sizeof...(I)> fused_fns(std::index_sequence<I...>) {
+  return {&fused_tile<int(I) + 1, TAIL>...};
+}
+
+constexpr auto kSpmm = spmm_fns<false>(std::make_index_sequence<TMAX_SPMM>());
+constexpr auto kSpmmTail = spmm_fns<true>(std::make_index_sequence<TMAX_SPMM>());
+constexpr auto kSddmm = sddmm_fns<false>(std::make_index_sequence<TMAX_SDDMM>());
+constexpr auto kSddmmTail = sddmm_fns<true>(std::make_index_sequence<TMAX_SDDMM>());
+constexpr auto kFused = fused_fns<false>(std::make_index_sequence<TMAX_FUSED>());
+constexpr auto kFusedTail = fused_fns<true>(std::make_index_sequence<TMAX_FUSED>());
+
+// One tile of a line: positions [j0, j0 + n) as nv vectors, the last with `rem` lanes (0 = full).
+struct Tile {
+  int line;
+  int j0;
+  int nv;
+  int rem;
+};
+
+inline Tile tile_of(const Pass& p, int tmax, int64_t i) {
+  const int per_line = (p.len + tmax * L - 1) / (tmax * L);
+  Tile t;
+  t.line = static_cast<int>(i / per_line);
+  t.j0 = static_cast<int>(i % per_line) * tmax * L;
+  const int n = std::min(tmax * L, p.len - t.j0);
+  t.nv = (n + L - 1) / L;
+  t.rem = n % L;
+  return t;
+}
+
+inline int64_t tile_count(const Pass& p, int tmax) {
+  if (p.len <= 0 || p.lines <= 0) return 0;
+  return int64_t(p.lines) * ((p.len + tmax * L - 1) / (tmax * L));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Sweeps: threads take contiguous runs of tiles (each thread's slice of the input stays in its cache);
+// per tile, input-channel blocks outermost, rows inside.
+
+void spmm(const Pass& p, const float* in, float* out) {
+  const int64_t tiles = tile_count(p, TMAX_SPMM);
+  if (tiles == 0) return;
+#pragma omp parallel
+  {
+    int64_t b, e;
+    split(tiles, omp_get_thread_num(), omp_get_num_threads(), &b, &e);
+    for (int64_t i = b; i < e; i++) {
+      const Tile t = tile_of(p, TMAX_SPMM, i);
+      const SpmmFn fn = t.rem ? kSpmmTail[t.nv - 1] : kSpmm[t.nv - 1];
+      const float* src = in + int64_t(t.line) * p.in_line + t.j0;
+      float* dst = out + p.out_base + int64_t(t.line) * p.out_line + t.j0;
+      for (int cb = 0; cb < p.ncb; cb++) {
+        for (int r = 0; r < p.rows; r++) {
+          const int k0 = p.seg[size_t(r) * p.ncb + cb], k1 = p.seg[size_t(r) * p.ncb + cb + 1];
+          if (cb > 0 && k0 == k1) continue;
+          fn(src, p.off.data(), p.val.data(), k0, k1, dst + r * p.out_row, cb > 0, t.rem);
+        }
+      }
+    }
+  }
+}
+
+// Per-thread partial dW rows, then their sum into dw.
+void reduce_partials(const Pass& p, int nt, const float* partial, float* dw) {
+  const int64_t nnz = p.nnz();
+#pragma omp parallel for schedule(static)
+  for (int64_t k = 0; k < nnz; k++) {
+    float s = 0;
+    for (int t = 0; t < nt; t++) s += partial[t * nnz + k];
+    dw[k] += s;
+  }
+}
+
+void sddmm(const Pass& p, const float* in, const float* dy, float* dw, float* partial) {
+  const int64_t tiles = tile_count(p, TMAX_SDDMM);
+  const int64_t nnz = p.nnz();
+  int nt = 1;
+#pragma omp parallel
+  {
+    const int t_id = omp_get_thread_num();
+#pragma omp single
+    nt = omp_get_num_threads();
+    float* part = partial + t_id * nnz;
+    std::fill(part, part + nnz, 0.0f);
+    int64_t b, e;
+    split(tiles, t_id, omp_get_num_threads(), &b, &e);
+    for (int64_t i = b; i < e; i++) {
+      const Tile t = tile_of(p, TMAX_SDDMM, i);
+      const SddmmFn fn = t.rem ? kSddmmTail[t.nv - 1] : kSddmm[t.nv - 1];
+      const float* src = in + int64_t(t.line) * p.in_line + t.j0;
+      const float* g = dy + p.out_base + int64_t(t.line) * p.out_line + t.j0;
+      for (int cb = 0; cb < p.ncb; cb++) {
+        for (int r = 0; r < p.rows; r++) {
+          const int k0 = p.seg[size_t(r) * p.ncb + cb], k1 = p.seg[size_t(r) * p.ncb + cb + 1];
+          if (k0 == k1) continue;
+          fn(src, p.off.data(), k0, k1, g + r * p.out_row, part, t.rem);
+        }
+      }
+    }
+  }
+  reduce_partials(p, nt, partial, dw);
+}
+
+void fused(const Pass& p, const float* in, const float* aux, float* out, float* dw, float* partial) {
+  const int64_t tiles = tile_count(p, TMAX_FUSED);
+  const int64_t nnz = p.nnz();
+  int nt = 1;
+#pragma omp parallel
+  {
+    const int t_id = omp_get_thread_num();
+#pragma omp single
+    nt = omp_get_num_threads();
+    float* part = partial + t_id * nnz;
+    std::fill(part, part + nnz, 0.0f);
+    int64_t b, e;
+    split(tiles, t_id, omp_get_num_threads(), &b, &e);
+    for (int64_t i = b; i < e; i++) {
+      const Tile t = tile_of(p, TMAX_FUSED, i);
+      const FusedFn fn = t.rem ? kFusedTail[t.nv - 1] : kFused[t.nv - 1];
+      const float* src = in + int64_t(t.line) * p.in_line + t.j0;
+      const int64_t at = p.out_base + int64_t(t.line) * p.out_line + t.j0;
+      for (int cb = 0; cb < p.ncb; cb++) {
+        for (int r = 0; r < p.rows; r++) {
+          const int k0 = p.seg[size_t(r) * p.ncb + cb], k1 = p.seg[size_t(r) * p.ncb + cb + 1];
+          if (cb > 0 && k0 == k1) continue;
+          fn(src, p.off.data(), p.val.data(), k0, k1, aux + at + r * p.out_row, out + at + r * p.out_row, cb > 0, part, t.rem);
+        }
+      }
+    }
+  }
+  reduce_partials(p, nt, partial, dw);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Staging between dense NHWC / CHWN tensors and grid buffers (padded, stride-phase-split CHWN).
+
+// dst[p·dstride + n] = src[n·sstride + p] for n < N, p < P: blocks of 8×8 so both sides move in runs.
+void transpose_block(int N, int P, const float* __restrict src, int64_t sstride, float* __restrict dst, int64_t dstride) {
+  constexpr int B = 8;
+  for (int p0 = 0; p0 < P; p0 += B) {
+    const int pe = std::min(P, p0 + B);
+    for (int n0 = 0; n0 < N; n0 += B) {
+      const int ne = std::min(N, n0 + B);
+      for (int p = p0; p < pe; p++) {
+        float* d = dst + p * dstride;
+        for (int n = n0; n < ne; n++) d[n] = src[n * sstride + p];
+      }
+    }
+  }
+}
+
+void stage(const Grid& g, const float* src, bool nhwc, float* dst) {
+  const int64_t rows = int64_t(g.pa) * g.pb * g.hq;
+#pragma omp parallel for schedule(static)
+  for (int64_t row = 0; row < rows; row++) {
+    const int ph = static_cast<int>(row / g.hq), qh = static_cast<int>(row % g.hq);
+    const int a = ph / g.pb, b = ph % g.pb;
+    const int h = qh * g.sh + a - g.top;
+    float* drow = dst + ph * g.phase + int64_t(qh) * g.wq * g.N;
+    if (h < 0 || h >= g.H) {
+      for (int p = 0; p < g.P; p++) std::memset(drow + p * g.plane, 0, sizeof(float) * g.wq * g.N);
+      continue;
+    }
+    for (int qw = 0; qw < g.wq; qw++) {
+      const int w = qw * g.sw + b - g.left;
+      float* d = drow + int64_t(qw) * g.N;
+      if (w < 0 || w >= g.W) {
+        for (int p = 0; p < g.P; p++) std::memset(d + p * g.plane, 0, sizeof(float) * g.N);
+      } else if (nhwc) {
+        transpose_block(g.N, g.P, src + (int64_t(h) * g.W + w) * g.P, int64_t(g.H) * g.W * g.P, d, g.plane);
+      } else {
+        for (int p = 0; p < g.P; p++) std::memcpy(d + p * g.plane, src + ((int64_t(p) * g.H + h) * g.W + w) * g.N, sizeof(float) * g.N);
+      }
+    }
+  }
+}
+
+void unstage(const Grid& g, const float* src, float* dst, bool nhwc) {
+#pragma omp parallel for schedule(static)
+  for (int h = 0; h < g.H; h++) {
+    const int hp = h + g.top, a = hp % g.sh, qh = hp / g.sh;
+    for (int w = 0; w < g.W; w++) {
+      const int wp = w + g.left, b = wp % g.sw, qw = wp / g.sw;
+      const float* s = src + (a * g.pb + b) * g.phase + (int64_t(qh) * g.wq + qw) * g.N;
+      if (nhwc) {
+        transpose_block(g.P, g.N, s, g.plane, dst + (int64_t(h) * g.W + w) * g.P, int64_t(g.H) * g.W * g.P);
+      } else {
+        for (int p = 0; p < g.P; p++) std::memcpy(dst + ((int64_t(p) * g.H + h) * g.W + w) * g.N, s + p * g.plane, sizeof(float) * g.N);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+const KernelTable& table() {
+  static const KernelTable t{L, &spmm, &sddmm, &fused, &stage, &unstage};
+  return t;
+}
+
+}  // namespace SIFT_ISA
+}  // namespace sparse
+}  // namespace sift

@@ -1,0 +1,327 @@
+// The native sparse kernels (native/sparse_*.cc) against a float64 reference of the masked convolution,
+// on every ISA path this CPU runs (skipped when the addon is not built: `npm run build:native -w
+// @sparse-ift/backend`).
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  SparseConv,
+  loadSparseKernels,
+  sparseConvGeometry,
+  sparseLinearGeometry,
+  type SparseConvGeometry,
+  type SparseIsa,
+  type SparseLayout,
+} from '../src/sparse-kernels.js';
+import { randn, rng } from './helpers.js';
+
+const loaded = loadSparseKernels();
+const kernels = loaded.kernels;
+
+// ---------------------------------------------------------------------------------------------------
+// float64 reference (NHWC), returning the value and the sum of |terms| (the scale of the rounding error).
+
+interface Ref {
+  v: Float64Array;
+  abs: Float64Array;
+}
+
+/** Calls f(n, oh, ow, ih, iw, kh, kw) for every tap of the conv that reads inside the input. */
+function eachTap(g: SparseConvGeometry, f: (n: number, oh: number, ow: number, ih: number, iw: number, kh: number, kw: number) => void): void {
+  for (let n = 0; n < g.n; n++)
+    for (let oh = 0; oh < g.outH; oh++)
+      for (let ow = 0; ow < g.outW; ow++)
+        for (let kh = 0; kh < g.kh; kh++) {
+          const ih = oh * g.strideH - g.padTop + kh;
+          if (ih < 0 || ih >= g.h) continue;
+          for (let kw = 0; kw < g.kw; kw++) {
+            const iw = ow * g.strideW - g.padLeft + kw;
+            if (iw < 0 || iw >= g.w) continue;
+            f(n, oh, ow, ih, iw, kh, kw);
+          }
+        }
+}
+
+const xAt = (g: SparseConvGeometry, n: number, h: number, w: number, c: number) => ((n * g.h + h) * g.w + w) * g.c + c;
+const yAt = (g: SparseConvGeometry, n: number, h: number, w: number, o: number) => ((n * g.outH + h) * g.outW + w) * g.o + o;
+const wAt = (g: SparseConvGeometry, kh: number, kw: number, c: number, o: number) => ((kh * g.kw + kw) * g.c + c) * g.o + o;
+
+function refForward(g: SparseConvGeometry, x: Float32Array, w: Float32Array, mask: Float32Array): Ref {
+  const v = new Float64Array(g.n * g.outH * g.outW * g.o);
+  const abs = new Float64Array(v.length);
+  eachTap(g, (n, oh, ow, ih, iw, kh, kw) => {
+    for (let c = 0; c < g.c; c++)
+      for (let o = 0; o < g.o; o++) {
+        const wi = wAt(g, kh, kw, c, o);
+        if (!mask[wi]) continue;
+        const t = w[wi]! * x[xAt(g, n, ih, iw, c)]!;
+        v[yAt(g, n, oh, ow, o)] += t;
+        abs[yAt(g, n, oh, ow, o)] += Math.abs(t);
+      }
+  });
+  return { v, abs };
+}
+
+function refBackwardData(g: SparseConvGeometry, dy: Float32Array, w: Float32Array, mask: Float32Array): Ref {
+  const v = new Float64Array(g.n * g.h * g.w * g.c);
+  const abs = new Float64Array(v.length);
+  eachTap(g, (n, oh, ow, ih, iw, kh, kw) => {
+    for (let c = 0; c < g.c; c++)
+      for (let o = 0; o < g.o; o++) {
+        const wi = wAt(g, kh, kw, c, o);
+        if (!mask[wi]) continue;
+        const t = w[wi]! * dy[yAt(g, n, oh, ow, o)]!;
+        v[xAt(g, n, ih, iw, c)] += t;
+        abs[xAt(g, n, ih, iw, c)] += Math.abs(t);
+      }
+  });
+  return { v, abs };
+}
+
+/** dense dW ⊙ mask. */
+function refBackwardWeights(g: SparseConvGeometry, x: Float32Array, dy: Float32Array, mask: Float32Array): Ref {
+  const v = new Float64Array(g.kh * g.kw * g.c * g.o);
+  const abs = new Float64Array(v.length);
+  eachTap(g, (n, oh, ow, ih, iw, kh, kw) => {
+    for (let c = 0; c < g.c; c++)
+      for (let o = 0; o < g.o; o++) {
+        const wi = wAt(g, kh, kw, c, o);
+        const t = x[xAt(g, n, ih, iw, c)]! * dy[yAt(g, n, oh, ow, o)]!;
+        v[wi] += t;
+        abs[wi] += Math.abs(t);
+      }
+  });
+  for (let i = 0; i < v.length; i++) if (!mask[i]) v[i] = abs[i] = 0;
+  return { v, abs };
+}
+
+/** Float32 rounding of a sum of m terms stays below m·2⁻²⁴·Σ|terms|; allow a generous multiple. */
+function expectMatches(got: Float32Array, ref: Ref, what: string): void {
+  expect(got.length, what).toBe(ref.v.length);
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < got.length; i++) {
+    const e = ref.v[i]!;
+    const a = got[i]!;
+    if (Number.isNaN(e) || !Number.isFinite(e)) {
+      if (!Object.is(a, e) && !(Number.isNaN(a) && Number.isNaN(e))) throw new Error(`${what}: [${i}] = ${a}, expected ${e}`);
+      continue;
+    }
+    const err = Math.abs(a - e) / (1e-5 * ref.abs[i]! + 1e-30);
+    if (!(err <= worst)) {
+      worst = Number.isNaN(err) ? Infinity : err;
+      at = i;
+    }
+  }
+  if (worst > 1) throw new Error(`${what}: [${at}] = ${got[at]}, expected ${ref.v[at]} (error ${worst.toFixed(2)}× the bound)`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Layout conversions on the host (independent of the addon's transposes).
+
+function toChwn(g: { n: number; h: number; w: number; c: number }, x: Float32Array): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let n = 0; n < g.n; n++)
+    for (let h = 0; h < g.h; h++)
+      for (let w = 0; w < g.w; w++)
+        for (let c = 0; c < g.c; c++) out[((c * g.h + h) * g.w + w) * g.n + n] = x[((n * g.h + h) * g.w + w) * g.c + c]!;
+  return out;
+}
+
+function fromChwn(g: { n: number; h: number; w: number; c: number }, x: Float32Array): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let n = 0; n < g.n; n++)
+    for (let h = 0; h < g.h; h++)
+      for (let w = 0; w < g.w; w++)
+        for (let c = 0; c < g.c; c++) out[((n * g.h + h) * g.w + w) * g.c + c] = x[((c * g.h + h) * g.w + w) * g.n + n]!;
+  return out;
+}
+
+function randomMask(r: () => number, size: number, density: number): Float32Array {
+  const m = new Float32Array(size);
+  for (let i = 0; i < size; i++) m[i] = r() < density ? 1 : 0;
+  return m;
+}
+
+interface Case {
+  name: string;
+  g: SparseConvGeometry;
+  density: number;
+  layout: SparseLayout;
+}
+
+function cases(): Case[] {
+  const out: Case[] = [];
+  const r = rng(7);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const shapes: Array<[number, number, 'same' | 'valid' | number]> = [
+    [3, 1, 'same'], [3, 2, 1], [3, 2, 'same'], [1, 1, 'valid'], [1, 2, 'valid'], [3, 1, 'valid'], [7, 2, 3], [2, 2, 'valid'], [5, 1, 2],
+  ];
+  const densities = [0.01, 0.1, 0.25, 0.5, 0.9, 1];
+  let i = 0;
+  for (const [k, s, pad] of shapes) {
+    for (const density of densities) {
+      // Batch sizes straddle the 4/8/16-lane vectors (tails), spatial sizes are odd and even.
+      const n = pick([1, 3, 5, 8, 16, 17]);
+      const h = pick([5, 7, 8, 9, 12]);
+      const w = pick([4, 6, 9, 11]);
+      const c = pick([1, 3, 8, 13]);
+      const o = pick([1, 5, 12, 19]);
+      const g = sparseConvGeometry([n, h, w, c], [k, k, c, o], s, pad);
+      const layout: SparseLayout = i++ % 2 === 0 ? 'nhwc' : 'chwn';
+      out.push({ name: `x[${n},${h},${w},${c}] ${k}x${k}/${s} pad ${pad} o ${o} density ${density} ${layout}`, g, density, layout });
+    }
+  }
+  const lin = sparseLinearGeometry(37, 23, 41);
+  out.push({ name: 'linear 37 tokens 23->41 density 0.1 nhwc', g: lin, density: 0.1, layout: 'nhwc' });
+  out.push({ name: 'linear 37 tokens 23->41 density 0.75 chwn', g: { ...lin }, density: 0.75, layout: 'chwn' });
+  return out;
+}
+
+function isas(): SparseIsa[] {
+  if (!kernels) return [];
+  const all: SparseIsa[] = ['avx512', 'avx2', 'scalar'];
+  const usable: SparseIsa[] = [];
+  for (const isa of all) {
+    try {
+      kernels.sparseSetIsa(isa);
+      usable.push(isa);
+    } catch {
+      /* this CPU lacks it */
+    }
+  }
+  kernels.sparseSetIsa('auto');
+  return usable;
+}
+
+describe.skipIf(!kernels)('sparse kernels match a float64 reference of the masked convolution', () => {
+  const k = kernels!;
+  afterAll(() => k.sparseSetIsa('auto'));
+
+  for (const isa of isas()) {
+    describe(`${isa}`, () => {
+      for (const cs of cases()) {
+        it(cs.name, () => {
+          k.sparseSetIsa(isa);
+          const { g, density, layout } = cs;
+          const r = rng(cs.name.length * 7919 + Math.round(density * 1000));
+          const xShape = { n: g.n, h: g.h, w: g.w, c: g.c };
+          const yShape = { n: g.n, h: g.outH, w: g.outW, c: g.o };
+          const wSize = g.kh * g.kw * g.c * g.o;
+          const x = randn(r, g.n * g.h * g.w * g.c);
+          const w = randn(r, wSize);
+          const dy = randn(r, g.n * g.outH * g.outW * g.o);
+          const mask = randomMask(r, wSize, density);
+          const conv = new SparseConv(k, g, mask);
+          expect(conv.nnz).toBe(mask.reduce((s, m) => s + m, 0));
+          const inL = (t: Float32Array, s: typeof xShape) => (layout === 'chwn' ? toChwn(s, t) : t);
+          const outL = (t: Float32Array, s: typeof xShape) => (layout === 'chwn' ? fromChwn(s, t) : t);
+          const L = { x: layout, y: layout, dy: layout, dx: layout };
+
+          const y = new Float32Array(dy.length);
+          conv.forward(w, inL(x, xShape), y, L);
+          expectMatches(outL(y, yShape), refForward(g, x, w, mask), `${isa} ${cs.name}: forward`);
+
+          const dx = new Float32Array(x.length).fill(NaN); // every element must be written
+          conv.backwardData(w, inL(dy, yShape), dx, L);
+          const dxRef = refBackwardData(g, dy, w, mask);
+          expectMatches(outL(dx, xShape), dxRef, `${isa} ${cs.name}: dX`);
+
+          const dw = new Float32Array(wSize).fill(NaN);
+          conv.backwardWeights(inL(x, xShape), inL(dy, yShape), dw, L);
+          const dwRef = refBackwardWeights(g, x, dy, mask);
+          expectMatches(dw, dwRef, `${isa} ${cs.name}: dW`);
+          for (let i = 0; i < wSize; i++) if (!mask[i]) expect(dw[i], 'dW off the mask').toBe(0);
+
+          const dx2 = new Float32Array(x.length).fill(NaN);
+          const dw2 = new Float32Array(wSize).fill(NaN);
+          conv.backward(w, inL(x, xShape), inL(dy, yShape), dx2, dw2, L);
+          expectMatches(outL(dx2, xShape), dxRef, `${isa} ${cs.name}: fused dX`);
+          expectMatches(dw2, dwRef, `${isa} ${cs.name}: fused dW`);
+        });
+      }
+    });
+  }
+
+  it('layouts mix: nhwc in, chwn out and back', () => {
+    const g = sparseConvGeometry([6, 7, 9, 5], [3, 3, 5, 11], 2, 'same');
+    const r = rng(3);
+    const x = randn(r, g.n * g.h * g.w * g.c);
+    const w = randn(r, g.kh * g.kw * g.c * g.o);
+    const mask = randomMask(r, w.length, 0.3);
+    const conv = new SparseConv(k, g, mask);
+    const y = new Float32Array(g.n * g.outH * g.outW * g.o);
+    conv.forward(w, x, y, { x: 'nhwc', y: 'chwn' });
+    expectMatches(fromChwn({ n: g.n, h: g.outH, w: g.outW, c: g.o }, y), refForward(g, x, w, mask), 'forward nhwc -> chwn');
+    const back = new Float32Array(x.length);
+    k.sparseTranspose(g.n, g.h, g.w, g.c, toChwn({ n: g.n, h: g.h, w: g.w, c: g.c }, x), back, false);
+    expect(Array.from(back)).toEqual(Array.from(x));
+  });
+
+  it('a plan rebuilt for a new mask equals a fresh plan', () => {
+    const g = sparseConvGeometry([4, 9, 9, 12], [3, 3, 12, 10], 2, 1);
+    const r = rng(11);
+    const m1 = randomMask(r, g.kh * g.kw * g.c * g.o, 0.2);
+    const m2 = randomMask(r, m1.length, 0.6);
+    const rebuilt = new SparseConv(k, g, m1);
+    rebuilt.setMask(m2);
+    const fresh = new SparseConv(k, g, m2);
+    expect(rebuilt.nnz).toBe(fresh.nnz);
+    expect(rebuilt.describe().map((a) => Array.from(a))).toEqual(fresh.describe().map((a) => Array.from(a)));
+    // ... and computes with the new mask.
+    const x = randn(r, g.n * g.h * g.w * g.c);
+    const w = randn(r, m1.length);
+    const y = new Float32Array(g.n * g.outH * g.outW * g.o);
+    rebuilt.forward(w, x, y);
+    expectMatches(y, refForward(g, x, w, m2), 'forward after setMask');
+  });
+
+  it('propagates NaN and Inf through kept weights only (padding reads zeros)', () => {
+    const g = sparseConvGeometry([3, 6, 6, 4], [3, 3, 4, 6], 1, 'same');
+    const r = rng(5);
+    const x = randn(r, g.n * g.h * g.w * g.c);
+    x[xAt(g, 1, 2, 3, 1)] = NaN;
+    x[xAt(g, 2, 0, 0, 2)] = Infinity;
+    x[xAt(g, 0, 5, 5, 3)] = -Infinity;
+    const w = randn(r, g.kh * g.kw * g.c * g.o);
+    const mask = randomMask(r, w.length, 0.5);
+    const conv = new SparseConv(k, g, mask);
+    const y = new Float32Array(g.n * g.outH * g.outW * g.o);
+    conv.forward(w, x, y);
+    const ref = refForward(g, x, w, mask);
+    expect(ref.v.some((v) => Number.isNaN(v))).toBe(true);
+    expect(ref.v.some((v) => Number.isFinite(v))).toBe(true);
+    expectMatches(y, ref, 'forward with NaN/Inf');
+    const dy = randn(r, y.length);
+    dy[yAt(g, 0, 1, 1, 2)] = NaN;
+    const dx = new Float32Array(x.length);
+    conv.backwardData(w, dy, dx);
+    expectMatches(dx, refBackwardData(g, dy, w, mask), 'dX with NaN');
+    const dw = new Float32Array(w.length);
+    conv.backwardWeights(x, dy, dw);
+    expectMatches(dw, refBackwardWeights(g, x, dy, mask), 'dW with NaN/Inf');
+  });
+
+  it('rejects bad input with errors naming the kernel and the argument', () => {
+    const g = sparseConvGeometry([2, 5, 5, 3], [3, 3, 3, 4], 1, 'same');
+    const mask = new Float32Array(3 * 3 * 3 * 4).fill(1);
+    const conv = new SparseConv(k, g, mask);
+    const w = new Float32Array(mask.length);
+    const x = new Float32Array(2 * 5 * 5 * 3);
+    const y = new Float32Array(2 * 5 * 5 * 4);
+    expect(() => conv.forward(w, new Float32Array(7), y)).toThrow(/sparseConvForward: x must hold 150 floats \(nhwc \[2, 5, 5, 3\]\), got 7/);
+    expect(() => conv.forward(w, x, new Float32Array(3))).toThrow(/sparseConvForward: y must hold 200 floats/);
+    expect(() => conv.forward(w, x, x as Float32Array)).toThrow(/sparseConvForward: y must hold/);
+    expect(() => conv.backwardWeights(x, y, new Float32Array(1))).toThrow(/sparseConvBackwardWeights: dw must hold 108 floats \(filter \[3, 3, 3, 4\]\)/);
+    expect(() => k.sparseConvForward({} as never, w, x, 'nhwc', y, 'nhwc')).toThrow(/sparseConvForward: plan must come from sparseConvCreate/);
+    expect(() => k.sparseConvForward((conv as unknown as { plan: never }).plan, w, x, 'nchw' as SparseLayout, y, 'nhwc')).toThrow(
+      /sparseConvForward: xLayout must be 'nhwc' or 'chwn', got 'nchw'/,
+    );
+    expect(() => new SparseConv(k, { ...g, outH: 9 }, mask)).toThrow(/sparseConvCreate: the output is larger than the padded input allows/);
+    expect(() => new SparseConv(k, { ...g, padTop: 3 }, mask)).toThrow(/sparseConvCreate: padding must lie in/);
+    expect(() => new SparseConv(k, g, new Float32Array(5))).toThrow(/sparseConvCreate: mask must hold 108 floats/);
+    // In-place use would read what it already overwrote.
+    const same = new Float32Array(150);
+    const g1 = sparseConvGeometry([2, 5, 5, 3], [1, 1, 3, 3], 1, 'valid');
+    const c1 = new SparseConv(k, g1, new Float32Array(9).fill(1));
+    expect(() => c1.forward(new Float32Array(9), same, same)).toThrow(/sparseConvForward: y overlaps x/);
+  });
+});
