@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -44,9 +45,10 @@ struct V {
   }
 };
 
+constexpr int TMAX = 12;  // the largest of the three below
 constexpr int TMAX_SPMM = 12;
 constexpr int TMAX_SDDMM = 8;
-constexpr int TMAX_FUSED = 5;
+constexpr int TMAX_FUSED = 8;
 
 }  // namespace avx2
 }  // namespace sparse

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -40,6 +41,7 @@ struct V {
   static inline void add_reduce1(float* dst, Reg a) { *dst += _mm512_reduce_add_ps(a); }
 };
 
+constexpr int TMAX = 16;  // the largest of the three below
 constexpr int TMAX_SPMM = 16;
 constexpr int TMAX_SDDMM = 16;
 constexpr int TMAX_FUSED = 12;

@@ -1,6 +1,7 @@
 // SparseConv: the structures of a masked convolution (built from its 0/1 mask) and the calls that stage
 // tensors into the kernels' layout, run the per-ISA sweeps (sparse_simd.inl) and scatter dW back.
 #include <omp.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -51,6 +52,11 @@ Isa initial_isa() {
   return isa;
 }
 
+Tuning& tuning_ref() {
+  static Tuning t;
+  return t;
+}
+
 Isa& isa_ref() {
   static Isa isa = initial_isa();
   return isa;
@@ -65,6 +71,13 @@ const KernelTable& K() {
 }
 
 }  // namespace
+
+Tuning tuning() { return tuning_ref(); }
+void set_tuning(const Tuning& t) {
+  if (t.block_kb < 1 || t.partials_kb < 1 || t.tile_vectors < 0)
+    throw std::invalid_argument("sparse tuning: blockKb and partialsKb must be at least 1, tileVectors at least 0");
+  tuning_ref() = t;
+}
 
 Isa best_isa() {
   if (cpu_has(Isa::Avx512)) return Isa::Avx512;
@@ -90,17 +103,25 @@ const char* isa_name(Isa isa) {
 
 namespace {
 
+constexpr size_t kHuge = size_t(2) << 20;
+
 class Buffer {
  public:
   ~Buffer() { std::free(p_); }
   float* get(size_t n) {
     if (n > n_) {
       std::free(p_);
-      p_ = static_cast<float*>(std::aligned_alloc(64, ((n * sizeof(float) + 63) / 64) * 64));
+      // 2 MB alignment and huge pages: the sweeps hop between channel planes megabytes apart, and with
+      // 4 KB pages every hop would miss the first-level TLB.
+      const size_t bytes = ((n * sizeof(float) + kHuge - 1) / kHuge) * kHuge;
+      p_ = static_cast<float*>(std::aligned_alloc(bytes >= kHuge ? kHuge : 64, bytes));
       if (!p_) {
         n_ = 0;
         throw std::bad_alloc();
       }
+#ifdef MADV_HUGEPAGE
+      madvise(p_, bytes, MADV_HUGEPAGE);
+#endif
       n_ = n;
     }
     return p_;
@@ -112,7 +133,7 @@ class Buffer {
 };
 
 struct Pool {
-  Buffer staged_in, staged_dy, out, aux, dy_chwn, dw_nz, partial;
+  Buffer staged_in, staged_dy, out, aux, dy_chwn, dw_nz, partial, tiles, canon;
 };
 
 Pool& pool() {
@@ -130,24 +151,18 @@ Grid plain_grid(int P, int H, int W, int N) {
   return g;
 }
 
-// Bytes of cache one block of input channels may fill per tile (L2 is 1-2 MB on the CPUs we target; the
-// output tile and the other thread's share need the rest). SIFT_SPARSE_BLOCK_KB overrides it.
-int64_t block_bytes() {
-  static const int64_t kb = [] {
-    const char* env = std::getenv("SIFT_SPARSE_BLOCK_KB");
-    const long v = env ? std::atol(env) : 0;
-    return v > 0 ? v : 160L;
-  }();
-  return kb * 1024;
-}
-
 // Channels per block, given the floats of one channel's input slice that one tile reads.
 int channels_per_block(int channels, int64_t floats_per_channel) {
   const int64_t per = std::max<int64_t>(1, 4 * floats_per_channel);
-  return static_cast<int>(std::clamp<int64_t>(block_bytes() / per, 1, channels));
+  return static_cast<int>(std::clamp<int64_t>(int64_t(tuning_ref().block_kb) * 1024 / per, 1, channels));
 }
 
-constexpr int64_t kTileFloats = 256;  // a typical tile (16 AVX-512 vectors) for the block estimate
+constexpr int64_t kTileFloats = 256;  // a typical tile (16 AVX-512 vectors) for the block estimates
+
+// Rows whose partial sums (one tile each) stay in L2 while a pass runs over the input blocks.
+int rows_per_block(int rows) {
+  return static_cast<int>(std::clamp<int64_t>(int64_t(tuning_ref().partials_kb) * 1024 / (4 * kTileFloats), 1, rows));
+}
 
 int32_t checked_offset(int64_t v, const char* kernel) {
   if (v > std::numeric_limits<int32_t>::max())
@@ -156,6 +171,47 @@ int32_t checked_offset(int64_t v, const char* kernel) {
 }
 
 }  // namespace
+
+void MaskIndex::assign(const float* mask, int64_t n) {
+  n_ = n;
+  const int64_t words = (n + 63) / 64;
+  bits_.assign(words, 0);
+  before_.assign(words, 0);
+#pragma omp parallel for schedule(static)
+  for (int64_t wd = 0; wd < words; wd++) {
+    uint64_t b = 0;
+    const int64_t end = std::min<int64_t>(64, n - wd * 64);
+    for (int64_t j = 0; j < end; j++) b |= uint64_t(mask[wd * 64 + j] != 0.0f) << j;
+    bits_[wd] = b;
+  }
+  int64_t c = 0;
+  for (int64_t wd = 0; wd < words; wd++) {
+    before_[wd] = static_cast<int32_t>(c);
+    c += __builtin_popcountll(bits_[wd]);
+  }
+  count_ = c;
+}
+
+void MaskIndex::gather(const float* w, float* values) const {
+  const int64_t words = static_cast<int64_t>(bits_.size());
+#pragma omp parallel for schedule(static)
+  for (int64_t wd = 0; wd < words; wd++) {
+    float* v = values + before_[wd];
+    for (uint64_t b = bits_[wd]; b; b &= b - 1) *v++ = w[wd * 64 + __builtin_ctzll(b)];
+  }
+}
+
+void MaskIndex::scatter(const float* values, float* dw) const {
+  const int64_t words = static_cast<int64_t>(bits_.size());
+#pragma omp parallel for schedule(static)
+  for (int64_t wd = 0; wd < words; wd++) {
+    const int64_t end = std::min<int64_t>(64, n_ - wd * 64);
+    float* d = dw + wd * 64;
+    std::memset(d, 0, sizeof(float) * end);
+    const float* v = values + before_[wd];
+    for (uint64_t b = bits_[wd]; b; b &= b - 1) d[__builtin_ctzll(b)] = *v++;
+  }
+}
 
 void check_geometry(const SparseConvGeometry& g, const char* kernel) {
   const auto bad = [&](const std::string& what) {
@@ -269,28 +325,27 @@ void merge_lines(Pass& p) {
 
 }  // namespace
 
-SparseConv::SparseConv(const SparseConvGeometry& g, const float* mask) : g_(g) {
+SparseConv::SparseConv(const SparseConvGeometry& g, const float* mask) : g_(g), mask_(std::make_unique<MaskIndex>()) {
   check_geometry(g, "SparseConv");
   const Layouts l = layouts_of(g);
-  checked_offset(std::max({l.x_staged.size(), l.dy_staged.size(), l.dx.size(), l.y.size()}), "SparseConv");
+  checked_offset(std::max({l.x_staged.size(), l.dy_staged.size(), l.dx.size(), l.y.size(), int64_t(g.KH) * g.KW * g.C * g.O}),
+                 "SparseConv");
   set_mask(mask);
 }
 
 SparseConv::~SparseConv() = default;
 
 void SparseConv::set_mask(const float* mask) {
-  const size_t n = size_t(g_.KH) * g_.KW * g_.C * g_.O;
-  mask_.resize(n);
-  for (size_t i = 0; i < n; i++) mask_[i] = mask[i] != 0.0f;
+  mask_->assign(mask, int64_t(g_.KH) * g_.KW * g_.C * g_.O);
   build();
 }
 
 void SparseConv::build() {
   const SparseConvGeometry& g = g_;
   const Layouts l = layouts_of(g);
-  const auto widx = [&](int kh, int kw, int c, int o) { return ((int32_t(kh) * g.KW + kw) * g.C + c) * g.O + o; };
-  nnz_ = 0;
-  for (uint8_t m : mask_) nnz_ += m;
+  const auto widx = [&](int kh, int kw, int c, int o) { return ((int64_t(kh) * g.KW + kw) * g.C + c) * g.O + o; };
+  const MaskIndex& mask = *mask_;
+  nnz_ = mask.count();
 
   // Forward: rows are output channels; a non-zero (o, c, kh, kw) reads the stride phase of (kh, kw).
   fwd_ = std::make_unique<Pass>();
@@ -301,22 +356,24 @@ void SparseConv::build() {
   f.ncb = (g.C + cbs - 1) / cbs;
   f.seg.assign(size_t(f.rows) * f.ncb + 1, 0);
   f.off.reserve(nnz_);
-  f.widx.reserve(nnz_);
+  f.src.reserve(nnz_);
   for (int o = 0; o < g.O; o++) {
     for (int cb = 0; cb < f.ncb; cb++) {
       for (int c = cb * cbs; c < std::min(g.C, (cb + 1) * cbs); c++)
         for (int kh = 0; kh < g.KH; kh++)
           for (int kw = 0; kw < g.KW; kw++) {
-            const int32_t wi = widx(kh, kw, c, o);
-            if (!mask_[wi]) continue;
+            const int64_t wi = widx(kh, kw, c, o);
+            if (!mask.test(wi)) continue;
             const int ph = (kh % g.SH) * xs.pb + kw % g.SW;
             f.off.push_back(int32_t(c * xs.plane + ph * xs.phase + (int64_t(kh / g.SH) * xs.wq + kw / g.SW) * g.N));
-            f.widx.push_back(wi);
+            f.src.push_back(mask.rank(wi));
           }
       f.seg[size_t(o) * f.ncb + cb + 1] = static_cast<int32_t>(f.off.size());
     }
   }
   f.val.assign(f.off.size(), 0.0f);
+  f.rows_per_block = rows_per_block(f.rows);
+  f.tile_vectors = tuning_ref().tile_vectors;
   f.lines = g.OH;
   f.len = g.OW * g.N;
   f.in_line = int64_t(xs.wq) * g.N;
@@ -344,16 +401,18 @@ void SparseConv::build() {
               for (int kw = 0; kw < g.KW; kw++) {
                 int dw;
                 if (!tap_in_phase(b, g.PL, kw, g.SW, &dw)) continue;
-                const int32_t wi = widx(kh, kw, c, o);
-                if (!mask_[wi]) continue;
+                const int64_t wi = widx(kh, kw, c, o);
+                if (!mask.test(wi)) continue;
                 p->off.push_back(int32_t(o * ds.plane + (int64_t(dh + ds.top) * ds.wq + dw + ds.left) * g.N));
-                p->widx.push_back(wi);
+                p->src.push_back(mask.rank(wi));
               }
             }
           p->seg[size_t(c) * p->ncb + ob + 1] = static_cast<int32_t>(p->off.size());
         }
       }
       p->val.assign(p->off.size(), 0.0f);
+      p->rows_per_block = rows_per_block(p->rows);
+      p->tile_vectors = tuning_ref().tile_vectors;
       p->lines = a < g.H ? (g.H - a + g.SH - 1) / g.SH : 0;
       const int cols = b < g.W ? (g.W - b + g.SW - 1) / g.SW : 0;
       p->len = cols * g.N;
@@ -367,12 +426,18 @@ void SparseConv::build() {
   }
 }
 
+std::vector<Pass*> SparseConv::bwd_passes() const {
+  std::vector<Pass*> out;
+  for (const auto& p : bwd_) out.push_back(p.get());
+  return out;
+}
+
 std::vector<std::vector<int32_t>> SparseConv::describe() const {
   std::vector<std::vector<int32_t>> out;
   const auto add = [&](const Pass& p) {
     out.push_back(p.seg);
     out.push_back(p.off);
-    out.push_back(p.widx);
+    out.push_back(p.src);
   };
   add(*fwd_);
   for (const auto& p : bwd_) add(*p);
@@ -384,19 +449,30 @@ std::vector<std::vector<int32_t>> SparseConv::describe() const {
 
 namespace {
 
-void gather(Pass& p, const float* w) {
-  const int64_t n = p.nnz();
-  for (int64_t k = 0; k < n; k++) p.val[k] = w[p.widx[k]];
+// The passes' values from the dense weight: once through w in memory order, then into each pass' order.
+void gather(const MaskIndex& mask, const std::vector<Pass*>& passes, const float* w) {
+  float* canon = pool().canon.get(std::max<int64_t>(1, mask.count()));
+  mask.gather(w, canon);
+  for (Pass* p : passes) {
+    const int64_t n = p->nnz();
+    float* val = p->val.data();
+    const int32_t* src = p->src.data();
+#pragma omp parallel for schedule(static)
+    for (int64_t k = 0; k < n; k++) val[k] = canon[src[k]];
+  }
 }
 
-// Dense dW [KH, KW, C, O] = 0 except at the passes' non-zeros.
-void scatter(const std::vector<const Pass*>& passes, const float* nz, float* dw, size_t dense) {
-  std::memset(dw, 0, dense * sizeof(float));
+// Dense dW [KH, KW, C, O]: the passes' non-zeros (nz, pass after pass) at their positions, 0 elsewhere.
+void scatter(const MaskIndex& mask, const std::vector<const Pass*>& passes, const float* nz, float* dw) {
+  float* canon = pool().canon.get(std::max<int64_t>(1, mask.count()));
   for (const Pass* p : passes) {
     const int64_t n = p->nnz();
-    for (int64_t k = 0; k < n; k++) dw[p->widx[k]] = nz[k];
+    const int32_t* src = p->src.data();
+#pragma omp parallel for schedule(static)
+    for (int64_t k = 0; k < n; k++) canon[src[k]] = nz[k];
     nz += n;
   }
+  mask.scatter(canon, dw);
 }
 
 // x as the staged forward input.
@@ -414,24 +490,31 @@ float* stage_dy(const Layouts& l, const float* dy, Layout dyl) {
 
 bool unit_stride(const SparseConvGeometry& g) { return g.SH == 1 && g.SW == 1; }
 
+// Per-thread tile scratch for sweeps over passes of up to `rows` rows.
+float* tile_scratch(int rows) {
+  const KernelTable& k = K();
+  return pool().tiles.get(size_t(omp_get_max_threads()) * 2 * std::max(1, rows) * k.lanes * k.tile_vectors);
+}
+
 }  // namespace
 
 void SparseConv::forward(const float* w, const float* x, Layout xl, float* y, Layout yl) {
   const Layouts l = layouts_of(g_);
-  gather(*fwd_, w);
+  gather(*mask_, {fwd_.get()}, w);
   const float* xs = stage_x(l, x, xl);
   float* out = yl == Layout::CHWN ? y : pool().out.get(l.y.size());
-  K().spmm(*fwd_, xs, out);
+  K().spmm(*fwd_, xs, out, tile_scratch(fwd_->rows_per_block));
   if (out != y) K().unstage(l.y, out, y, true);
 }
 
 void SparseConv::backward_data(const float* w, const float* dy, Layout dyl, float* dx, Layout dxl) {
   const Layouts l = layouts_of(g_);
-  for (auto& p : bwd_) gather(*p, w);
+  gather(*mask_, bwd_passes(), w);
   const float* ds = stage_dy(l, dy, dyl);
   const bool direct = unit_stride(g_) && dxl == Layout::CHWN;
   float* out = direct ? dx : pool().out.get(l.dx.size());
-  for (auto& p : bwd_) K().spmm(*p, ds, out);
+  float* scratch = tile_scratch(bwd_.front()->rows_per_block);
+  for (auto& p : bwd_) K().spmm(*p, ds, out, scratch);
   if (!direct) K().unstage(l.dx, out, dx, dxl == Layout::NHWC);
 }
 
@@ -447,14 +530,14 @@ void SparseConv::backward_weights(const float* x, Layout xl, const float* dy, La
   float* nz = pool().dw_nz.get(std::max<int64_t>(1, fwd_->nnz()));
   std::fill(nz, nz + fwd_->nnz(), 0.0f);
   float* partial = pool().partial.get(std::max<int64_t>(1, fwd_->nnz() * omp_get_max_threads()));
-  K().sddmm(*fwd_, xs, g, nz, partial);
-  scatter({fwd_.get()}, nz, dw, mask_.size());
+  K().sddmm(*fwd_, xs, g, nz, partial, tile_scratch(fwd_->rows_per_block));
+  scatter(*mask_, {fwd_.get()}, nz, dw);
 }
 
 void SparseConv::backward(const float* w, const float* x, Layout xl, const float* dy, Layout dyl, float* dx, Layout dxl,
                           float* dw) {
   const Layouts l = layouts_of(g_);
-  for (auto& p : bwd_) gather(*p, w);
+  gather(*mask_, bwd_passes(), w);
   const float* ds = stage_dy(l, dy, dyl);
   const float* aux = x;
   if (!(unit_stride(g_) && xl == Layout::CHWN)) {
@@ -474,13 +557,14 @@ void SparseConv::backward(const float* w, const float* x, Layout xl, const float
   float* nz = pool().dw_nz.get(std::max<int64_t>(1, total));
   std::fill(nz, nz + total, 0.0f);
   float* partial = pool().partial.get(most * omp_get_max_threads());
+  float* scratch = tile_scratch(bwd_.front()->rows_per_block);
   int64_t at = 0;
   for (auto& p : bwd_) {
-    K().fused(*p, ds, aux, out, nz + at, partial);
+    K().fused(*p, ds, aux, out, nz + at, partial, scratch);
     at += p->nnz();
   }
   if (!direct) K().unstage(l.dx, out, dx, dxl == Layout::NHWC);
-  scatter(passes, nz, dw, mask_.size());
+  scatter(*mask_, passes, nz, dw);
 }
 
 void nhwc_to_chwn(int N, int H, int W, int C, const float* x, float* y) { K().stage(plain_grid(C, H, W, N), x, true, y); }

@@ -29,6 +29,18 @@ Isa current_isa();
 void set_isa(Isa isa);
 const char* isa_name(Isa isa);
 
+// How the sweeps block their work (plans built afterwards use it). A tile is a run of output positions
+// whose sums live in registers; a channel block is the slice of input channels whose part of the input
+// one tile reads while it stays in cache; a row block is the rows whose partial sums wait in L2 between
+// channel blocks.
+struct Tuning {
+  int block_kb = 160;    // input bytes a channel block may span per tile
+  int partials_kb = 256; // bytes of partial sums per row block
+  int tile_vectors = 0;  // vectors per tile (0: the kernel's most)
+};
+Tuning tuning();
+void set_tuning(const Tuning& t);  // throws std::invalid_argument for out-of-range fields
+
 enum class Layout { NHWC = 0, CHWN = 1 };
 
 // A 2-D convolution without dilation, in tf.js' terms: x [N, H, W, C], filter [KH, KW, C, O],
@@ -40,7 +52,8 @@ struct SparseConvGeometry {
 // Throws std::invalid_argument naming the field when a geometry is inconsistent.
 void check_geometry(const SparseConvGeometry& g, const char* kernel);
 
-struct Pass;  // one gather-SpMM sweep (sparse_internal.h)
+struct Pass;       // one gather-SpMM sweep (sparse_internal.h)
+class MaskIndex;   // the mask as a ranked bitset (sparse_internal.h)
 
 class SparseConv {
  public:
@@ -68,13 +81,14 @@ class SparseConv {
                 float* dw);
 
   // The structures, for tests (a rebuilt plan must equal a fresh one): per pass, the row starts
-  // (rows·blocks + 1), offsets and dense-weight indices of the non-zeros.
+  // (rows·blocks + 1), input offsets and mask ranks of the non-zeros.
   std::vector<std::vector<int32_t>> describe() const;
 
  private:
   void build();
+  std::vector<Pass*> bwd_passes() const;
   SparseConvGeometry g_;
-  std::vector<uint8_t> mask_;  // [KH, KW, C, O]
+  std::unique_ptr<MaskIndex> mask_;
   int64_t nnz_ = 0;
   std::unique_ptr<Pass> fwd_;                 // rows = O, input = x staged (padded, polyphase)
   std::vector<std::unique_ptr<Pass>> bwd_;    // one per output phase of dx; rows = C, input = dy staged

@@ -11,6 +11,7 @@
 //   sparseConvNnz(plan) -> number;  sparseConvDescribe(plan) -> Int32Array[] (seg, off, widx per pass)
 //   sparseIsa() -> 'avx512' | 'avx2' | 'scalar';  sparseSetIsa(name)
 //   sparseTranspose(n, h, w, c, src, dst, toChwn)
+//   sparseSetTuning(blockKb, partialsKb, tileVectors);  sparseTuning() -> [blockKb, partialsKb, tileVectors]
 // Layouts are 'nhwc' or 'chwn'; w, mask and dw are dense [KH, KW, C, O].
 #include <node_api.h>
 
@@ -329,6 +330,28 @@ napi_value sparse_transpose(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+napi_value sparse_set_tuning(napi_env env, napi_callback_info info) {
+  Args a(env, info, "sparseSetTuning", 3);
+  sparse::Tuning t;
+  t.block_kb = a.integer(0, "blockKb");
+  t.partials_kb = a.integer(1, "partialsKb");
+  t.tile_vectors = a.integer(2, "tileVectors");
+  a.run([&] { sparse::set_tuning(t); });
+  return nullptr;
+}
+
+napi_value sparse_tuning(napi_env env, napi_callback_info) {
+  const sparse::Tuning t = sparse::tuning();
+  napi_value arr, v;
+  napi_create_array_with_length(env, 3, &arr);
+  const int fields[] = {t.block_kb, t.partials_kb, t.tile_vectors};
+  for (uint32_t i = 0; i < 3; i++) {
+    napi_create_int32(env, fields[i], &v);
+    napi_set_element(env, arr, i, v);
+  }
+  return arr;
+}
+
 }  // namespace
 
 void register_sparse_kernels(napi_env env, napi_value exports) {
@@ -344,6 +367,8 @@ void register_sparse_kernels(napi_env env, napi_value exports) {
       {"sparseIsa", nullptr, sparse_isa, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sparseSetIsa", nullptr, sparse_set_isa, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sparseTranspose", nullptr, sparse_transpose, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sparseSetTuning", nullptr, sparse_set_tuning, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sparseTuning", nullptr, sparse_tuning, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -45,6 +46,7 @@ struct V {
   }
 };
 
+constexpr int TMAX = 8;  // the largest of the three below
 constexpr int TMAX_SPMM = 8;
 constexpr int TMAX_SDDMM = 8;
 constexpr int TMAX_FUSED = 8;

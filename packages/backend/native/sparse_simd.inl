@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -36,14 +37,14 @@ inline Reg ld(const float* p, int t, int last, Mask m) {
 // ---------------------------------------------------------------------------------------------------
 // Tile kernels: T vectors of one line (the last one holding only the lanes in m when TAIL).
 
-// out[0..T·L) (+)= Σ_k val[k] · in[off[k] + ...]
+// out[0..T·L) = acc + Σ_k val[k] · in[off[k] + ...]   (acc: a partial sum, or null for zero)
 template <int T, bool TAIL>
 void spmm_tile(const float* __restrict in, const int32_t* __restrict off, const float* __restrict val, int k0, int k1,
-               float* __restrict out, bool accumulate, int rem) {
+               const float* acc_in, float* out, int rem) {
   const Mask m = V::mask(rem);
   Reg acc[T];
 #pragma GCC unroll 32
-  for (int t = 0; t < T; t++) acc[t] = accumulate ? ld<TAIL>(out + t * L, t, T - 1, m) : V::zero();
+  for (int t = 0; t < T; t++) acc[t] = acc_in ? ld<TAIL>(acc_in + t * L, t, T - 1, m) : V::zero();
   for (int k = k0; k < k1; k++) {
     const Reg v = V::set1(val[k]);
     const float* p = in + off[k];
@@ -93,12 +94,12 @@ void sddmm_tile(const float* __restrict in, const int32_t* __restrict off, int k
 // out (+)= Σ_k val[k] · in[off[k] + ...] and dw[k] += Σ_t in[off[k] + t·L] · aux[t], one load of in for both.
 template <int T, bool TAIL>
 void fused_tile(const float* __restrict in, const int32_t* __restrict off, const float* __restrict val, int k0, int k1,
-                const float* __restrict aux, float* __restrict out, bool accumulate, float* __restrict dw, int rem) {
+                const float* aux, const float* acc_in, float* out, float* __restrict dw, int rem) {
   const Mask m = V::mask(rem);
   Reg acc[T], xa[T];
 #pragma GCC unroll 32
   for (int t = 0; t < T; t++) {
-    acc[t] = accumulate ? ld<TAIL>(out + t * L, t, T - 1, m) : V::zero();
+    acc[t] = acc_in ? ld<TAIL>(acc_in + t * L, t, T - 1, m) : V::zero();
     xa[t] = ld<TAIL>(aux + t * L, t, T - 1, m);
   }
   int k = k0;
@@ -139,9 +140,9 @@ void fused_tile(const float* __restrict in, const int32_t* __restrict off, const
 }
 
 // Function tables indexed by the tile's vector count - 1, without and with a masked last vector.
-using SpmmFn = void (*)(const float*, const int32_t*, const float*, int, int, float*, bool, int);
+using SpmmFn = void (*)(const float*, const int32_t*, const float*, int, int, const float*, float*, int);
 using SddmmFn = void (*)(const float*, const int32_t*, int, int, const float*, float*, int);
-using FusedFn = void (*)(const float*, const int32_t*, const float*, int, int, const float*, float*, bool, float*, int);
+using FusedFn = void (*)(const float*, const int32_t*, const float*, int, int, const float*, const float*, float*, float*, int);
 
 template <bool TAIL, size_t... I>
 constexpr std::array<SpmmFn, sizeof...(I)> spmm_fns(std::index_sequence<I...>) {
@@ -182,6 +183,11 @@ inline Tile tile_of(const Pass& p, int tmax, int64_t i) {
   return t;
 }
 
+// Vectors per tile: the kernel's most, or fewer when the pass was built with a smaller tile.
+inline int tile_vectors(const Pass& p, int tmax) {
+  return p.tile_vectors > 0 && p.tile_vectors < tmax ? p.tile_vectors : tmax;
+}
+
 inline int64_t tile_count(const Pass& p, int tmax) {
   if (p.len <= 0 || p.lines <= 0) return 0;
   return int64_t(p.lines) * ((p.len + tmax * L - 1) / (tmax * L));
@@ -189,25 +195,45 @@ inline int64_t tile_count(const Pass& p, int tmax) {
 
 // ---------------------------------------------------------------------------------------------------
 // Sweeps: threads take contiguous runs of tiles (each thread's slice of the input stays in its cache);
-// per tile, input-channel blocks outermost, rows inside.
+// per tile, input-channel blocks outermost, rows inside. With several blocks, a row's partial sums wait
+// in a per-thread scratch laid out contiguously (the output rows are often 2^k floats apart and would
+// all fall into the same cache sets), and so do the tile's dy / aux rows that every block rereads.
 
-void spmm(const Pass& p, const float* in, float* out) {
-  const int64_t tiles = tile_count(p, TMAX_SPMM);
+// Floats of scratch one thread needs: partial sums and one operand tile for every row of a block.
+inline int64_t scratch_per_thread(const Pass& p) { return p.ncb > 1 ? 2 * int64_t(p.rows_per_block) * TMAX * L : 0; }
+
+// Copies the tile's n floats of each row (rows `stride` apart) to consecutive slots of tf floats.
+inline void gather_rows(const float* src, int64_t stride, int rows, int n, int tf, float* dst) {
+  for (int r = 0; r < rows; r++) std::memcpy(dst + int64_t(r) * tf, src + r * stride, sizeof(float) * n);
+}
+
+void spmm(const Pass& p, const float* in, float* out, float* scratch) {
+  const int tv = tile_vectors(p, TMAX_SPMM);
+  const int64_t tiles = tile_count(p, tv);
   if (tiles == 0) return;
+  const int tf = TMAX * L;
+  const int ob = p.rows_per_block;
 #pragma omp parallel
   {
+    const int t_id = omp_get_thread_num();
+    float* part = scratch + t_id * scratch_per_thread(p);
     int64_t b, e;
-    split(tiles, omp_get_thread_num(), omp_get_num_threads(), &b, &e);
+    split(tiles, t_id, omp_get_num_threads(), &b, &e);
     for (int64_t i = b; i < e; i++) {
-      const Tile t = tile_of(p, TMAX_SPMM, i);
+      const Tile t = tile_of(p, tv, i);
       const SpmmFn fn = t.rem ? kSpmmTail[t.nv - 1] : kSpmm[t.nv - 1];
       const float* src = in + int64_t(t.line) * p.in_line + t.j0;
       float* dst = out + p.out_base + int64_t(t.line) * p.out_line + t.j0;
-      for (int cb = 0; cb < p.ncb; cb++) {
-        for (int r = 0; r < p.rows; r++) {
-          const int k0 = p.seg[size_t(r) * p.ncb + cb], k1 = p.seg[size_t(r) * p.ncb + cb + 1];
-          if (cb > 0 && k0 == k1) continue;
-          fn(src, p.off.data(), p.val.data(), k0, k1, dst + r * p.out_row, cb > 0, t.rem);
+      for (int r0 = 0; r0 < p.rows; r0 += ob) {
+        const int r1 = std::min(p.rows, r0 + ob);
+        for (int cb = 0; cb < p.ncb; cb++) {
+          const bool first = cb == 0, last = cb == p.ncb - 1;
+          for (int r = r0; r < r1; r++) {
+            const int k0 = p.seg[size_t(r) * p.ncb + cb], k1 = p.seg[size_t(r) * p.ncb + cb + 1];
+            float* pr = part + int64_t(r - r0) * tf;
+            if (k0 == k1 && !first && !last) continue;
+            fn(src, p.off.data(), p.val.data(), k0, k1, first ? nullptr : pr, last ? dst + r * p.out_row : pr, t.rem);
+          }
         }
       }
     }
@@ -225,9 +251,11 @@ void reduce_partials(const Pass& p, int nt, const float* partial, float* dw) {
   }
 }
 
-void sddmm(const Pass& p, const float* in, const float* dy, float* dw, float* partial) {
-  const int64_t tiles = tile_count(p, TMAX_SDDMM);
+void sddmm(const Pass& p, const float* in, const float* dy, float* dw, float* partial, float* scratch) {
+  const int tv = tile_vectors(p, TMAX_SDDMM);
+  const int64_t tiles = tile_count(p, tv);
   const int64_t nnz = p.nnz();
+  const int tf = TMAX * L;
   int nt = 1;
 #pragma omp parallel
   {
@@ -235,19 +263,30 @@ void sddmm(const Pass& p, const float* in, const float* dy, float* dw, float* pa
 #pragma omp single
     nt = omp_get_num_threads();
     float* part = partial + t_id * nnz;
+    float* rows = scratch + t_id * scratch_per_thread(p);
     std::fill(part, part + nnz, 0.0f);
     int64_t b, e;
     split(tiles, t_id, omp_get_num_threads(), &b, &e);
     for (int64_t i = b; i < e; i++) {
-      const Tile t = tile_of(p, TMAX_SDDMM, i);
+      const Tile t = tile_of(p, tv, i);
       const SddmmFn fn = t.rem ? kSddmmTail[t.nv - 1] : kSddmm[t.nv - 1];
       const float* src = in + int64_t(t.line) * p.in_line + t.j0;
       const float* g = dy + p.out_base + int64_t(t.line) * p.out_line + t.j0;
-      for (int cb = 0; cb < p.ncb; cb++) {
-        for (int r = 0; r < p.rows; r++) {
-          const int k0 = p.seg[size_t(r) * p.ncb + cb], k1 = p.seg[size_t(r) * p.ncb + cb + 1];
-          if (k0 == k1) continue;
-          fn(src, p.off.data(), k0, k1, g + r * p.out_row, part, t.rem);
+      for (int r0 = 0; r0 < p.rows; r0 += p.rows_per_block) {
+        const int r1 = std::min(p.rows, r0 + p.rows_per_block);
+        const float* gb = g + r0 * p.out_row;
+        int64_t g_stride = p.out_row;
+        if (p.ncb > 1) {
+          gather_rows(gb, p.out_row, r1 - r0, (t.nv - 1) * L + (t.rem ? t.rem : L), tf, rows);
+          gb = rows;
+          g_stride = tf;
+        }
+        for (int cb = 0; cb < p.ncb; cb++) {
+          for (int r = r0; r < r1; r++) {
+            const int k0 = p.seg[size_t(r) * p.ncb + cb], k1 = p.seg[size_t(r) * p.ncb + cb + 1];
+            if (k0 == k1) continue;
+            fn(src, p.off.data(), k0, k1, gb + (r - r0) * g_stride, part, t.rem);
+          }
         }
       }
     }
@@ -255,9 +294,11 @@ void sddmm(const Pass& p, const float* in, const float* dy, float* dw, float* pa
   reduce_partials(p, nt, partial, dw);
 }
 
-void fused(const Pass& p, const float* in, const float* aux, float* out, float* dw, float* partial) {
-  const int64_t tiles = tile_count(p, TMAX_FUSED);
+void fused(const Pass& p, const float* in, const float* aux, float* out, float* dw, float* partial, float* scratch) {
+  const int tv = tile_vectors(p, TMAX_FUSED);
+  const int64_t tiles = tile_count(p, tv);
   const int64_t nnz = p.nnz();
+  const int tf = TMAX * L;
   int nt = 1;
 #pragma omp parallel
   {
@@ -265,19 +306,34 @@ void fused(const Pass& p, const float* in, const float* aux, float* out, float* 
 #pragma omp single
     nt = omp_get_num_threads();
     float* part = partial + t_id * nnz;
+    float* sums = scratch + t_id * scratch_per_thread(p);
+    float* rows = sums + int64_t(p.rows_per_block) * tf;
     std::fill(part, part + nnz, 0.0f);
     int64_t b, e;
     split(tiles, t_id, omp_get_num_threads(), &b, &e);
     for (int64_t i = b; i < e; i++) {
-      const Tile t = tile_of(p, TMAX_FUSED, i);
+      const Tile t = tile_of(p, tv, i);
       const FusedFn fn = t.rem ? kFusedTail[t.nv - 1] : kFused[t.nv - 1];
       const float* src = in + int64_t(t.line) * p.in_line + t.j0;
       const int64_t at = p.out_base + int64_t(t.line) * p.out_line + t.j0;
-      for (int cb = 0; cb < p.ncb; cb++) {
-        for (int r = 0; r < p.rows; r++) {
-          const int k0 = p.seg[size_t(r) * p.ncb + cb], k1 = p.seg[size_t(r) * p.ncb + cb + 1];
-          if (cb > 0 && k0 == k1) continue;
-          fn(src, p.off.data(), p.val.data(), k0, k1, aux + at + r * p.out_row, out + at + r * p.out_row, cb > 0, part, t.rem);
+      for (int r0 = 0; r0 < p.rows; r0 += p.rows_per_block) {
+        const int r1 = std::min(p.rows, r0 + p.rows_per_block);
+        const float* xa = aux + at + r0 * p.out_row;
+        int64_t xa_stride = p.out_row;
+        if (p.ncb > 1) {
+          gather_rows(xa, p.out_row, r1 - r0, (t.nv - 1) * L + (t.rem ? t.rem : L), tf, rows);
+          xa = rows;
+          xa_stride = tf;
+        }
+        for (int cb = 0; cb < p.ncb; cb++) {
+          const bool first = cb == 0, last = cb == p.ncb - 1;
+          for (int r = r0; r < r1; r++) {
+            const int k0 = p.seg[size_t(r) * p.ncb + cb], k1 = p.seg[size_t(r) * p.ncb + cb + 1];
+            float* pr = sums + int64_t(r - r0) * tf;
+            if (k0 == k1 && !first && !last) continue;
+            fn(src, p.off.data(), p.val.data(), k0, k1, xa + (r - r0) * xa_stride, first ? nullptr : pr,
+               last ? out + at + r * p.out_row : pr, part, t.rem);
+          }
         }
       }
     }
@@ -348,7 +404,7 @@ void unstage(const Grid& g, const float* src, float* dst, bool nhwc) {
 }  // namespace
 
 const KernelTable& table() {
-  static const KernelTable t{L, &spmm, &sddmm, &fused, &stage, &unstage};
+  static const KernelTable t{L, TMAX, &spmm, &sddmm, &fused, &stage, &unstage};
   return t;
 }
 

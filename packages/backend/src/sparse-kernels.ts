@@ -52,6 +52,31 @@ export interface SparseKernelsAddon {
   sparseIsa(): SparseIsa;
   sparseSetIsa(isa: SparseIsa | 'auto'): void;
   sparseTranspose(n: number, h: number, w: number, c: number, src: Float32Array, dst: Float32Array, toChwn: boolean): void;
+  /** Blocking of plans built afterwards (see {@link SparseTuning}). */
+  sparseSetTuning(blockKb: number, partialsKb: number, tileVectors: number): void;
+  sparseTuning(): [number, number, number];
+}
+
+/**
+ * How the sweeps block their work: a tile is a run of output positions whose sums stay in registers
+ * (`tileVectors`, 0 = the ISA's most); a channel block is the input channels whose slice of the input
+ * one tile reads while it stays in cache (`blockKb`, default 160); a row block is the rows whose partial
+ * sums wait in L2 between channel blocks (`partialsKb`, default 256).
+ */
+export interface SparseTuning {
+  blockKb: number;
+  partialsKb: number;
+  tileVectors: number;
+}
+
+export function sparseTuning(k: SparseKernelsAddon): SparseTuning {
+  const [blockKb, partialsKb, tileVectors] = k.sparseTuning();
+  return { blockKb, partialsKb, tileVectors };
+}
+
+export function setSparseTuning(k: SparseKernelsAddon, t: Partial<SparseTuning>): void {
+  const cur = sparseTuning(k);
+  k.sparseSetTuning(t.blockKb ?? cur.blockKb, t.partialsKb ?? cur.partialsKb, t.tileVectors ?? cur.tileVectors);
 }
 
 export type SparseIsa = 'avx512' | 'avx2' | 'scalar';
