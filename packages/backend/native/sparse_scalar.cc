@@ -36,6 +36,10 @@ struct V {
     for (int i = 0; i < 4; i++) c.v[i] += a.v[i] * b.v[i];
     return c;
   }
+  static inline void transpose8(const float* src, int64_t ss, float* dst, int64_t ds) {
+    for (int i = 0; i < 8; i++)
+      for (int j = 0; j < 8; j++) dst[j * ds + i] = src[i * ss + j];
+  }
   static inline Mask mask(int n) { return n ? n : 4; }
   static inline void add_reduce1(float* dst, Reg a) { *dst += (a.v[0] + a.v[1]) + (a.v[2] + a.v[3]); }
   static inline void add_reduce4(float* dst, Reg a, Reg b, Reg c, Reg d) {

@@ -344,60 +344,93 @@ void fused(const Pass& p, const float* in, const float* aux, float* out, float* 
 // ---------------------------------------------------------------------------------------------------
 // Staging between dense NHWC / CHWN tensors and grid buffers (padded, stride-phase-split CHWN).
 
-// dst[p·dstride + n] = src[n·sstride + p] for n < N, p < P: blocks of 8×8 so both sides move in runs.
+// dst[p·dstride + n] = src[n·sstride + p] for n < N, p < P: 8×8 blocks transposed in registers (V::transpose8),
+// the edges element by element.
 void transpose_block(int N, int P, const float* __restrict src, int64_t sstride, float* __restrict dst, int64_t dstride) {
-  constexpr int B = 8;
-  for (int p0 = 0; p0 < P; p0 += B) {
-    const int pe = std::min(P, p0 + B);
-    for (int n0 = 0; n0 < N; n0 += B) {
-      const int ne = std::min(N, n0 + B);
-      for (int p = p0; p < pe; p++) {
-        float* d = dst + p * dstride;
-        for (int n = n0; n < ne; n++) d[n] = src[n * sstride + p];
-      }
-    }
+  const int n8 = N & ~7, p8 = P & ~7;
+  for (int p0 = 0; p0 < p8; p0 += 8)
+    for (int n0 = 0; n0 < n8; n0 += 8) V::transpose8(src + n0 * sstride + p0, sstride, dst + p0 * dstride + n0, dstride);
+  for (int p = 0; p < P; p++) {
+    float* d = dst + p * dstride;
+    for (int n = (p < p8 ? n8 : 0); n < N; n++) d[n] = src[n * sstride + p];
   }
 }
 
 void stage(const Grid& g, const float* src, bool nhwc, float* dst) {
-  const int64_t rows = int64_t(g.pa) * g.pb * g.hq;
+  const int64_t NP = int64_t(g.pa) * g.pb * g.hq;  // destination rows per plane
+  const int64_t row_floats = int64_t(g.wq) * g.N;
+  // Source pixel of destination slot (ph, qh, qw), or -1 for padding.
+  const auto src_row = [&](int ph, int qh) { return qh * g.sh + ph / g.pb - g.top; };
+  const auto src_col = [&](int ph, int qw) { return qw * g.sw + ph % g.pb - g.left; };
+  if (nhwc) {
+    const int64_t pixels = NP * g.wq;
 #pragma omp parallel for schedule(static)
-  for (int64_t row = 0; row < rows; row++) {
+    for (int64_t px = 0; px < pixels; px++) {
+      const int64_t row = px / g.wq;
+      const int ph = static_cast<int>(row / g.hq), qh = static_cast<int>(row % g.hq), qw = static_cast<int>(px % g.wq);
+      const int h = src_row(ph, qh), w = src_col(ph, qw);
+      float* d = dst + ph * g.phase + (int64_t(qh) * g.wq + qw) * g.N;
+      if (h < 0 || h >= g.H || w < 0 || w >= g.W) {
+        for (int p = 0; p < g.P; p++) std::memset(d + p * g.plane, 0, sizeof(float) * g.N);
+      } else {
+        transpose_block(g.N, g.P, src + (int64_t(h) * g.W + w) * g.P, int64_t(g.H) * g.W * g.P, d, g.plane);
+      }
+    }
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t pr = 0; pr < int64_t(g.P) * NP; pr++) {
+    const int p = static_cast<int>(pr / NP);
+    const int64_t row = pr % NP;
     const int ph = static_cast<int>(row / g.hq), qh = static_cast<int>(row % g.hq);
-    const int a = ph / g.pb, b = ph % g.pb;
-    const int h = qh * g.sh + a - g.top;
-    float* drow = dst + ph * g.phase + int64_t(qh) * g.wq * g.N;
+    const int h = src_row(ph, qh);
+    float* d = dst + p * g.plane + ph * g.phase + int64_t(qh) * row_floats;
     if (h < 0 || h >= g.H) {
-      for (int p = 0; p < g.P; p++) std::memset(drow + p * g.plane, 0, sizeof(float) * g.wq * g.N);
+      std::memset(d, 0, sizeof(float) * row_floats);
+      continue;
+    }
+    const float* s = src + (int64_t(p) * g.H + h) * g.W * g.N;
+    if (g.sw == 1) {
+      // One run: left padding, the row, right padding (columns past wq are never read).
+      const int lead = std::min(g.left, g.wq);
+      const int body = std::max(0, std::min(g.W, g.wq - lead));
+      std::memset(d, 0, sizeof(float) * lead * g.N);
+      std::memcpy(d + int64_t(lead) * g.N, s, sizeof(float) * body * g.N);
+      std::memset(d + int64_t(lead + body) * g.N, 0, sizeof(float) * (g.wq - lead - body) * g.N);
       continue;
     }
     for (int qw = 0; qw < g.wq; qw++) {
-      const int w = qw * g.sw + b - g.left;
-      float* d = drow + int64_t(qw) * g.N;
-      if (w < 0 || w >= g.W) {
-        for (int p = 0; p < g.P; p++) std::memset(d + p * g.plane, 0, sizeof(float) * g.N);
-      } else if (nhwc) {
-        transpose_block(g.N, g.P, src + (int64_t(h) * g.W + w) * g.P, int64_t(g.H) * g.W * g.P, d, g.plane);
-      } else {
-        for (int p = 0; p < g.P; p++) std::memcpy(d + p * g.plane, src + ((int64_t(p) * g.H + h) * g.W + w) * g.N, sizeof(float) * g.N);
-      }
+      const int w = src_col(ph, qw);
+      float* dq = d + int64_t(qw) * g.N;
+      if (w < 0 || w >= g.W) std::fill(dq, dq + g.N, 0.0f);
+      else std::copy(s + int64_t(w) * g.N, s + int64_t(w + 1) * g.N, dq);
     }
   }
 }
 
 void unstage(const Grid& g, const float* src, float* dst, bool nhwc) {
+  const auto slot = [&](int h, int w) {
+    const int hp = h + g.top, wp = w + g.left;
+    return src + ((hp % g.sh) * g.pb + wp % g.sw) * g.phase + (int64_t(hp / g.sh) * g.wq + wp / g.sw) * g.N;
+  };
+  if (nhwc) {
+    const int64_t pixels = int64_t(g.H) * g.W;
 #pragma omp parallel for schedule(static)
-  for (int h = 0; h < g.H; h++) {
-    const int hp = h + g.top, a = hp % g.sh, qh = hp / g.sh;
-    for (int w = 0; w < g.W; w++) {
-      const int wp = w + g.left, b = wp % g.sw, qw = wp / g.sw;
-      const float* s = src + (a * g.pb + b) * g.phase + (int64_t(qh) * g.wq + qw) * g.N;
-      if (nhwc) {
-        transpose_block(g.P, g.N, s, g.plane, dst + (int64_t(h) * g.W + w) * g.P, int64_t(g.H) * g.W * g.P);
-      } else {
-        for (int p = 0; p < g.P; p++) std::memcpy(dst + ((int64_t(p) * g.H + h) * g.W + w) * g.N, s + p * g.plane, sizeof(float) * g.N);
-      }
+    for (int64_t px = 0; px < pixels; px++) {
+      const int h = static_cast<int>(px / g.W), w = static_cast<int>(px % g.W);
+      transpose_block(g.P, g.N, slot(h, w), g.plane, dst + px * g.P, int64_t(g.H) * g.W * g.P);
     }
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t pr = 0; pr < int64_t(g.P) * g.H; pr++) {
+    const int p = static_cast<int>(pr / g.H), h = static_cast<int>(pr % g.H);
+    float* d = dst + pr * g.W * g.N;
+    if (g.sw == 1) {
+      std::memcpy(d, slot(h, 0) + p * g.plane, sizeof(float) * g.W * g.N);
+      continue;
+    }
+    for (int w = 0; w < g.W; w++) std::copy(slot(h, w) + p * g.plane, slot(h, w) + p * g.plane + g.N, d + int64_t(w) * g.N);
   }
 }
 
