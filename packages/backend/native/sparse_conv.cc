@@ -346,6 +346,7 @@ void SparseConv::build() {
   const auto widx = [&](int kh, int kw, int c, int o) { return ((int64_t(kh) * g.KW + kw) * g.C + c) * g.O + o; };
   const MaskIndex& mask = *mask_;
   nnz_ = mask.count();
+  gathered_ = false;  // the values follow the structures
 
   // Forward: rows are output channels; a non-zero (o, c, kh, kw) reads the stride phase of (kh, kw).
   fwd_ = std::make_unique<Pass>();
@@ -450,7 +451,7 @@ std::vector<std::vector<int32_t>> SparseConv::describe() const {
 namespace {
 
 // The passes' values from the dense weight: once through w in memory order, then into each pass' order.
-void gather(const MaskIndex& mask, const std::vector<Pass*>& passes, const float* w) {
+void gather_values(const MaskIndex& mask, const std::vector<Pass*>& passes, const float* w) {
   float* canon = pool().canon.get(std::max<int64_t>(1, mask.count()));
   mask.gather(w, canon);
   for (Pass* p : passes) {
@@ -475,14 +476,23 @@ void scatter(const MaskIndex& mask, const std::vector<const Pass*>& passes, cons
   mask.scatter(canon, dw);
 }
 
+// A grid that is just the CHWN tensor (no padding, no phases: 1×1 stride-1 convs, linears) needs no
+// copy when the tensor is CHWN already and 64-byte aligned (the sweeps stream it in whole cache lines).
+bool reads_in_place(const Grid& g, const float* t, Layout l) {
+  return l == Layout::CHWN && g.pa == 1 && g.pb == 1 && g.top == 0 && g.left == 0 && g.hq == g.H && g.wq == g.W &&
+         reinterpret_cast<uintptr_t>(t) % 64 == 0;
+}
+
 // x as the staged forward input.
-float* stage_x(const Layouts& l, const float* x, Layout xl) {
+const float* stage_x(const Layouts& l, const float* x, Layout xl) {
+  if (reads_in_place(l.x_staged, x, xl)) return x;
   float* xs = pool().staged_in.get(l.x_staged.size());
   K().stage(l.x_staged, x, xl == Layout::NHWC, xs);
   return xs;
 }
 
-float* stage_dy(const Layouts& l, const float* dy, Layout dyl) {
+const float* stage_dy(const Layouts& l, const float* dy, Layout dyl) {
+  if (reads_in_place(l.dy_staged, dy, dyl)) return dy;
   float* ds = pool().staged_dy.get(l.dy_staged.size());
   K().stage(l.dy_staged, dy, dyl == Layout::NHWC, ds);
   return ds;
@@ -498,9 +508,21 @@ float* tile_scratch(int rows) {
 
 }  // namespace
 
+void SparseConv::gather(const float* w) {
+  std::vector<Pass*> passes = bwd_passes();
+  passes.push_back(fwd_.get());
+  gather_values(*mask_, passes, w);
+  gathered_ = true;
+}
+
+void SparseConv::require_values(const char* op) const {
+  if (!gathered_) throw std::invalid_argument(std::string(op) + ": no weight values yet (pass the dense weight, or gather it first)");
+}
+
 void SparseConv::forward(const float* w, const float* x, Layout xl, float* y, Layout yl) {
   const Layouts l = layouts_of(g_);
-  gather(*mask_, {fwd_.get()}, w);
+  if (w) gather(w);
+  require_values("forward");
   const float* xs = stage_x(l, x, xl);
   float* out = yl == Layout::CHWN ? y : pool().out.get(l.y.size());
   K().spmm(*fwd_, xs, out, tile_scratch(fwd_->rows_per_block));
@@ -509,7 +531,8 @@ void SparseConv::forward(const float* w, const float* x, Layout xl, float* y, La
 
 void SparseConv::backward_data(const float* w, const float* dy, Layout dyl, float* dx, Layout dxl) {
   const Layouts l = layouts_of(g_);
-  gather(*mask_, bwd_passes(), w);
+  if (w) gather(w);
+  require_values("backward_data");
   const float* ds = stage_dy(l, dy, dyl);
   const bool direct = unit_stride(g_) && dxl == Layout::CHWN;
   float* out = direct ? dx : pool().out.get(l.dx.size());
@@ -537,7 +560,8 @@ void SparseConv::backward_weights(const float* x, Layout xl, const float* dy, La
 void SparseConv::backward(const float* w, const float* x, Layout xl, const float* dy, Layout dyl, float* dx, Layout dxl,
                           float* dw) {
   const Layouts l = layouts_of(g_);
-  gather(*mask_, bwd_passes(), w);
+  if (w) gather(w);
+  require_values("backward");
   const float* ds = stage_dy(l, dy, dyl);
   const float* aux = x;
   if (!(unit_stride(g_) && xl == Layout::CHWN)) {

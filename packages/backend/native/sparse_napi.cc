@@ -4,17 +4,19 @@
 //
 //   sparseConvCreate(n, h, w, c, o, kh, kw, strideH, strideW, padTop, padLeft, outH, outW, mask) -> plan
 //   sparseConvSetMask(plan, mask)
-//   sparseConvForward(plan, w, x, xLayout, y, yLayout)
+//   sparseConvGather(plan, w)
+//   sparseConvForward(plan, w, x, xLayout, y, yLayout)     (w null: the values gathered last)
 //   sparseConvBackwardData(plan, w, dy, dyLayout, dx, dxLayout)
 //   sparseConvBackwardWeights(plan, x, xLayout, dy, dyLayout, dw)
 //   sparseConvBackward(plan, w, x, xLayout, dy, dyLayout, dx, dxLayout, dw)
 //   sparseConvNnz(plan) -> number;  sparseConvDescribe(plan) -> Int32Array[] (seg, off, widx per pass)
-//   sparseIsa() -> 'avx512' | 'avx2' | 'scalar';  sparseSetIsa(name)
+//   sparseIsa() -> 'avx512' | 'avx2' | 'scalar';  sparseSetIsa(name);  sparseAlignment(typedArray) -> bytes past 64
 //   sparseTranspose(n, h, w, c, src, dst, toChwn)
 //   sparseSetTuning(blockKb, partialsKb, tileVectors);  sparseTuning() -> [blockKb, partialsKb, tileVectors]
 // Layouts are 'nhwc' or 'chwn'; w, mask and dw are dense [KH, KW, C, O].
 #include <node_api.h>
 
+#include <cstdint>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -89,9 +91,15 @@ class Args {
     return s == "chwn" ? Layout::CHWN : Layout::NHWC;
   }
 
-  // A Float32Array of exactly `floats` elements; `shape` describes what was expected.
-  float* f32(size_t i, const char* name, size_t floats, const std::string& shape) {
+  // A Float32Array of exactly `floats` elements; `shape` describes what was expected. With `nullable`,
+  // null or undefined give nullptr.
+  float* f32(size_t i, const char* name, size_t floats, const std::string& shape, bool nullable = false) {
     if (!ok_) return nullptr;
+    if (nullable) {
+      napi_valuetype t;
+      napi_typeof(env_, argv_[i], &t);
+      if (t == napi_null || t == napi_undefined) return nullptr;
+    }
     bool is_typed = false;
     napi_is_typedarray(env_, argv_[i], &is_typed);
     napi_typedarray_type type;
@@ -213,7 +221,7 @@ napi_value sparse_conv_forward(napi_env env, napi_callback_info info) {
   if (!p) return nullptr;
   const Layout xl = a.layout(3, "xLayout"), yl = a.layout(5, "yLayout");
   const Shapes s = shapes(p->geometry(), xl, yl);
-  const float* w = a.f32(1, "w", s.w, s.ws);
+  const float* w = a.f32(1, "w", s.w, s.ws, true);
   const float* x = a.f32(2, "x", s.x, s.xs);
   float* y = a.f32(4, "y", s.y, s.ys);
   a.distinct(y);
@@ -227,7 +235,7 @@ napi_value sparse_conv_backward_data(napi_env env, napi_callback_info info) {
   if (!p) return nullptr;
   const Layout dyl = a.layout(3, "dyLayout"), dxl = a.layout(5, "dxLayout");
   const Shapes s = shapes(p->geometry(), dxl, dyl);
-  const float* w = a.f32(1, "w", s.w, s.ws);
+  const float* w = a.f32(1, "w", s.w, s.ws, true);
   const float* dy = a.f32(2, "dy", s.y, s.ys);
   float* dx = a.f32(4, "dx", s.x, s.xs);
   a.distinct(dx);
@@ -256,7 +264,7 @@ napi_value sparse_conv_backward(napi_env env, napi_callback_info info) {
   const Layout xl = a.layout(3, "xLayout"), dyl = a.layout(5, "dyLayout"), dxl = a.layout(7, "dxLayout");
   const Shapes s = shapes(p->geometry(), xl, dyl);
   const Shapes sdx = shapes(p->geometry(), dxl, dyl);
-  const float* w = a.f32(1, "w", s.w, s.ws);
+  const float* w = a.f32(1, "w", s.w, s.ws, true);
   const float* x = a.f32(2, "x", s.x, s.xs);
   const float* dy = a.f32(4, "dy", s.y, s.ys);
   float* dx = a.f32(6, "dx", sdx.x, sdx.xs);
@@ -265,6 +273,35 @@ napi_value sparse_conv_backward(napi_env env, napi_callback_info info) {
   a.distinct(dw);
   a.run([&] { p->backward(w, x, xl, dy, dyl, dx, dxl, dw); });
   return nullptr;
+}
+
+napi_value sparse_conv_gather(napi_env env, napi_callback_info info) {
+  Args a(env, info, "sparseConvGather", 2);
+  SparseConv* p = a.plan(0);
+  if (!p) return nullptr;
+  const Shapes s = shapes(p->geometry(), Layout::NHWC, Layout::NHWC);
+  const float* w = a.f32(1, "w", s.w, s.ws);
+  a.run([&] { p->gather(w); });
+  return nullptr;
+}
+
+// Byte offset of a typed array's data from the previous 64-byte boundary: CHWN tensors at offset 0 are
+// read in place by 1×1 stride-1 convs and linears (others are copied into aligned staging buffers).
+napi_value sparse_alignment(napi_env env, napi_callback_info info) {
+  Args a(env, info, "sparseAlignment", 1);
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  bool is_typed = false;
+  napi_is_typedarray(env, argv[0], &is_typed);
+  void* data = nullptr;
+  if (!is_typed || napi_get_typedarray_info(env, argv[0], nullptr, nullptr, &data, nullptr, nullptr) != napi_ok) {
+    a.fail("argument must be a typed array");
+    return nullptr;
+  }
+  napi_value out;
+  napi_create_int32(env, static_cast<int32_t>(reinterpret_cast<uintptr_t>(data) % 64), &out);
+  return out;
 }
 
 napi_value sparse_conv_nnz(napi_env env, napi_callback_info info) {
@@ -362,6 +399,8 @@ void register_sparse_kernels(napi_env env, napi_value exports) {
       {"sparseConvBackwardData", nullptr, sparse_conv_backward_data, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sparseConvBackwardWeights", nullptr, sparse_conv_backward_weights, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sparseConvBackward", nullptr, sparse_conv_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sparseAlignment", nullptr, sparse_alignment, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sparseConvGather", nullptr, sparse_conv_gather, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sparseConvNnz", nullptr, sparse_conv_nnz, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sparseConvDescribe", nullptr, sparse_conv_describe, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sparseIsa", nullptr, sparse_isa, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -40,17 +40,21 @@ export interface SparseKernelsAddon {
     mask: Float32Array,
   ): SparseConvHandle;
   sparseConvSetMask(plan: SparseConvHandle, mask: Float32Array): void;
-  sparseConvForward(plan: SparseConvHandle, w: Float32Array, x: Float32Array, xLayout: SparseLayout, y: Float32Array, yLayout: SparseLayout): void;
-  sparseConvBackwardData(plan: SparseConvHandle, w: Float32Array, dy: Float32Array, dyLayout: SparseLayout, dx: Float32Array, dxLayout: SparseLayout): void;
+  sparseConvGather(plan: SparseConvHandle, w: Float32Array): void;
+  /** w null: the values gathered last. */
+  sparseConvForward(plan: SparseConvHandle, w: Float32Array | null, x: Float32Array, xLayout: SparseLayout, y: Float32Array, yLayout: SparseLayout): void;
+  sparseConvBackwardData(plan: SparseConvHandle, w: Float32Array | null, dy: Float32Array, dyLayout: SparseLayout, dx: Float32Array, dxLayout: SparseLayout): void;
   sparseConvBackwardWeights(plan: SparseConvHandle, x: Float32Array, xLayout: SparseLayout, dy: Float32Array, dyLayout: SparseLayout, dw: Float32Array): void;
   sparseConvBackward(
-    plan: SparseConvHandle, w: Float32Array, x: Float32Array, xLayout: SparseLayout, dy: Float32Array, dyLayout: SparseLayout,
+    plan: SparseConvHandle, w: Float32Array | null, x: Float32Array, xLayout: SparseLayout, dy: Float32Array, dyLayout: SparseLayout,
     dx: Float32Array, dxLayout: SparseLayout, dw: Float32Array,
   ): void;
   sparseConvNnz(plan: SparseConvHandle): number;
   sparseConvDescribe(plan: SparseConvHandle): Int32Array[];
   sparseIsa(): SparseIsa;
   sparseSetIsa(isa: SparseIsa | 'auto'): void;
+  /** Bytes from the previous 64-byte boundary to a typed array's data (0: CHWN inputs of 1×1 convs are read in place). */
+  sparseAlignment(a: ArrayBufferView): number;
   sparseTranspose(n: number, h: number, w: number, c: number, src: Float32Array, dst: Float32Array, toChwn: boolean): void;
   /** Blocking of plans built afterwards (see {@link SparseTuning}). */
   sparseSetTuning(blockKb: number, partialsKb: number, tileVectors: number): void;
@@ -124,7 +128,9 @@ export function sparseLinearGeometry(tokens: number, inFeatures: number, outFeat
 
 /**
  * A masked convolution (or linear) on the sparse kernels. `w` is always the dense filter [kh, kw, c, o]
- * (for a linear [in, out]); entries off the mask are ignored.
+ * (for a linear [in, out]); entries off the mask are ignored. Each call takes the non-zeros' values from
+ * `w`; pass `null` to reuse the values taken last (a training step reads the dense weight once, in the
+ * forward: at 90 % sparsity it is 10× the data the kernels need).
  */
 export class SparseConv {
   private readonly plan: SparseConvHandle;
@@ -143,15 +149,20 @@ export class SparseConv {
     this.k.sparseConvSetMask(this.plan, mask);
   }
 
+  /** Takes the non-zeros' values from the dense weight for every direction. */
+  gather(w: Float32Array): void {
+    this.k.sparseConvGather(this.plan, w);
+  }
+
   get nnz(): number {
     return this.k.sparseConvNnz(this.plan);
   }
 
-  forward(w: Float32Array, x: Float32Array, y: Float32Array, layouts: { x?: SparseLayout; y?: SparseLayout } = {}): void {
+  forward(w: Float32Array | null, x: Float32Array, y: Float32Array, layouts: { x?: SparseLayout; y?: SparseLayout } = {}): void {
     this.k.sparseConvForward(this.plan, w, x, layouts.x ?? 'nhwc', y, layouts.y ?? 'nhwc');
   }
 
-  backwardData(w: Float32Array, dy: Float32Array, dx: Float32Array, layouts: { dy?: SparseLayout; dx?: SparseLayout } = {}): void {
+  backwardData(w: Float32Array | null, dy: Float32Array, dx: Float32Array, layouts: { dy?: SparseLayout; dx?: SparseLayout } = {}): void {
     this.k.sparseConvBackwardData(this.plan, w, dy, layouts.dy ?? 'nhwc', dx, layouts.dx ?? 'nhwc');
   }
 
@@ -162,7 +173,7 @@ export class SparseConv {
 
   /** dx and dw in one sweep (each dy load feeds both products). */
   backward(
-    w: Float32Array, x: Float32Array, dy: Float32Array, dx: Float32Array, dw: Float32Array,
+    w: Float32Array | null, x: Float32Array, dy: Float32Array, dx: Float32Array, dw: Float32Array,
     layouts: { x?: SparseLayout; dy?: SparseLayout; dx?: SparseLayout } = {},
   ): void {
     this.k.sparseConvBackward(this.plan, w, x, layouts.x ?? 'nhwc', dy, layouts.dy ?? 'nhwc', dx, layouts.dx ?? 'nhwc', dw);

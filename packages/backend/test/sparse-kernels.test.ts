@@ -311,6 +311,47 @@ describe.skipIf(!kernels)('sparse kernels match a float64 reference of the maske
     expectMatches(y, refForward(g, x, w, m2), 'forward after setMask');
   });
 
+  it('reuses the gathered values when w is null; reads 64-byte-aligned CHWN inputs of 1×1 convs in place', () => {
+    const g = sparseConvGeometry([16, 5, 5, 24], [1, 1, 24, 20], 1, 'valid');
+    const r = rng(21);
+    const x = randn(r, g.n * g.h * g.w * g.c);
+    const w = randn(r, g.c * g.o);
+    const dy = randn(r, g.n * g.h * g.w * g.o);
+    const mask = randomMask(r, w.length, 0.3);
+    const conv = new SparseConv(k, g, mask);
+    const y = new Float32Array(dy.length);
+    expect(() => conv.forward(null, x, y)).toThrow(/sparseConvForward: forward: no weight values yet/);
+    conv.gather(w);
+    conv.forward(null, x, y);
+    expectMatches(y, refForward(g, x, w, mask), 'forward with gathered values');
+    // CHWN operands placed on a 64-byte boundary take the in-place path.
+    const aligned = (t: Float32Array): Float32Array => {
+      const buf = new Float32Array(t.length + 16);
+      const skip = ((64 - k.sparseAlignment(buf)) % 64) / 4;
+      const out = buf.subarray(skip, skip + t.length);
+      expect(k.sparseAlignment(out)).toBe(0);
+      out.set(t);
+      return out;
+    };
+    const xs = { n: g.n, h: g.h, w: g.w, c: g.c };
+    const ys = { n: g.n, h: g.outH, w: g.outW, c: g.o };
+    const xc = aligned(toChwn(xs, x));
+    const dyc = aligned(toChwn(ys, dy));
+    const yc = new Float32Array(y.length);
+    conv.forward(null, xc, yc, { x: 'chwn', y: 'chwn' });
+    expectMatches(fromChwn(ys, yc), refForward(g, x, w, mask), 'forward reading x in place');
+    const dx = new Float32Array(x.length);
+    const dw = new Float32Array(w.length);
+    conv.backward(null, xc, dyc, dx, dw, { x: 'chwn', dy: 'chwn', dx: 'chwn' });
+    expectMatches(fromChwn(xs, dx), refBackwardData(g, dy, w, mask), 'fused dX reading dy in place');
+    expectMatches(dw, refBackwardWeights(g, x, dy, mask), 'fused dW reading x in place');
+    conv.backwardWeights(xc, dyc, dw, { x: 'chwn', dy: 'chwn' });
+    expectMatches(dw, refBackwardWeights(g, x, dy, mask), 'dW reading x in place');
+    // A new mask drops the values: they belonged to the old structures.
+    conv.setMask(randomMask(r, w.length, 0.5));
+    expect(() => conv.backwardData(null, dy, new Float32Array(x.length))).toThrow(/no weight values yet/);
+  });
+
   it('propagates NaN and Inf through kept weights only (padding reads zeros)', () => {
     const g = sparseConvGeometry([3, 6, 6, 4], [3, 3, 4, 6], 1, 'same');
     const r = rng(5);
