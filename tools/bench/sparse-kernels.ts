@@ -221,10 +221,21 @@ interface SparseTimes {
   chwn: { fwd: number; dx: number; dw: number; fused: number };
 }
 
+/** A Float32Array whose data starts on a 64-byte boundary, as the backend would allocate activations. */
+function aligned(n: number): Float32Array {
+  const buf = new Float32Array(n + 16);
+  const skip = ((64 - kernels.sparseAlignment(buf)) % 64) / 4;
+  return buf.subarray(skip, skip + n);
+}
+
+/**
+ * As a training step runs them: the forward reads the dense weight (gathers the non-zeros' values), the
+ * backward reuses those values (w = null).
+ */
 function timeSparse(g: SparseConvGeometry, density: number): SparseTimes {
   const xs = g.n * g.h * g.w * g.c, ys = g.n * g.outH * g.outW * g.o, ws = g.kh * g.kw * g.c * g.o;
-  const x = fill(new Float32Array(xs), 2), dy = fill(new Float32Array(ys), 3), w = fill(new Float32Array(ws), 4);
-  const y = new Float32Array(ys), dx = new Float32Array(xs), dw = new Float32Array(ws);
+  const x = fill(aligned(xs), 2), dy = fill(aligned(ys), 3), w = fill(new Float32Array(ws), 4);
+  const y = aligned(ys), dx = aligned(xs), dw = new Float32Array(ws);
   const mask = new Float32Array(ws);
   let seed = 12345;
   for (let i = 0; i < ws; i++) {
@@ -236,9 +247,9 @@ function timeSparse(g: SparseConvGeometry, density: number): SparseTimes {
     const L = { x: l, y: l, dy: l, dx: l };
     return {
       fwd: minMs(() => c.forward(w, x, y, L)),
-      dx: minMs(() => c.backwardData(w, dy, dx, L)),
+      dx: minMs(() => c.backwardData(null, dy, dx, L)),
       dw: minMs(() => c.backwardWeights(x, dy, dw, L)),
-      fused: minMs(() => c.backward(w, x, dy, dx, dw, L)),
+      fused: minMs(() => c.backward(null, x, dy, dx, dw, L)),
     };
   };
   return { ...times('nhwc'), chwn: times('chwn') };
