@@ -10,3 +10,16 @@ export {
 export { registerWasmTrainingKernels, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS, type RegisteredKernels } from './wasm-kernels/register.js';
 export { setNativeKernels } from './wasm-kernels/native-kernels.js';
 export { loadNativeAddon, nativeAddonPath, type NativeAddon, type NativeStatus } from './native.js';
+export {
+  SparseConv,
+  loadSparseKernels,
+  sparseConvGeometry,
+  sparseLinearGeometry,
+  sparseTuning,
+  setSparseTuning,
+  type SparseConvGeometry,
+  type SparseIsa,
+  type SparseKernelsAddon,
+  type SparseLayout,
+  type SparseTuning,
+} from './sparse-kernels.js';
