@@ -18,6 +18,7 @@ import { cpus } from 'node:os';
 import { loadNativeAddon } from '../../packages/backend/src/native.js';
 import {
   SparseConv,
+  alignedFloat32Array,
   loadSparseKernels,
   sparseConvGeometry,
   sparseLinearGeometry,
@@ -221,12 +222,8 @@ interface SparseTimes {
   chwn: { fwd: number; dx: number; dw: number; fused: number };
 }
 
-/** A Float32Array whose data starts on a 64-byte boundary, as the backend would allocate activations. */
-function aligned(n: number): Float32Array {
-  const buf = new Float32Array(n + 16);
-  const skip = ((64 - kernels.sparseAlignment(buf)) % 64) / 4;
-  return buf.subarray(skip, skip + n);
-}
+/** Activations 64-byte aligned, as the backend would allocate them. */
+const aligned = (n: number) => alignedFloat32Array(kernels, n);
 
 /**
  * As a training step runs them: the forward reads the dense weight (gathers the non-zeros' values), the
@@ -297,7 +294,7 @@ function runNet(net: string, layers: Layer[]): Row[] {
       row.sparse = s;
       const dBwd = dense.dx + dense.dw;
       console.log(
-        `| ${l.name} [${l.g.n},${l.g.h},${l.g.w},${l.g.c}]→${l.g.o} | ${l.count} | ${l.density} | ${dTxt} | ${f2(s.fwd)} / ${f2(s.dx)} / ${f2(s.dw)} / ${f2(s.fused)} | ` +
+        `| ${l.name} [${l.g.n},${l.g.h},${l.g.w},${l.g.c}]→${l.g.o} | ${l.count} | ${l.density.toFixed(2)} | ${dTxt} | ${f2(s.fwd)} / ${f2(s.dx)} / ${f2(s.dw)} / ${f2(s.fused)} | ` +
           `${(s.fwd / dense.fwd).toFixed(2)} / ${(s.dx / dense.dx).toFixed(2)} / ${(s.dw / dense.dw).toFixed(2)} / ${(s.fused / dBwd).toFixed(2)} | ` +
           `${f2(s.chwn.fwd)} / ${f2(Math.min(s.chwn.fused, s.chwn.dx + s.chwn.dw))} | ${(s.chwn.fwd / dense.fwd).toFixed(2)} / ${(Math.min(s.chwn.fused, s.chwn.dx + s.chwn.dw) / dBwd).toFixed(2)} |`,
       );
@@ -318,6 +315,7 @@ const total = (rs: Row[], layout: 'nhwc' | 'chwn', part: 'step' | 'fwd') =>
   }, 0);
 
 const summary: Array<{ name: string; value: number }> = [];
+const pct = (s: number) => Math.round(s * 100);
 const famName: Record<string, Family> = { sw: 'sparse-wide', sp: 'sparse-parallel', sf: 'sparse-factorized', sd: 'sparse-doped' };
 const convFamilies = families.filter((f) => f in famName);
 if (convFamilies.length > 0) {
@@ -328,13 +326,13 @@ if (convFamilies.length > 0) {
   for (const f of convFamilies) {
     for (const s of sparsities) {
       const family = famName[f]!;
-      const net = runNet(`${family} ${s * 100} %, batch ${batch}`, familyNet(family, s, batch));
+      const net = runNet(`${family} ${pct(s)} %, batch ${batch}`, familyNet(family, s, batch));
       for (const layout of ['nhwc', 'chwn'] as const) {
-        summary.push({ name: `${f}-${s * 100}-step-vs-dense (${layout})`, value: total(net, layout, 'step') / denseStep });
+        summary.push({ name: `${f}-${pct(s)}-step-vs-dense (${layout})`, value: total(net, layout, 'step') / denseStep });
       }
       if (f === 'sw' || s === 0.9) {
-        const inferNet = inferBatch !== batch ? runNet(`${family} ${s * 100} %, batch ${inferBatch} (inference)`, familyNet(family, s, inferBatch)) : net;
-        summary.push({ name: `${f}-${s * 100}-inference-b${inferBatch}-vs-dense (nhwc)`, value: total(inferNet, 'nhwc', 'fwd') / denseFwd });
+        const inferNet = inferBatch !== batch ? runNet(`${family} ${pct(s)} %, batch ${inferBatch} (inference)`, familyNet(family, s, inferBatch)) : net;
+        summary.push({ name: `${f}-${pct(s)}-inference-b${inferBatch}-vs-dense (nhwc)`, value: total(inferNet, 'nhwc', 'fwd') / denseFwd });
       }
     }
   }
@@ -343,8 +341,8 @@ if (families.includes('gpt')) {
   const denseGpt = runNet('GPT-2 small linears, 2048 tokens, dense', gptNet(0, 2048));
   const dStep = total(denseGpt, 'nhwc', 'step');
   for (const s of sparsities.filter((v) => v <= 0.75)) {
-    const net = runNet(`GPT-2 small linears, 2048 tokens, Sparse Wide ${s * 100} %`, gptNet(s, 2048));
-    summary.push({ name: `gpt-sw-${s * 100}-linears-step-vs-dense (nhwc)`, value: total(net, 'nhwc', 'step') / dStep });
+    const net = runNet(`GPT-2 small linears, 2048 tokens, Sparse Wide ${pct(s)} %`, gptNet(s, 2048));
+    summary.push({ name: `gpt-sw-${pct(s)}-linears-step-vs-dense (nhwc)`, value: total(net, 'nhwc', 'step') / dStep });
   }
 }
 

@@ -483,20 +483,16 @@ bool reads_in_place(const Grid& g, const float* t, Layout l) {
          reinterpret_cast<uintptr_t>(t) % 64 == 0;
 }
 
-// x as the staged forward input.
-const float* stage_x(const Layouts& l, const float* x, Layout xl) {
-  if (reads_in_place(l.x_staged, x, xl)) return x;
-  float* xs = pool().staged_in.get(l.x_staged.size());
-  K().stage(l.x_staged, x, xl == Layout::NHWC, xs);
-  return xs;
+// t as grid g (in place when it already is one), in the pool buffer `into` otherwise.
+const float* staged(const Grid& g, const float* t, Layout l, Buffer& into) {
+  if (reads_in_place(g, t, l)) return t;
+  float* out = into.get(g.size());
+  K().stage(g, t, l == Layout::NHWC, out);
+  return out;
 }
 
-const float* stage_dy(const Layouts& l, const float* dy, Layout dyl) {
-  if (reads_in_place(l.dy_staged, dy, dyl)) return dy;
-  float* ds = pool().staged_dy.get(l.dy_staged.size());
-  K().stage(l.dy_staged, dy, dyl == Layout::NHWC, ds);
-  return ds;
-}
+const float* stage_x(const Layouts& l, const float* x, Layout xl) { return staged(l.x_staged, x, xl, pool().staged_in); }
+const float* stage_dy(const Layouts& l, const float* dy, Layout dyl) { return staged(l.dy_staged, dy, dyl, pool().staged_dy); }
 
 bool unit_stride(const SparseConvGeometry& g) { return g.SH == 1 && g.SW == 1; }
 

@@ -12,6 +12,7 @@ export { setNativeKernels } from './wasm-kernels/native-kernels.js';
 export { loadNativeAddon, nativeAddonPath, type NativeAddon, type NativeStatus } from './native.js';
 export {
   SparseConv,
+  alignedFloat32Array,
   loadSparseKernels,
   sparseConvGeometry,
   sparseLinearGeometry,

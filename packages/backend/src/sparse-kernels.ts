@@ -95,6 +95,16 @@ export function loadSparseKernels(): { kernels: SparseKernelsAddon } | { kernels
 }
 
 /**
+ * A Float32Array of n floats whose data starts on a 64-byte boundary (allocate activations so: `chwn`
+ * inputs of 1×1 convs and linears are then read in place, and no vector load splits a cache line).
+ */
+export function alignedFloat32Array(k: SparseKernelsAddon, n: number): Float32Array {
+  const buf = new Float32Array(n + 16);
+  const skip = ((64 - k.sparseAlignment(buf)) % 64) / 4;
+  return buf.subarray(skip, skip + n);
+}
+
+/**
  * The geometry tf.js uses for conv2d(x, filter, strides, pad): 'same' pads ceil(out)·stride + k − in
  * in total, the smaller half on top/left; 'valid' pads nothing; a number pads that much on every side.
  */

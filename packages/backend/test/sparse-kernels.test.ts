@@ -4,6 +4,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   SparseConv,
+  alignedFloat32Array,
   loadSparseKernels,
   setSparseTuning,
   sparseConvGeometry,
@@ -26,8 +27,20 @@ interface Ref {
   abs: Float64Array;
 }
 
-/** Calls f(n, oh, ow, ih, iw, kh, kw) for every tap of the conv that reads inside the input. */
-function eachTap(g: SparseConvGeometry, f: (n: number, oh: number, ow: number, ih: number, iw: number, kh: number, kw: number) => void): void {
+const xAt = (g: SparseConvGeometry, n: number, h: number, w: number, c: number) => ((n * g.h + h) * g.w + w) * g.c + c;
+const yAt = (g: SparseConvGeometry, n: number, h: number, w: number, o: number) => ((n * g.outH + h) * g.outW + w) * g.o + o;
+const wAt = (g: SparseConvGeometry, kh: number, kw: number, c: number, o: number) => ((kh * g.kw + kw) * g.c + c) * g.o + o;
+
+/**
+ * Σ over every product of the conv that reads inside the input (taps off the mask skipped unless
+ * `allTaps`): term(xi, yi, wi) is added at out(xi, yi, wi), with its magnitude.
+ */
+function refSum(
+  g: SparseConvGeometry, mask: Float32Array, size: number, allTaps: boolean,
+  term: (xi: number, yi: number, wi: number) => number, out: (xi: number, yi: number, wi: number) => number,
+): Ref {
+  const v = new Float64Array(size);
+  const abs = new Float64Array(size);
   for (let n = 0; n < g.n; n++)
     for (let oh = 0; oh < g.outH; oh++)
       for (let ow = 0; ow < g.outW; ow++)
@@ -37,62 +50,32 @@ function eachTap(g: SparseConvGeometry, f: (n: number, oh: number, ow: number, i
           for (let kw = 0; kw < g.kw; kw++) {
             const iw = ow * g.strideW - g.padLeft + kw;
             if (iw < 0 || iw >= g.w) continue;
-            f(n, oh, ow, ih, iw, kh, kw);
+            for (let c = 0; c < g.c; c++)
+              for (let o = 0; o < g.o; o++) {
+                const wi = wAt(g, kh, kw, c, o);
+                if (!allTaps && !mask[wi]) continue;
+                const xi = xAt(g, n, ih, iw, c), yi = yAt(g, n, oh, ow, o);
+                const t = term(xi, yi, wi);
+                const at = out(xi, yi, wi);
+                v[at] += t;
+                abs[at] += Math.abs(t);
+              }
           }
         }
-}
-
-const xAt = (g: SparseConvGeometry, n: number, h: number, w: number, c: number) => ((n * g.h + h) * g.w + w) * g.c + c;
-const yAt = (g: SparseConvGeometry, n: number, h: number, w: number, o: number) => ((n * g.outH + h) * g.outW + w) * g.o + o;
-const wAt = (g: SparseConvGeometry, kh: number, kw: number, c: number, o: number) => ((kh * g.kw + kw) * g.c + c) * g.o + o;
-
-function refForward(g: SparseConvGeometry, x: Float32Array, w: Float32Array, mask: Float32Array): Ref {
-  const v = new Float64Array(g.n * g.outH * g.outW * g.o);
-  const abs = new Float64Array(v.length);
-  eachTap(g, (n, oh, ow, ih, iw, kh, kw) => {
-    for (let c = 0; c < g.c; c++)
-      for (let o = 0; o < g.o; o++) {
-        const wi = wAt(g, kh, kw, c, o);
-        if (!mask[wi]) continue;
-        const t = w[wi]! * x[xAt(g, n, ih, iw, c)]!;
-        v[yAt(g, n, oh, ow, o)] += t;
-        abs[yAt(g, n, oh, ow, o)] += Math.abs(t);
-      }
-  });
   return { v, abs };
 }
 
-function refBackwardData(g: SparseConvGeometry, dy: Float32Array, w: Float32Array, mask: Float32Array): Ref {
-  const v = new Float64Array(g.n * g.h * g.w * g.c);
-  const abs = new Float64Array(v.length);
-  eachTap(g, (n, oh, ow, ih, iw, kh, kw) => {
-    for (let c = 0; c < g.c; c++)
-      for (let o = 0; o < g.o; o++) {
-        const wi = wAt(g, kh, kw, c, o);
-        if (!mask[wi]) continue;
-        const t = w[wi]! * dy[yAt(g, n, oh, ow, o)]!;
-        v[xAt(g, n, ih, iw, c)] += t;
-        abs[xAt(g, n, ih, iw, c)] += Math.abs(t);
-      }
-  });
-  return { v, abs };
-}
+const refForward = (g: SparseConvGeometry, x: Float32Array, w: Float32Array, mask: Float32Array): Ref =>
+  refSum(g, mask, g.n * g.outH * g.outW * g.o, false, (xi, _yi, wi) => w[wi]! * x[xi]!, (_xi, yi) => yi);
 
-/** dense dW ⊙ mask. */
+const refBackwardData = (g: SparseConvGeometry, dy: Float32Array, w: Float32Array, mask: Float32Array): Ref =>
+  refSum(g, mask, g.n * g.h * g.w * g.c, false, (_xi, yi, wi) => w[wi]! * dy[yi]!, (xi) => xi);
+
+/** dense dW ⊙ mask: every tap summed, then the mask applied. */
 function refBackwardWeights(g: SparseConvGeometry, x: Float32Array, dy: Float32Array, mask: Float32Array): Ref {
-  const v = new Float64Array(g.kh * g.kw * g.c * g.o);
-  const abs = new Float64Array(v.length);
-  eachTap(g, (n, oh, ow, ih, iw, kh, kw) => {
-    for (let c = 0; c < g.c; c++)
-      for (let o = 0; o < g.o; o++) {
-        const wi = wAt(g, kh, kw, c, o);
-        const t = x[xAt(g, n, ih, iw, c)]! * dy[yAt(g, n, oh, ow, o)]!;
-        v[wi] += t;
-        abs[wi] += Math.abs(t);
-      }
-  });
-  for (let i = 0; i < v.length; i++) if (!mask[i]) v[i] = abs[i] = 0;
-  return { v, abs };
+  const r = refSum(g, mask, g.kh * g.kw * g.c * g.o, true, (xi, yi) => x[xi]! * dy[yi]!, (_xi, _yi, wi) => wi);
+  for (let i = 0; i < r.v.length; i++) if (!mask[i]) r.v[i] = r.abs[i] = 0;
+  return r;
 }
 
 /** Float32 rounding of a sum of m terms stays below m·2⁻²⁴·Σ|terms|; allow a generous multiple. */
@@ -326,9 +309,7 @@ describe.skipIf(!kernels)('sparse kernels match a float64 reference of the maske
     expectMatches(y, refForward(g, x, w, mask), 'forward with gathered values');
     // CHWN operands placed on a 64-byte boundary take the in-place path.
     const aligned = (t: Float32Array): Float32Array => {
-      const buf = new Float32Array(t.length + 16);
-      const skip = ((64 - k.sparseAlignment(buf)) % 64) / 4;
-      const out = buf.subarray(skip, skip + t.length);
+      const out = alignedFloat32Array(k, t.length);
       expect(k.sparseAlignment(out)).toBe(0);
       out.set(t);
       return out;
