@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.d.ts', '**/build/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.d.ts', '**/build/**', 'tools/gpu-check/.cache/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

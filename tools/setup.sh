@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Sets up a fresh checkout: Debian packages (Fashion-MNIST data, BLAS/oneDNN for the optional native
-# kernels, PyTorch for the benchmark's reference), npm dependencies, the TypeScript build and, where a
-# compiler and BLAS are present, the native kernels. Safe to run twice.
+# kernels, Mesa's EGL/OpenGL ES and llvmpipe for the software WebGPU adapter the webgpu tests run on,
+# PyTorch for the benchmark's reference), npm dependencies, the TypeScript build and, where a compiler
+# and BLAS are present, the native kernels. Safe to run twice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=(dataset-fashion-mnist libopenblas-dev libdnnl-dev)
+# The software WebGPU adapter: Dawn's OpenGL ES backend on Mesa's llvmpipe through EGL's surfaceless
+# platform (stock Debian 12 packages; its lavapipe Vulkan driver, Mesa 22, is refused by Dawn).
+apt_packages+=(libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri)
 [ "${SIFT_WITH_TORCH:-0}" = 1 ] && apt_packages+=(python3-torch)
 if command -v apt-get >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo"

@@ -25,13 +25,8 @@ import { batchNormTrain } from '../../packages/core/src/ops/batch-norm.js';
 import { gelu } from '../../packages/core/src/ops/gelu.js';
 import { layerNorm } from '../../packages/core/src/ops/layer-norm.js';
 import { gpt, resnet18, type Model } from './models.js';
+import { argv as args, flag, option } from './args.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(name);
-const option = (name: string, fallback: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-};
 const quick = flag('--quick');
 const outDir = option('--out', 'runs/bench');
 const torchThreads = option('--torch-threads', '2').split(',').map(Number);

@@ -1,6 +1,7 @@
 """PyTorch twins of tools/bench/models.ts, timed the same way (forward + backward + optimizer step).
 
-Usage: /usr/bin/python3 tools/bench/torch_models.py THREADS JSON_SPEC -> prints one JSON line.
+Usage: /usr/bin/python3 tools/bench/torch_models.py THREADS JSON_SPEC [DEVICE] -> prints one JSON line.
+DEVICE defaults to cpu; with cuda (tools/gpu-check) every step is followed by torch.cuda.synchronize().
 """
 import json
 import math
@@ -63,7 +64,7 @@ class GPT(nn.Module):
 
     def forward(self, idx):
         B, T = idx.shape
-        x = self.wte(idx) + self.wpe(torch.arange(T))
+        x = self.wte(idx) + self.wpe(torch.arange(T, device=idx.device))
         for blk in self.blocks:
             q, k, v = blk["qkv"](blk["ln1"](x)).view(B, T, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
             att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1]) + self.mask[:T, :T], -1)
@@ -72,13 +73,15 @@ class GPT(nn.Module):
         return self.head(self.lnf(x))
 
 
-def time_steps(step, warmup, reps):
+def time_steps(step, warmup, reps, sync=lambda: None):
     for _ in range(warmup):
         step()
+    sync()
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()
         step()
+        sync()
         times.append(time.perf_counter() - t0)
     times.sort()
     return times[len(times) // 2]
@@ -87,20 +90,28 @@ def time_steps(step, warmup, reps):
 def main():
     threads = int(sys.argv[1])
     spec = json.loads(sys.argv[2])
-    torch.set_num_threads(threads)
+    device = torch.device(sys.argv[3] if len(sys.argv) > 3 else "cpu")
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    if threads > 0:
+        torch.set_num_threads(threads)
     torch.manual_seed(0)
-    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "results": {}}
+    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "device": str(device), "results": {}}
+    if device.type == "cuda":
+        out["gpu"] = torch.cuda.get_device_name(device)
     for job in spec:
+        # Plain fp32 unless a job asks for TF32 (cuDNN's convolutions use TF32 by default on Ampere and later).
+        torch.backends.cudnn.allow_tf32 = job.get("tf32", False)
+        torch.backends.cuda.matmul.allow_tf32 = job.get("tf32", False)
         if job["model"] == "resnet18":
-            model = ResNet18(job["width"])
+            model = ResNet18(job["width"]).to(device)
             masks = []
             if job.get("sparsity", 0) > 0:
                 # Masked-dense Sparse Wide: every conv but the stem multiplies its weight by a fixed mask.
                 for name, p in model.named_parameters():
                     if p.dim() == 4 and not name.startswith("stem"):
                         masks.append((p, (torch.rand_like(p) > job["sparsity"]).float()))
-            x = torch.randn(job["batch"], 3, 32, 32)
-            y = torch.arange(job["batch"]) % 10
+            x = torch.randn(job["batch"], 3, 32, 32, device=device)
+            y = torch.arange(job["batch"], device=device) % 10
             opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 
             def step():
@@ -111,16 +122,16 @@ def main():
                     for p, m in masks:
                         p.mul_(m)
         else:
-            model = GPT(job["vocab"], job["context"], job["dModel"], job["layers"], job["heads"])
-            idx = torch.randint(0, job["vocab"], (job["batch"], job["context"]))
-            tgt = torch.randint(0, job["vocab"], (job["batch"] * job["context"],))
+            model = GPT(job["vocab"], job["context"], job["dModel"], job["layers"], job["heads"]).to(device)
+            idx = torch.randint(0, job["vocab"], (job["batch"], job["context"]), device=device)
+            tgt = torch.randint(0, job["vocab"], (job["batch"] * job["context"],), device=device)
             opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 
             def step():
                 opt.zero_grad()
                 F.cross_entropy(model(idx).view(-1, job["vocab"]), tgt).backward()
                 opt.step()
-        out["results"][job["key"]] = time_steps(step, job.get("warmup", 1), job.get("reps", 3))
+        out["results"][job["key"]] = time_steps(step, job.get("warmup", 1), job.get("reps", 3), sync)
     print(json.dumps(out))
 
 

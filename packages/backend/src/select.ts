@@ -1,5 +1,6 @@
 // Backend selection: pick the fastest tf.js backend that is installed AND actually initialises.
-// `auto` order: tfjs-node-gpu -> tfjs-node -> wasm (+ this project's training kernels) -> cpu.
+// `auto` order: webgpu on a GPU adapter (never a software one) -> tfjs-node-gpu -> tfjs-node -> wasm (+ this
+// project's training kernels) -> cpu.
 // tf.setBackend() returns false on failure and silently leaves the previous backend active, so every
 // step below checks its result and tf.getBackend() afterwards.
 import { createRequire } from 'node:module';
@@ -11,8 +12,10 @@ import '@tensorflow/tfjs-backend-cpu';
 import { registerWasmTrainingKernels, wasmKernelsProvenance } from './wasm-kernels/register.js';
 import { loadNativeAddon, type NativeStatus } from './native.js';
 import { setNativeKernels } from './wasm-kernels/native-kernels.js';
+import { startWebGPU } from './webgpu/init.js';
+import { adapterName, type WebGPUAdapterReport } from './webgpu/adapter.js';
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'webgpu' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 export interface BackendInfo {
   name: BackendName;
@@ -26,6 +29,8 @@ export interface BackendInfo {
   /** True when the optional native addon runs the heavy kernels. */
   native: boolean;
   versions: Record<string, string>;
+  /** webgpu: the adapter (vendor, architecture, limits; `software` for a CPU renderer). */
+  adapter?: WebGPUAdapterReport;
 }
 
 export interface InitBackendOptions {
@@ -36,11 +41,16 @@ export interface InitBackendOptions {
   allowCpuTraining?: boolean;
   /** Use the native addon when it is built (default true). Set false to measure wasm alone. */
   useNative?: boolean;
+  /**
+   * webgpu: accept a software adapter (llvmpipe, lavapipe) when no GPU adapter is found. Default: only
+   * when `backend: 'webgpu'` is asked for by name; `auto` never trains on one.
+   */
+  allowSoftwareAdapter?: boolean;
   /** Progress lines (what was tried and why it failed). */
   log?: (line: string) => void;
 }
 
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export const BACKEND_NAMES: readonly BackendName[] = ['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 const require = createRequire(import.meta.url);
 
@@ -67,6 +77,7 @@ interface Attempt {
   threads?: number;
   kernels?: string;
   native?: boolean;
+  adapter?: WebGPUAdapterReport;
 }
 
 // tfjs-node and tfjs-node-gpu both register a backend called 'tensorflow'. The specifier is held in a
@@ -147,8 +158,24 @@ async function tryCpu(): Promise<Attempt> {
   return { ok: true, why: 'cpu initialised', threads: 1, kernels: `tfjs-backend-cpu ${packageVersion('@tensorflow/tfjs-backend-cpu') ?? '?'} (plain JS)` };
 }
 
-async function attempt(name: BackendName, useNative: boolean, log: (line: string) => void): Promise<Attempt> {
+async function tryWebGPU(allowSoftware: boolean, log: (line: string) => void): Promise<Attempt> {
+  const r = await startWebGPU(allowSoftware);
+  for (const line of r.tried) log(`webgpu adapter: ${line}`);
+  if (!r.ok || !r.adapter) return { ok: false, why: r.why };
+  const v = (pkg: string) => packageVersion(pkg) ?? '?';
+  return {
+    ok: true,
+    why: r.why,
+    threads: 0,
+    kernels: `tfjs-backend-webgpu ${v('@tensorflow/tfjs-backend-webgpu')} on Dawn (webgpu ${v('webgpu')}) + sparse-ift WGSL fused batch norm, layer norm, GELU`,
+    adapter: r.adapter,
+  };
+}
+
+async function attempt(name: BackendName, useNative: boolean, allowSoftware: boolean, log: (line: string) => void): Promise<Attempt> {
   switch (name) {
+    case 'webgpu':
+      return tryWebGPU(allowSoftware, log);
     case 'tensorflow-gpu':
       return tryTfjsNode('@tensorflow/tfjs-node-gpu');
     case 'tensorflow':
@@ -167,6 +194,8 @@ function versions(): Record<string, string> {
     '@tensorflow/tfjs-layers',
     '@tensorflow/tfjs-backend-wasm',
     '@tensorflow/tfjs-backend-cpu',
+    '@tensorflow/tfjs-backend-webgpu',
+    'webgpu',
     '@tensorflow/tfjs-node',
     '@tensorflow/tfjs-node-gpu',
   ]) {
@@ -215,7 +244,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       const before = skipped.length > 0 ? ` (tried: ${skipped.join('; ')})` : '';
       throw new Error(CPU_TRAINING_REFUSED + before);
     }
-    const result = await attempt(name, useNative, log);
+    const result = await attempt(name, useNative, opts.allowSoftwareAdapter ?? requested === 'webgpu', log);
     if (!result.ok) {
       log(`backend ${name}: ${result.why}`);
       skipped.push(`${name}: ${result.why}`);
@@ -235,6 +264,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       kernels: result.kernels ?? name,
       native: result.native ?? false,
       versions: versions(),
+      ...(result.adapter ? { adapter: result.adapter } : {}),
     };
   }
   throw new Error(
@@ -245,9 +275,17 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
 
 /** One line describing the backend, printed at the start of every run and stored in results files. */
 export function describeBackend(info: BackendInfo): string {
+  const adapter = info.adapter ? ` adapter: ${describeAdapter(info.adapter)} |` : '';
   const threads = info.threads > 0 ? `${info.threads} thread${info.threads === 1 ? '' : 's'}` : 'threads: backend default';
   return (
     `backend: ${info.name} (requested ${info.requested}; ${threads}; native ${info.native ? 'on' : 'off'}) ` +
-    `kernels: ${info.kernels} | tfjs-core ${info.versions['@tensorflow/tfjs-core'] ?? '?'}, node ${info.versions['node'] ?? '?'} | ${info.reason}`
+    `kernels: ${info.kernels} |${adapter} tfjs-core ${info.versions['@tensorflow/tfjs-core'] ?? '?'}, node ${info.versions['node'] ?? '?'} | ${info.reason}`
   );
+}
+
+/** The adapter as printed: its name, software or not, and the limits that decide which shapes run. */
+export function describeAdapter(a: WebGPUAdapterReport): string {
+  const mib = (b: number) => `${Math.round(b / 2 ** 20)} MiB`;
+  return `${adapterName(a)}; maxStorageBufferBindingSize ${mib(a.limits.maxStorageBufferBindingSize)}, maxBufferSize ${mib(a.limits.maxBufferSize)}, ` +
+    `workgroup storage ${a.limits.maxComputeWorkgroupStorageSize} B, ${a.limits.maxComputeInvocationsPerWorkgroup} invocations/workgroup`;
 }

@@ -1,9 +1,10 @@
 // One sparse training step (core's SGD + sparseTrainStep + StaticUpdater) of a tiny model around each
 // layer type of @sparse-ift/core, on wasm (this package's kernels, plus the native addon under
-// SPARSE_IFT_TEST_NATIVE=1) and on tfjs' plain-JS cpu backend, from bitwise-identical weights.
-// Checks: the step on wasm equals the step on cpu, the loss on the fixed batch went down, and every
-// masked weight is still exactly 0.
-import { describe, expect, it } from 'vitest';
+// SPARSE_IFT_TEST_NATIVE=1), on webgpu (tfjs-backend-webgpu + this package's WGSL kernels, on whatever
+// adapter starts: in CI the software one tools/setup.sh installs) and on tfjs' plain-JS cpu backend, from
+// bitwise-identical weights. Checks: the step on each equals the step on cpu, the loss on the fixed batch
+// went down, and every masked weight is still exactly 0.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
@@ -21,7 +22,7 @@ import {
   sparseTrainStep,
   sparseWideWidth,
 } from '@sparse-ift/core';
-import { randn, rng, useBackend } from './helpers.js';
+import { randn, rng, useBackend, webgpuUnavailable } from './helpers.js';
 
 /**
  * Tolerance of the step on wasm vs cpu, relative to the largest |step| of the tensor on cpu.
@@ -30,6 +31,7 @@ import { randn, rng, useBackend } from './helpers.js';
  * worst case, plus the mean-subtraction of the BatchNorm / LayerNorm backward), and of w − lr·g
  * (2⁻²⁴·|w| on a step that is ~1% of |w|: ~6e-6 of the step). Measured: at most 5e-6 on wasm and
  * on wasm + native. 1e-4 leaves a 20× margin and flags any kernel error above 0.01% of the step.
+ * webgpu sums in other orders (workgroup trees) and uses the GPU's exp/sqrt: the same bound holds.
  */
 const STEP_RTOL = 1e-4;
 /** Non-trainable buffers (BatchNorm moving mean/variance): one forward's rounding, relative to max |v|. */
@@ -69,7 +71,24 @@ interface StepResult {
 
 const snapshot = (model: tfl.LayersModel) => model.weights.map((w) => w.read().dataSync().slice() as Float32Array);
 
-async function stepOn(backend: 'wasm' | 'cpu', c: Case, init: Float32Array[] | undefined, xs: Float32Array, ys: Float32Array): Promise<StepResult> {
+type Accelerated = 'wasm' | 'webgpu';
+const accelerated: Accelerated[] = ['wasm'];
+/** Worst step and buffer errors per backend (relative to cpu's largest |step|), printed at the end. */
+const worst: Record<string, { step: number; stepAbs: number; buffer: number; case: string }> = {};
+
+beforeAll(async () => {
+  const why = await webgpuUnavailable();
+  if (why === undefined) accelerated.push('webgpu');
+  else console.warn(`core-layers-train: webgpu skipped (${why})`);
+});
+
+afterAll(() => {
+  for (const [backend, w] of Object.entries(worst)) {
+    console.log(`one-step training vs cpu on ${backend}: worst step error ${w.step.toExponential(2)} of max |step| (abs ${w.stepAbs.toExponential(2)}, ${w.case}); worst buffer error ${w.buffer.toExponential(2)}`);
+  }
+});
+
+async function stepOn(backend: Accelerated | 'cpu', c: Case, init: Float32Array[] | undefined, xs: Float32Array, ys: Float32Array): Promise<StepResult> {
   await useBackend(backend);
   const model = buildModel(c);
   const seeded = snapshot(model);
@@ -125,53 +144,63 @@ async function checkOneStep(c: Case, expectMaskedParams: number): Promise<void> 
   const xs = randn(r, BATCH * size);
   const ys = randn(r, BATCH * OUT);
   const cpu = await stepOn('cpu', c, undefined, xs, ys);
-  const wasm = await stepOn('wasm', c, cpu.before, xs, ys);
-
   expect(cpu.masks.length, `${c.name}: masked params found`).toBe(expectMaskedParams);
-  expect(wasm.names).toEqual(cpu.names);
-  for (const run of [cpu, wasm]) {
-    const on = run === cpu ? 'cpu' : 'wasm';
-    expect(run.lossAfter, `${c.name} on ${on}: loss after one step (${run.lossAfter}) < before (${run.lossBefore})`).toBeLessThan(run.lossBefore);
-    for (const { weightIndex, mask } of run.masks) {
-      const w = run.after[weightIndex]!;
-      let zeros = 0;
-      let nonzeroMasked = 0;
-      for (let i = 0; i < mask.length; i++) {
-        if (mask[i] !== 0) continue;
-        zeros++;
-        if (w[i] !== 0) nonzeroMasked++;
-      }
-      expect(zeros, `${c.name} on ${on}: ${run.names[weightIndex]} has masked entries`).toBeGreaterThan(0);
-      expect(nonzeroMasked, `${c.name} on ${on}: masked entries of ${run.names[weightIndex]} that are not exactly 0 after the step`).toBe(0);
-    }
+  checkRun(c, cpu, 'cpu');
+  for (const backend of accelerated) {
+    const run = await stepOn(backend, c, cpu.before, xs, ys);
+    checkRun(c, run, backend);
+    compareWithCpu(c, run, cpu, backend);
   }
-  wasm.masks.forEach((m, i) => expect(Array.from(m.mask), `${c.name}: mask ${i} same on both`).toEqual(Array.from(cpu.masks[i]!.mask)));
-  expect(Math.abs(wasm.lossBefore - cpu.lossBefore), `${c.name}: loss wasm ${wasm.lossBefore} vs cpu ${cpu.lossBefore}`).toBeLessThanOrEqual(1e-5 * Math.abs(cpu.lossBefore));
+}
+
+function checkRun(c: Case, run: StepResult, on: string): void {
+  expect(run.lossAfter, `${c.name} on ${on}: loss after one step (${run.lossAfter}) < before (${run.lossBefore})`).toBeLessThan(run.lossBefore);
+  for (const { weightIndex, mask } of run.masks) {
+    const w = run.after[weightIndex]!;
+    let zeros = 0;
+    let nonzeroMasked = 0;
+    for (let i = 0; i < mask.length; i++) {
+      if (mask[i] !== 0) continue;
+      zeros++;
+      if (w[i] !== 0) nonzeroMasked++;
+    }
+    expect(zeros, `${c.name} on ${on}: ${run.names[weightIndex]} has masked entries`).toBeGreaterThan(0);
+    expect(nonzeroMasked, `${c.name} on ${on}: masked entries of ${run.names[weightIndex]} that are not exactly 0 after the step`).toBe(0);
+  }
+}
+
+function compareWithCpu(c: Case, run: StepResult, cpu: StepResult, on: Accelerated): void {
+  const w = (worst[on] ??= { step: 0, stepAbs: 0, buffer: 0, case: '' });
+  expect(run.names).toEqual(cpu.names);
+  run.masks.forEach((m, i) => expect(Array.from(m.mask), `${c.name}: mask ${i} same on ${on} and cpu`).toEqual(Array.from(cpu.masks[i]!.mask)));
+  expect(Math.abs(run.lossBefore - cpu.lossBefore), `${c.name}: loss ${on} ${run.lossBefore} vs cpu ${cpu.lossBefore}`).toBeLessThanOrEqual(1e-5 * Math.abs(cpu.lossBefore));
 
   cpu.after.forEach((cpuAfter, k) => {
     const what = `${c.name}: ${cpu.names[k]}`;
-    const wasmAfter = wasm.after[k]!;
+    const after = run.after[k]!;
     const before = cpu.before[k]!;
     if (!cpu.trainable[k]) {
       const scale = Math.max(maxAbs(cpuAfter), 1e-6);
-      let worst = 0;
-      for (let i = 0; i < cpuAfter.length; i++) worst = Math.max(worst, Math.abs(wasmAfter[i]! - cpuAfter[i]!));
-      expect(worst / scale, `${what} (buffer) after the step: max |wasm − cpu| ${worst}, scale ${scale}`).toBeLessThanOrEqual(BUFFER_RTOL);
+      let err = 0;
+      for (let i = 0; i < cpuAfter.length; i++) err = Math.max(err, Math.abs(after[i]! - cpuAfter[i]!));
+      w.buffer = Math.max(w.buffer, err / scale);
+      expect(err / scale, `${what} (buffer) after the step: max |${on} − cpu| ${err}, scale ${scale}`).toBeLessThanOrEqual(BUFFER_RTOL);
       return;
     }
     const cpuStep = cpuAfter.map((v, i) => v - before[i]!);
-    const wasmStep = wasmAfter.map((v, i) => v - before[i]!);
+    const step = after.map((v, i) => v - before[i]!);
     const scale = maxAbs(cpuStep);
     expect(scale, `${what}: the step moved it on cpu`).toBeGreaterThan(0);
-    let worst = 0;
+    let err = 0;
     let at = -1;
     for (let i = 0; i < cpuStep.length; i++) {
-      const e = Math.abs(wasmStep[i]! - cpuStep[i]!);
-      if (e > worst) [worst, at] = [e, i];
+      const e = Math.abs(step[i]! - cpuStep[i]!);
+      if (e > err) [err, at] = [e, i];
     }
+    if (err / scale > w.step) Object.assign(w, { step: err / scale, stepAbs: err, case: what });
     expect(
-      worst / scale,
-      `${what}: step on wasm vs cpu differs by ${worst} at ${at} (wasm ${wasmStep[at]}, cpu ${cpuStep[at]}, max |step| ${scale})`,
+      err / scale,
+      `${what}: step on ${on} vs cpu differs by ${err} at ${at} (${on} ${step[at]}, cpu ${cpuStep[at]}, max |step| ${scale})`,
     ).toBeLessThanOrEqual(STEP_RTOL);
   });
 }
@@ -179,7 +208,7 @@ async function checkOneStep(c: Case, expectMaskedParams: number): Promise<void> 
 const s = 0.5;
 const seeds = { maskSeed: 101, weightSeed: 202 };
 
-describe('one sparse training step of each core layer type: wasm equals cpu, loss falls, masked weights stay 0', () => {
+describe('one sparse training step of each core layer type: wasm and webgpu equal cpu, loss falls, masked weights stay 0', () => {
   it('MaskedDense (rank-3 input)', async () => {
     await checkOneStep({
       name: 'MaskedDense',
@@ -227,7 +256,7 @@ describe('one sparse training step of each core layer type: wasm equals cpu, los
     ['BatchNorm + residual (no relu)', (x) => new BatchNorm({ name: 'bn' }).apply([bnConv('bn_in').apply(x) as SymbolicTensor, x]) as SymbolicTensor],
   ];
   for (const [label, body] of bnCases) {
-    it(`${label} (NHWC, fused training kernels on wasm)`, async () => {
+    it(`${label} (NHWC, fused training kernels on wasm and webgpu)`, async () => {
       await checkOneStep({ name: label, inputShape: [5, 5, 3], body }, 1);
     });
   }
@@ -257,9 +286,9 @@ describe('one sparse training step of each core layer type: wasm equals cpu, los
 
   const convBlocks: [string, Parameters<typeof sparseIftConv2D>[1], number][] = [
     ['sparse-wide', { family: 'sparse-wide', sparsity: s, filters: sparseWideWidth(6, s), kernelSize: 3, name: 'blk', ...seeds }, 1],
-    ['sparse-parallel bn', { family: 'sparse-parallel', sparsity: s, filters: 6, kernelSize: 3, parallelBranchNorm: 'bn', name: 'blk', ...seeds }, 2],
-    ['sparse-parallel bn-relu', { family: 'sparse-parallel', sparsity: s, filters: 6, kernelSize: 3, parallelBranchNorm: 'bn-relu', name: 'blk', ...seeds }, 2],
-    ['sparse-factorized nonlinear_relu, stride 2', { family: 'sparse-factorized', sparsity: s, filters: 6, kernelSize: 3, strides: 2, middle: 'nonlinear_relu', name: 'blk', ...seeds }, 2],
+    ['sparse-parallel bn', { family: 'sparse-parallel', sparsity: s, filters: 6, kernelSize: 3, parallelSigma: 'bn', name: 'blk', ...seeds }, 2],
+    ['sparse-parallel bn-relu', { family: 'sparse-parallel', sparsity: s, filters: 6, kernelSize: 3, parallelSigma: 'bn-relu', name: 'blk', ...seeds }, 2],
+    ['sparse-factorized nonlinear_relu, stride 2', { family: 'sparse-factorized', sparsity: s, filters: 6, kernelSize: 3, strides: 2, factorizedMiddle: 'nonlinear_relu', name: 'blk', ...seeds }, 2],
     ['sparse-doped, stride 2', { family: 'sparse-doped', sparsity: s, filters: 6, kernelSize: 3, strides: 2, name: 'blk', ...seeds }, 1],
   ];
   for (const [label, options, masked] of convBlocks) {

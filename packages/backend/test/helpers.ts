@@ -36,10 +36,13 @@ export interface Input {
 }
 
 let wasmReady = false;
-export async function useBackend(name: 'wasm' | 'cpu'): Promise<void> {
+export async function useBackend(name: 'wasm' | 'cpu' | 'webgpu'): Promise<void> {
   if (name === 'wasm' && !wasmReady) {
     await initBackend({ backend: 'wasm', useNative: process.env['SPARSE_IFT_TEST_NATIVE'] === '1' });
     wasmReady = true;
+  }
+  if (name === 'webgpu' && tf.findBackend('webgpu') == null) {
+    await initBackend({ backend: 'webgpu', allowSoftwareAdapter: true });
   }
   const ok = await tf.setBackend(name);
   if (!ok || tf.getBackend() !== name) throw new Error(`could not switch to ${name}`);
@@ -101,24 +104,27 @@ export interface GradCheckOptions {
   rtol?: number;
   fdRtol?: number;
   seed?: number;
+  /** The backend checked against cpu (default wasm). */
+  backend?: 'wasm' | 'webgpu';
 }
 
 /**
- * The op's forward and gradients on wasm match the cpu backend, and the wasm gradients match central
- * finite differences of the wasm forward at random coordinates.
+ * The op's forward and gradients on wasm (or `opts.backend`) match the cpu backend, and its gradients
+ * match central finite differences of its forward at random coordinates.
  */
 export async function checkGradients(name: string, f: Fn, inputs: Input[], opts: GradCheckOptions = {}): Promise<void> {
   const r = rng(opts.seed ?? 7);
-  await useBackend('wasm');
+  const on = opts.backend ?? 'wasm';
+  await useBackend(on);
   const outShape = tf.tidy(() => f(...makeTensors(inputs)).shape);
   const weights = randn(r, tf.util.sizeFromShape(outShape));
   const onWasm = forwardAndGrads(f, inputs, weights);
   await useBackend('cpu');
   const onCpu = forwardAndGrads(f, inputs, weights);
-  await useBackend('wasm');
+  await useBackend(on);
   const rtol = opts.rtol ?? 1e-4;
-  expectClose(onWasm.y, onCpu.y, rtol, `${name}: forward wasm vs cpu`);
-  onWasm.grads.forEach((g, j) => expectClose(g, onCpu.grads[j]!, rtol, `${name}: grad ${j} wasm vs cpu`));
+  expectClose(onWasm.y, onCpu.y, rtol, `${name}: forward ${on} vs cpu`);
+  onWasm.grads.forEach((g, j) => expectClose(g, onCpu.grads[j]!, rtol, `${name}: grad ${j} ${on} vs cpu`));
   const eps = opts.eps ?? 1e-2;
   const probes = opts.probes ?? 6;
   let gradIndex = 0;
@@ -145,4 +151,27 @@ export async function checkGradients(name: string, f: Fn, inputs: Input[], opts:
       ).toBeLessThanOrEqual(opts.fdRtol ?? 5e-3);
     }
   }
+}
+
+let webgpuProbe: Promise<string | undefined> | undefined;
+
+/**
+ * Undefined when a webgpu adapter (a software one counts) starts here, else why not. Under CI (where
+ * tools/setup.sh installs the software adapter's libraries) a missing adapter fails instead of skipping.
+ */
+export function webgpuUnavailable(): Promise<string | undefined> {
+  webgpuProbe ??= (async () => {
+    const before = tf.getBackend();
+    try {
+      await initBackend({ backend: 'webgpu', allowSoftwareAdapter: true });
+      return undefined;
+    } catch (e) {
+      const why = (e as Error).message;
+      if (process.env['CI']) throw new Error(`CI: no webgpu adapter (tools/setup.sh installs the software one): ${why}`);
+      return why;
+    } finally {
+      if (before) await tf.setBackend(before);
+    }
+  })();
+  return webgpuProbe;
 }

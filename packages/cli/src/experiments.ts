@@ -1,6 +1,6 @@
 /**
  * The reproduction packages whose experiments `sift` offers. Each registers itself with
- * @sparse-ift/train's registry when imported. They are loaded one by one so that one package failing to
+ * @sparse-ift/reproduce's registry when imported. They are loaded one by one so that one package failing to
  * load (say, a missing optional native dependency) leaves the others usable, with a warning that names it.
  */
 export const EXPERIMENT_PACKAGES = [

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main } from '../src/index.js';
+import { initBackend } from '@sparse-ift/backend';
 // Register the experiment from its sources: until vitest.config.ts maps @sparse-ift/repro-* to
 // reproductions/*/src, the CLI's own import of the package cannot resolve in tests (it warns and goes on).
 import '../../../reproductions/fashion-mnist/src/index.js';
@@ -54,7 +55,7 @@ describe('sift usage errors exit 2 and say what is valid', () => {
   it('a bad --backend names the allowed ones', async () => {
     const r = await sift('reproduce', 'fashion-mnist', '--backend', 'cuda');
     expect(r.code).toBe(EXIT_USAGE);
-    expect(r.stderr).toContain("--backend 'cuda' is not a backend; use one of: auto, tensorflow-gpu, tensorflow, wasm, cpu");
+    expect(r.stderr).toContain("--backend 'cuda' is not a backend; use one of: auto, webgpu, tensorflow-gpu, tensorflow, wasm, cpu");
   });
 
   it('a missing --data folder is named', async () => {
@@ -99,6 +100,18 @@ describe('sift list and doctor', () => {
     // Debian's dataset-fashion-mnist is installed on the CI image.
     expect(fm).toEqual(expect.objectContaining({ found: true, location: '/usr/share/datasets/fashion-mnist' }));
   });
+
+  it('doctor --json explains every GPU path: what was found, or what is missing and the fix', async () => {
+    const r = await sift('doctor', '--json', '--backend', 'wasm');
+    const { gpuPaths } = JSON.parse(r.stdout) as { gpuPaths: { path: string; usable: boolean; lines: string[]; fixes: string[] }[] };
+    expect(gpuPaths.map((p) => p.path)).toEqual(['webgpu', 'tensorflow-gpu']);
+    for (const p of gpuPaths) if (!p.usable) expect(p.fixes.length, `${p.path}: a fix is given`).toBeGreaterThan(0);
+    const webgpu = gpuPaths[0]!;
+    expect(webgpu.lines.some((l) => l.startsWith('Vulkan loader:'))).toBe(true);
+    expect(webgpu.lines.filter((l) => l.startsWith('adapter:')).length).toBe(3); // GPU, software Vulkan, software OpenGL ES
+    const tfGpu = gpuPaths[1]!;
+    if (!tfGpu.usable) expect(tfGpu.fixes.join(' ')).toMatch(/CUDA 11\.2 and cuDNN 8\.1/);
+  });
 });
 
 describe('sift reproduce', () => {
@@ -118,5 +131,39 @@ describe('sift reproduce', () => {
     const resumed = await sift('reproduce', 'fashion-mnist', '--preset', 'smoke', '--out', out, '--backend', 'wasm', '--json', '--resume');
     expect(resumed.code).toBe(EXIT_OK);
     expect((JSON.parse(resumed.stdout) as { files: Record<string, string> }).files['results.json']).toBe(join(out, 'results-2.json'));
+  });
+});
+
+describe('sift reproduce --backend webgpu', () => {
+  // On the software adapter in CI (tools/setup.sh installs it): the whole smoke grid, end to end.
+  it('runs the fashion-mnist smoke preset with every row within 2 accuracy points of wasm, and records the adapter', async (ctx) => {
+    try {
+      await initBackend({ backend: 'webgpu', allowSoftwareAdapter: true });
+    } catch (e) {
+      if (process.env['CI']) throw e;
+      console.warn(`webgpu reproduce test skipped: ${(e as Error).message}`);
+      ctx.skip();
+    }
+    const run = async (backend: string) => {
+      const out = mkdtempSync(join(tmpdir(), `sift-cli-${backend}-`));
+      const r = await sift('reproduce', 'fashion-mnist', '--preset', 'smoke', '--out', out, '--backend', backend, '--json');
+      expect(r.code, r.stderr).toBe(EXIT_OK);
+      return JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
+        backend: { name: string; adapter?: { software: boolean; limits: { maxStorageBufferBindingSize: number } } };
+        rows: { family: string; sparsity: number; method: string; mean: number }[];
+      };
+    };
+    const webgpu = await run('webgpu');
+    const wasm = await run('wasm');
+    expect(webgpu.backend.name).toBe('webgpu');
+    expect(webgpu.backend.adapter?.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
+    expect(webgpu.rows.length).toBe(wasm.rows.length);
+    expect(wasm.rows[0]!.mean, 'scores are in percent').toBeGreaterThan(1);
+    webgpu.rows.forEach((row, i) => {
+      const other = wasm.rows[i]!;
+      expect([row.family, row.sparsity, row.method]).toEqual([other.family, other.sparsity, other.method]);
+      // The row's score: test accuracy in percent.
+      expect(Math.abs(row.mean - other.mean), `${row.family} ${row.method}: webgpu ${row.mean} % vs wasm ${other.mean} %`).toBeLessThanOrEqual(2);
+    });
   });
 });

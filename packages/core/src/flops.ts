@@ -12,6 +12,9 @@
  *
  * Model builders describe their forward pass as a list of {@link FlopOp}s (per sample) and ask this module.
  */
+import type { SparseMethod } from './updaters.js';
+
+import { solveSparseWideSparsity } from './isoflop.js';
 
 export type FlopConvention = 'paper' | 'official';
 
@@ -228,11 +231,20 @@ export function withDensity(ops: readonly FlopOp[], density: (op: FlopOp) => num
   );
 }
 
+/**
+ * Sparse Wide's mask sparsity s* for a widened model given as ops (any mask density): the part that
+ * never scales with the masks (dense layers, norms, bias adds: the ops with every mask empty) plus
+ * (1 − s*) × the masked weights counted dense meets `budget` official FLOPs, the dense baseline's
+ * (docs/flops.md#sparse-wide-budget).
+ */
+export function sparseWideMaskSparsity(wideOps: readonly FlopOp[], budget: number): number {
+  const fixed = countFlops(withDensity(wideOps, () => 0), 'official').sparse;
+  return solveSparseWideSparsity({ denseFlops: fixed, maskableFlops: countFlops(wideOps, 'official').dense - fixed, budget });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Training FLOPs (spec §3.10, relative_flops_utils.py).
 // ---------------------------------------------------------------------------------------------
-
-export type SparseMethod = 'dense' | 'static' | 'set' | 'rigl';
 
 export interface TrainingFlopsArgs {
   method: SparseMethod;

@@ -20,7 +20,7 @@
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { FAMILIES, assertSparsity, isFamily, type Family } from './isoflop.js';
-import type { SparseMethod } from './flops.js';
+import type { SparseMethod } from './updaters.js';
 import {
   modelExtraParams,
   modelFlopOps,

@@ -1,6 +1,6 @@
 /**
  * One sparse training step, in the official order (spec §3.4):
- *   1. forward + backward (`tf.variableGrads`);
+ *   1. forward + backward (`tf.variableGrads`), once per micro-batch when the batch is accumulated;
  *   2. if the updater will update masks at this step, keep a copy of the *unmasked* gradient of each
  *      masked weight (RigL grows from it: same mini-batch, no weight decay, spec §3.7);
  *      Sparse layers compute with kernel ⊙ mask, which would mask the kernel's gradient too, so for
@@ -25,8 +25,14 @@ export interface SparseTrainStepArgs {
   /** Every trainable variable (masked weights included). */
   params: readonly tf.Variable[];
   maskedParams: readonly MaskedParam[];
-  /** Forward pass returning the mini-batch loss; called once, inside `tf.variableGrads`. */
-  lossFn: () => tf.Scalar;
+  /** Forward pass returning the mean loss of micro-batch `i` (0 without accumulation), inside `tf.variableGrads`. */
+  lossFn: (microBatch: number) => tf.Scalar;
+  /**
+   * Gradient accumulation: one weight per micro-batch (its share of the batch's samples). The micro-batches
+   * are differentiated one after another, so only one micro-batch's activations are alive at a time; the
+   * step's loss and gradients are their weighted sums, the whole batch's mean. Default [1]: one pass.
+   */
+  microBatchWeights?: readonly number[];
   optimizer: SparseOptimizer;
   updater: MaskUpdater;
   /** Clip the global gradient L2 norm to this value (after masking). */
@@ -70,10 +76,12 @@ export function sparseTrainStep(args: SparseTrainStepArgs): SparseTrainStepResul
     }
   }
 
+  const weights = args.microBatchWeights ?? [1];
+  if (weights.length === 0) throw new RangeError('microBatchWeights needs one weight per micro-batch, got none');
+  const backward = (): { value: tf.Scalar; grads: tf.NamedTensorMap } =>
+    weights.length === 1 && weights[0] === 1 ? tf.variableGrads(() => lossFn(0), [...params]) : accumulatedGrads(lossFn, weights, params);
   const captureDense = updater.needsDenseGradient();
-  const { value, grads } = captureDense
-    ? withMasksOpen(maskedParams, () => tf.variableGrads(lossFn, [...params]))
-    : tf.variableGrads(lossFn, [...params]);
+  const { value, grads } = captureDense ? withMasksOpen(maskedParams, backward) : backward();
   const denseGrads = new Map<string, tf.Tensor>();
   let gradNorm: number | undefined;
   try {
@@ -112,6 +120,24 @@ export function sparseTrainStep(args: SparseTrainStepArgs): SparseTrainStepResul
     for (const g of Object.values(grads)) g.dispose();
     for (const g of denseGrads.values()) g.dispose();
   }
+}
+
+/** Σ_i w_i·loss_i and its gradients, differentiating one micro-batch at a time. */
+function accumulatedGrads(lossFn: (microBatch: number) => tf.Scalar, weights: readonly number[], params: readonly tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+  let value: tf.Tensor | undefined;
+  const grads: tf.NamedTensorMap = {};
+  const addInto = (sum: tf.Tensor | undefined, term: tf.Tensor, weight: number): tf.Tensor => {
+    const next = tf.tidy(() => (sum ? tf.add(sum, tf.mul(term, weight)) : tf.mul(term, weight)));
+    sum?.dispose();
+    term.dispose();
+    return next;
+  };
+  for (let i = 0; i < weights.length; i++) {
+    const micro = tf.variableGrads(() => lossFn(i), [...params]);
+    value = addInto(value, micro.value, weights[i]!);
+    for (const [name, grad] of Object.entries(micro.grads)) grads[name] = addInto(grads[name], grad, weights[i]!);
+  }
+  return { value: value as tf.Scalar, grads };
 }
 
 /** Run `fn` with every mask set to ones, then put the masks back (even if `fn` throws). */

@@ -169,7 +169,12 @@ export function dropAndGrow(args: {
 // Updaters: the mask optimiser of the training loop.
 // ---------------------------------------------------------------------------------------------
 
-export type UpdaterKind = 'static' | 'set' | 'rigl';
+/**
+ * The sparse-training methods: dense (no masks), static masks, SET (drop by magnitude, grow at random)
+ * and RigL (grow by dense-gradient magnitude). Every package names a run's method with this type.
+ */
+export const SPARSE_METHODS = ['dense', 'static', 'set', 'rigl'] as const;
+export type SparseMethod = (typeof SPARSE_METHODS)[number];
 
 export interface TensorUpdateReport extends Omit<DropGrowResult, 'mask'> {
   name: string;
@@ -184,7 +189,7 @@ export interface MaskUpdateReport {
 }
 
 export interface UpdaterState {
-  kind: UpdaterKind;
+  kind: MaskUpdater['kind'];
   /** Mask-updater steps taken (the counter t). */
   step: number;
   /** Present for SET (its growth draws). */
@@ -200,7 +205,8 @@ export interface UpdaterStepArgs {
 }
 
 export interface MaskUpdater {
-  readonly kind: UpdaterKind;
+  /** The method whose masks it keeps (a dense run has no masks: its updater is a StaticUpdater with none). */
+  readonly kind: Exclude<SparseMethod, 'dense'>;
   /** The counter t: steps taken so far. */
   readonly stepCount: number;
   /** Must the coming backward (whose step will be t + 1) keep the unmasked gradient? */
@@ -228,7 +234,7 @@ export function applyMasks(params: readonly MaskedParam[], optimizer?: SlotProvi
 }
 
 export class StaticUpdater implements MaskUpdater {
-  readonly kind: UpdaterKind = 'static';
+  readonly kind: MaskUpdater['kind'] = 'static';
   protected t = 0;
 
   get stepCount(): number {
@@ -310,7 +316,7 @@ abstract class DynamicUpdater extends StaticUpdater {
 
 /** SET: grows uniformly at random among non-kept positions; new weights start at 0. */
 export class SETUpdater extends DynamicUpdater {
-  override readonly kind: UpdaterKind = 'set';
+  override readonly kind: MaskUpdater['kind'] = 'set';
   private rng: Rng;
 
   constructor(options: { schedule: MaskUpdateSchedule; rng: Rng }) {
@@ -335,7 +341,7 @@ export class SETUpdater extends DynamicUpdater {
 
 /** RigL: grows the non-kept positions with the largest |unmasked gradient| of the same mini-batch. */
 export class RigLUpdater extends DynamicUpdater {
-  override readonly kind: UpdaterKind = 'rigl';
+  override readonly kind: MaskUpdater['kind'] = 'rigl';
 
   constructor(options: { schedule: MaskUpdateSchedule }) {
     super(options.schedule);

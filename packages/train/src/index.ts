@@ -1,18 +1,14 @@
-// @sparse-ift/train: the reusable trainer, recipes, schedules, checkpoints, TensorBoard files and the
-// experiment registry.
+// @sparse-ift/train: the reusable trainer, recipes, schedules, checkpoints and TensorBoard files.
 export * from './trainer.js';
+export * from './model.js';
+export * from './batches.js';
+export * from './objectives.js';
 export * from './recipes.js';
 export * from './schedules.js';
 export * from './loss.js';
 export * from './checkpoint.js';
 export * from './tensorboard.js';
-export * from './experiments.js';
-export * from './results-files.js';
-export * from './run-state.js';
 export * from './layers-model.js';
-export * from './plot.js';
-export * from './run-grid.js';
-export * from './results-report.js';
 export { epochPermutation } from './data-order.js';
 export { createProgress, type Progress } from './progress.js';
 // Raised (with the step and the kept checkpoint) when a loss is NaN or infinite.

@@ -6,11 +6,11 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { collectMaskedParams } from './core.js';
-import type { ForwardContext, NamedVariable, TrainableModel } from './trainer.js';
+import type { ForwardContext, NamedVariable, TrainableModel } from './model.js';
 
 export function layersTrainable(
   model: LayersModel,
-  forward: (x: tf.Tensor, training: boolean, context?: ForwardContext) => tf.Tensor2D,
+  forward: (x: tf.Tensor, training: boolean, context?: ForwardContext) => tf.Tensor,
 ): TrainableModel {
   // LayerVariable.read() is typed Tensor but returns the tf.Variable it owns.
   const named = (w: LayersModel['weights'][number]): NamedVariable => ({ name: w.originalName, variable: w.read() as tf.Variable });

@@ -1,7 +1,9 @@
 /**
- * The optimisation recipes of the paper's experiments (spec §4), as data. Reproductions start from one
- * and override what they need (e.g. a shorter schedule).
+ * The optimisation recipes of the paper's experiments (spec §4), as data, and the trainer settings one
+ * fixes. Reproductions start from one and override what they need (e.g. a shorter schedule).
  */
+import type { SparseMethod } from './core.js';
+import { classification, type Objective } from './objectives.js';
 import type { LrSchedule } from './schedules.js';
 
 export type DecayScope =
@@ -13,6 +15,16 @@ export type DecayScope =
 export type OptimizerRecipe =
   | { kind: 'sgd'; lr: number; momentum: number; nesterov: boolean; weightDecay: number; decay: DecayScope }
   | { kind: 'adamw'; lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decay: DecayScope };
+
+/** The sparse-training method and its dynamic schedule (defaults: ΔT 100, α₀ 0.3 cosine, updates end at 0.75 of the steps). */
+export interface MaskTraining {
+  method: SparseMethod;
+  frequency?: number;
+  dropFraction?: number;
+  /** Updates end at this fraction of the run's steps, or at `endStep` (give at most one). */
+  endFraction?: number;
+  endStep?: number;
+}
 
 export interface Recipe {
   optimizer: OptimizerRecipe;
@@ -64,5 +76,27 @@ export function gptRecipe(totalSteps = 21_511, warmupSteps = 2_151): Recipe {
     epochs: 1,
     labelSmoothing: 0,
     clipNorm: 1.0,
+  };
+}
+
+/**
+ * The trainer settings a recipe and mask schedule fix for one run (a classifier: label smoothing goes to
+ * the objective); callers add checkpoints, logs, ….
+ */
+export function recipeTrainConfig(
+  recipe: Recipe,
+  mask: Omit<MaskTraining, 'method'>,
+  method: SparseMethod,
+  seed: number,
+): { seed: number; epochs: number; batchSize: number; optimizer: OptimizerRecipe; schedule: LrSchedule; clipNorm?: number; objective: Objective; mask: MaskTraining } {
+  return {
+    seed,
+    epochs: recipe.epochs,
+    batchSize: recipe.batchSize,
+    optimizer: recipe.optimizer,
+    schedule: recipe.schedule,
+    clipNorm: recipe.clipNorm,
+    objective: classification({ labelSmoothing: recipe.labelSmoothing }),
+    mask: { method, frequency: mask.frequency, dropFraction: mask.dropFraction, endFraction: mask.endFraction },
   };
 }

@@ -1,124 +1,71 @@
 /**
  * The training loop shared by every reproduction: deterministic data order from (seed, epoch), the
- * spec §4 optimiser recipes and LR schedules, label smoothing, sparse training through core's
- * `sparseTrainStep` (static/SET/RigL, spec §3.4 step order), evaluation each epoch, TensorBoard
- * scalars, atomic checkpoints with exact resume, and a hard stop on a NaN/Inf loss.
+ * spec §4 optimiser recipes and LR schedules, an objective that gives the loss of a batch
+ * (classification, language modelling), gradient accumulation over micro-batches, sparse training
+ * through core's `sparseTrainStep` (static/SET/RigL, spec §3.4 step order), evaluation after every
+ * epoch or every `evalEvery` steps, TensorBoard scalars, atomic checkpoints with exact resume, and a
+ * hard stop on a NaN/Inf loss.
  */
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 // Registers tf.js' gradient functions (tfjs-core alone has none). Its Node (CJS) bundle does so in
 // plain Node; tfjs-core's own `dist/register_all_gradients.js` is browser-ESM and fails to load there.
 import '@tensorflow/tfjs-layers';
+import { epochBatches, heldOutBatches, isBatchStream, microBatches, type BatchSource, type BatchStream, type LabelledData } from './batches.js';
 import { readCheckpoint, restoreOptimizerState, storeOptimizerState, writeCheckpointAtomic, type StoredOptimizer, type StoredTensor } from './checkpoint.js';
 import {
   AdamW,
   MaskUpdateSchedule,
   NonFiniteLossError,
   RigLUpdater,
-  Rng,
+  SEED_STREAMS,
   SETUpdater,
   SGD,
   StaticUpdater,
   decayOnlyMatrices,
   initMasks,
+  rngFor,
   sparseTrainStep,
   type MaskUpdater,
-  type MaskedParam,
   type SparseOptimizer,
   type UpdaterState,
 } from './core.js';
-import { epochPermutation } from './data-order.js';
-import { crossEntropy } from './loss.js';
+import type { NamedVariable, TrainableModel } from './model.js';
+import { classification, type Metrics, type Objective } from './objectives.js';
 import { createProgress } from './progress.js';
-import type { OptimizerRecipe } from './recipes.js';
+import type { MaskTraining, OptimizerRecipe } from './recipes.js';
 import { learningRate, type LrSchedule } from './schedules.js';
 import { TensorBoardWriter } from './tensorboard.js';
 
-/** A trainable parameter with a name that is stable across processes (checkpoints use it). */
-export interface NamedVariable {
-  name: string;
-  variable: tf.Variable;
-}
-
-/** Where a training forward pass sits in the run: lets seeded augmentation survive a resume. */
-export interface ForwardContext {
-  /** 0-based index of the optimiser step this batch is for (the same in a resumed run). */
-  step: number;
-}
-
-/** What the trainer needs from a model: its parameters, its masks, its other state and a forward pass. */
-export interface TrainableModel {
-  params: NamedVariable[];
-  /** Masked weights; each `weight` is one of `params`' variables. */
-  maskedParams: MaskedParam[];
-  /**
-   * Non-trainable state the forward pass changes, e.g. BatchNorm moving mean/variance: checkpointed and
-   * restored on resume. A mask or parameter listed here too is saved once, under its own name.
-   */
-  buffers?: NamedVariable[];
-  /** `context` is given for training batches only. */
-  logits(images: tf.Tensor, training: boolean, context?: ForwardContext): tf.Tensor2D;
-}
-
-/** Images (N × sampleShape, float32) and integer labels. */
-export interface LabelledData {
-  images: Float32Array;
-  labels: Int32Array;
-  count: number;
-  /** Shape of one sample, e.g. [784] for an MLP or [28, 28, 1] for a CNN. */
-  sampleShape: number[];
-}
-
-/** One batch read from a `BatchSource`: N × sampleShape float32 images and their integer labels. */
-export interface Batch {
-  images: Float32Array;
-  labels: Int32Array;
-  /** [N, ...sampleShape]. */
-  shape: number[];
-}
-
-/** A data set read batch by batch (e.g. shards decoded in worker threads) instead of held in memory. */
-export interface BatchStream {
-  /** The batches of an epoch; evaluation reads all of epoch 0's. */
-  batches(epoch: number): AsyncIterable<Batch>;
-}
-
-/**
- * A training set read batch by batch. `batches(epoch)` must give the same batches for the same epoch in
- * every process: a resumed run skips the ones it trained on before the interruption.
- */
-export interface BatchSource extends BatchStream {
-  /** Samples per epoch (part of a checkpoint's fingerprint). */
-  count: number;
-  /** Optimiser steps per epoch: training ends an epoch after this many batches. Evaluation reads all. */
-  batchesPerEpoch: number;
-  /** Whatever else decides the batches (image size, augmentation), so a checkpoint is not resumed with other data. */
-  fingerprint?: string;
-}
-
-/** In-memory sets or batch sources, for training and for the evaluation after every epoch. */
+/** In-memory sets or batch sources, for training and for the held-out evaluations. */
 export interface TrainData {
   train: LabelledData | BatchSource;
   test: LabelledData | BatchStream;
 }
 
-function isBatchSource<S extends BatchStream>(data: LabelledData | S): data is S {
-  return typeof (data as Partial<S>).batches === 'function';
-}
-
-export type MaskMethod = 'dense' | 'static' | 'set' | 'rigl';
-
 export interface TrainConfig {
   seed: number;
-  epochs: number;
+  /** Passes over the training data; give this or `steps`. */
+  epochs?: number;
+  /** Optimiser steps in the run (the last epoch may end part-way); give this or `epochs`. */
+  steps?: number;
+  /** Samples per optimiser step (in memory; a batch source's batches are its steps). */
   batchSize: number;
+  /**
+   * Samples per forward/backward pass: each step's batch is cut into micro-batches of this size whose
+   * gradients are accumulated. Only memory changes, not the maths. Default: the whole batch.
+   */
+  microBatchSize?: number;
   optimizer: OptimizerRecipe;
   schedule: LrSchedule;
-  labelSmoothing?: number;
+  /** The loss of a batch and the held-out metrics (default: classification, no label smoothing). */
+  objective?: Objective;
   /** Clip the global gradient norm to this value (GPT recipe: 1.0). */
   clipNorm?: number;
-  /** Sparse training method and the dynamic schedule (defaults: ΔT 100, α₀ 0.3 cosine, end 0.75). */
-  mask: { method: MaskMethod; frequency?: number; dropFraction?: number; endFraction?: number };
+  mask: MaskTraining;
+  /** Evaluate every this many steps and after the last; by default after every epoch. */
+  evalEvery?: number;
+  /** Batch size for evaluating an in-memory test set (default 1000). */
   evalBatchSize?: number;
   /** Checkpoint file; written at the end of every epoch and every `checkpointEvery` steps. */
   checkpointFile?: string;
@@ -134,33 +81,33 @@ export interface TrainConfig {
   log?: (line: string) => void;
 }
 
-export interface EpochMetrics {
+/** One held-out evaluation, and the training it follows. */
+export interface Evaluation {
   epoch: number;
+  /** Optimiser steps done. */
   step: number;
+  /** Mean training loss over the samples since the previous evaluation. */
   trainLoss: number;
-  testLoss: number;
-  testAccuracy: number;
+  test: Metrics;
   lr: number;
 }
 
 export interface TrainResult {
-  history: EpochMetrics[];
-  /** Test accuracy after the last epoch (undefined when stopped before the end). */
-  testAccuracy: number | undefined;
+  history: Evaluation[];
+  /** The held-out metrics after the last step (undefined when stopped before the end). */
+  test: Metrics | undefined;
   steps: number;
   stoppedEarly: boolean;
   resumedFromStep: number;
   wallSeconds: number;
 }
 
-/** Thrown when the loss is NaN or ±Inf; the last good checkpoint on disk is left untouched. */
-
 interface CheckpointMeta {
   fingerprint: string;
   epoch: number;
   stepInEpoch: number;
   globalStep: number;
-  history: EpochMetrics[];
+  history: Evaluation[];
   updater: UpdaterState;
   optimizer: StoredOptimizer;
   trainLossSum: number;
@@ -175,122 +122,69 @@ function makeOptimizer(variables: tf.Variable[], recipe: OptimizerRecipe): Spars
 }
 
 function makeUpdater(config: TrainConfig, totalSteps: number): MaskUpdater {
-  const { method, frequency, dropFraction, endFraction } = config.mask;
+  const { method, frequency, dropFraction, endFraction, endStep } = config.mask;
   if (method === 'dense' || method === 'static') return new StaticUpdater();
-  const schedule = new MaskUpdateSchedule({ totalSteps, frequency, dropFraction, endFraction });
-  // SET's growth draws come from a stream split off the run seed (independent of mask init).
-  return method === 'set' ? new SETUpdater({ schedule, rng: Rng.fromSeed(config.seed).split() }) : new RigLUpdater({ schedule });
+  const schedule = new MaskUpdateSchedule({ totalSteps, frequency, dropFraction, endFraction, endStep });
+  // SET's growth draws come from the run's mask-growth stream (docs/seeding.md).
+  return method === 'set' ? new SETUpdater({ schedule, rng: rngFor(config.seed, SEED_STREAMS.maskGrowth) }) : new RigLUpdater({ schedule });
 }
 
 /** The fields that must match for a checkpoint to be resumable. */
-function fingerprint(config: TrainConfig, model: TrainableModel, buffers: NamedVariable[], data: LabelledData | BatchSource): string {
+function fingerprint(config: TrainConfig, objective: Objective, model: TrainableModel, buffers: NamedVariable[], data: LabelledData | BatchSource): string {
   return JSON.stringify({
     seed: config.seed,
-    epochs: config.epochs,
+    epochs: config.epochs ?? null,
+    steps: config.steps ?? null,
     batchSize: config.batchSize,
+    microBatchSize: config.microBatchSize ?? null,
     optimizer: config.optimizer,
     schedule: config.schedule,
-    labelSmoothing: config.labelSmoothing ?? 0,
+    objective: objective.name,
     clipNorm: config.clipNorm ?? null,
     mask: config.mask,
+    evalEvery: config.evalEvery ?? null,
     params: model.params.map((p) => [p.name, p.variable.shape]),
     // Only when present, so checkpoints of buffer-free models written before buffers existed still resume.
     ...(buffers.length > 0 ? { buffers: buffers.map((b) => [b.name, b.variable.shape]) } : {}),
     trainCount: data.count,
-    ...(isBatchSource(data) ? { batchesPerEpoch: data.batchesPerEpoch, source: data.fingerprint ?? null } : {}),
+    ...(isBatchStream(data) ? { batchesPerEpoch: data.batchesPerEpoch, source: data.fingerprint ?? null } : {}),
   });
 }
 
-function gatherBatch(data: LabelledData, order: Int32Array, from: number, to: number): { x: tf.Tensor; y: tf.Tensor1D } {
-  const size = data.sampleShape.reduce((a, b) => a * b, 1);
-  const n = to - from;
-  const x = new Float32Array(n * size);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const src = order[from + i]!;
-    x.set(data.images.subarray(src * size, (src + 1) * size), i * size);
-    y[i] = data.labels[src]!;
-  }
-  return { x: tf.tensor(x, [n, ...data.sampleShape]), y: tf.tensor1d(y, 'int32') };
-}
-
-/**
- * The training batches of one epoch from step `skip` on: the (seed, epoch) permutation of an in-memory
- * set, or the source's batches, `stepsPerEpoch` of them.
- */
-async function* epochBatches(data: LabelledData | BatchSource, seed: number, epoch: number, batchSize: number, stepsPerEpoch: number, skip: number): AsyncGenerator<{ x: tf.Tensor; y: tf.Tensor1D; n: number }> {
-  if (!isBatchSource(data)) {
-    const order = epochPermutation(data.count, seed, epoch);
-    for (let step = skip; step < stepsPerEpoch; step++) {
-      const from = step * batchSize;
-      const to = Math.min(data.count, from + batchSize);
-      yield { ...gatherBatch(data, order, from, to), n: to - from };
-    }
-    return;
-  }
-  let step = 0;
-  for await (const batch of data.batches(epoch)) {
-    if (step >= stepsPerEpoch) return;
-    if (step++ < skip) continue; // same (epoch) → same batches: skip those trained on before a resume
-    yield { x: tf.tensor(batch.images, batch.shape), y: tf.tensor1d(batch.labels, 'int32'), n: batch.shape[0]! };
-  }
-  if (step < stepsPerEpoch) {
-    throw new Error(`the training batch source gave ${step} batches in epoch ${epoch + 1}, fewer than its batchesPerEpoch (${stepsPerEpoch}); fix batchesPerEpoch or the data`);
-  }
-}
-
-/** Mean loss and top-1 accuracy of one batch, and its size. */
-function evaluateBatch(model: TrainableModel, x: tf.Tensor, y: tf.Tensor1D): { lossSum: number; hits: number } {
-  return tf.tidy(() => {
-    const logits = model.logits(x, false);
-    const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'int32'));
-    return { lossSum: crossEntropy(logits, y).dataSync()[0]! * y.shape[0], hits: hits.dataSync()[0]! };
-  });
-}
-
-/** Mean test loss and top-1 accuracy over every batch of a stream (its epoch 0). */
-export async function evaluateSource(model: TrainableModel, source: BatchStream): Promise<{ loss: number; accuracy: number }> {
-  let lossSum = 0;
-  let correct = 0;
+/** The objective's held-out metrics over every batch of `test` (an in-memory set in batches of `batchSize`). */
+export async function evaluate(model: TrainableModel, test: LabelledData | BatchStream, options: { objective?: Objective; batchSize?: number } = {}): Promise<Metrics> {
+  const objective = options.objective ?? classification();
+  const sums: Record<string, number> = {};
   let count = 0;
-  for await (const batch of source.batches(0)) {
-    const x = tf.tensor(batch.images, batch.shape);
-    const y = tf.tensor1d(batch.labels, 'int32');
-    try {
-      const r = evaluateBatch(model, x, y);
-      lossSum += r.lossSum;
-      correct += r.hits;
-      count += batch.labels.length;
-    } finally {
-      x.dispose();
-      y.dispose();
+  for await (const batch of heldOutBatches(test, options.batchSize ?? 1000)) {
+    const batchSums = tf.tidy(() => objective.metricSums(model, batch));
+    for (const [name, sum] of Object.entries(batchSums)) {
+      sums[name] = (sums[name] ?? 0) + sum.dataSync()[0]!;
+      sum.dispose();
     }
+    count += batch.shape[0]!;
   }
-  if (count === 0) throw new Error('the evaluation batch source gave no batches; check the validation data');
-  return { loss: lossSum / count, accuracy: correct / count };
+  if (count === 0) throw new Error('the held-out data gave no batches; check the test/validation data');
+  const means = Object.fromEntries(Object.entries(sums).map(([name, sum]) => [name, sum / count])) as Metrics;
+  return objective.summarise?.(means) ?? means;
 }
 
-/** Mean test loss and top-1 accuracy over a whole set, in batches. */
-export function evaluate(model: TrainableModel, data: LabelledData, batchSize = 1000): { loss: number; accuracy: number } {
-  const order = Int32Array.from({ length: data.count }, (_, i) => i);
-  let lossSum = 0;
-  let correct = 0;
-  for (let from = 0; from < data.count; from += batchSize) {
-    const to = Math.min(data.count, from + batchSize);
-    const { x, y } = gatherBatch(data, order, from, to);
-    const r = evaluateBatch(model, x, y);
-    x.dispose();
-    y.dispose();
-    lossSum += r.lossSum;
-    correct += r.hits;
+/** How long a run is: its epochs and optimiser steps, from whichever of the two the config gives. */
+function runLength(config: TrainConfig, stepsPerEpoch: number): { epochs: number; steps: number } {
+  if ((config.epochs === undefined) === (config.steps === undefined)) throw new Error('give the run length as epochs or as steps (one of the two)');
+  if (config.steps !== undefined) {
+    if (!(Number.isInteger(config.steps) && config.steps >= 1)) throw new RangeError(`steps must be a whole number >= 1, got ${config.steps}`);
+    return { epochs: Math.ceil(config.steps / stepsPerEpoch), steps: config.steps };
   }
-  return { loss: lossSum / data.count, accuracy: correct / data.count };
+  if (!(config.epochs! >= 1)) throw new RangeError('batchSize and epochs must be >= 1');
+  return { epochs: config.epochs!, steps: config.epochs! * stepsPerEpoch };
 }
 
 export async function train(model: TrainableModel, data: TrainData, config: TrainConfig): Promise<TrainResult> {
   const started = performance.now();
   const log = config.log ?? (() => {});
   const label = config.label ?? 'train';
+  const objective = config.objective ?? classification();
   const byName = new Map<string, tf.Variable>();
   for (const p of model.params) {
     if (byName.has(p.name)) throw new Error(`model has two parameters named '${p.name}'; parameter names must be unique`);
@@ -306,21 +200,23 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
     if (bufferNames.has(b.name)) throw new Error(`model has two buffers named '${b.name}'; buffer names must be unique`);
     bufferNames.add(b.name);
   }
-  if (!(config.batchSize >= 1) || !(config.epochs >= 1)) throw new RangeError('batchSize and epochs must be >= 1');
+  if (!(config.batchSize >= 1)) throw new RangeError('batchSize and epochs must be >= 1');
+  const microBatchSize = config.microBatchSize ?? config.batchSize;
+  if (!(Number.isInteger(microBatchSize) && microBatchSize >= 1)) throw new RangeError(`microBatchSize must be a whole number >= 1, got ${microBatchSize}`);
 
   // In memory the last partial batch is kept, as PyTorch; a source says how many batches make an epoch.
-  const stepsPerEpoch = isBatchSource(data.train) ? data.train.batchesPerEpoch : Math.ceil(data.train.count / config.batchSize);
+  const stepsPerEpoch = isBatchStream(data.train) ? data.train.batchesPerEpoch : Math.ceil(data.train.count / config.batchSize);
   if (!(stepsPerEpoch >= 1)) throw new RangeError(`an epoch of the training data has ${stepsPerEpoch} batches; it needs at least 1`);
-  const totalSteps = stepsPerEpoch * config.epochs;
+  const run = runLength(config, stepsPerEpoch);
   const variables = model.params.map((p) => p.variable);
   const optimizer = makeOptimizer(variables, config.optimizer);
-  const updater = makeUpdater(config, totalSteps);
-  const print = fingerprint(config, model, buffers, data.train);
+  const updater = makeUpdater(config, run.steps);
+  const print = fingerprint(config, objective, model, buffers, data.train);
 
   let epoch = 0;
   let stepInEpoch = 0;
   let globalStep = 0;
-  let history: EpochMetrics[] = [];
+  let history: Evaluation[] = [];
   let trainLossSum = 0;
   let trainLossCount = 0;
 
@@ -348,7 +244,7 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
     ({ epoch, stepInEpoch, globalStep, history, trainLossSum, trainLossCount } = ckpt.meta);
     log(`${label}: resumed from ${config.checkpointFile} at epoch ${epoch + 1}, step ${globalStep}`);
   } else if (config.mask.method !== 'dense') {
-    initMasks(model.maskedParams, { method: 'random', rng: Rng.fromSeed(config.seed) });
+    initMasks(model.maskedParams, { method: 'random', rng: rngFor(config.seed, SEED_STREAMS.masks) });
   }
   const resumedFromStep = globalStep;
 
@@ -380,18 +276,35 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
   let stoppedEarly = false;
   let windowStart = performance.now();
   let windowSamples = 0;
-  progress.start(totalSteps, globalStep, label);
+  progress.start(run.steps, globalStep, label);
+
+  /** Evaluates on the held-out data and starts a new training-loss mean. */
+  const evaluateNow = async (): Promise<void> => {
+    const test = await evaluate(model, data.test, { objective, batchSize: config.evalBatchSize });
+    const evaluation: Evaluation = { epoch, step: globalStep, trainLoss: trainLossSum / Math.max(1, trainLossCount), test, lr: optimizer.learningRate };
+    history = [...history, evaluation];
+    tb?.scalars(globalStep, { 'train/mean_loss': evaluation.trainLoss, ...Object.fromEntries(Object.entries(test).map(([name, value]) => [`test/${name}`, value])) });
+    progress.stop();
+    const metrics = Object.entries(test).map(([name, value]) => `test ${name} ${value.toFixed(4)}`);
+    log(`${label} epoch ${epoch + 1}/${run.epochs}, step ${globalStep}/${run.steps}: train loss ${evaluation.trainLoss.toFixed(4)}, ${metrics.join(', ')}`);
+    if (globalStep < run.steps) progress.start(run.steps, globalStep, label);
+    trainLossSum = 0;
+    trainLossCount = 0;
+  };
 
   try {
-    while (epoch < config.epochs && !stoppedEarly) {
-      for await (const { x, y, n } of epochBatches(data.train, config.seed, epoch, config.batchSize, stepsPerEpoch, stepInEpoch)) {
+    while (globalStep < run.steps && !stoppedEarly) {
+      for await (const batch of epochBatches(data.train, config.seed, epoch, config.batchSize, stepsPerEpoch, stepInEpoch)) {
         optimizer.learningRate = learningRate(config.optimizer.lr, config.schedule, { step: globalStep, epoch });
+        const n = batch.shape[0]!;
+        const micro = microBatches(batch, microBatchSize);
         let loss: number;
         try {
           ({ loss } = sparseTrainStep({
             params: variables,
             maskedParams: model.maskedParams,
-            lossFn: () => crossEntropy(model.logits(x, true, { step: globalStep }), y, config.labelSmoothing ?? 0),
+            lossFn: (i) => objective.loss(model, micro[i]!, { step: globalStep }),
+            microBatchWeights: micro.map((m) => m.shape[0]! / n),
             optimizer,
             updater,
             clipNorm: config.clipNorm,
@@ -401,8 +314,8 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
             const kept = config.checkpointFile && existsSync(config.checkpointFile) ? ` The last checkpoint, ${config.checkpointFile}, is untouched.` : '';
             throw new Error(
               `training step ${globalStep + 1} ran out of wasm memory (${(error as Error).message}): the wasm backend's heap is wasm32, at most 4 GB, ` +
-                `and this model's weights, masks, gradients, optimizer slots and activations at batch ${config.batchSize} do not fit. ` +
-                `Lower the batch size or the width/sparsity, or train on @tensorflow/tfjs-node(-gpu) (--backend tensorflow).${kept}`,
+                `and this model's weights, masks, gradients, optimizer slots and activations at batch ${microBatchSize} do not fit. ` +
+                `Lower the batch size (or the micro-batch size) or the width/sparsity, or train on @tensorflow/tfjs-node(-gpu) (--backend tensorflow).${kept}`,
               { cause: error },
             );
           }
@@ -410,9 +323,6 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
           if (!(error instanceof NonFiniteLossError)) throw error;
           const kept = config.checkpointFile && existsSync(config.checkpointFile) ? config.checkpointFile : undefined;
           throw new NonFiniteLossError(error.loss, globalStep + 1, kept);
-        } finally {
-          x.dispose();
-          y.dispose();
         }
         globalStep += 1;
         stepInEpoch += 1;
@@ -426,40 +336,24 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
           windowSamples = 0;
         }
         if (tb && globalStep % 10 === 0) tb.scalars(globalStep, { 'train/loss': loss, 'train/lr': optimizer.learningRate });
+        const finished = globalStep === run.steps;
+        if (config.evalEvery && (globalStep % config.evalEvery === 0 || finished)) await evaluateNow();
+        // The end of an epoch (or of the run) is handled below the loop: it evaluates and checkpoints.
+        if (finished || stepInEpoch === stepsPerEpoch) break;
         const stopping = config.stopAfterStep !== undefined && globalStep >= config.stopAfterStep;
-        if (stepInEpoch < stepsPerEpoch && (stopping || (config.checkpointEvery && globalStep % config.checkpointEvery === 0))) {
-          saveCheckpoint();
-        }
-        if (stopping && stepInEpoch < stepsPerEpoch) {
+        if (stopping || (config.checkpointEvery && globalStep % config.checkpointEvery === 0)) saveCheckpoint();
+        if (stopping) {
           stoppedEarly = true;
           break;
         }
       }
       if (stoppedEarly) break;
-      // End of epoch: evaluate on the test set (the official code does so every epoch, no validation split).
-      const test = isBatchSource(data.test) ? await evaluateSource(model, data.test) : evaluate(model, data.test, config.evalBatchSize);
-      const metrics: EpochMetrics = {
-        epoch,
-        step: globalStep,
-        trainLoss: trainLossSum / Math.max(1, trainLossCount),
-        testLoss: test.loss,
-        testAccuracy: test.accuracy,
-        lr: optimizer.learningRate,
-      };
-      history = [...history, metrics];
-      tb?.scalars(globalStep, { 'epoch/train_loss': metrics.trainLoss, 'test/loss': test.loss, 'test/accuracy': test.accuracy });
-      progress.stop();
-      log(
-        `${label} epoch ${epoch + 1}/${config.epochs}: train loss ${metrics.trainLoss.toFixed(4)}, ` +
-          `test loss ${test.loss.toFixed(4)}, test acc ${(100 * test.accuracy).toFixed(2)}%`,
-      );
+      // End of an epoch: evaluate on the test set (the official code does so every epoch, no validation split).
+      if (!config.evalEvery) await evaluateNow();
       epoch += 1;
       stepInEpoch = 0;
-      trainLossSum = 0;
-      trainLossCount = 0;
       saveCheckpoint();
-      if (config.stopAfterStep !== undefined && globalStep >= config.stopAfterStep && epoch < config.epochs) stoppedEarly = true;
-      else if (epoch < config.epochs) progress.start(totalSteps, globalStep, label);
+      if (config.stopAfterStep !== undefined && globalStep >= config.stopAfterStep && globalStep < run.steps) stoppedEarly = true;
     }
   } finally {
     progress.stop();
@@ -468,7 +362,7 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
   }
   return {
     history,
-    testAccuracy: stoppedEarly ? undefined : history.at(-1)?.testAccuracy,
+    test: stoppedEarly ? undefined : history.at(-1)?.test,
     steps: globalStep,
     stoppedEarly,
     resumedFromStep,

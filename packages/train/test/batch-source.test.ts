@@ -28,11 +28,11 @@ function source(set: LabelledData, batchSize: number, shuffle: boolean, reads: n
       const order = shuffle ? epochPermutation(set.count, config.seed, epoch) : Int32Array.from({ length: set.count }, (_, i) => i);
       for (let from = 0; from < set.count; from += batchSize) {
         const idx = order.subarray(from, Math.min(set.count, from + batchSize));
-        const images = new Float32Array(idx.length * size);
-        idx.forEach((src, i) => images.set(set.images.subarray(src * size, (src + 1) * size), i * size));
+        const inputs = new Float32Array(idx.length * size);
+        idx.forEach((src, i) => inputs.set(set.images.subarray(src * size, (src + 1) * size), i * size));
         reads.push(epoch);
         await Promise.resolve(); // a real source awaits its decoder
-        yield { images, labels: Int32Array.from(idx, (src) => set.labels[src]!), shape: [idx.length, ...set.sampleShape] };
+        yield { inputs, targets: Int32Array.from(idx, (src) => set.labels[src]!), shape: [idx.length, ...set.sampleShape] };
       }
     },
   };
@@ -49,10 +49,10 @@ describe('train() with a batch source', () => {
     expect(b.steps).toBe(21);
     expect(weights(streamed)).toEqual(weights(inMemory));
     // Evaluation batches differ (40 against 1000), so losses agree to rounding only; accuracies exactly.
-    expect(b.history.map((h) => h.testAccuracy)).toEqual(a.history.map((h) => h.testAccuracy));
+    expect(b.history.map((h) => h.test.accuracy)).toEqual(a.history.map((h) => h.test.accuracy));
     b.history.forEach((h, i) => {
       expect(h.trainLoss).toBe(a.history[i]!.trainLoss);
-      expect(h.testLoss).toBeCloseTo(a.history[i]!.testLoss, 5);
+      expect(h.test.loss).toBeCloseTo(a.history[i]!.test.loss, 5);
     });
   });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nonClobberingPath, readCheckpoint, writeCheckpointAtomic } from '../src/index.js';
+import { readCheckpoint, writeCheckpointAtomic } from '../src/index.js';
 
 describe('checkpoints', () => {
   it('round-trips metadata and tensors, leaving no temp file behind', () => {
@@ -30,18 +30,5 @@ describe('checkpoints', () => {
     writeFileSync(file, 'hello world, not a checkpoint');
     expect(() => readCheckpoint(file)).toThrow(/not a sparse-ift checkpoint/);
     expect(() => readCheckpoint(join(dir, 'missing.bin'))).toThrow(/does not exist/);
-  });
-});
-
-describe('nonClobberingPath', () => {
-  it('writes beside an existing file unless forced', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sift-out-'));
-    const file = join(dir, 'results.json');
-    expect(nonClobberingPath(file, false)).toBe(file);
-    writeFileSync(file, '{}');
-    expect(nonClobberingPath(file, false)).toBe(join(dir, 'results-2.json'));
-    writeFileSync(join(dir, 'results-2.json'), '{}');
-    expect(nonClobberingPath(file, false)).toBe(join(dir, 'results-3.json'));
-    expect(nonClobberingPath(file, true)).toBe(file);
   });
 });

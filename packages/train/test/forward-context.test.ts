@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { accuracyPlotSvg, train, type ForwardContext, type TrainConfig, type TrainableModel } from '../src/index.js';
+import { train, type ForwardContext, type TrainConfig, type TrainableModel } from '../src/index.js';
 import { syntheticData, tinyModel } from './helpers.js';
 
 const data = { train: syntheticData(100, 12, 3, 1), test: syntheticData(30, 12, 3, 2) };
@@ -42,20 +42,5 @@ describe('forward context', () => {
     await train(recording(after), data, { ...config, checkpointFile, resume: true });
     expect(before).toEqual([0, 1, 2, 3, 4]);
     expect(after).toEqual([5, 6, 7]);
-  });
-});
-
-describe('accuracyPlotSvg', () => {
-  it('renders an SVG with each series, the axes and the dense line', async () => {
-    const svg = await accuracyPlotSvg(
-      [
-        { series: 'Sparse Wide (rigl)', sparsity: 0.5, accuracy: 78.1, std: 0.2 },
-        { series: 'Sparse Wide (rigl)', sparsity: 0.75, accuracy: 78.9, std: 0.3 },
-      ],
-      77.0,
-      'a title',
-    );
-    expect(svg.startsWith('<svg')).toBe(true);
-    for (const text of ['Sparse Wide (rigl)', 'dense 77.00%', 'a title', 'sparsity s', 'test accuracy (%)']) expect(svg).toContain(text);
   });
 });

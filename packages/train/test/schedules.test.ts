@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cifarRecipe, gptRecipe, imagenetRecipe, learningRate } from '../src/index.js';
+import { cifarRecipe, gptRecipe, imagenetRecipe, learningRate, recipeTrainConfig } from '../src/index.js';
 
 describe('learning-rate schedules (spec §4)', () => {
   it('CIFAR multistep lands one epoch late: 0.1 through epoch 60, 0.02 from 61, 0.004 from 121, 0.0008 from 161', () => {
@@ -40,5 +40,15 @@ describe('learning-rate schedules (spec §4)', () => {
     expect(imagenetRecipe().labelSmoothing).toBe(0.1);
     expect(gptRecipe().optimizer).toMatchObject({ kind: 'adamw', beta1: 0.9, beta2: 0.95, weightDecay: 0.1 });
     expect(gptRecipe().clipNorm).toBe(1);
+  });
+});
+
+describe('recipeTrainConfig', () => {
+  it("turns a recipe and a mask schedule into trainer settings, label smoothing into the objective", () => {
+    const recipe = imagenetRecipe(30);
+    const config = recipeTrainConfig(recipe, { frequency: 100, dropFraction: 0.3, endFraction: 0.75 }, 'rigl', 3);
+    expect(config).toMatchObject({ seed: 3, epochs: 30, batchSize: 256, optimizer: recipe.optimizer, schedule: recipe.schedule, clipNorm: undefined });
+    expect(config.mask).toEqual({ method: 'rigl', frequency: 100, dropFraction: 0.3, endFraction: 0.75 });
+    expect(config.objective.name).toBe('classification, label smoothing 0.1');
   });
 });

@@ -30,7 +30,7 @@ describe('train', () => {
     const model = tinyModel();
     const result = await train(model, data, config());
     expect(result.history).toHaveLength(3);
-    expect(result.testAccuracy).toBeGreaterThan(0.8); // 3 classes: chance is 1/3
+    expect(result.test?.accuracy).toBeGreaterThan(0.8); // 3 classes: chance is 1/3
     const w = model.maskedParams[0]!.weight.dataSync();
     const m = model.maskedParams[0]!.mask.dataSync();
     let ones = 0;

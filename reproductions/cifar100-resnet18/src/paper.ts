@@ -2,8 +2,8 @@
  * What the paper reports for the CIFAR-100 ResNet-18 tables, exactly as spec §5.1 / §5.2 give it:
  * a number with its source tag, or NOT FOUND. Never fill a cell from memory (spec §5 legend).
  */
-import type { Family } from '@sparse-ift/core';
-import { PAPER_NOT_FOUND as NOT_FOUND, type MaskMethod, type PaperCell } from '@sparse-ift/train';
+import type { Family, SparseMethod } from '@sparse-ift/core';
+import { PAPER_NOT_FOUND as NOT_FOUND, type PaperCell } from '@sparse-ift/reproduce';
 
 export type { PaperCell };
 
@@ -15,7 +15,7 @@ export function paperFamilyCell(family: Family, sparsity: number): PaperCell {
 }
 
 /** Spec §5.2: Sparse Wide by sparse-training method (only RigL at 90 % is given). */
-export function paperMethodCell(method: MaskMethod, sparsity: number): PaperCell {
+export function paperMethodCell(method: SparseMethod, sparsity: number): PaperCell {
   if (method === 'rigl' && sparsity === 0.9) return { value: 80.1, source: '[EP]' };
   return NOT_FOUND;
 }

@@ -3,15 +3,11 @@
  * configuration (recipe from `@sparse-ift/train`'s `cifarRecipe`, spec §4.1). Tests check the resolved
  * values against spec §4.1's numbers.
  */
-import type { Family } from '@sparse-ift/core';
-import { cifarRecipe, type MaskMethod, type Recipe } from '@sparse-ift/train';
+import type { GridRow } from '@sparse-ift/reproduce';
 import { RESNET18_CIFAR, type ResNetArch } from '@sparse-ift/resnet';
+import { cifarRecipe, type Recipe } from '@sparse-ift/train';
 
-export interface GridRow {
-  family: Family;
-  /** Nominal Sparse-IFT sparsity s (0 for dense). */
-  sparsity: number;
-  method: MaskMethod;
+export interface CifarRow extends GridRow {
   /** Which paper table the row belongs to: §5.1 (family × s, RigL) and/or §5.2 (SW by method). */
   tables: ('families' | 'methods')[];
 }
@@ -74,11 +70,11 @@ export const PRESETS: Record<string, CifarPreset> = {
 };
 
 /** Spec §5.1 rows (dense; SW, SP, SF, SD with RigL at each s) then §5.2's extra SW static and SET rows. */
-export function gridRows(preset: CifarPreset): GridRow[] {
-  const rows: GridRow[] = [{ family: 'dense', sparsity: 0, method: 'dense', tables: ['families'] }];
+export function gridRows(preset: CifarPreset): CifarRow[] {
+  const rows: CifarRow[] = [{ family: 'dense', sparsity: 0, method: 'dense', tables: ['families'] }];
   for (const s of preset.sparsities) {
     for (const family of ['sparse-wide', 'sparse-parallel', 'sparse-factorized', 'sparse-doped'] as const) {
-      const tables: GridRow['tables'] = family === 'sparse-wide' && preset.methodsTable ? ['families', 'methods'] : ['families'];
+      const tables: CifarRow['tables'] = family === 'sparse-wide' && preset.methodsTable ? ['families', 'methods'] : ['families'];
       rows.push({ family, sparsity: s, method: 'rigl', tables });
     }
     if (preset.methodsTable) {
@@ -108,7 +104,7 @@ export interface CifarConfig {
   tableMetric: 'last-epoch';
   trainSubset: number;
   testSubset: number;
-  rows: GridRow[];
+  rows: CifarRow[];
 }
 
 export function resolveConfig(presetName: string): CifarConfig {

@@ -1,44 +1,16 @@
-/** Per-row summaries over seeds and the results.md tables (ours next to the paper's, spec §5.1 / §5.2). */
-import type { Family } from '@sparse-ift/core';
-import { FAMILY_LABEL, groupByRow, mean, meanFootprint, rowHeader, oursPaperColumns, paperCellText as paperText, sampleStd as std, sgdRecipeText, type MaskMethod } from '@sparse-ift/train';
-import type { RunRecord } from './experiment.js';
+/** results.md's tables for CIFAR-100 (ours next to the paper's, spec §5.1 / §5.2). */
+import type { SparseMethod } from '@sparse-ift/core';
+import { FAMILY_LABEL, oursPaperColumns, paperCellText as paperText, sgdRecipeText, type ResultsFile, type RowSummary } from '@sparse-ift/reproduce';
+import type { LabelledData } from '@sparse-ift/train';
 import { PAPER_NOTES, paperFamilyCell, paperMethodCell } from './paper.js';
-import type { CifarConfig } from './presets.js';
+import type { CifarConfig, CifarRow } from './presets.js';
 
-export interface RowSummary {
-  family: Family;
-  sparsity: number;
-  method: MaskMethod;
-  maskSparsity: number;
-  seeds: number;
-  /** Top-1 % over seeds: last epoch (the tables) and best epoch. */
-  lastMean: number;
-  lastStd: number;
-  bestMean: number;
-  params: number;
-  nonzeroParams: number;
-  sparseFlops: number;
-  flopRatio: number;
-  realisedDensity: number;
-  wallSecondsMean: number;
-}
-
-export function summarise(runs: RunRecord[]): RowSummary[] {
-  return groupByRow(runs).map((rs) => ({
-    ...rowHeader(rs),
-    lastMean: 100 * mean(rs.map((r) => r.lastTestAccuracy)),
-    lastStd: 100 * std(rs.map((r) => r.lastTestAccuracy)),
-    bestMean: 100 * mean(rs.map((r) => r.bestTestAccuracy)),
-    ...meanFootprint(rs),
-  }));
-}
-
-const METHOD_LABEL: Record<MaskMethod, string> = { dense: 'dense', static: 'Static', set: 'SET', rigl: 'RigL' };
+const METHOD_LABEL: Record<SparseMethod, string> = { dense: 'dense', static: 'Static', set: 'SET', rigl: 'RigL' };
 
 function oursText(r: RowSummary | undefined): string {
   if (!r) return 'not run';
-  const spread = r.seeds > 1 ? ` ± ${r.lastStd.toFixed(2)}` : '';
-  return `${r.lastMean.toFixed(2)}${spread} (${r.bestMean.toFixed(2)})`;
+  const spread = r.seeds > 1 ? ` ± ${r.std.toFixed(2)}` : '';
+  return `${r.mean.toFixed(2)}${spread} (${r.bestMean.toFixed(2)})`;
 }
 
 /** Spec §5.1's table: families (RigL) by sparsity, ours then paper's. */
@@ -74,35 +46,25 @@ export function detailTable(rows: RowSummary[]): string {
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|';
   const lines = rows.map(
     (r) =>
-      `| ${FAMILY_LABEL[r.family]} | ${r.family === 'dense' ? '—' : r.sparsity} | ${r.method} | ${r.family === 'dense' ? '—' : r.maskSparsity.toFixed(4)} | ${r.lastMean.toFixed(2)} ± ${r.lastStd.toFixed(2)} | ${r.bestMean.toFixed(2)} | ${r.seeds} | ${r.params.toLocaleString('en-US')} | ${r.nonzeroParams.toLocaleString('en-US')} | ${r.sparseFlops.toLocaleString('en-US')} | ${r.flopRatio.toFixed(4)} | ${r.realisedDensity.toFixed(4)} | ${r.wallSecondsMean.toFixed(1)} |`,
+      `| ${FAMILY_LABEL[r.family]} | ${r.family === 'dense' ? '—' : r.sparsity} | ${r.method} | ${r.family === 'dense' ? '—' : r.maskSparsity.toFixed(4)} | ${r.mean.toFixed(2)} ± ${r.std.toFixed(2)} | ${r.bestMean.toFixed(2)} | ${r.seeds} | ${r.params.toLocaleString('en-US')} | ${r.nonzeroParams.toLocaleString('en-US')} | ${r.sparseFlops.toLocaleString('en-US')} | ${r.flopRatio.toFixed(4)} | ${r.realisedDensity.toFixed(4)} | ${r.wallSecondsMean.toFixed(1)} |`,
   );
   return [head, ...lines].join('\n');
 }
 
-export function resultsMarkdown(args: {
-  preset: string;
-  config: CifarConfig;
-  rows: RowSummary[];
-  backendLine: string;
-  source: string;
-  trainImages: number;
-  testImages: number;
-  seeds: number;
-  wallSeconds: number;
-}): { document: string; familyTable: string } {
-  const { config, rows } = args;
+export function resultsMarkdown(results: ResultsFile<CifarConfig, CifarRow>, data: { train: LabelledData; test: LabelledData; source: string }): { document: string; table: string } {
+  const { config, rows } = results;
   const sparsities = [...new Set(config.rows.filter((r) => r.family !== 'dense').map((r) => r.sparsity))];
   const families = familyTable(rows, sparsities);
   const r = config.recipe;
   const document = [
-    `# CIFAR-100 ResNet-18: Sparse-IFT families at equal FLOPs (preset \`${args.preset}\`)`,
+    `# CIFAR-100 ResNet-18: Sparse-IFT families at equal FLOPs (preset \`${results.preset}\`)`,
     '',
-    `- ${args.backendLine}`,
-    `- data: ${args.source}; ${args.trainImages} train / ${args.testImages} test images`,
+    `- ${results.backendLine}`,
+    `- data: ${data.source}; ${data.train.count} train / ${data.test.count} test images`,
     `- model: ${config.arch.name} (W = ${config.arch.baseWidth}); SF middle ${config.model.factorizedMiddle}; SD U, V dense; Sparse Wide FLOP-budget search on`,
     `- recipe: ${sgdRecipeText(r.optimizer)}, batch ${r.batchSize}, ${r.epochs} epochs, ${JSON.stringify(r.schedule)}`,
     `- masks: uniform, random init, ΔT ${config.mask.frequency}, α₀ ${config.mask.dropFraction} cosine, end ${config.mask.endFraction}`,
-    `- seeds: ${args.seeds}; wall time ${(args.wallSeconds / 60).toFixed(1)} min`,
+    `- seeds: ${results.seeds}; wall time ${(results.wallSeconds / 60).toFixed(1)} min`,
     '',
     '## Spec §5.1: family × sparsity (RigL), top-1 %',
     '',
@@ -120,5 +82,5 @@ export function resultsMarkdown(args: {
     ...PAPER_NOTES.map((n) => `- ${n}`),
     '',
   ].join('\n');
-  return { document, familyTable: families };
+  return { document, table: families };
 }

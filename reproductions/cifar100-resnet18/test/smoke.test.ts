@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeBackend, initBackend } from '@sparse-ift/backend';
-import { getExperiment } from '@sparse-ift/train';
+import { getExperiment, type RowSummary, type RunRecord } from '@sparse-ift/reproduce';
 import '../src/index.js';
-import type { RowSummary, RunRecord } from '../src/index.js';
 import { writeCifarFixture } from './fixtures.js';
 
 describe('cifar100-resnet18 smoke preset', () => {
@@ -24,10 +23,11 @@ describe('cifar100-resnet18 smoke preset', () => {
     expect(results.config.recipe.batchSize).toBe(8);
     expect(results.runs).toHaveLength(7);
     for (const run of results.runs) {
-      expect(run.lastTestAccuracy).toBeGreaterThanOrEqual(0);
-      expect(run.lastTestAccuracy).toBeLessThanOrEqual(1);
-      expect(run.testAccuracyByEpoch).toHaveLength(1);
-      expect(run.bestTestAccuracy).toBe(run.testAccuracyByEpoch[0]);
+      expect(run.test['accuracy']).toBeGreaterThanOrEqual(0);
+      expect(run.test['accuracy']).toBeLessThanOrEqual(1);
+      expect(run.history).toHaveLength(1); // one epoch, one evaluation
+      expect(run.best).toEqual(run.history[0]);
+      expect(run.test).toEqual(run.history[0]!.test);
       expect(run.steps).toBe(2); // 16 images / batch 8
       // Roughly iso-FLOP: at W = 4 the rounding of widths and ranks (spec §7.3) moves a family by up to ~15 %.
       expect(run.flopRatio).toBeGreaterThan(0.8);
@@ -39,7 +39,7 @@ describe('cifar100-resnet18 smoke preset', () => {
     expect(md).toContain('NOT FOUND');
     expect(md).toMatch(/\| Sparse Parallel \(RigL\) \| \d+\.\d\d \(\d+\.\d\d\) \| NOT FOUND \|/);
     expect(md).toContain('## Spec §5.2');
-    // The accuracy-vs-sparsity plot (shared with the other tables, @sparse-ift/train's accuracyPlotSvg), linked from results.md.
+    // The accuracy-vs-sparsity plot (shared with the other tables, @sparse-ift/reproduce's accuracyPlotSvg), linked from results.md.
     const svg = readFileSync(outcome.files['plot']!, 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('Sparse Parallel (rigl)');

@@ -1,17 +1,11 @@
 // @sparse-ift/repro-fashion-mnist: registers the `fashion-mnist` experiment with the sift CLI on import.
-import { registerExperiment } from '@sparse-ift/train';
-import { runFashionMnist } from './experiment.js';
-import { PRESETS } from './presets.js';
+import { registerExperiment } from '@sparse-ift/reproduce';
+import { FASHION_MNIST } from './experiment.js';
 
-export { runFashionMnist, summarise, markdownTable, type RunRecord, type RowSummary } from './experiment.js';
-export { buildNet, denseBudget, type ModelSpec, type SparseIftNet, type Architecture } from './model.js';
-export { PRESETS, gridRows, type FashionPreset, type GridRow } from './presets.js';
+export { FASHION_MNIST } from './experiment.js';
+export { markdownTable, resultsMarkdown } from './report.js';
+export { buildNet, denseBudget, type ModelSpec, type FashionNet, type Architecture } from './model.js';
+export { PRESETS, gridRows, resolveConfig, type FashionPreset, type FashionConfig } from './presets.js';
 export { prepare, loadData } from './data.js';
 
-registerExperiment({
-  name: 'fashion-mnist',
-  description: 'Dense vs Sparse Wide / Parallel / Factorized / Doped at equal FLOPs on Fashion-MNIST (RigL; SW also static and SET)',
-  presets: Object.fromEntries(Object.entries(PRESETS).map(([name, p]) => [name, { description: p.description, defaultSeeds: p.defaultSeeds }])),
-  defaultPreset: 'default',
-  run: runFashionMnist,
-});
+registerExperiment(FASHION_MNIST);

@@ -3,15 +3,8 @@
  * (wasm backend): masked-dense training costs the *dense* compute of the transformed model, which is
  * about 1/(1 − s) times the baseline for SW/SP/SF (10× at s = 0.9), so the grid is sized accordingly.
  */
-import type { Family } from '@sparse-ift/core';
-import type { MaskMethod } from '@sparse-ift/train';
+import type { GridRow } from '@sparse-ift/reproduce';
 import type { Architecture } from './model.js';
-
-export interface GridRow {
-  family: Family;
-  sparsity: number;
-  method: MaskMethod;
-}
 
 export interface FashionPreset {
   description: string;
@@ -115,4 +108,16 @@ export function gridRows(preset: FashionPreset): GridRow[] {
     }
   }
   return rows;
+}
+
+/** A preset resolved: what results.json stores as `config`. */
+export interface FashionConfig extends FashionPreset {
+  preset: string;
+  rows: GridRow[];
+}
+
+export function resolveConfig(presetName: string): FashionConfig {
+  const preset = PRESETS[presetName];
+  if (!preset) throw new Error(`unknown preset '${presetName}' for fashion-mnist; valid presets: ${Object.keys(PRESETS).join(', ')}`);
+  return { ...preset, preset: presetName, rows: gridRows(preset) };
 }

@@ -1,6 +1,11 @@
-/** WikiText-103 train and validation ids (GPT-2 BPE) via `@sparse-ift/data-text`, with a clear error when missing. */
+/**
+ * WikiText-103 train and validation ids (GPT-2 BPE) via `@sparse-ift/data-text`, with a clear error when
+ * missing, and as the trainer's batches: blocks of `context` tokens with their next tokens.
+ */
 import { existsSync } from 'node:fs';
-import { loadWikiText103, type TokenizedSplit } from '@sparse-ift/data-text';
+import { TokenBlocks, lmBatches, loadWikiText103, type LmBatch, type TokenIds, type TokenizedSplit } from '@sparse-ift/data-text';
+import type { Batch, TrainData } from '@sparse-ift/train';
+import type { GptExperimentConfig } from './presets.js';
 
 export const DATA_CARD = 'datasets/wikitext-103.md';
 
@@ -14,7 +19,13 @@ export function missingDataError(dataDir: string | undefined, detail?: string): 
   );
 }
 
-export async function loadWikiText(dataDir: string | undefined, log: (line: string) => void): Promise<{ train: TokenizedSplit; validation: TokenizedSplit; source: string }> {
+export interface WikiText {
+  train: TokenizedSplit;
+  validation: TokenizedSplit;
+  source: string;
+}
+
+export async function loadWikiText(dataDir: string | undefined, log: (line: string) => void): Promise<WikiText> {
   if (!dataDir || !existsSync(dataDir)) throw missingDataError(dataDir);
   const load = async (split: 'train' | 'validation'): Promise<TokenizedSplit> => {
     try {
@@ -28,4 +39,33 @@ export async function loadWikiText(dataDir: string | undefined, log: (line: stri
   const train = await load('train');
   const validation = await load('validation');
   return { train, validation, source: dataDir };
+}
+
+function* asBatches(batches: Iterable<LmBatch>): Generator<Batch> {
+  for (const b of batches) yield { inputs: b.inputs, targets: b.targets, shape: [b.batchSize, b.context] };
+}
+
+/**
+ * Training blocks read in order ([MZ] configs: not shuffled), one batch of `recipe.batchSize` sequences
+ * per step, epoch after epoch; validation: the first `evalSequences` blocks in micro-batches.
+ */
+export function wikiTextBatches(tokens: { train: TokenIds; validation: TokenIds }, config: GptExperimentConfig, seed: number): TrainData {
+  const { context, shuffle } = config;
+  const batchSize = config.recipe.batchSize;
+  const trainBlocks = new TokenBlocks(tokens.train, context);
+  if (trainBlocks.length < batchSize) {
+    throw new Error(`the training set has ${trainBlocks.length} blocks of ${context + 1} tokens, fewer than one batch of ${batchSize}; use a smaller preset or more data`);
+  }
+  const sequences = Math.min(config.evalSequences, new TokenBlocks(tokens.validation, context).length);
+  if (sequences === 0) throw new Error(`the validation set has no block of ${context + 1} tokens; it is too small for context ${context}`);
+  const validBlocks = new TokenBlocks(tokens.validation.subarray(0, sequences * context + 1), context);
+  return {
+    train: {
+      count: trainBlocks.length,
+      batchesPerEpoch: Math.floor(trainBlocks.length / batchSize),
+      batches: (epoch) => asBatches(lmBatches(trainBlocks, { batchSize, shuffle, seed, epoch })),
+      fingerprint: JSON.stringify({ context, shuffle }),
+    },
+    test: { batches: () => asBatches(lmBatches(validBlocks, { batchSize: config.microBatchSize, dropLast: false })) },
+  };
 }

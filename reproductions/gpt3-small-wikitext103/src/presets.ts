@@ -2,18 +2,13 @@
  * The GPT-3 Small / WikiText-103 experiment as data (spec §4.3, [MZ] configs): presets, rows and the
  * resolved configuration. The optimiser and LR schedule come from `@sparse-ift/train`'s `gptRecipe`.
  */
-import type { Family } from '@sparse-ift/core';
+import type { SparseMethod } from '@sparse-ift/core';
 import { GPT3_SMALL, GPT_MINI, GPT_NANO, type GptConfig } from '@sparse-ift/gpt';
-import { gptRecipe, type MaskMethod, type Recipe } from '@sparse-ift/train';
-
-export interface GptRow {
-  family: Family;
-  sparsity: number;
-  method: MaskMethod;
-}
+import type { GridRow } from '@sparse-ift/reproduce';
+import { gptRecipe, languageModelling, type Recipe, type TrainConfig } from '@sparse-ift/train';
 
 /** Spec §4.3: dense, Sparse Wide 50 % static, Sparse Wide 75 % RigL. */
-export const ROWS: readonly GptRow[] = [
+export const ROWS: readonly GridRow[] = [
   { family: 'dense', sparsity: 0, method: 'dense' },
   { family: 'sparse-wide', sparsity: 0.5, method: 'static' },
   { family: 'sparse-wide', sparsity: 0.75, method: 'rigl' },
@@ -103,7 +98,7 @@ export interface GptExperimentConfig {
   evalEvery: number;
   /** Training blocks are read in order, not shuffled ([MZ] configs). */
   shuffle: false;
-  rows: readonly GptRow[];
+  rows: readonly GridRow[];
 }
 
 export function resolveConfig(presetName: string): GptExperimentConfig {
@@ -123,5 +118,22 @@ export function resolveConfig(presetName: string): GptExperimentConfig {
     evalEvery: p.evalEvery,
     shuffle: false,
     rows: ROWS,
+  };
+}
+
+/** The trainer's settings for one run: the recipe, micro-batches, RigL's schedule, next-token loss, evaluations. */
+export function trainConfig(config: GptExperimentConfig, method: SparseMethod, seed: number): TrainConfig {
+  const { recipe, mask } = config;
+  return {
+    seed,
+    steps: config.totalSteps,
+    batchSize: recipe.batchSize,
+    microBatchSize: config.microBatchSize,
+    optimizer: recipe.optimizer,
+    schedule: recipe.schedule,
+    clipNorm: recipe.clipNorm,
+    objective: languageModelling(),
+    mask: { method, frequency: mask.frequency, dropFraction: mask.dropFraction, endStep: mask.endStep },
+    evalEvery: config.evalEvery,
   };
 }

@@ -1,6 +1,7 @@
 /** results.md for the GPT experiment: our perplexities next to what spec §5.5 gives. */
-import { mean } from '@sparse-ift/train';
-import type { GptRunRecord } from './experiment.js';
+import { transformerWidths } from '@sparse-ift/gpt';
+import { signedDelta, type GridRow, type ResultsFile } from '@sparse-ift/reproduce';
+import type { WikiText } from './data.js';
 import type { GptExperimentConfig } from './presets.js';
 
 /** Spec §5.5: absolute WikiText-103 perplexities are NOT FOUND; only the best-vs-dense delta is given. */
@@ -14,36 +15,32 @@ export const PAPER_GPT = {
   ],
 };
 
-export function resultsMarkdown(args: { preset: string; config: GptExperimentConfig; runs: GptRunRecord[]; backendLine: string; source: string; seeds: number; wallSeconds: number }): { document: string; table: string } {
-  const { config, runs } = args;
-  const label = (r: { family: string; sparsity: number; method: string }) => (r.family === 'dense' ? 'Dense' : `Sparse Wide ${r.sparsity * 100}% (${r.method === 'rigl' ? 'RigL' : r.method})`);
-  const groups = config.rows.map((row) => ({ row, rs: runs.filter((r) => r.family === row.family && r.sparsity === row.sparsity && r.method === row.method) }));
-  const dense = groups.find((g) => g.row.family === 'dense');
-  const densePpl = dense && dense.rs.length > 0 ? mean(dense.rs.map((r) => r.finalPerplexity)) : NaN;
+export function resultsMarkdown(results: ResultsFile<GptExperimentConfig, GridRow>, data: WikiText): { document: string; table: string } {
+  const { config, rows } = results;
+  const label = (r: GridRow) => (r.family === 'dense' ? 'Dense' : `Sparse Wide ${r.sparsity * 100}% (${r.method === 'rigl' ? 'RigL' : r.method})`);
+  const dense = rows.find((r) => r.family === 'dense');
   const head =
     '| model | d_model / d_ff | valid ppl (ours) | Δ vs dense (ours) | valid ppl (paper) | Δ vs dense (paper) | seeds | params | non-zero params | FLOPs/seq ÷ dense | realised density |\n' +
     '|---|---|---|---|---|---|---|---|---|---|---|';
-  const lines = groups.map(({ row, rs }) => {
-    if (rs.length === 0) return `| ${label(row)} | — | not run | — | NOT FOUND | — | 0 | — | — | — | — |`;
-    const ppl = mean(rs.map((r) => r.finalPerplexity));
-    const delta = row.family === 'dense' ? '—' : `${ppl - densePpl >= 0 ? '+' : ''}${(ppl - densePpl).toFixed(2)}`;
-    const paperDelta = row.family === 'dense' ? '—' : 'best SW: −0.4 [A-v1] (which row: NOT FOUND)';
-    const r0 = rs[0]!;
-    return `| ${label(row)} | ${r0.dModel} / ${r0.dFf} | ${ppl.toFixed(2)} | ${delta} | NOT FOUND | ${paperDelta} | ${rs.length} | ${r0.params.toLocaleString('en-US')} | ${Math.round(mean(rs.map((r) => r.nonzeroParams))).toLocaleString('en-US')} | ${mean(rs.map((r) => r.flopRatio)).toFixed(3)} | ${mean(rs.map((r) => r.realisedDensity)).toFixed(4)} |`;
+  const lines = rows.map((r) => {
+    const widths = transformerWidths(config.model, r.family, r.sparsity);
+    const delta = r.family === 'dense' || !dense ? '—' : signedDelta(r.mean, dense.mean);
+    const paperDelta = r.family === 'dense' ? '—' : 'best SW: −0.4 [A-v1] (which row: NOT FOUND)';
+    return `| ${label(r)} | ${widths.dModel} / ${widths.dFf} | ${r.mean.toFixed(2)} | ${delta} | NOT FOUND | ${paperDelta} | ${r.seeds} | ${r.params.toLocaleString('en-US')} | ${r.nonzeroParams.toLocaleString('en-US')} | ${r.flopRatio.toFixed(3)} | ${r.realisedDensity.toFixed(4)} |`;
   });
   const table = [head, ...lines].join('\n');
   const r = config.recipe;
   const opt = r.optimizer;
   const document = [
-    `# GPT-3 Small on WikiText-103: dense vs Sparse Wide (preset \`${args.preset}\`)`,
+    `# GPT-3 Small on WikiText-103: dense vs Sparse Wide (preset \`${results.preset}\`)`,
     '',
-    `- ${args.backendLine}`,
-    `- data: ${args.source}; GPT-2 BPE, blocks of ${config.context} tokens, in order (not shuffled)`,
+    `- ${results.backendLine}`,
+    `- data: ${data.source}; GPT-2 BPE, blocks of ${config.context} tokens, in order (not shuffled)`,
     `- model: ${config.model.name} (${config.model.layers} layers, d ${config.model.dModel}, ${config.model.heads} heads)`,
     `- recipe: ${opt.kind} lr ${opt.lr}${opt.kind === 'adamw' ? ` β (${opt.beta1}, ${opt.beta2}) eps ${opt.eps}` : ''}, weight decay ${opt.weightDecay} (${opt.decay}), clip ${r.clipNorm}, batch ${r.batchSize} × ${config.context} tokens in micro-batches of ${config.microBatchSize}, ${JSON.stringify(r.schedule)}`,
     `- RigL: ΔT ${config.mask.frequency}, α₀ ${config.mask.dropFraction} cosine, updates before step ${config.mask.endStep}; random mask init`,
     `- eval: validation perplexity on the first ${config.evalSequences} blocks of ${config.context} tokens`,
-    `- seeds: ${args.seeds}; wall time ${(args.wallSeconds / 60).toFixed(1)} min`,
+    `- seeds: ${results.seeds}; wall time ${(results.wallSeconds / 60).toFixed(1)} min`,
     '',
     '## Spec §5.5: validation perplexity',
     '',

@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeBackend, initBackend } from '@sparse-ift/backend';
-import { getExperiment } from '@sparse-ift/train';
+import { getExperiment, type RunRecord } from '@sparse-ift/reproduce';
 import '../src/index.js';
-import type { GptRunRecord } from '../src/index.js';
 import { writeWikiTextFixture } from './fixtures.js';
 
 describe('gpt3-small-wikitext103 smoke preset', () => {
@@ -26,19 +25,19 @@ describe('gpt3-small-wikitext103 smoke preset', () => {
       progress: false,
       log: () => {},
     });
-    const results = JSON.parse(readFileSync(outcome.files['results.json']!, 'utf8')) as { runs: GptRunRecord[]; data: { trainTokens: number } };
+    const results = JSON.parse(readFileSync(outcome.files['results.json']!, 'utf8')) as { runs: RunRecord[]; data: { trainTokens: number } };
     expect(results.runs.map((r) => `${r.family}/${r.sparsity}/${r.method}`)).toEqual(['dense/0/dense', 'sparse-wide/0.5/static', 'sparse-wide/0.75/rigl']);
     for (const run of results.runs) {
       expect(run.steps).toBe(4);
-      expect(run.evals.map((e) => e.step)).toEqual([2, 4]);
+      expect(run.history.map((e) => e.step)).toEqual([2, 4]);
       // An untrained model over 50,257 ids sits near perplexity 50,257; a few steps cannot move it far.
-      expect(run.finalPerplexity).toBeGreaterThan(1);
-      expect(Number.isFinite(run.finalPerplexity)).toBe(true);
-      expect(run.finalPerplexity).toBeCloseTo(Math.exp(run.finalValidLoss), 6);
+      expect(run.test['perplexity']).toBeGreaterThan(1);
+      expect(Number.isFinite(run.test['perplexity'])).toBe(true);
+      expect(run.test['perplexity']).toBeCloseTo(Math.exp(run.test.loss), 6);
     }
     // RigL makes the mask count exact at its first update (spec §3.7): density 1 − 0.75.
     expect(results.runs[2]!.realisedDensity).toBeCloseTo(0.25, 2);
-    expect(results.runs[1]!.dModel).toBeGreaterThan(results.runs[0]!.dModel);
+    expect(results.runs[1]!.params).toBeGreaterThan(results.runs[0]!.params); // Sparse Wide is wider
     const md = readFileSync(outcome.files['results.md']!, 'utf8');
     expect(md).toContain('| Dense |');
     expect(md).toContain('NOT FOUND');

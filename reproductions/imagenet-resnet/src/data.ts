@@ -1,11 +1,13 @@
 /**
  * ImageNet shards (TFRecord or WebDataset) via `@sparse-ift/data-vision`: finding the train and
- * validation shards of a --data folder, and (in-memory presets) decoding a subset once.
+ * validation shards of a --data folder, and (in-memory presets) decoding a subset once; or, for the
+ * streamed presets, counting the train images of an epoch.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { VisionLoader, type VisionLoaderOptions } from '@sparse-ift/data-vision';
 import type { LabelledData } from '@sparse-ift/train';
+import type { ImageNetConfig } from './presets.js';
 
 export const DATA_CARD = 'datasets/imagenet.md';
 
@@ -103,4 +105,28 @@ export async function decodeIntoMemory(shards: ImageNetShards, split: 'train' | 
     at += c.labels.length;
   }
   return { images, labels, count, sampleShape: [opts.imageSize, opts.imageSize, 3] };
+}
+
+/** Counts the train records without decoding (one pass over the shards). */
+export async function countTrainImages(shards: ImageNetShards): Promise<number> {
+  const loader = new VisionLoader({ format: shards.format, path: shards.train, batchSize: 1, train: false, shuffle: false, labelOffset: shards.labelOffset });
+  let n = 0;
+  for await (const _ of loader.samples(0)) n++;
+  await loader.close();
+  return n;
+}
+
+/** A subset decoded into memory (short presets), or the shards streamed every epoch (paper). */
+export type ImageNetData = { source: string; shards: ImageNetShards } & ({ kind: 'memory'; train: LabelledData; test: LabelledData } | { kind: 'stream'; trainImages: number });
+
+export async function loadImageNet(config: ImageNetConfig, dataDir: string | undefined, log: (line: string) => void): Promise<ImageNetData> {
+  const shards = findImageNetShards(dataDir);
+  log(`data: ImageNet ${shards.layout} ${shards.format} shards: ${shards.train.length} train, ${shards.validation.length} validation`);
+  if (config.inMemory) {
+    const decode = { imageSize: config.imageSize, resizeSize: config.resizeSize };
+    const train = await decodeIntoMemory(shards, 'train', { ...decode, limit: config.trainSubset });
+    const test = await decodeIntoMemory(shards, 'validation', { ...decode, limit: config.validationSubset });
+    return { source: dataDir!, shards, kind: 'memory', train, test };
+  }
+  return { source: dataDir!, shards, kind: 'stream', trainImages: config.trainImages ?? (await countTrainImages(shards)) };
 }

@@ -1,5 +1,5 @@
 /** Spec §5.3 (ImageNet top-1 %), exactly as given: a number with its source tags, or NOT FOUND. */
-import { PAPER_NOT_FOUND as NOT_FOUND, type PaperCell } from '@sparse-ift/train';
+import { PAPER_NOT_FOUND as NOT_FOUND, type PaperCell } from '@sparse-ift/reproduce';
 
 export type { PaperCell };
 

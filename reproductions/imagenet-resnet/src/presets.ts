@@ -3,16 +3,13 @@
  * configuration. The recipe comes from `@sparse-ift/train`'s `imagenetRecipe`; the LR scales as
  * 0.256 × batch / 256.
  */
-import type { Family } from '@sparse-ift/core';
+import type { GridRow } from '@sparse-ift/reproduce';
 import { RESNET18_IMAGENET, RESNET34_IMAGENET, type ResNetArch } from '@sparse-ift/resnet';
-import { imagenetRecipe, type MaskMethod, type Recipe } from '@sparse-ift/train';
+import { imagenetRecipe, type Recipe } from '@sparse-ift/train';
 import type { ImageNetModel } from './paper.js';
 
-export interface ImageNetRow {
+export interface ImageNetRow extends GridRow {
   model: ImageNetModel;
-  family: Family;
-  sparsity: number;
-  method: MaskMethod;
 }
 
 export interface ImageNetPreset {

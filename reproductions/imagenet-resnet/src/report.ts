@@ -1,16 +1,17 @@
 /** results.md for ImageNet: spec §5.3's table with our top-1 next to the paper's cells. */
-import type { ImageNetRunRecord } from './experiment.js';
-import { mean, oursPaperColumns, paperCellText as paperText, sgdRecipeText } from '@sparse-ift/train';
+import { oursPaperColumns, paperCellText as paperText, sgdRecipeText, type ResultsFile, type RowSummary } from '@sparse-ift/reproduce';
 import { PAPER_NOTES, paperImageNetCell, type ImageNetModel } from './paper.js';
-import type { ImageNetConfig } from './presets.js';
+import type { ImageNetData } from './data.js';
+import type { ImageNetConfig, ImageNetRow } from './presets.js';
 
-function ours(runs: ImageNetRunRecord[]): string {
-  if (runs.length === 0) return 'not run';
-  return `${(100 * mean(runs.map((r) => r.lastTopOne))).toFixed(2)} (${(100 * mean(runs.map((r) => r.bestTopOne))).toFixed(2)})`;
+/** Last-epoch top-1 % over seeds, best epoch in brackets. */
+function ours(row: RowSummary | undefined): string {
+  return row ? `${row.mean.toFixed(2)} (${row.bestMean.toFixed(2)})` : 'not run';
 }
 
-export function resultsMarkdown(args: { preset: string; config: ImageNetConfig; runs: ImageNetRunRecord[]; backendLine: string; data: string; seeds: number; wallSeconds: number }): { document: string; table: string } {
-  const { config, runs } = args;
+export function resultsMarkdown(results: ResultsFile<ImageNetConfig, ImageNetRow>, data: ImageNetData): { document: string; table: string } {
+  const { config, runs, rows } = results;
+  const images = data.kind === 'memory' ? `${data.train.count} train images / ${data.test.count} validation images` : `${data.trainImages} train images, all validation shards`;
   const sparsities = [...new Set(config.rows.filter((r) => r.family !== 'dense').map((r) => r.sparsity))];
   const models = [...new Set(config.rows.map((r) => r.model))];
   const wide = oursPaperColumns(sparsities, 'SW ');
@@ -19,7 +20,7 @@ export function resultsMarkdown(args: { preset: string; config: ImageNetConfig; 
   const rule = `|---|---|---|${wide.rule}|${parallel.rule}|`;
   const name: Record<ImageNetModel, string> = { resnet18: 'ResNet-18', resnet34: 'ResNet-34' };
   const lines = models.map((model) => {
-    const pick = (family: string, s: number) => runs.filter((r) => r.model === model && r.family === family && r.sparsity === s);
+    const pick = (family: string, s: number) => rows.find((r) => r.model === model && r.family === family && r.sparsity === s);
     const cells = [`${ours(pick('dense', 0))} | ${paperText(paperImageNetCell(model, 'dense', 0))}`];
     for (const s of sparsities) cells.push(`${ours(pick('sparse-wide', s))} | ${paperText(paperImageNetCell(model, 'sparse-wide', s))}`);
     for (const s of sparsities) cells.push(model === 'resnet18' ? `${ours(pick('sparse-parallel', s))} | ${paperText(paperImageNetCell(model, 'sparse-parallel', s))}` : '— | —');
@@ -29,17 +30,17 @@ export function resultsMarkdown(args: { preset: string; config: ImageNetConfig; 
   const detail = [
     '| run | mask s | last top-1 % | best top-1 % | params | non-zero params | FLOPs/image | iso-FLOP ratio | realised density | wall s |',
     '|---|---|---|---|---|---|---|---|---|---|',
-    ...runs.map((r) => `| ${r.id} | ${r.family === 'dense' ? '—' : r.maskSparsity.toFixed(4)} | ${(100 * r.lastTopOne).toFixed(2)} | ${(100 * r.bestTopOne).toFixed(2)} | ${r.params.toLocaleString('en-US')} | ${r.nonzeroParams.toLocaleString('en-US')} | ${r.sparseFlops.toLocaleString('en-US')} | ${r.flopRatio.toFixed(4)} | ${r.realisedDensity.toFixed(4)} | ${r.wallSeconds.toFixed(1)} |`),
+    ...runs.map((r) => `| ${r.id} | ${r.family === 'dense' ? '—' : r.maskSparsity.toFixed(4)} | ${(100 * r.test.accuracy!).toFixed(2)} | ${(100 * r.best.test.accuracy!).toFixed(2)} | ${r.params.toLocaleString('en-US')} | ${r.nonzeroParams.toLocaleString('en-US')} | ${r.sparseFlops.toLocaleString('en-US')} | ${r.flopRatio.toFixed(4)} | ${r.realisedDensity.toFixed(4)} | ${r.wallSeconds.toFixed(1)} |`),
   ].join('\n');
   const document = [
-    `# ImageNet ResNet-18 / ResNet-34: dense vs Sparse Wide / Parallel (preset \`${args.preset}\`)`,
+    `# ImageNet ResNet-18 / ResNet-34: dense vs Sparse Wide / Parallel (preset \`${results.preset}\`)`,
     '',
-    `- ${args.backendLine}`,
-    `- data: ${args.data}`,
+    `- ${results.backendLine}`,
+    `- data: ${data.source} (${data.shards.layout}; ${images} at ${config.imageSize}²${data.kind === 'stream' ? ', streamed' : ''})`,
     `- recipe: ${sgdRecipeText(config.recipe.optimizer)}, label smoothing ${config.recipe.labelSmoothing}, batch ${config.recipe.batchSize}, ${config.recipe.epochs} epochs, ${JSON.stringify(config.recipe.schedule)}`,
     `- masks: RigL, uniform, random init, ΔT ${config.mask.frequency}, α₀ ${config.mask.dropFraction} cosine, end ${config.mask.endFraction}; Sparse Wide FLOP-budget search on`,
     `- input: ${config.imageSize}²${config.inMemory ? ", decoded once (resize + centre crop), flip per batch (not the paper's random-resized-crop)" : ', streamed: random-resized-crop + flip (train), resize + centre crop (validation)'}`,
-    `- seeds: ${args.seeds}; wall time ${(args.wallSeconds / 60).toFixed(1)} min`,
+    `- seeds: ${results.seeds}; wall time ${(results.wallSeconds / 60).toFixed(1)} min`,
     '',
     '## Spec §5.3: top-1 % (ours: last epoch, best in brackets)',
     '',

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeBackend, initBackend } from '@sparse-ift/backend';
-import { getExperiment } from '@sparse-ift/train';
+import { getExperiment, type RunRecord } from '@sparse-ift/reproduce';
 import '../src/index.js';
-import type { ImageNetRunRecord } from '../src/index.js';
+import type { ImageNetRow } from '../src/index.js';
 import { writeImageNetFixture } from './fixtures.js';
 
 describe('imagenet-resnet smoke presets', () => {
@@ -15,13 +15,13 @@ describe('imagenet-resnet smoke presets', () => {
     const out = mkdtempSync(join(tmpdir(), 'sift-imagenet-out-'));
     const context = { preset: 'smoke', seeds: 1, outDir: out, dataDir: writeImageNetFixture(8, 4), backend: { ...backend }, backendLine: describeBackend(backend), progress: false, log: () => {} };
     const outcome = await getExperiment('imagenet-resnet')!.run({ ...context, resume: false, force: false });
-    const results = JSON.parse(readFileSync(outcome.files['results.json']!, 'utf8')) as { runs: ImageNetRunRecord[]; data: { trainImages: number; validationImages: number } };
+    const results = JSON.parse(readFileSync(outcome.files['results.json']!, 'utf8')) as { runs: RunRecord<ImageNetRow>[]; data: { trainImages: number; validationImages: number } };
     expect(results.data).toMatchObject({ trainImages: 8, streamed: true });
     expect(results.runs.map((r) => `${r.model}/${r.family}/${r.sparsity}`)).toEqual(['resnet18/dense/0', 'resnet18/sparse-wide/0.5', 'resnet18/sparse-parallel/0.5']);
     for (const run of results.runs) {
       expect(run.steps).toBe(2);
-      expect(run.topOneByEpoch).toHaveLength(1);
-      expect(run.lastTopOne).toBeGreaterThanOrEqual(0);
+      expect(run.history).toHaveLength(1);
+      expect(run.test['accuracy']).toBeGreaterThanOrEqual(0);
       expect(run.flopRatio).toBeGreaterThan(0.8);
       expect(run.flopRatio).toBeLessThan(1.2);
       if (run.family !== 'dense') expect(run.realisedDensity).toBeCloseTo(1 - run.maskSparsity, 2);
@@ -42,7 +42,7 @@ describe('imagenet-resnet smoke presets', () => {
     const backend = await initBackend({ backend: 'wasm', training: true });
     const out = mkdtempSync(join(tmpdir(), 'sift-imagenet-mem-'));
     const outcome = await getExperiment('imagenet-resnet')!.run({ preset: 'smoke-memory', seeds: 1, outDir: out, dataDir: writeImageNetFixture(8, 4), resume: false, force: false, backend: { ...backend }, backendLine: describeBackend(backend), progress: false, log: () => {} });
-    const results = JSON.parse(readFileSync(outcome.files['results.json']!, 'utf8')) as { runs: ImageNetRunRecord[]; data: { trainImages: number; validationImages: number } };
+    const results = JSON.parse(readFileSync(outcome.files['results.json']!, 'utf8')) as { runs: RunRecord<ImageNetRow>[]; data: { trainImages: number; validationImages: number } };
     expect(results.data).toMatchObject({ trainImages: 8, validationImages: 4, streamed: false });
     expect(results.runs).toHaveLength(3);
     for (const run of results.runs) expect(run.steps).toBe(2);

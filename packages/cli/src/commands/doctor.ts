@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { BACKEND_NAMES, describeBackend, initBackend, type BackendInfo } from '@sparse-ift/backend';
+import { BACKEND_NAMES, describeBackend, initBackend, tensorflowGpuPath, webgpuPath, type BackendInfo } from '@sparse-ift/backend';
 import { DEBIAN_FASHION_MNIST_DIR, FASHION_MNIST_FILES } from '@sparse-ift/data-vision';
 import { printJson } from '../output.js';
 import { parseBackend } from '../options.js';
@@ -31,7 +31,7 @@ export function findDataSets(dataDir?: string): DataSetReport[] {
 export function registerDoctorCommand(program: Command): void {
   program
     .command('doctor')
-    .description('show the backend that training would use and why, threads, versions, and where data sets were found')
+    .description('show the backend that training would use and why, every GPU path (WebGPU adapters, tfjs-node-gpu) with what is missing and the fix, threads, versions, and where data sets were found')
     .option('--backend <name>', `backend to try: auto, ${BACKEND_NAMES.join(', ')}`, 'auto')
     .option('--data <dir>', 'folder to look in first for data set files')
     .option('--json', 'machine-readable output')
@@ -46,6 +46,7 @@ export function registerDoctorCommand(program: Command): void {
         backendError = (error as Error).message;
       }
       const dataSets = findDataSets(options.data);
+      const gpuPaths = [await webgpuPath(), await tensorflowGpuPath()];
       const report = {
         backend: backend ?? null,
         backendLine: backend ? describeBackend(backend) : null,
@@ -53,6 +54,7 @@ export function registerDoctorCommand(program: Command): void {
         tried,
         node: process.version,
         platform: `${process.platform} ${process.arch}`,
+        gpuPaths,
         dataSets,
       };
       if (options.json) {
@@ -66,6 +68,11 @@ export function registerDoctorCommand(program: Command): void {
           out(`  versions: ${Object.entries(backend.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
         }
         for (const line of tried) out(`  tried: ${line}`);
+        for (const p of gpuPaths) {
+          out(`gpu path ${p.path}: ${p.usable ? 'usable' : 'no GPU'}`);
+          for (const line of p.lines) out(`  ${line}`);
+          for (const fix of p.fixes) out(`  fix: ${fix}`);
+        }
         for (const d of dataSets) {
           out(d.found ? `data: ${d.name} found in ${d.location}` : `data: ${d.name} NOT found (checked ${d.checked.join(', ')}); sift reproduce will try to download it`);
         }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { listExperiments } from '@sparse-ift/train';
+import { listExperiments } from '@sparse-ift/reproduce';
 import { printJson } from '../output.js';
 
 export function registerListCommand(program: Command): void {

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { BACKEND_NAMES, describeBackend, initBackend } from '@sparse-ift/backend';
-import { getExperiment, listExperiments } from '@sparse-ift/train';
+import { getExperiment, listExperiments } from '@sparse-ift/reproduce';
 import { UsageError } from '../errors.js';
 import { logLine, printJson } from '../output.js';
 import { MAX_SEEDS, parseBackend, parseSeeds } from '../options.js';

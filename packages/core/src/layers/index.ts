@@ -5,7 +5,7 @@ export {
   resolveInitializer,
   serializeInitializer,
   seededInitializer,
-  deriveSeed,
+  torchLinearInit,
   resolveActivation,
   canonicalActivationName,
   type Initializer,
@@ -32,11 +32,7 @@ export { Gelu, type GeluArgs } from './gelu.js';
 export {
   sparseIftDense,
   sparseIftConv2D,
-  planFor,
   type SparseIftDenseOptions,
   type SparseIftConv2DOptions,
-  type LinearBranchSigma,
-  type ConvBranchNorm,
-  type FactorizedMiddle,
   type BatchNormOptions,
 } from './blocks.js';

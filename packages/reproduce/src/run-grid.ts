@@ -1,13 +1,10 @@
 /**
  * What every reproduction does around the trainer: walk its (seed × row) grid reusing runs finished
- * earlier, turn a recipe into trainer options, and measure a trained model's masks.
+ * earlier, and measure a trained model's masks.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { countFlops, modelFlopOps, modelParamCount } from '@sparse-ift/core';
-import type { MaskedParam } from './core.js';
-import type { Recipe } from './recipes.js';
+import { countFlops, modelFlopOps, modelParamCount, sparsityReport, type FlopOp, type MaskedParam } from '@sparse-ift/core';
 import type { RunState } from './run-state.js';
-import type { MaskMethod, TrainConfig } from './trainer.js';
 
 /**
  * Trains every (seed, row) of a grid, seeds outermost, and returns the run records in that order. A run
@@ -45,47 +42,6 @@ export async function runGrid<Row, RunRecord>(args: {
   return runs;
 }
 
-/** The dynamic sparse schedule a reproduction's config carries (spec §3.6). */
-export interface MaskSchedule {
-  frequency: number;
-  dropFraction: number;
-  endFraction: number;
-}
-
-/** The trainer options a recipe and mask schedule fix for one run; callers add checkpoints, logs, …. */
-export function recipeTrainConfig(
-  recipe: Recipe,
-  mask: MaskSchedule,
-  method: MaskMethod,
-  seed: number,
-): Pick<TrainConfig, 'seed' | 'epochs' | 'batchSize' | 'optimizer' | 'schedule' | 'labelSmoothing' | 'mask'> {
-  return {
-    seed,
-    epochs: recipe.epochs,
-    batchSize: recipe.batchSize,
-    optimizer: recipe.optimizer,
-    schedule: recipe.schedule,
-    labelSmoothing: recipe.labelSmoothing,
-    mask: { method, frequency: mask.frequency, dropFraction: mask.dropFraction, endFraction: mask.endFraction },
-  };
-}
-
-/** Ones and elements over all masks, and their ratio (1 for a model without masks). */
-export function maskCounts(maskedParams: readonly MaskedParam[]): { ones: number; size: number; density: number } {
-  let ones = 0;
-  let size = 0;
-  for (const mp of maskedParams) {
-    for (const v of mp.mask.dataSync() as Float32Array) ones += v;
-    size += mp.mask.size;
-  }
-  return { ones, size, density: size > 0 ? ones / size : 1 };
-}
-
-/** Index of the highest accuracy (the first on ties; 0 for an empty list). */
-export function bestIndex(accuracies: readonly number[]): number {
-  return accuracies.reduce((b, a, i) => (a > accuracies[b]! ? i : b), 0);
-}
-
 /** What the reproductions record about a trained tfjs-layers model besides its accuracy. */
 export interface ModelFootprint {
   /** All weights and biases of the instantiated (possibly widened) model, masked or not. */
@@ -99,10 +55,20 @@ export interface ModelFootprint {
   realisedDensity: number;
 }
 
-/** `model`'s footprint with masks `maskedParams`; `denseFlops` is the iso-FLOP budget. */
+/** A model's footprint from its forward ops and parameter count, with masks `maskedParams`; `denseFlops` is the iso-FLOP budget. */
+export function footprint(ops: readonly FlopOp[], params: number, maskedParams: readonly MaskedParam[], denseFlops: number): ModelFootprint {
+  const flops = countFlops(ops, 'official');
+  const masks = sparsityReport(maskedParams); // core's one mask counter
+  return {
+    params,
+    nonzeroParams: params - (masks.numel - masks.nonzeros),
+    sparseFlops: flops.sparse,
+    flopRatio: flops.sparse / denseFlops,
+    realisedDensity: 1 - masks.realisedSparsity,
+  };
+}
+
+/** A tfjs-layers model's footprint (core reads its ops and parameters). */
 export function modelFootprint(model: LayersModel, maskedParams: readonly MaskedParam[], denseFlops: number): ModelFootprint {
-  const flops = countFlops(modelFlopOps(model), 'official');
-  const { ones, size, density } = maskCounts(maskedParams);
-  const params = modelParamCount(model);
-  return { params, nonzeroParams: params - (size - ones), sparseFlops: flops.sparse, flopRatio: flops.sparse / denseFlops, realisedDensity: density };
+  return footprint(modelFlopOps(model), modelParamCount(model), maskedParams, denseFlops);
 }

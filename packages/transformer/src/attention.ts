@@ -110,7 +110,7 @@ export class DotProductAttention extends layers.Layer implements HasFlopOps {
     });
   }
 
-  /** QKᵀ and AV as non-module matmuls (all T×T scores, as spec §6.3 counts), softmax; per sample. */
+  /** QKᵀ and AV as non-module matmuls (all T×T scores, as docs/reference-values.md#gpt-3-small counts), softmax; per sample. */
   flopOps(context: FlopOpContext): PlanOp[] {
     const [t, d] = context.inputShapes[0] as [number, number];
     const tk = (context.inputShapes[1] as [number, number])[0];

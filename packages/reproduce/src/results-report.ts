@@ -1,15 +1,13 @@
 /**
- * The pieces of a reproduction's results.md that every experiment shares: statistics over seeds,
- * grouping runs into table rows, family labels, paper cells, the recipe line and writing result files.
+ * The pieces of a reproduction's results.md that every experiment shares: statistics over seeds, family
+ * labels, paper cells, ours-vs-paper columns, the recipe line and writing result files.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Family } from '@sparse-ift/core';
+import type { OptimizerRecipe } from '@sparse-ift/train';
 import type { ExperimentContext } from './experiments.js';
-import type { OptimizerRecipe } from './recipes.js';
 import { nonClobberingPath } from './results-files.js';
-import type { ModelFootprint } from './run-grid.js';
-import type { MaskMethod } from './trainer.js';
 
 export const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -20,27 +18,10 @@ export const sampleStd = (xs: readonly number[]): number => {
   return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
 };
 
-/** What identifies a table row: the runs of one (family, sparsity, method) over seeds. */
-export interface RowKey {
-  family: Family;
-  sparsity: number;
-  method: MaskMethod;
-}
-
-/** Runs grouped by (family, sparsity, method), groups in order of their first run. */
-export function groupByRow<R extends RowKey>(runs: readonly R[]): R[][] {
-  const groups = new Map<string, R[]>();
-  for (const r of runs) {
-    const key = `${r.family}|${r.sparsity}|${r.method}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
-  }
-  return [...groups.values()];
-}
-
-/** A group's row header: its (family, sparsity, method), the seeds it holds and their mean mask sparsity. */
-export function rowHeader(rs: readonly (RowKey & { maskSparsity: number })[]): RowKey & { maskSparsity: number; seeds: number } {
-  const first = rs[0]!;
-  return { family: first.family, sparsity: first.sparsity, method: first.method, maskSparsity: mean(rs.map((r) => r.maskSparsity)), seeds: rs.length };
+/** `value − reference` with its sign, e.g. `+0.07` or `-1.20`. */
+export function signedDelta(value: number, reference: number, digits = 2): string {
+  const delta = value - reference;
+  return `${delta >= 0 ? '+' : ''}${delta.toFixed(digits)}`;
 }
 
 export const FAMILY_LABEL: Record<Family, string> = {
@@ -86,17 +67,5 @@ export function oursPaperColumns(sparsities: readonly number[], prefix = ''): { 
   return {
     head: sparsities.map((s) => `${prefix}${s * 100}% ours | ${prefix}${s * 100}% paper`).join(' | '),
     rule: sparsities.map(() => '---|---').join('|'),
-  };
-}
-
-/** A table row's footprint over its seeds: params of the first run (the same for every seed), means of the rest. */
-export function meanFootprint(rs: readonly (ModelFootprint & { wallSeconds: number })[]): ModelFootprint & { wallSecondsMean: number } {
-  return {
-    params: rs[0]!.params,
-    nonzeroParams: Math.round(mean(rs.map((r) => r.nonzeroParams))),
-    sparseFlops: Math.round(mean(rs.map((r) => r.sparseFlops))),
-    flopRatio: mean(rs.map((r) => r.flopRatio)),
-    realisedDensity: mean(rs.map((r) => r.realisedDensity)),
-    wallSecondsMean: mean(rs.map((r) => r.wallSeconds)),
   };
 }
