@@ -17,6 +17,10 @@ export * from './schedule.js';
 export * from './updaters.js';
 export * from './optimizers.js';
 export * from './train-step.js';
+export * from './callbacks/sparse-training.js';
+// Saving and loading models (file:// without tfjs-node) and exporting trained ones
+export * from './io/file-system.js';
+export * from './io/export.js';
 export * from './report.js';
 // Model registry and whole-model FLOP audit
 export * from './registry.js';

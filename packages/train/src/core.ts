@@ -1,14 +1,11 @@
 // The pieces of @sparse-ift/core the trainer uses, imported in one place.
 export {
   AdamW,
-  MaskUpdateSchedule,
   NonFiniteLossError,
-  RigLUpdater,
   SEED_STREAMS,
-  SETUpdater,
   SGD,
-  StaticUpdater,
   collectMaskedParams,
+  createMaskUpdater,
   decayOnlyMatrices,
   initMasks,
   rngFor,
