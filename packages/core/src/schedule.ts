@@ -1,5 +1,6 @@
 /**
- * When SET/RigL update masks and how much they drop (spec §3.6, pitfalls §7.10–7.11).
+ * When SET/RigL update masks and how much they drop (docs/sparse-training.md#schedule; pitfalls
+ * docs/deviations.md#pitfall-gradient-timing, #pitfall-step-counting).
  *
  * The counter t counts mask-updater steps and is incremented *before* the check, so the first step
  * is t = 1. An update happens iff begin < t < end and t mod ΔT == 0. Float expressions follow the

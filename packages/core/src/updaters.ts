@@ -1,5 +1,5 @@
 /**
- * Mask updaters: static, SET and RigL (spec §3.4–3.8). One drop/grow core on typed arrays
+ * Mask updaters: static, SET and RigL (docs/sparse-training.md: #training-step, #static, #schedule, #rigl, #set). One drop/grow core on typed arrays
  * ({@link dropAndGrow}) is shared by SET and RigL; they differ only in how they pick grown positions.
  *
  * Per update, per masked tensor with n_on ones and drop fraction α:

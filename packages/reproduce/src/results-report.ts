@@ -32,11 +32,11 @@ export const FAMILY_LABEL: Record<Family, string> = {
   'sparse-doped': 'Sparse Doped',
 };
 
-/** A number the paper reports, exactly as the spec gives it, or NOT FOUND (never filled from memory). */
+/** A number the paper reports, exactly as docs/paper-results.md gives it, or NOT FOUND (never filled from memory). */
 export interface PaperCell {
-  /** Top-1 %, or null when the spec marks the cell NOT FOUND. */
+  /** Top-1 %, or null when no source gives the cell (NOT FOUND). */
   value: number | null;
-  /** Source tag(s) from spec §0, e.g. '[EP]'; empty when not found. */
+  /** Source tag(s) of docs/sources.md#tags, e.g. '[EP]'; empty when not found. */
   source: string;
 }
 

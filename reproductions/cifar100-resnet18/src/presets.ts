@@ -1,14 +1,14 @@
 /**
  * The CIFAR-100 ResNet-18 experiment as data: presets, the grid of rows, and the fully resolved
  * configuration (recipe from `@sparse-ift/train`'s `cifarRecipe`, spec §4.1). Tests check the resolved
- * values against spec §4.1's numbers.
+ * values against the recipe's numbers (docs/recipes.md#cifar-100-resnet-18).
  */
 import type { GridRow } from '@sparse-ift/reproduce';
 import { RESNET18_CIFAR, type ResNetArch } from '@sparse-ift/resnet';
 import { cifarRecipe, type Recipe } from '@sparse-ift/train';
 
 export interface CifarRow extends GridRow {
-  /** Which paper table the row belongs to: §5.1 (family × s, RigL) and/or §5.2 (SW by method). */
+  /** Which paper table the row belongs to: family × s, RigL (docs/paper-results.md#cifar-100) and/or SW by method (#cifar-100-methods). */
   tables: ('families' | 'methods')[];
 }
 
@@ -36,7 +36,7 @@ export interface CifarPreset {
 }
 
 const PAPER_PRESET: CifarPreset = {
-  description: 'the exact spec §4.1 recipe: ResNet-18 (W = 64), 200 epochs, batch 128, s ∈ {0.5, 0.75, 0.9}, 19 rows; meant for a GPU (--backend tensorflow-gpu)',
+  description: 'the exact official recipe (docs/recipes.md#cifar-100-resnet-18): ResNet-18 (W = 64), 200 epochs, batch 128, s ∈ {0.5, 0.75, 0.9}, 19 rows; meant for a GPU (--backend tensorflow-gpu)',
   epochs: 200,
   batchSize: 128,
   baseWidth: 64,
@@ -69,7 +69,7 @@ export const PRESETS: Record<string, CifarPreset> = {
   },
 };
 
-/** Spec §5.1 rows (dense; SW, SP, SF, SD with RigL at each s) then §5.2's extra SW static and SET rows. */
+/** The family × sparsity rows (dense; SW, SP, SF, SD with RigL at each s) then the extra SW static and SET rows of the by-method table (docs/paper-results.md#cifar-100, #cifar-100-methods). */
 export function gridRows(preset: CifarPreset): CifarRow[] {
   const rows: CifarRow[] = [{ family: 'dense', sparsity: 0, method: 'dense', tables: ['families'] }];
   for (const s of preset.sparsities) {
@@ -95,7 +95,7 @@ export interface CifarConfig {
   model: {
     /** SF middle block (the official configs: nonlinear_relu, spec §7.7). */
     factorizedMiddle: 'nonlinear_relu';
-    /** SD: U and V dense (paper intent, iso-FLOP) rather than masked as the released filter does (spec §2.4, §8). */
+    /** SD: U and V dense (paper intent, iso-FLOP) rather than masked as the released filter does (docs/sparse-ift.md#sparse-doped, docs/deviations.md#doped-low-rank). */
     dopedMaskLowRank: false;
     /** Sparse Wide's FLOP-budget search (spec §3.11). */
     flopBudgetSearch: true;

@@ -1,4 +1,4 @@
-/** results.md's tables for CIFAR-100 (ours next to the paper's, spec §5.1 / §5.2). */
+/** results.md's tables for CIFAR-100 (ours next to the paper's, docs/paper-results.md#cifar-100, #cifar-100-methods). */
 import type { SparseMethod } from '@sparse-ift/core';
 import { FAMILY_LABEL, oursPaperColumns, paperCellText as paperText, sgdRecipeText, type ResultsFile, type RowSummary } from '@sparse-ift/reproduce';
 import type { LabelledData } from '@sparse-ift/train';
@@ -13,7 +13,7 @@ function oursText(r: RowSummary | undefined): string {
   return `${r.mean.toFixed(2)}${spread} (${r.bestMean.toFixed(2)})`;
 }
 
-/** Spec §5.1's table: families (RigL) by sparsity, ours then paper's. */
+/** The paper's family × sparsity table (docs/paper-results.md#cifar-100): families (RigL) by sparsity, ours then paper's. */
 export function familyTable(rows: RowSummary[], sparsities: number[]): string {
   const columns = oursPaperColumns(sparsities);
   const head = `| | ${columns.head} |`;
@@ -28,7 +28,7 @@ export function familyTable(rows: RowSummary[], sparsities: number[]): string {
   return [head, rule, ...lines].join('\n');
 }
 
-/** Spec §5.2's table: Sparse Wide by sparse-training method. */
+/** The paper's by-method table (docs/paper-results.md#cifar-100-methods): Sparse Wide by sparse-training method. */
 export function methodTable(rows: RowSummary[], sparsities: number[]): string {
   const columns = oursPaperColumns(sparsities);
   const head = `| Sparse Wide | ${columns.head} |`;
@@ -66,13 +66,13 @@ export function resultsMarkdown(results: ResultsFile<CifarConfig, CifarRow>, dat
     `- masks: uniform, random init, ΔT ${config.mask.frequency}, α₀ ${config.mask.dropFraction} cosine, end ${config.mask.endFraction}`,
     `- seeds: ${results.seeds}; wall time ${(results.wallSeconds / 60).toFixed(1)} min`,
     '',
-    '## Spec §5.1: family × sparsity (RigL), top-1 %',
+    '## Paper: CIFAR-100 ResNet-18, family × sparsity (RigL), top-1 %',
     '',
     'Ours: last-epoch accuracy (best epoch in brackets). Paper: value and source tag, or NOT FOUND.',
     '',
     families,
     '',
-    ...(config.rows.some((row) => row.tables.includes('methods')) ? ['## Spec §5.2: Sparse Wide by sparse-training method, top-1 %', '', methodTable(rows, sparsities), ''] : []),
+    ...(config.rows.some((row) => row.tables.includes('methods')) ? ['## Paper: CIFAR-100 ResNet-18, Sparse Wide by sparse-training method, top-1 %', '', methodTable(rows, sparsities), ''] : []),
     '## Every row',
     '',
     detailTable(rows),

@@ -35,10 +35,10 @@ describe('cifar100-resnet18 smoke preset', () => {
       if (run.method === 'rigl' || run.method === 'set') expect(run.realisedDensity).toBeCloseTo(1 - run.maskSparsity, 2);
     }
     const md = readFileSync(outcome.files['results.md']!, 'utf8');
-    expect(md).toContain('77.0 [EP]'); // dense, spec §5.1
+    expect(md).toContain('77.0 [EP]'); // dense, docs/paper-results.md#cifar-100
     expect(md).toContain('NOT FOUND');
     expect(md).toMatch(/\| Sparse Parallel \(RigL\) \| \d+\.\d\d \(\d+\.\d\d\) \| NOT FOUND \|/);
-    expect(md).toContain('## Spec §5.2');
+    expect(md).toContain('## Paper: CIFAR-100 ResNet-18, Sparse Wide by sparse-training method');
     // The accuracy-vs-sparsity plot (shared with the other tables, @sparse-ift/reproduce's accuracyPlotSvg), linked from results.md.
     const svg = readFileSync(outcome.files['plot']!, 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
