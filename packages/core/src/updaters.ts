@@ -221,7 +221,7 @@ export interface MaskUpdater {
 }
 
 /**
- * Multiply every weight and its optimiser slots by its mask (spec §3.4 step 4). Gradients in tf.js
+ * Multiply every weight and its optimiser slots by its mask (step 4 of docs/sparse-training.md#training-step). Gradients in tf.js
  * are not stored on the variables, so there are none to mask here: the train step masks them itself.
  */
 export function applyMasks(params: readonly MaskedParam[], optimizer?: SlotProvider): void {

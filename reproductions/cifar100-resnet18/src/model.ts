@@ -1,6 +1,6 @@
 /**
- * The ResNet of one grid row, built by `@sparse-ift/resnet` (spec §4.1), wrapped as the trainer's
- * `TrainableModel`. The wrapper applies the official CIFAR input pipeline per batch (spec §4.1:
+ * The ResNet of one grid row, built by `@sparse-ift/resnet` (docs/recipes.md#cifar-100-resnet-18), wrapped as the trainer's
+ * `TrainableModel`. The wrapper applies the official CIFAR input pipeline per batch (docs/recipes.md#cifar-100-resnet-18:
  * RandomCrop 32 pad 4 with zero fill, flip p = 0.5, Normalize; test: Normalize only) with
  * `@sparse-ift/data-vision`'s `cifarAugmentInto`, before the network's forward pass.
  */

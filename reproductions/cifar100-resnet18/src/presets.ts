@@ -1,6 +1,6 @@
 /**
  * The CIFAR-100 ResNet-18 experiment as data: presets, the grid of rows, and the fully resolved
- * configuration (recipe from `@sparse-ift/train`'s `cifarRecipe`, spec §4.1). Tests check the resolved
+ * configuration (recipe from `@sparse-ift/train`'s `cifarRecipe`, docs/recipes.md#cifar-100-resnet-18). Tests check the resolved
  * values against the recipe's numbers (docs/recipes.md#cifar-100-resnet-18).
  */
 import type { GridRow } from '@sparse-ift/reproduce';
@@ -30,7 +30,7 @@ export interface CifarPreset {
   maskUpdateFrequency: number;
   /** RigL/SET updates stop at this fraction of the steps (paper: 0.75). */
   maskEndFraction: number;
-  /** Also run Sparse Wide with static and SET masks (spec §5.2). */
+  /** Also run Sparse Wide with static and SET masks (docs/paper-results.md#cifar-100-methods). */
   methodsTable: boolean;
   defaultSeeds: number;
 }
@@ -90,17 +90,17 @@ export interface CifarConfig {
   preset: string;
   arch: ResNetArch;
   recipe: Recipe;
-  /** Dynamic sparse schedule (spec §3.6): ΔT, α₀ (cosine), end fraction; uniform distribution, random (Bernoulli) init. */
+  /** Dynamic sparse schedule (docs/sparse-training.md#schedule): ΔT, α₀ (cosine), end fraction; uniform distribution, random (Bernoulli) init. */
   mask: { frequency: number; dropFraction: number; endFraction: number; distribution: 'uniform'; init: 'random' };
   model: {
-    /** SF middle block (the official configs: nonlinear_relu, spec §7.7). */
+    /** SF middle block (the official configs: nonlinear_relu, docs/deviations.md#pitfall-sf-middle). */
     factorizedMiddle: 'nonlinear_relu';
     /** SD: U and V dense (paper intent, iso-FLOP) rather than masked as the released filter does (docs/sparse-ift.md#sparse-doped, docs/deviations.md#doped-low-rank). */
     dopedMaskLowRank: false;
-    /** Sparse Wide's FLOP-budget search (spec §3.11). */
+    /** Sparse Wide's FLOP-budget search (docs/flops.md#sparse-wide-budget). */
     flopBudgetSearch: true;
   };
-  /** Which accuracy the tables show (spec §7.20); both are recorded. */
+  /** Which accuracy the tables show (docs/deviations.md#pitfall-eval-metric); both are recorded. */
   tableMetric: 'last-epoch';
   trainSubset: number;
   testSubset: number;

@@ -1,5 +1,5 @@
 // The smoke preset end to end on CIFAR-100 binary files written by the test: every row trains, and
-// results.json / results.md are written, parsable, and carry the paper's cells from spec §5.
+// results.json / results.md are written, parsable, and carry the paper's cells from docs/paper-results.md.
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +29,7 @@ describe('cifar100-resnet18 smoke preset', () => {
       expect(run.best).toEqual(run.history[0]);
       expect(run.test).toEqual(run.history[0]!.test);
       expect(run.steps).toBe(2); // 16 images / batch 8
-      // Roughly iso-FLOP: at W = 4 the rounding of widths and ranks (spec §7.3) moves a family by up to ~15 %.
+      // Roughly iso-FLOP: at W = 4 the rounding of widths and ranks (docs/deviations.md#pitfall-rounding) moves a family by up to ~15 %.
       expect(run.flopRatio).toBeGreaterThan(0.8);
       expect(run.flopRatio).toBeLessThan(1.2);
       if (run.method === 'rigl' || run.method === 'set') expect(run.realisedDensity).toBeCloseTo(1 - run.maskSparsity, 2);

@@ -33,7 +33,7 @@ describe('fashion-mnist smoke preset', () => {
       expect(run.flopRatio).toBeGreaterThan(0.9);
       expect(run.flopRatio).toBeLessThan(1.1);
       if (run.family !== 'dense' && run.method !== 'static') {
-        // RigL/SET make the mask counts exact at their first update (spec §3.7): density 1 − s.
+        // RigL/SET make the mask counts exact at their first update (docs/sparse-training.md#rigl): density 1 − s.
         expect(run.realisedDensity).toBeCloseTo(1 - run.maskSparsity, 2);
       }
     }

@@ -1,5 +1,5 @@
 /**
- * The GPT-3 Small / WikiText-103 experiment as data (spec §4.3, [MZ] configs): presets, rows and the
+ * The GPT-3 Small / WikiText-103 experiment as data (docs/recipes.md#gpt-3-small-wikitext-103, [MZ] configs): presets, rows and the
  * resolved configuration. The optimiser and LR schedule come from `@sparse-ift/train`'s `gptRecipe`.
  */
 import type { SparseMethod } from '@sparse-ift/core';
@@ -92,7 +92,7 @@ export interface GptExperimentConfig {
   recipe: Recipe;
   microBatchSize: number;
   totalSteps: number;
-  /** Dynamic sparsity (spec §4.3): ΔT, last update step (exclusive), α₀ with cosine decay; random mask init. */
+  /** Dynamic sparsity (docs/recipes.md#gpt-3-small-wikitext-103): ΔT, last update step (exclusive), α₀ with cosine decay; random mask init. */
   mask: { frequency: number; endStep: number; dropFraction: number; init: 'random' };
   evalSequences: number;
   evalEvery: number;

@@ -35,7 +35,7 @@ describe('gpt3-small-wikitext103 smoke preset', () => {
       expect(Number.isFinite(run.test['perplexity'])).toBe(true);
       expect(run.test['perplexity']).toBeCloseTo(Math.exp(run.test.loss), 6);
     }
-    // RigL makes the mask count exact at its first update (spec §3.7): density 1 − 0.75.
+    // RigL makes the mask count exact at its first update (docs/sparse-training.md#rigl): density 1 − 0.75.
     expect(results.runs[2]!.realisedDensity).toBeCloseTo(0.25, 2);
     expect(results.runs[1]!.params).toBeGreaterThan(results.runs[0]!.params); // Sparse Wide is wider
     const md = readFileSync(outcome.files['results.md']!, 'utf8');

@@ -1,5 +1,5 @@
 /**
- * One row's ResNet (`@sparse-ift/resnet`, spec §4.2) as the trainer's `TrainableModel`. Streamed
+ * One row's ResNet (`@sparse-ift/resnet`, docs/recipes.md#imagenet-resnet) as the trainer's `TrainableModel`. Streamed
  * batches arrive augmented and normalised (`inputs: 'normalized'`). In-memory presets keep images raw in
  * [0, 1] (`inputs: 'raw'`): the wrapper then flips training images (p = 0.5, seeded per batch) and
  * normalises with the ImageNet mean and std before the forward pass.

@@ -1,5 +1,5 @@
 /**
- * The ImageNet ResNet-18/34 experiment as data (spec §4.2, §5.3): presets, rows and the resolved
+ * The ImageNet ResNet-18/34 experiment as data (docs/recipes.md#imagenet-resnet, docs/paper-results.md#imagenet): presets, rows and the resolved
  * configuration. The recipe comes from `@sparse-ift/train`'s `imagenetRecipe`; the LR scales as
  * 0.256 × batch / 256.
  */
@@ -28,7 +28,7 @@ export interface ImageNetPreset {
   trainSubset: number;
   validationSubset: number;
   /**
-   * false: train from the shard stream every epoch (shuffle, random-resized-crop + flip, spec §4.2).
+   * false: train from the shard stream every epoch (shuffle, random-resized-crop + flip, docs/recipes.md#imagenet-resnet).
    * true: decode a subset once into memory (resize + centre crop), flip per batch.
    */
   inMemory: boolean;
@@ -132,7 +132,7 @@ export function resolveConfig(presetName: string): ImageNetConfig {
   if (!p) throw new Error(`unknown preset '${presetName}' for imagenet-resnet; valid presets: ${Object.keys(PRESETS).join(', ')}`);
   const base = imagenetRecipe(p.epochs);
   if (base.optimizer.kind !== 'sgd') throw new Error('the ImageNet recipe is SGD');
-  // Linear scaling: 0.256 × global batch / 256 (spec §4.2).
+  // Linear scaling: 0.256 × global batch / 256 (docs/recipes.md#imagenet-resnet).
   const recipe: Recipe = { ...base, batchSize: p.batchSize, optimizer: { ...base.optimizer, lr: (base.optimizer.lr * p.batchSize) / 256 } };
   const arch = (a: ResNetArch, blocks?: readonly number[]): ResNetArch => {
     const same = p.baseWidth === a.baseWidth && p.imageSize === a.inputShape[0] && (!blocks || blocks.join() === a.blocksPerStage.join());

@@ -1,6 +1,6 @@
 /**
  * `sift plan <model> --family F --sparsity S [--convention official|paper] [--json]`: the per-layer
- * FLOP and parameter audit of a registered model against its dense baseline (spec §3.10, §6.3).
+ * FLOP and parameter audit of a registered model against its dense baseline (docs/flops.md#official-counter, in both views: docs/flops.md#plan-views).
  * Uses the definition's op list (no weights allocated) unless `--walk` asks to build the tf.js model
  * and read it (realised mask densities).
  */
