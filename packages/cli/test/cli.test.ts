@@ -101,7 +101,17 @@ describe('sift reproduce', () => {
     const summary = JSON.parse(first.stdout) as { files: Record<string, string>; rows: { family: string }[] };
     expect(summary.files['results.json']).toBe(join(out, 'results.json'));
     expect(summary.rows).toHaveLength(7);
-    expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).runs).toHaveLength(7);
+    const runs = (JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { runs: { id: string; exportDir: string; test: { accuracy: number; loss: number } }[] }).runs;
+    expect(runs).toHaveLength(7);
+
+    // sift evaluate reads each exported model as it is and scores the smoke preset's 1,000 test images as
+    // training did (its model.json records the 2×2 pooling and the training set's mean and std).
+    for (const run of [runs[0]!, runs[3]!]) {
+      const evaluated = await sift('evaluate', join(out, run.exportDir), '--limit', '1000', '--batch-size', '1000', '--backend', 'wasm', '--json');
+      expect(evaluated.code, evaluated.stderr).toBe(EXIT_OK);
+      const r = JSON.parse(evaluated.stdout) as { dataset: string; images: number; accuracy: number; loss: number };
+      expect(r).toMatchObject({ dataset: 'fashion-mnist', images: 1000, accuracy: run.test.accuracy, loss: run.test.loss });
+    }
 
     const again = await sift('reproduce', 'fashion-mnist', '--preset', 'smoke', '--out', out, '--backend', 'wasm', '--json');
     expect(again.code).toBe(EXIT_FAILURE);

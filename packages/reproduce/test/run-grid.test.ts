@@ -94,7 +94,7 @@ describe('the grid ETA', () => {
     expect(labels).toEqual(['[1/4] a-seed0', '[2/4, grid ≈ 30 s left] b-seed0', '[3/4, grid ≈ 40 s left] a-seed1', '[4/4, grid ≈ 30 s left] b-seed1']);
   });
 
-  it('estimates a pending run by its row'\''s earlier seeds, else by the average finished run', () => {
+  it("estimates a pending run by its row's earlier seeds, else by the average finished run", () => {
     // Rows 0 and 1 finished at 100 s and 300 s (row 1 twice: 200 s and 400 s); pending: row 0, row 1, row 2 (unseen).
     const finished = new Map([[0, [100]], [1, [200, 400]]]);
     expect(gridSecondsLeft([0, 1, 2], finished)).toBe(100 + 300 + (100 + 200 + 400) / 3);
