@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Family, SparseMethod } from '@sparse-ift/core';
 import type { OptimizerRecipe } from '@sparse-ift/train';
 import type { ExperimentContext } from './experiments.js';
-import { nonClobberingPath } from './results-files.js';
+import { nonClobberingPath, portablePaths } from './results-files.js';
 
 export const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -59,12 +59,12 @@ export function sgdRecipeText(opt: OptimizerRecipe): string {
 }
 
 /**
- * Writes `content` to `<outDir>/<name>` (beside an earlier file unless --force), records the path in
- * `files` under `role` and returns it.
+ * Writes `content` to `<outDir>/<name>` (beside an earlier file unless --force) with this machine's
+ * folders made portable ({@link portablePaths}), records the path in `files` under `role` and returns it.
  */
 export function writeResultFile(ctx: Pick<ExperimentContext, 'outDir' | 'force'>, files: Record<string, string>, role: string, name: string, content: string): string {
   const path = nonClobberingPath(join(ctx.outDir, name), ctx.force);
-  writeFileSync(path, content);
+  writeFileSync(path, portablePaths(content, { outDir: ctx.outDir }));
   files[role] = path;
   return path;
 }

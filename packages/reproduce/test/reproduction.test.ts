@@ -80,7 +80,9 @@ describe('reproduction()', () => {
     const trained: string[] = [];
     const options: RunOptions[] = [];
     const log: string[] = [];
-    const context: ExperimentContext = { preset: 'quick', seeds: 2, outDir, resume: false, force: false, backendLine: 'cpu', backend: { name: 'cpu' }, progress: false, log: (line) => log.push(line) };
+    // A backend reason naming an installed file by its absolute path, as Node's errors do.
+    const backendLine = `cpu | tensorflow: fails to load (Cannot find module '${join(process.cwd(), 'node_modules', 'x', 'binding.node')}')`;
+    const context: ExperimentContext = { preset: 'quick', seeds: 2, outDir, resume: false, force: false, backendLine, backend: { name: 'cpu', checkpoints: join(outDir, 'state') }, progress: false, log: (line) => log.push(line) };
     const outputs: Outputs = new Map();
     const experiment = toy(trained, options, outputs);
     const tensorsBefore = tf.memory().numTensors;
@@ -96,7 +98,11 @@ describe('reproduction()', () => {
     expect(log.at(-1)).toMatch(/^\[6\/6\] toy-b-sparse-wide-s0\.5-rigl-seed1: .*; all 6 done$/);
 
     const results = JSON.parse(readFileSync(outcome.files['results.json']!, 'utf8')) as ResultsFile<ToyConfig, ToyRow>;
-    expect(results).toMatchObject({ experiment: 'toy-test', preset: 'quick', seeds: 2, data: { images: 12 }, tableMetric: 'last-epoch accuracy', flopConvention: 'toy FLOPs', backendLine: 'cpu' });
+    expect(results).toMatchObject({ experiment: 'toy-test', preset: 'quick', seeds: 2, data: { images: 12 }, tableMetric: 'last-epoch accuracy', flopConvention: 'toy FLOPs' });
+    // No absolute path of this machine in a results file: installed files from node_modules/, the --out folder's own as relative paths.
+    expect(results.backendLine).toBe("cpu | tensorflow: fails to load (Cannot find module 'node_modules/x/binding.node')");
+    expect(results.backend['checkpoints']).toBe('state');
+    for (const file of Object.values(outcome.files)) expect(readFileSync(file, 'utf8')).not.toMatch(new RegExp(`${process.cwd()}|${outDir}|/node_modules/`));
     expect(results.runs.map((r) => [r.model, r.seed, r.test.accuracy])).toEqual([['a', 0, 0.5], ['a', 0, 0.625], ['b', 0, 0.625], ['a', 1, 0.51], ['a', 1, 0.635], ['b', 1, 0.635]]);
     expect(results.runs[0]!.best.epoch).toBe(1);
     // Each row over its two seeds: (62.5 + 63.5) / 2 = 63.0, sample std √((0.5² + 0.5²) / 1).
