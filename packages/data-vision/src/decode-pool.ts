@@ -2,7 +2,7 @@
 // rejects with the decoder's message; a worker that dies rejects every pending job and makes the pool unusable.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -29,7 +29,7 @@ export type DecodeReply =
   | { id: number; ok: false; error: string };
 
 export interface DecodePoolOptions {
-  /** Worker threads. Default: CPU count − 1 (at least 1). */
+  /** Worker threads. Default: CPU count − 1 (at least 1); never more than the CPU count. */
   workers?: number;
   /** Jobs sent to one worker before its first reply comes back (hides messaging latency). Default 2. */
   jobsPerWorker?: number;
@@ -75,7 +75,8 @@ export class DecodePool {
   private closed = false;
 
   constructor(opts: DecodePoolOptions = {}) {
-    const n = Math.max(1, opts.workers ?? cpus().length - 1);
+    // More threads than cores only compete for them (and each holds a decoder's memory): capped at the cores.
+    const n = Math.min(availableParallelism(), Math.max(1, opts.workers ?? availableParallelism() - 1));
     this.jobsPerWorker = Math.max(1, opts.jobsPerWorker ?? 2);
     for (let w = 0; w < n; w++) {
       const worker = startWorker();

@@ -46,6 +46,8 @@ export async function runGrid<Row, RunRecord>(args: {
   trainOne(row: Row, seed: number, id: string, label: string): Promise<RunRecord>;
   /** The log line's text after `id: ` for a newly trained run. */
   describe(record: RunRecord): string;
+  /** What is wrong with a stored record (an edited or foreign file), or undefined when it can be used. */
+  check?(record: unknown): string | undefined;
   log(line: string): void;
   /** Seconds on a monotonic clock (default: performance.now()). */
   now?(): number;
@@ -58,7 +60,7 @@ export async function runGrid<Row, RunRecord>(args: {
     const seed = Math.floor(i / args.rows.length);
     const rowIndex = i % args.rows.length;
     const id = args.runId(args.rows[rowIndex]!, seed);
-    return { seed, rowIndex, id, earlier: args.state.finished<RunRecord>(id) };
+    return { seed, rowIndex, id, earlier: args.state.finished<RunRecord>(id, args.check) };
   });
   /** Seconds each row's runs took in this process, by row index. */
   const took = new Map<number, number[]>();
