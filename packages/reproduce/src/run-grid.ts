@@ -94,7 +94,7 @@ export interface ModelFootprint {
   params: number;
   /** params less the zeros of the masks. */
   nonzeroParams: number;
-  /** Forward FLOPs per sample, official counter (spec §3.10), at the realised mask densities. */
+  /** Forward FLOPs per sample, official counter (docs/flops.md#official-counter), at the realised mask densities. */
   sparseFlops: number;
   /** sparseFlops ÷ the dense model's FLOPs: 1.0 is iso-FLOP. */
   flopRatio: number;

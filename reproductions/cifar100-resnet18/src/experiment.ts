@@ -13,13 +13,13 @@ import { resultsMarkdown } from './report.js';
 
 export const CIFAR100_RESNET18 = reproduction<CifarConfig, CifarRow, ReturnType<typeof loadCifarData>>({
   name: 'cifar100-resnet18',
-  description: 'Paper tables §5.1/§5.2: CIFAR-100 ResNet-18, dense vs Sparse Wide / Parallel / Factorized / Doped (RigL) at s = 0.5/0.75/0.9, and Sparse Wide static / SET / RigL',
+  description: 'The paper’s CIFAR-100 ResNet-18 tables: dense vs Sparse Wide / Parallel / Factorized / Doped (RigL) at s = 0.5/0.75/0.9, and Sparse Wide static / SET / RigL',
   presets: PRESETS,
   defaultPreset: 'short',
   configure: resolveConfig,
   score: TOP1_ACCURACY,
   tableMetric: (config) => config.tableMetric,
-  flopConvention: 'official (Cerebras counter, spec §3.10), forward FLOPs per sample at realised mask densities',
+  flopConvention: 'official (the Cerebras counter, docs/flops.md#official-counter), forward FLOPs per sample at realised mask densities',
   async load(config, ctx) {
     const data = loadCifarData(ctx.dataDir, config.trainSubset, config.testSubset);
     const about = { source: data.source, trainImages: data.train.count, testImages: data.test.count };

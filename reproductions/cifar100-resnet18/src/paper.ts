@@ -22,7 +22,7 @@ export function paperMethodCell(method: SparseMethod, sparsity: number): PaperCe
 
 /** Notes printed under the tables (spec §5.1, §5.2, §7.20). */
 export const PAPER_NOTES = [
-  'Paper numbers come from secondary sources only (spec §0, §5): [EP] is an AI-generated note on the ICML PDF. Cells the spec marks NOT FOUND stay so.',
+  'Paper numbers come from secondary sources only (docs/sources.md, docs/paper-results.md): [EP] is an AI-generated note on the ICML PDF. Cells no source gives stay NOT FOUND.',
   '[EP] also gives GraNet 90 % = 80.0 (not run here), and says Sparse Doped gains little at high sparsity and that DST methods (SET, RigL) beat static.',
-  'Which accuracy the paper reports (last or best epoch) is unverified (spec §4.1, §7.20). Our tables show the last-epoch accuracy; the best epoch is in brackets and in results.json.',
+  'Which accuracy the paper reports (last or best epoch) is unverified (docs/deviations.md#reported-metric). Our tables show the last-epoch accuracy; the best epoch is in brackets and in results.json.',
 ];

@@ -41,7 +41,7 @@ describe('cifar100-resnet18 smoke preset', () => {
     expect(md).toContain('77.0 [EP]'); // dense, spec §5.1
     expect(md).toContain('NOT FOUND');
     expect(md).toMatch(/\| Sparse Parallel \(RigL\) \| \d+\.\d\d ± n\/a \(\d+\.\d\d\) \| NOT FOUND \|/); // one seed: no spread
-    expect(md).toContain('## Spec §5.2');
+    expect(md).toContain('## Sparse Wide by sparse-training method, top-1 % (the paper: docs/paper-results.md#cifar-100-methods)');
     // The accuracy-vs-sparsity plot (shared with the other tables, @sparse-ift/reproduce's accuracyPlotSvg), linked from results.md.
     const svg = readFileSync(outcome.files['plot']!, 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);

@@ -19,7 +19,7 @@ export const FASHION_MNIST = reproduction<FashionConfig, GridRow, Data>({
   configure: resolveConfig,
   score: TOP1_ACCURACY,
   tableMetric: () => 'test accuracy after the last epoch',
-  flopConvention: 'official (Cerebras counter, spec §3.10), forward FLOPs per sample',
+  flopConvention: 'official (the Cerebras counter, docs/flops.md#official-counter), forward FLOPs per sample',
   async load(config, ctx) {
     const data = await loadData(ctx.dataDir, config);
     const line = `data: Fashion-MNIST from ${data.source} (${data.train.count} train / ${data.test.count} test images, ${config.inputSize}×${config.inputSize})`;

@@ -13,13 +13,13 @@ import { resultsMarkdown } from './report.js';
 
 export const GPT3_SMALL_WIKITEXT103 = reproduction<GptExperimentConfig, GridRow, WikiText>({
   name: 'gpt3-small-wikitext103',
-  description: 'Paper §5.5: GPT-3 Small on WikiText-103, dense vs Sparse Wide 50 % (static) and 75 % (RigL), validation perplexity',
+  description: 'The paper’s GPT-3 Small on WikiText-103: dense vs Sparse Wide 50 % (static) and 75 % (RigL), validation perplexity',
   presets: PRESETS,
   defaultPreset: 'short',
   configure: resolveConfig,
   score: PERPLEXITY,
   tableMetric: () => 'validation perplexity after the last step',
-  flopConvention: 'official (Cerebras counter, spec §3.10), forward FLOPs per sequence at realised mask densities; only the masked linears are iso-FLOP (spec §6.3)',
+  flopConvention: 'official (the Cerebras counter, docs/flops.md#official-counter), forward FLOPs per sequence at realised mask densities; only the masked linears are iso-FLOP (docs/deviations.md#gpt-iso-flop)',
   async load(_config, ctx) {
     const data = await loadWikiText(ctx.dataDir, ctx.log);
     const about = { source: data.source, trainTokens: data.train.tokens.length, validationTokens: data.validation.tokens.length, tokenizer: data.train.tokenizer };

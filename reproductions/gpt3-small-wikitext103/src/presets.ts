@@ -42,7 +42,7 @@ export const GPT_NANO_BPE: GptConfig = { ...GPT_NANO, name: 'gpt-nano-bpe', voca
 
 export const PRESETS: Record<string, GptPreset> = {
   paper: {
-    description: 'spec §4.3: GPT-3 Small, batch 512 × 1024 tokens (micro-batches of 16), 21,511 steps (warm-up 2,151), RigL ΔT 500 to step 17,209, eval on 231 × 1024 validation tokens; meant for a GPU (--backend tensorflow-gpu)',
+    description: 'the paper’s recipe (docs/recipes.md#gpt-3-small-wikitext-103): GPT-3 Small, batch 512 × 1024 tokens (micro-batches of 16), 21,511 steps (warm-up 2,151), RigL ΔT 500 to step 17,209, eval on 231 × 1024 validation tokens; meant for a GPU (--backend tensorflow-gpu)',
     model: GPT3_SMALL,
     context: 1024,
     batchSize: 512,

@@ -9,9 +9,9 @@ export const PAPER_GPT = {
   absolutePerplexity: 'NOT FOUND',
   bestDeltaVsDense: { value: -0.4, source: '[A-v1]; [Blog] says "up to 0.4"' },
   notes: [
-    'Spec §5.5: the best Sparse-IFT GPT-3 Small is 0.4 perplexity better than dense on WikiText-103 ([A-v1], early arXiv versions). Absolute perplexities for dense, SW 50 % and SW 75 %: NOT FOUND.',
+    'The paper (docs/paper-results.md#gpt-3-small): the best Sparse-IFT GPT-3 Small is 0.4 perplexity better than dense on WikiText-103 ([A-v1], early arXiv versions). Absolute perplexities for dense, SW 50 % and SW 75 %: NOT FOUND.',
     '[OR] (reviewer, "Table 9"): at most 50 % sparsity keeps dense-level GPT performance. The ICML version reports the Pile / Open LLM leaderboard instead (+0.9 %, [A-ICML]; 33.8 → 34.7, [EP]); not run here.',
-    'Only the masked linears are iso-FLOP: embeddings, LM head and attention matmuls widen densely (spec §6.3: 1.18× and 1.40× forward MACs at 50 % / 75 %). The FLOP ratio column counts the whole model.',
+    'Only the masked linears are iso-FLOP: embeddings, LM head and attention matmuls widen densely (1.18× and 1.40× forward MACs at 50 % / 75 %, docs/reference-values.md#gpt-3-small). The FLOP ratio column counts the whole model.',
   ],
 };
 
@@ -42,7 +42,7 @@ export function resultsMarkdown(results: ResultsFile<GptExperimentConfig, GridRo
     `- eval: validation perplexity on the first ${config.evalSequences} blocks of ${config.context} tokens`,
     `- seeds: ${results.seeds}; wall time ${(results.wallSeconds / 60).toFixed(1)} min`,
     '',
-    '## Spec §5.5: validation perplexity',
+    '## Validation perplexity (the paper: docs/paper-results.md#gpt-3-small)',
     '',
     table,
     '',

@@ -15,13 +15,13 @@ import { trainFromStream } from './stream-train.js';
 
 export const IMAGENET_RESNET = reproduction<ImageNetConfig, ImageNetRow, ImageNetData>({
   name: 'imagenet-resnet',
-  description: 'Paper §5.3: ImageNet ResNet-18 (dense, Sparse Wide, Sparse Parallel) and ResNet-34 (dense, Sparse Wide) at s = 0.5/0.75/0.9 with RigL',
+  description: 'The paper’s ImageNet table: ResNet-18 (dense, Sparse Wide, Sparse Parallel) and ResNet-34 (dense, Sparse Wide) at s = 0.5/0.75/0.9 with RigL',
   presets: PRESETS,
   defaultPreset: 'short',
   configure: resolveConfig,
   score: TOP1_ACCURACY,
   tableMetric: () => 'last-epoch top-1 on the validation set',
-  flopConvention: 'official (Cerebras counter, spec §3.10), forward FLOPs per image at realised mask densities',
+  flopConvention: 'official (the Cerebras counter, docs/flops.md#official-counter), forward FLOPs per image at realised mask densities',
   async load(config, ctx) {
     const data = await loadImageNet(config, ctx.dataDir, ctx.log);
     const trainImages = data.kind === 'memory' ? data.train.count : data.trainImages;

@@ -18,7 +18,7 @@ export function paperImageNetCell(model: ImageNetModel, family: 'dense' | 'spars
 }
 
 export const PAPER_NOTES = [
-  'Paper numbers come from secondary sources only (spec §0, §5.3); cells the spec marks NOT FOUND stay so.',
-  '[EP]: Sparse Wide ResNet-18 at 90 % (74.4) matches dense ResNet-34 (74.2) with about half the FLOPs (spec §5.4).',
+  'Paper numbers come from secondary sources only (docs/sources.md, docs/paper-results.md#imagenet); cells no source gives stay NOT FOUND.',
+  '[EP]: Sparse Wide ResNet-18 at 90 % (74.4) matches dense ResNet-34 (74.2) with about half the FLOPs (docs/paper-results.md#larger-dense-models).',
   'Our numbers are the top-1 accuracy on the validation set after the last epoch (centre crop); best epoch in brackets.',
 ];

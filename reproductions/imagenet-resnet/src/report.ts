@@ -42,7 +42,7 @@ export function resultsMarkdown(results: ResultsFile<ImageNetConfig, ImageNetRow
     `- input: ${config.imageSize}²${config.inMemory ? ", decoded once (resize + centre crop), flip per batch (not the paper's random-resized-crop)" : ', streamed: random-resized-crop + flip (train), resize + centre crop (validation)'}`,
     `- seeds: ${results.seeds}; wall time ${(results.wallSeconds / 60).toFixed(1)} min`,
     '',
-    '## Spec §5.3: top-1 % (ours: last epoch, best in brackets)',
+    '## Top-1 % (ours: last epoch, best in brackets; the paper: docs/paper-results.md#imagenet)',
     '',
     table,
     '',
