@@ -19,8 +19,9 @@ export function gridSecondsLeft(pending: readonly number[], finished: ReadonlyMa
   return pending.reduce((sum, row) => sum + (finished.has(row) ? average(finished.get(row)!) : overall), 0);
 }
 
-/** `45 s`, `4.2 min`, `38 min`, `3 h 05 min`: a duration as a person reads it. */
+/** `< 1 s`, `45 s`, `4.2 min`, `38 min`, `3 h 05 min`: a duration as a person reads it. */
 export function formatDuration(seconds: number): string {
+  if (seconds < 0.5) return '< 1 s';
   if (seconds < 59.5) return `${Math.round(seconds)} s`;
   const minutes = seconds / 60;
   if (minutes < 9.95) return `${minutes.toFixed(1)} min`;

@@ -103,7 +103,7 @@ describe('the grid ETA', () => {
 
   it('formats durations as a person reads them', () => {
     expect([0.4, 44.6, 59.4, 59.6, 252, 594, 597, 2280, 3569, 3571, 11100].map(formatDuration)).toEqual([
-      '0 s', '45 s', '59 s', '1.0 min', '4.2 min', '9.9 min', '10 min', '38 min', '59 min', '1 h 00 min', '3 h 05 min',
+      '< 1 s', '45 s', '59 s', '1.0 min', '4.2 min', '9.9 min', '10 min', '38 min', '59 min', '1 h 00 min', '3 h 05 min',
     ]);
   });
 });
@@ -141,7 +141,7 @@ describe('seed statistics and table pieces', () => {
 describe('run records and row summaries', () => {
   const row: GridRow = { family: 'sparse-wide', sparsity: 0.5, method: 'rigl' };
   const evaluation = (epoch: number, accuracy: number, perplexity: number): Evaluation => ({ epoch, step: 10 * (epoch + 1), trainLoss: 1, test: { loss: 0.5, accuracy, perplexity }, lr: 0.1 });
-  const result = (history: Evaluation[]): TrainResult => ({ history, test: history.at(-1)!.test, steps: 30, stoppedEarly: false, resumedFromStep: 0, wallSeconds: 10 });
+  const result = (history: Evaluation[]): TrainResult => ({ history, test: history.at(-1)!.test, steps: 30, stoppedEarly: false, resumedFromStep: 0, wallSeconds: 10, epochsAtChance: [] });
   const footprint = (nonzeroParams: number, sparseFlops: number, flopRatio: number, realisedDensity: number) => ({ params: 1000, nonzeroParams, sparseFlops, flopRatio, realisedDensity });
   const record = (seed: number, history: Evaluation[], fp: ReturnType<typeof footprint>, wallSeconds: number) =>
     runRecord({ id: `m-seed${seed}`, row, seed, maskSparsity: 0.5 + seed / 100, result: { ...result(history), wallSeconds }, footprint: fp, score: TOP1_ACCURACY, backend: 'cpu' });
