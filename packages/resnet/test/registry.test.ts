@@ -72,7 +72,7 @@ describe('sift plan', () => {
   it('prints a table with both views', async () => {
     await run(['resnet18-cifar', '--family', 'sparse-doped', '--sparsity', '0.5', '--opt', 'dopedMaskLowRank=true']);
     expect(out).toMatch(/s0b0_conv1_sparse/);
-    expect(out).toMatch(/official whole network: .* ratio 0\.7462/);
+    expect(out).toMatch(/FLOPs \(official\) +this model .* ratio 0\.7462/);
     expect(out).toMatch(/masked layers only/);
   });
 

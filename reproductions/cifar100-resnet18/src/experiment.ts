@@ -27,13 +27,16 @@ export const CIFAR100_RESNET18 = reproduction<CifarConfig, CifarRow, ReturnType<
     return { data, about, line: `data: CIFAR-100 from ${data.source} (${data.train.count} train / ${data.test.count} test images)` };
   },
   modelName: (config) => config.arch.name,
+  // The model takes images normalised as CIFAR-100's test pipeline does (sift evaluate --data cifar100 does that).
+  exportInfo: () => ({ dataset: 'cifar100' }),
   async train({ config, row, seed, data, options }) {
     const net = buildCifarNet(config.arch, config, row.family, row.sparsity, seed);
     try {
       const result = await train(net.trainable, data, { ...recipeTrainConfig(config.recipe, config.mask, row.method, seed), checkpointEvery: 500, ...options });
-      return { result, maskSparsity: net.resolved.maskSparsity, footprint: modelFootprint(net.model, net.trainable.maskedParams, resnetFlopBudget(config.arch)) };
-    } finally {
+      return { result, maskSparsity: net.resolved.maskSparsity, footprint: modelFootprint(net.model, net.trainable.maskedParams, resnetFlopBudget(config.arch)), model: net.model };
+    } catch (error) {
       net.model.dispose();
+      throw error;
     }
   },
   report: resultsMarkdown,

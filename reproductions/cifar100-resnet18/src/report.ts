@@ -1,16 +1,12 @@
 /** results.md's tables for CIFAR-100 (ours next to the paper's, docs/paper-results.md#cifar-100, #cifar-100-methods). */
-import type { SparseMethod } from '@sparse-ift/core';
-import { FAMILY_LABEL, oursPaperColumns, paperCellText as paperText, sgdRecipeText, type ResultsFile, type RowSummary } from '@sparse-ift/reproduce';
+import { FAMILY_LABEL, METHOD_LABEL, oursPaperColumns, scoreText, paperCellText as paperText, sgdRecipeText, type ResultsFile, type RowSummary } from '@sparse-ift/reproduce';
 import type { LabelledData } from '@sparse-ift/train';
 import { PAPER_NOTES, paperFamilyCell, paperMethodCell } from './paper.js';
 import type { CifarConfig, CifarRow } from './presets.js';
 
-const METHOD_LABEL: Record<SparseMethod, string> = { dense: 'dense', static: 'Static', set: 'SET', rigl: 'RigL' };
-
 function oursText(r: RowSummary | undefined): string {
   if (!r) return 'not run';
-  const spread = r.seeds > 1 ? ` ± ${r.std.toFixed(2)}` : '';
-  return `${r.mean.toFixed(2)}${spread} (${r.bestMean.toFixed(2)})`;
+  return `${scoreText(r)} (${r.bestMean.toFixed(2)})`;
 }
 
 /** The paper's family × sparsity table (docs/paper-results.md#cifar-100): families (RigL) by sparsity, ours then paper's. */
@@ -46,7 +42,7 @@ export function detailTable(rows: RowSummary[]): string {
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|';
   const lines = rows.map(
     (r) =>
-      `| ${FAMILY_LABEL[r.family]} | ${r.family === 'dense' ? '—' : r.sparsity} | ${r.method} | ${r.family === 'dense' ? '—' : r.maskSparsity.toFixed(4)} | ${r.mean.toFixed(2)} ± ${r.std.toFixed(2)} | ${r.bestMean.toFixed(2)} | ${r.seeds} | ${r.params.toLocaleString('en-US')} | ${r.nonzeroParams.toLocaleString('en-US')} | ${r.sparseFlops.toLocaleString('en-US')} | ${r.flopRatio.toFixed(4)} | ${r.realisedDensity.toFixed(4)} | ${r.wallSecondsMean.toFixed(1)} |`,
+      `| ${FAMILY_LABEL[r.family]} | ${r.family === 'dense' ? '—' : r.sparsity} | ${r.method} | ${r.family === 'dense' ? '—' : r.maskSparsity.toFixed(4)} | ${scoreText(r)} | ${r.bestMean.toFixed(2)} | ${r.seeds} | ${r.params.toLocaleString('en-US')} | ${r.nonzeroParams.toLocaleString('en-US')} | ${r.sparseFlops.toLocaleString('en-US')} | ${r.flopRatio.toFixed(4)} | ${r.realisedDensity.toFixed(4)} | ${r.wallSecondsMean.toFixed(1)} |`,
   );
   return [head, ...lines].join('\n');
 }

@@ -27,6 +27,8 @@ export const GPT3_SMALL_WIKITEXT103 = reproduction<GptExperimentConfig, GridRow,
     return { data, about, line: `data: WikiText-103 from ${data.source}` };
   },
   modelName: (config) => config.model.name,
+  // GPT-2 BPE token ids in, next-token logits out.
+  exportInfo: () => ({ dataset: 'wikitext-103' }),
   async train({ config, row, seed, data, options }) {
     const shape = { sequenceLength: config.context };
     const model = buildGpt(config.model, { ...shape, family: row.family, sparsity: row.sparsity, seed });
@@ -36,9 +38,10 @@ export const GPT3_SMALL_WIKITEXT103 = reproduction<GptExperimentConfig, GridRow,
       const result = await train(trainable, batches, { ...trainConfig(config, row.method, seed), checkpointEvery: 250, ...options });
       // The iso-FLOP reference: the dense model's forward FLOPs per sequence, from its op list (no weights allocated).
       const denseFlops = countFlops(gptOpList(config.model, { ...shape, family: 'dense', sparsity: 0 }).ops, 'official').dense;
-      return { result, maskSparsity: row.sparsity, footprint: modelFootprint(model, trainable.maskedParams, denseFlops) };
-    } finally {
+      return { result, maskSparsity: row.sparsity, footprint: modelFootprint(model, trainable.maskedParams, denseFlops), model };
+    } catch (error) {
       model.dispose();
+      throw error;
     }
   },
   report: resultsMarkdown,

@@ -3,9 +3,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { describeBackend, initBackend } from '@sparse-ift/backend';
+import { exportedModelInfo } from '@sparse-ift/core';
 import { getExperiment, type RunRecord } from '@sparse-ift/reproduce';
-import '../src/index.js';
+import { evaluate, languageModelling } from '@sparse-ift/train';
+import { gptTrainable, loadWikiText, resolveConfig, wikiTextBatches } from '../src/index.js';
 import { writeWikiTextFixture } from './fixtures.js';
 
 describe('gpt3-small-wikitext103 smoke preset', () => {
@@ -13,13 +16,14 @@ describe('gpt3-small-wikitext103 smoke preset', () => {
     process.env['SIFT_CACHE_DIR'] = mkdtempSync(join(tmpdir(), 'sift-token-cache-'));
     const backend = await initBackend({ backend: 'wasm', training: true });
     const out = mkdtempSync(join(tmpdir(), 'sift-gpt-out-'));
+    const dataDir = writeWikiTextFixture();
     const outcome = await getExperiment('gpt3-small-wikitext103')!.run({
       preset: 'smoke',
       seeds: 1,
       outDir: out,
       resume: false,
       force: false,
-      dataDir: writeWikiTextFixture(),
+      dataDir,
       backend: { ...backend },
       backendLine: describeBackend(backend),
       progress: false,
@@ -42,5 +46,17 @@ describe('gpt3-small-wikitext103 smoke preset', () => {
     expect(md).toContain('| Dense |');
     expect(md).toContain('NOT FOUND');
     expect(md).toContain('−0.4 [A-v1]');
+
+    // Every run's exported GPT (embeddings, attention, masked linears) loads with tf.loadLayersModel and scores
+    // the validation loss the trainer recorded, to the last bit.
+    const config = resolveConfig('smoke');
+    const text = await loadWikiText(dataDir, () => {});
+    for (const run of results.runs) {
+      const loaded = await tfl.loadLayersModel(`file://${join(out, run.exportDir!, 'model.json')}`);
+      const validation = wikiTextBatches({ train: text.train.tokens, validation: text.validation.tokens }, config, run.seed).test;
+      expect((await evaluate(gptTrainable(loaded), validation, { objective: languageModelling() })).loss, run.id).toBe(run.test.loss);
+      expect(exportedModelInfo(loaded)?.dataset).toBe('wikitext-103');
+      loaded.dispose();
+    }
   });
 });

@@ -40,6 +40,8 @@ export const IMAGENET_RESNET = reproduction<ImageNetConfig, ImageNetRow, ImageNe
     return { data, about, line };
   },
   modelName: (config, row) => config.archs[row.model].name,
+  // The model takes images normalised with the ImageNet mean and std per channel (not evaluable by sift evaluate yet).
+  exportInfo: () => ({ dataset: 'imagenet' }),
   async train({ config, row, seed, data, options }) {
     const arch = config.archs[row.model];
     const net = buildImageNetNet(arch, row.family, row.sparsity, seed, data.kind === 'memory' ? 'raw' : 'normalized');
@@ -49,9 +51,10 @@ export const IMAGENET_RESNET = reproduction<ImageNetConfig, ImageNetRow, ImageNe
         data.kind === 'stream'
           ? await trainFromStream({ net, method: row.method, seed, config, shards: data.shards, trainImages: data.trainImages, ...run })
           : await train(net.trainable, data, { ...recipeTrainConfig(config.recipe, config.mask, row.method, seed), ...run });
-      return { result, maskSparsity: net.resolved.maskSparsity, footprint: modelFootprint(net.model, net.trainable.maskedParams, resnetFlopBudget(arch)) };
-    } finally {
+      return { result, maskSparsity: net.resolved.maskSparsity, footprint: modelFootprint(net.model, net.trainable.maskedParams, resnetFlopBudget(arch)), model: net.model };
+    } catch (error) {
       net.model.dispose();
+      throw error;
     }
   },
   report: resultsMarkdown,
