@@ -33,8 +33,17 @@
       "cflags_cc!": ["-fno-exceptions"]
     },
     {
+      # Unstructured-sparse kernels (sparse_*.cc): built for the baseline ISA; their AVX2 and AVX-512
+      # copies carry their own target pragmas and are chosen at run time, so no -march=native here.
+      "target_name": "sift_sparse",
+      "type": "static_library",
+      "sources": ["sparse_conv.cc", "sparse_avx512.cc", "sparse_avx2.cc", "sparse_scalar.cc", "sparse_napi.cc"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fopenmp", "-fPIC", "-Wno-maybe-uninitialized"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"]
+    },
+    {
       "target_name": "sparse_ift_native",
-      "dependencies": ["sift_isa_avx512", "sift_isa_avx2", "sift_isa_base"],
+      "dependencies": ["sift_isa_avx512", "sift_isa_avx2", "sift_isa_base", "sift_sparse"],
       "sources": ["sparse_ift_native.cc", "tensor_kernels.cc", "memory_pool.cc", "isa.cc", "dnnl_conv.cc", "dnnl_matmul.cc"],
       "include_dirs": ["/usr/include/x86_64-linux-gnu/openblas-pthread", "/usr/include/openblas"],
       "cflags_cc": ["-O3", "-std=c++17", "-fopenmp"],
