@@ -13,9 +13,9 @@ export { registerWasmTrainingKernels, unregisterWasmTrainingKernels, WASM_TRAINI
 export { setNativeKernels } from './wasm-kernels/native-kernels.js';
 export { loadNativeAddon, nativeAddonPath, type NativeAddon, type NativeStatus, type TensorKernels, type TypedArray } from './native.js';
 export { NativeBackend, NATIVE_BACKEND_NAME, type NativeTensorData } from './native-backend/backend.js';
-export { registerNativeBackend, nativeBackendRegistration, type NativeBackendRegistration } from './native-backend/register.js';
+export { registerNativeBackend, registerNativeKernel, nativeBackendRegistration, type NativeBackendRegistration } from './native-backend/register.js';
 export { KernelProvenance, describeProvenance, type KernelProvenanceSnapshot, type KernelRoute, type KernelTime } from './native-backend/provenance.js';
-export { decline, share, type NativeKernel, type NativeKernelArgs } from './native-backend/kernel.js';
+export { decline, share, Decline, Shared, type NativeKernel, type NativeKernelArgs, type NativeKernelOutput } from './native-backend/kernel.js';
 export { trimNativeMemory, nativeMemoryStats } from './native-backend/memory.js';
 export { TRAINING_KERNELS } from './native-backend/training-kernels.js';
 export { releaseWebGPU } from './webgpu/init.js';

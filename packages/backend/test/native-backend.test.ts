@@ -4,7 +4,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { execFileSync } from 'node:child_process';
-import { describeProvenance, initBackend, loadNativeAddon, nativeAddonPath, nativeBackendRegistration, nativeMemoryStats, trimNativeMemory, TRAINING_KERNELS, type NativeBackend } from '@sparse-ift/backend';
+import { describeProvenance, initBackend, loadNativeAddon, nativeAddonPath, nativeBackendRegistration, nativeMemoryStats, trimNativeMemory, TRAINING_KERNELS, registerNativeKernel, decline, type NativeBackend } from '@sparse-ift/backend';
+import { NATIVE_KERNELS } from '../src/native-backend/kernels/index.js';
 import { NATIVE_BACKEND_BUILT, useBackend } from './helpers.js';
 
 const backend = () => tf.backend() as unknown as NativeBackend;
@@ -111,6 +112,30 @@ describe.skipIf(!NATIVE_BACKEND_BUILT)('native backend', () => {
       expect(tf.memory().numTensors).toBe(n);
       expect(backend().numDataIds()).toBe(ids);
     });
+  });
+
+  it('registerNativeKernel adds a kernel that is counted, and may decline to the JS kernel of its name', async () => {
+    await useBackend('native');
+    registerNativeKernel({
+      kernelName: 'SparseIftTestDouble',
+      run: ({ inputs, backend: b }) => {
+        const x = inputs['x']!;
+        const v = b.entry(x, 'SparseIftTestDouble').values as Float32Array;
+        return b.makeTensorInfo(x.shape, 'float32', v.map((e) => 2 * e));
+      },
+    });
+    const p = nativeBackendRegistration()!.provenance;
+    p.reset();
+    const y = tf.tidy(() => (tf.engine().runKernel('SparseIftTestDouble', { x: tf.tensor1d([1, -2]) }) as tf.Tensor).dataSync());
+    expect(Array.from(y)).toEqual([2, -4]);
+    expect(p.snapshot().native['SparseIftTestDouble']).toBe(1);
+    expect(nativeBackendRegistration()!.nativeKernels).toContain('SparseIftTestDouble');
+    registerNativeKernel({ kernelName: tf.Neg, run: () => decline('test: leave it to JS') });
+    p.reset();
+    expect(Array.from(tf.tidy(() => tf.neg(tf.tensor1d([3])).dataSync()))).toEqual([-3]);
+    expect(p.snapshot().fallback['Neg']?.reasons).toEqual(['test: leave it to JS']);
+    const original = NATIVE_KERNELS.find((k) => k.kernelName === tf.Neg)!;
+    registerNativeKernel(original); // put the native Neg back
   });
 
   describe('side data per tensor (for kernels that keep a packed or sparse form of a weight)', () => {

@@ -18,6 +18,7 @@ export interface NativeBackendRegistration {
 }
 
 let registration: NativeBackendRegistration | undefined;
+let context: KernelContext | undefined;
 
 /**
  * Register the `native` backend (idempotent; the first addon wins). The backend's priority is below
@@ -37,7 +38,21 @@ export function registerNativeBackend(addon: NativeAddon): NativeBackendRegistra
   tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(), -1);
   const byRoute = (route: NativeKernel['route']) => NATIVE_KERNELS.filter((k) => (k.route ?? 'native') === route).map((k) => k.kernelName).sort();
   registration = { provenance, nativeKernels: byRoute('native'), sharedKernels: byRoute('shared') };
+  context = ctx;
   return registration;
+}
+
+/**
+ * Add (or replace) a kernel of the native backend, e.g. a sparse convolution: counted in the provenance,
+ * declining to tfjs-backend-cpu's kernel of the same name when there is one. The backend must be registered
+ * (`initBackend({ backend: 'native' })`). Per-tensor state goes in `backend.sideData`.
+ */
+export function registerNativeKernel(kernel: NativeKernel): void {
+  if (!registration || !context) throw new Error(`native backend: cannot register ${kernel.kernelName} before the backend (initBackend({ backend: 'native' }))`);
+  if (tf.getKernel(kernel.kernelName, NATIVE_BACKEND_NAME)) tf.unregisterKernel(kernel.kernelName, NATIVE_BACKEND_NAME);
+  tf.registerKernel(nativeConfig(kernel, context));
+  const list = (kernel.route ?? 'native') === 'shared' ? registration.sharedKernels : registration.nativeKernels;
+  if (!list.includes(kernel.kernelName)) list.push(kernel.kernelName);
 }
 
 export function nativeBackendRegistration(): NativeBackendRegistration | undefined {
