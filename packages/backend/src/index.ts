@@ -18,6 +18,18 @@ export { KernelProvenance, describeProvenance, type KernelProvenanceSnapshot, ty
 export { decline, share, Decline, Shared, type NativeKernel, type NativeKernelArgs, type NativeKernelOutput } from './native-backend/kernel.js';
 export { trimNativeMemory, nativeMemoryStats } from './native-backend/memory.js';
 export { TRAINING_KERNELS } from './native-backend/training-kernels.js';
+export {
+  DENSE_ABOVE,
+  setSparseMode,
+  sparseMode,
+  sparseKernelReport,
+  resetSparseChoices,
+  type SparseMode,
+  type SparsePath,
+  type SparseDirection,
+  type SparseDirectionReport,
+  type SparseLayerReport,
+} from './native-backend/kernels/sparse.js';
 export { releaseWebGPU } from './webgpu/init.js';
 export { registerWebGPUFusedKernels, unregisterWebGPUFusedKernels, WEBGPU_FUSED_KERNELS } from './webgpu/kernels/register.js';
 export { WebGPUError, registerWebGPUKernel } from './webgpu/backend.js';

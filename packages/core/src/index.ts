@@ -9,6 +9,7 @@ export * from './layers/index.js';
 export * from './ops/batch-norm.js';
 export * from './ops/gelu.js';
 export * from './ops/layer-norm.js';
+export * from './ops/masked.js';
 // Masks and sparse training
 export * from './rng.js';
 export * from './distribution.js';

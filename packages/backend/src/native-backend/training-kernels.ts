@@ -7,6 +7,6 @@ export const TRAINING_KERNELS: readonly string[] = [
   'Conv2DBackpropInput', 'Exp', 'FusedBatchNorm', 'FusedConv2D', 'GatherV2', 'Identity', 'Log', 'Max', 'MaxPool',
   'MaxPoolGrad', 'Mean', 'Multiply', 'Neg', 'OneHot', 'OnesLike', 'Pack', 'PadV2', 'RealDiv', 'Relu', 'Reshape', 'Slice', 'Softmax',
   'SparseIftBatchNormTrain', 'SparseIftBatchNormTrainGrad', 'SparseIftGelu', 'SparseIftGeluGrad', 'SparseIftLayerNorm',
-  'SparseIftLayerNormGrad', 'SplitV', 'Sqrt', 'Square', 'Step', 'Sub', 'Sum', 'Transpose', 'Unpack', 'UnsortedSegmentSum', 'ZerosLike',
+  'SparseIftLayerNormGrad', 'SparseIftMaskedConv2D', 'SparseIftMaskedConv2DGrad', 'SparseIftMaskedMatMul', 'SparseIftMaskedMatMulGrad', 'SplitV', 'Sqrt', 'Square', 'Step', 'Sub', 'Sum', 'Transpose', 'Unpack', 'UnsortedSegmentSum', 'ZerosLike',
   '_FusedMatMul',
 ];
