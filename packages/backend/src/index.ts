@@ -20,6 +20,7 @@ export { trimNativeMemory, nativeMemoryStats } from './native-backend/memory.js'
 export { TRAINING_KERNELS } from './native-backend/training-kernels.js';
 export {
   DENSE_ABOVE,
+  describeSparseKernels,
   setSparseMode,
   sparseMode,
   sparseKernelReport,

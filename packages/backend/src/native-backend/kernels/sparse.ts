@@ -81,6 +81,17 @@ export function resetSparseChoices(): void {
   choices.clear();
 }
 
+/** One line for `sift doctor`: whether the masked products can run sparse here, on which ISA, in which mode. */
+export function describeSparseKernels(addon: NativeAddon): string {
+  const k = sparseAddon(addon);
+  if (!k) return 'sparse kernels: not in this build of the addon (rebuild it); masked convs and linears run dense on w ⊙ mask';
+  const m = sparseMode();
+  const how = m === 'auto'
+    ? `per layer shape the faster of sparse and dense, timed at first use (dense above ${DENSE_ABOVE * 100} % density)`
+    : `forced ${m} (SIFT_SPARSE)`;
+  return `sparse kernels: ${k.sparseIsa()}; masked convs and linears at the mask's non-zeros: ${how}`;
+}
+
 /** The addon's sparse entry points, when it was built with them. */
 function sparseAddon(addon: NativeAddon): SparseKernelsAddon | undefined {
   const a = addon as unknown as Partial<SparseKernelsAddon>;
