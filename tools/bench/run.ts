@@ -468,7 +468,7 @@ async function main(): Promise<void> {
     wasmBackendLine: describeBackend(wasmInfo),
     machine: { cores: cpus().length, cpu: cpus()[0]?.model, loadAverageAtStart: load, loadAverageAtEnd: loadavg() },
     threads: { wasm: 1, native: native.loaded ? native.addon.threads() : 0, torch: torchThreads },
-    env: Object.fromEntries(['OPENBLAS_CORETYPE', 'OMP_NUM_THREADS', 'OMP_WAIT_POLICY', 'GOMP_SPINCOUNT', 'SIFT_ISA', 'SIFT_SPARSE', 'ONEDNN_MAX_CPU_ISA'].map((k) => [k, process.env[k] ?? null])),
+    env: Object.fromEntries(['OPENBLAS_CORETYPE', 'OMP_NUM_THREADS', 'OMP_WAIT_POLICY', 'GOMP_SPINCOUNT', 'SIFT_ISA', 'SIFT_SPARSE_ISA', 'SIFT_SPARSE', 'ONEDNN_MAX_CPU_ISA'].map((k) => [k, process.env[k] ?? null])),
     convLibrary: native.loaded ? native.addon.convLibrary() : null,
     peak,
     kernels,
