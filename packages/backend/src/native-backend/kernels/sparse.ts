@@ -292,44 +292,26 @@ function allFloat(args: NativeKernelArgs, names: readonly string[]): boolean {
   return names.every((n) => f32(args.backend, args.inputs[n], 'masked product') !== undefined);
 }
 
-const maskedConv2d: NativeKernel = {
-  kernelName: MASKED_CONV2D,
-  run: (args) => {
-    const { x, kernel } = args.inputs as { x: TensorInfo; kernel: TensorInfo };
-    const problem = convProblem(x, kernel, args.attrs as unknown as MaskedConv2DAttrs);
-    if (!allFloat(args, ['x', 'kernel', 'mask'])) problem.geometry = null;
-    return forward(args, problem);
-  },
-};
+/** One of the four kernels: its problem from (x, kernel, attrs), and the direction it computes. */
+function maskedKernel(kernelName: string, direction: SparseDirection, problemOf: (x: TensorInfo, kernel: TensorInfo, attrs: NamedAttrMap) => Problem): NativeKernel {
+  const names = direction === 'forward' ? ['x', 'kernel', 'mask'] : ['dy', 'x', 'kernel', 'mask'];
+  return {
+    kernelName,
+    run: (args) => {
+      const { x, kernel } = args.inputs as { x: TensorInfo; kernel: TensorInfo };
+      const problem = problemOf(x, kernel, args.attrs);
+      if (!allFloat(args, names)) problem.geometry = null;
+      return direction === 'forward' ? forward(args, problem) : backward(args, problem);
+    },
+  };
+}
 
-const maskedConv2dGrad: NativeKernel = {
-  kernelName: MASKED_CONV2D_GRAD,
-  run: (args) => {
-    const { x, kernel } = args.inputs as { x: TensorInfo; kernel: TensorInfo };
-    const problem = convProblem(x, kernel, args.attrs as unknown as MaskedConv2DAttrs);
-    if (!allFloat(args, ['dy', 'x', 'kernel', 'mask'])) problem.geometry = null;
-    return backward(args, problem);
-  },
-};
+const conv = (x: TensorInfo, kernel: TensorInfo, attrs: NamedAttrMap) => convProblem(x, kernel, attrs as unknown as MaskedConv2DAttrs);
+const matMul = (x: TensorInfo, kernel: TensorInfo) => matMulProblem(x, kernel);
 
-const maskedMatMul: NativeKernel = {
-  kernelName: MASKED_MATMUL,
-  run: (args) => {
-    const { x, kernel } = args.inputs as { x: TensorInfo; kernel: TensorInfo };
-    const problem = matMulProblem(x, kernel);
-    if (!allFloat(args, ['x', 'kernel', 'mask'])) problem.geometry = null;
-    return forward(args, problem);
-  },
-};
-
-const maskedMatMulGrad: NativeKernel = {
-  kernelName: MASKED_MATMUL_GRAD,
-  run: (args) => {
-    const { x, kernel } = args.inputs as { x: TensorInfo; kernel: TensorInfo };
-    const problem = matMulProblem(x, kernel);
-    if (!allFloat(args, ['dy', 'x', 'kernel', 'mask'])) problem.geometry = null;
-    return backward(args, problem);
-  },
-};
-
-export const SPARSE_KERNELS: NativeKernel[] = [maskedConv2d, maskedConv2dGrad, maskedMatMul, maskedMatMulGrad];
+export const SPARSE_KERNELS: NativeKernel[] = [
+  maskedKernel(MASKED_CONV2D, 'forward', conv),
+  maskedKernel(MASKED_CONV2D_GRAD, 'backward', conv),
+  maskedKernel(MASKED_MATMUL, 'forward', matMul),
+  maskedKernel(MASKED_MATMUL_GRAD, 'backward', matMul),
+];
