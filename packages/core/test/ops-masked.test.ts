@@ -1,9 +1,9 @@
 /**
- * Core's masked products on the cpu backend, against float64 loops written here:
+ * Core's masked products on the cpu backend, against the float64 reference kernels (plain loops):
  * - the composed path (no backend kernel): y = conv2d(x, w ⊙ m) / x · (w ⊙ m), dx through w ⊙ m, dw =
  *   dense dw ⊙ m (exactly 0 off the mask), and with an all-ones mask (the trainer's "masks open" step for
  *   RigL) the dense dw;
- * - the kernel path: with cpu kernels registered here around the float64 loops, the registered gradient
+ * - the kernel path: with cpu kernels registered here around the reference kernels, the registered gradient
  *   gives the same dx / dw through tf.variableGrads, and nothing to the mask;
  * - bad input names the argument.
  */
@@ -19,6 +19,8 @@ import {
   MASKED_MATMUL_GRAD,
   hasMaskedKernels,
   maskedConv2d,
+  maskedConv2dGradReference,
+  maskedConv2dReference,
   maskedMatMul,
   type MaskedConv2DAttrs,
 } from '../src/ops/masked.js';
@@ -33,50 +35,6 @@ function randn(r: () => number, n: number): Float32Array {
 
 function bernoulli(r: () => number, n: number, density: number): Float32Array {
   return Float32Array.from({ length: n }, () => (r() < density ? 1 : 0));
-}
-
-/** TF 'same'/'valid' geometry of one axis: [out, padBefore]. */
-function axis(size: number, k: number, s: number, pad: 'same' | 'valid'): [number, number] {
-  const out = pad === 'same' ? Math.ceil(size / s) : Math.ceil((size - k + 1) / s);
-  return [out, pad === 'same' ? Math.floor(Math.max((out - 1) * s + k - size, 0) / 2) : 0];
-}
-
-/**
- * y = conv2d(x, w) and, for the loss Σ y ⊙ g, dx and dw — all in float64 over the same index loop
- * (each product x·w contributes w·g to dx and x·g to dw).
- */
-function convReference(x: Float32Array, xs: Shape4, w: ArrayLike<number>, ws: Shape4, strides: [number, number], pad: 'same' | 'valid', g?: Float32Array) {
-  const [B, H, W, C] = xs;
-  const [kh, kw, , O] = ws;
-  const [OH, pt] = axis(H, kh, strides[0], pad);
-  const [OW, pl] = axis(W, kw, strides[1], pad);
-  const y = new Float64Array(B * OH * OW * O);
-  const dx = new Float64Array(x.length);
-  const dw = new Float64Array(w.length);
-  for (let b = 0; b < B; b++)
-    for (let oh = 0; oh < OH; oh++)
-      for (let ow = 0; ow < OW; ow++)
-        for (let i = 0; i < kh; i++) {
-          const ih = oh * strides[0] + i - pt;
-          if (ih < 0 || ih >= H) continue;
-          for (let j = 0; j < kw; j++) {
-            const iw = ow * strides[1] + j - pl;
-            if (iw < 0 || iw >= W) continue;
-            for (let c = 0; c < C; c++) {
-              const xi = ((b * H + ih) * W + iw) * C + c;
-              for (let o = 0; o < O; o++) {
-                const wi = ((i * kw + j) * C + c) * O + o;
-                const yi = ((b * OH + oh) * OW + ow) * O + o;
-                y[yi] += x[xi]! * w[wi]!;
-                if (g) {
-                  dx[xi] += w[wi]! * g[yi]!;
-                  dw[wi] += x[xi]! * g[yi]!;
-                }
-              }
-            }
-          }
-        }
-  return { y, dx, dw, yShape: [B, OH, OW, O] as Shape4 };
 }
 
 const masked = (w: Float32Array, m: Float32Array) => w.map((v, i) => v * m[i]!);
@@ -127,14 +85,15 @@ function checkConv(c: ConvCase): void {
   const xv = randn(r, tf.util.sizeFromShape(c.x));
   const wv = randn(r, tf.util.sizeFromShape(c.w));
   const mv = bernoulli(r, wv.length, c.density);
-  const ref0 = convReference(xv, c.x, masked(wv, mv), c.w, c.strides, c.pad);
-  const g = randn(r, ref0.y.length);
-  const ref = convReference(xv, c.x, masked(wv, mv), c.w, c.strides, c.pad, g);
+  const attrs: MaskedConv2DAttrs = { strides: c.strides, pad: c.pad, dilations: [1, 1] };
+  const ref = maskedConv2dReference(xv, c.x, wv, mv, c.w, attrs);
+  const g = randn(r, ref.y.length);
+  const grad = maskedConv2dGradReference(g, xv, c.x, wv, mv, c.w, attrs);
   const got = convGrads(c, xv, wv, mv, g);
   expect(got.yShape).toEqual(ref.yShape);
   expectClose(got.y, ref.y, `${c.name}: y`);
-  expectClose(got.dx, ref.dx, `${c.name}: dx`);
-  expectClose(got.dw, masked(Float32Array.from(ref.dw), mv), `${c.name}: dw = dense dw ⊙ mask`);
+  expectClose(got.dx, grad.dx, `${c.name}: dx`);
+  expectClose(got.dw, grad.dkernel, `${c.name}: dw = dense dw ⊙ mask`);
   expectZeroOffMask(got.dw, mv, c.name);
 }
 
@@ -179,20 +138,18 @@ describe('masked products, backend kernel path', () => {
   const floats = (backend: unknown, t: TensorInfo) => (backend as { readSync(id: unknown): Float32Array }).readSync(t.dataId);
   const make = (backend: unknown, values: ArrayLike<number>, shape: number[]): TensorInfo =>
     (backend as { makeTensorInfo(s: number[], d: string, v: Float32Array): TensorInfo }).makeTensorInfo(shape, 'float32', Float32Array.from(values));
-  // The kernels below compute with the float64 loops and mask nothing themselves beyond what the op's
-  // contract says (dw ⊙ mask): what is checked is the op → kernel → registered gradient wiring.
+  // The kernels below are core's float64 reference kernels: what is checked is the op → kernel → registered
+  // gradient wiring.
   const convKernel: KernelFunc = ({ inputs, backend, attrs }) => {
     const { x, kernel, mask } = inputs as Record<string, TensorInfo>;
-    const a = attrs as unknown as MaskedConv2DAttrs;
-    const ref = convReference(floats(backend, x!), x!.shape as Shape4, masked(floats(backend, kernel!), floats(backend, mask!)), kernel!.shape as Shape4, a.strides, a.pad);
+    const ref = maskedConv2dReference(floats(backend, x!), x!.shape as Shape4, floats(backend, kernel!), floats(backend, mask!), kernel!.shape as Shape4, attrs as unknown as MaskedConv2DAttrs);
     return make(backend, ref.y, ref.yShape);
   };
   const convGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
     const { dy, x, kernel, mask } = inputs as Record<string, TensorInfo>;
-    const a = attrs as unknown as MaskedConv2DAttrs;
-    const m = floats(backend, mask!);
-    const ref = convReference(floats(backend, x!), x!.shape as Shape4, masked(floats(backend, kernel!), m), kernel!.shape as Shape4, a.strides, a.pad, floats(backend, dy!));
-    return [make(backend, ref.dx, x!.shape), make(backend, masked(Float32Array.from(ref.dw), m), kernel!.shape)];
+    const v = (t: TensorInfo | undefined) => floats(backend, t!);
+    const ref = maskedConv2dGradReference(v(dy), v(x), x!.shape as Shape4, v(kernel), v(mask), kernel!.shape as Shape4, attrs as unknown as MaskedConv2DAttrs);
+    return [make(backend, ref.dx, x!.shape), make(backend, ref.dkernel, kernel!.shape)];
   };
   // matmul as a 1×1 conv over rows: x [M, K] = [M, 1, 1, K]
   const asConv = (t: TensorInfo): TensorInfo => ({ ...t, shape: [t.shape[0]!, 1, 1, t.shape[1]!] });

@@ -104,3 +104,72 @@ export function registerMaskedGradients(): void {
 }
 
 registerMaskedGradients();
+
+type Shape4 = [number, number, number, number];
+
+/** TF 'same' / 'valid' geometry of one axis: [out, padBefore]. */
+function axis(size: number, k: number, stride: number, pad: 'same' | 'valid'): [number, number] {
+  const out = pad === 'same' ? Math.ceil(size / stride) : Math.ceil((size - k + 1) / stride);
+  return [out, pad === 'same' ? Math.floor(Math.max((out - 1) * stride + k - size, 0) / 2) : 0];
+}
+
+/**
+ * y = conv2d(x, w) (NHWC, w [kh, kw, c, o], no dilation) with float64 sums; given dy also dx and dw (dense),
+ * all from one loop over the products x·w.
+ */
+function convLoop(x: ArrayLike<number>, xShape: Shape4, w: ArrayLike<number>, wShape: Shape4, attrs: MaskedConv2DAttrs, dy?: ArrayLike<number>) {
+  const [B, H, W, C] = xShape;
+  const [kh, kw, , O] = wShape;
+  const [OH, pt] = axis(H, kh, attrs.strides[0], attrs.pad);
+  const [OW, pl] = axis(W, kw, attrs.strides[1], attrs.pad);
+  const y = new Float64Array(B * OH * OW * O);
+  const dx = new Float64Array(dy ? x.length : 0);
+  const dw = new Float64Array(dy ? w.length : 0);
+  for (let b = 0; b < B; b++)
+    for (let oh = 0; oh < OH; oh++)
+      for (let ow = 0; ow < OW; ow++)
+        for (let i = 0; i < kh; i++) {
+          const ih = oh * attrs.strides[0] + i - pt;
+          if (ih < 0 || ih >= H) continue;
+          for (let j = 0; j < kw; j++) {
+            const iw = ow * attrs.strides[1] + j - pl;
+            if (iw < 0 || iw >= W) continue;
+            for (let c = 0; c < C; c++) {
+              const xi = ((b * H + ih) * W + iw) * C + c;
+              for (let o = 0; o < O; o++) {
+                const wi = ((i * kw + j) * C + c) * O + o;
+                const yi = ((b * OH + oh) * OW + ow) * O + o;
+                if (dy) {
+                  dx[xi] += w[wi]! * dy[yi]!;
+                  dw[wi] += x[xi]! * dy[yi]!;
+                } else {
+                  y[yi] += x[xi]! * w[wi]!;
+                }
+              }
+            }
+          }
+        }
+  return { y, dx, dw, yShape: [B, OH, OW, O] as Shape4 };
+}
+
+const product = (w: ArrayLike<number>, mask: ArrayLike<number>) => Float64Array.from(w, (v, i) => v * mask[i]!);
+
+/**
+ * Reference kernels on plain arrays (float64 sums, no dilation), for backends and tests: the masked conv's y,
+ * and its gradient [dx, dkernel ⊙ mask]. A masked matmul x [m, k] · w [k, n] is the 1×1 conv of
+ * x as [m, 1, 1, k] with w as [1, 1, k, n].
+ */
+export function maskedConv2dReference(
+  x: ArrayLike<number>, xShape: Shape4, kernel: ArrayLike<number>, mask: ArrayLike<number>, kernelShape: Shape4, attrs: MaskedConv2DAttrs,
+): { y: Float64Array; yShape: Shape4 } {
+  const { y, yShape } = convLoop(x, xShape, product(kernel, mask), kernelShape, attrs);
+  return { y, yShape };
+}
+
+export function maskedConv2dGradReference(
+  dy: ArrayLike<number>, x: ArrayLike<number>, xShape: Shape4, kernel: ArrayLike<number>, mask: ArrayLike<number>, kernelShape: Shape4,
+  attrs: MaskedConv2DAttrs,
+): { dx: Float64Array; dkernel: Float64Array } {
+  const { dx, dw } = convLoop(x, xShape, product(kernel, mask), kernelShape, attrs, dy);
+  return { dx, dkernel: product(dw, mask) };
+}
