@@ -8,6 +8,9 @@ export * from './layers/index.js';
 export * from './ops/batch-norm.js';
 export * from './ops/gelu.js';
 export * from './ops/layer-norm.js';
+export * from './ops/philox.js';
+export * from './ops/dropout.js';
+export * from './ops/mask-select.js';
 // Masks and sparse training
 export * from './rng.js';
 export * from './distribution.js';
@@ -16,6 +19,8 @@ export * from './schedule.js';
 export * from './updaters.js';
 export * from './optimizers.js';
 export * from './train-step.js';
+export * from './finite-guard.js';
+export * from './mask-update-device.js';
 export * from './report.js';
 // Model registry and whole-model FLOP audit
 export * from './registry.js';
