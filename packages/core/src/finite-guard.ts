@@ -32,11 +32,14 @@ export class FiniteGuard {
   }
 
   /**
-   * Throws NonFiniteLossError (without the loss's value and step: the caller's loss log has them) when a
-   * non-finite loss was admitted. A synchronous read: for the rare points that must not go on without it.
+   * Throws NonFiniteLossError when a non-finite loss was admitted: with the value of `current` (the
+   * step's own loss) when that is the non-finite one, else NaN (the caller's loss log knows the earlier
+   * step). A synchronous read: for the rare points that must not go on without it (mask updates).
    */
-  assertHealthy(): void {
-    if (this.healthy.dataSync()[0] !== 1) throw new NonFiniteLossError(Number.NaN);
+  assertHealthy(current?: tf.Scalar): void {
+    if (this.healthy.dataSync()[0] === 1) return;
+    const value = current?.dataSync()[0];
+    throw new NonFiniteLossError(value !== undefined && !Number.isFinite(value) ? value : Number.NaN);
   }
 
   /** Trust the device again (after the caller restored weights from a checkpoint). */

@@ -149,7 +149,7 @@ function runStep(args: SparseTrainStepArgs, guard: FiniteGuard | undefined): { l
     }
 
     optimizer.applyGradients(grads, apply ? { onlyIf: apply } : {});
-    const maskUpdate = updater.step(maskedParams, { denseGrads, optimizer, beforeMaskUpdate: guard ? () => guard.assertHealthy() : undefined });
+    const maskUpdate = updater.step(maskedParams, { denseGrads, optimizer, beforeMaskUpdate: guard ? () => guard.assertHealthy(value) : undefined });
     keepValue = guard !== undefined;
     return { loss: guard ? value : loss!, gradNorm, maskUpdate };
   } catch (e) {

@@ -15,8 +15,8 @@
  * position dropped and regrown in the same update keeps its weight and state. After every step, update
  * or not, weights and optimiser slots are multiplied by the mask.
  *
- * The updaters run this on the backend that holds the masks by default (./mask-update-device.ts, the
- * same masks and ties); `placement: 'host'` runs `dropAndGrow` itself on copies read to JavaScript.
+ * On a GPU backend the updaters run this where the masks live (./mask-update-device.ts: the same masks
+ * and ties) instead of reading weights, masks and gradients to the host; see {@link MaskUpdatePlacement}.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { MaskedParam } from './masked-param.js';
@@ -218,11 +218,16 @@ export class StaticUpdater implements MaskUpdater {
 }
 
 /**
- * Where a SET/RigL update runs: 'device' (default) with tensor ops and core's mask-selection kernels on
- * the backend that holds the masks (./mask-update-device.ts), 'host' with {@link dropAndGrow} on copies
- * read to JavaScript. Both give the same masks, counts and weights.
+ * Where a SET/RigL update runs: 'device' with tensor ops and core's mask-selection kernels on the backend
+ * that holds the masks (./mask-update-device.ts), 'host' with {@link dropAndGrow} on copies read to
+ * JavaScript; both give the same masks, counts and weights. 'auto' (default): 'host' on backends that keep
+ * tensors in host memory ({@link HOST_MEMORY_BACKENDS}: there the copies are free and tf.js' elementwise
+ * kernels slower than dropAndGrow's loops), 'device' on the others (webgpu, webgl, tensorflow).
  */
-export type MaskUpdatePlacement = 'device' | 'host';
+export type MaskUpdatePlacement = 'auto' | 'device' | 'host';
+
+/** Backends whose tensors live in host memory, where 'auto' updates masks on the host. */
+export const HOST_MEMORY_BACKENDS: readonly string[] = ['cpu', 'wasm', 'native'];
 
 export interface DynamicUpdaterOptions {
   schedule: MaskUpdateSchedule;
@@ -236,8 +241,8 @@ abstract class DynamicUpdater extends StaticUpdater {
   constructor(options: DynamicUpdaterOptions) {
     super();
     this.schedule = options.schedule;
-    this.placement = options.placement ?? 'device';
-    if (this.placement !== 'device' && this.placement !== 'host') throw new RangeError(`mask update placement must be 'device' or 'host', got '${String(this.placement)}'`);
+    this.placement = options.placement ?? 'auto';
+    if (!['auto', 'device', 'host'].includes(this.placement)) throw new RangeError(`mask update placement must be 'auto', 'device' or 'host', got '${String(this.placement)}'`);
   }
 
   override needsDenseGradient(): boolean {
@@ -254,7 +259,8 @@ abstract class DynamicUpdater extends StaticUpdater {
       args.beforeMaskUpdate?.();
       const dropFraction = this.schedule.dropFraction(this.t);
       const growth = this.growth(args);
-      const tensors = this.placement === 'device'
+      const onHost = this.placement === 'host' || (this.placement === 'auto' && HOST_MEMORY_BACKENDS.includes(tf.getBackend()));
+      const tensors = !onHost
         ? dropAndGrowOnDevice({ params, dropFraction, growth, optimizer: args.optimizer })
         : params.map((p) => dropAndGrowOnHost(p, dropFraction, growth, args.optimizer));
       report = { step: this.t, dropFraction, tensors };

@@ -1,6 +1,7 @@
 // The pieces of @sparse-ift/core the trainer uses, imported in one place.
 export {
   AdamW,
+  FiniteGuard,
   MaskUpdateSchedule,
   NonFiniteLossError,
   RigLUpdater,
@@ -12,6 +13,8 @@ export {
   decayOnlyMatrices,
   initMasks,
   sparseTrainStep,
+  sparseTrainStepOnDevice,
+  withDropoutContext,
   type MaskUpdater,
   type MaskedParam,
   type SparseMethod,
