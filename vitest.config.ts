@@ -17,6 +17,8 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@sparse-ift\/repro-([\w-]+)$/, replacement: resolve(root, 'reproductions/$1/src/index.ts') },
+      // Subpath exports (`@sparse-ift/core/rng`): one source file of the package.
+      { find: /^@sparse-ift\/([\w-]+)\/([\w-]+)$/, replacement: resolve(root, 'packages/$1/src/$2.ts') },
       { find: /^@sparse-ift\/([\w-]+)$/, replacement: resolve(root, 'packages/$1/src/index.ts') },
     ],
   },

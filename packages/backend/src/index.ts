@@ -12,6 +12,7 @@ export { registerWasmTrainingKernels, unregisterWasmTrainingKernels, WASM_TRAINI
 export { setNativeKernels } from './wasm-kernels/native-kernels.js';
 export { loadNativeAddon, nativeAddonPath, type NativeAddon, type NativeStatus } from './native.js';
 export { releaseWebGPU } from './webgpu/init.js';
+export { availableHostMemory, deviceMemory, nvidiaFreeMemory, type DeviceMemory } from './memory.js';
 export { registerWebGPUFusedKernels, unregisterWebGPUFusedKernels, WEBGPU_FUSED_KERNELS, WEBGPU_DEVICE_TRAINING_KERNELS } from './webgpu/kernels/register.js';
 export { WebGPUError, registerWebGPUKernel } from './webgpu/backend.js';
 export { adapterName, isSoftwareAdapter, type WebGPUAdapterReport } from './webgpu/adapter.js';

@@ -14,6 +14,7 @@ import { loadNativeAddon, type NativeStatus } from './native.js';
 import { setNativeKernels } from './wasm-kernels/native-kernels.js';
 import { startWebGPU } from './webgpu/init.js';
 import { adapterName, type WebGPUAdapterReport } from './webgpu/adapter.js';
+import { deviceMemory, type DeviceMemory } from './memory.js';
 
 export type BackendName = 'webgpu' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -31,6 +32,8 @@ export interface BackendInfo {
   versions: Record<string, string>;
   /** webgpu: the adapter (vendor, architecture, limits; `software` for a CPU renderer). */
   adapter?: WebGPUAdapterReport;
+  /** The memory its tensors may use at start (what micro-batch sizes are chosen from). */
+  memory: DeviceMemory;
 }
 
 export interface InitBackendOptions {
@@ -265,6 +268,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       native: result.native ?? false,
       versions: versions(),
       ...(result.adapter ? { adapter: result.adapter } : {}),
+      memory: deviceMemory({ name, ...(result.adapter ? { adapter: result.adapter } : {}) }),
     };
   }
   throw new Error(

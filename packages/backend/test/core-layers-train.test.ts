@@ -286,9 +286,9 @@ describe('one sparse training step of each core layer type: wasm and webgpu equa
 
   const convBlocks: [string, Parameters<typeof sparseIftConv2D>[1], number][] = [
     ['sparse-wide', { family: 'sparse-wide', sparsity: s, filters: sparseWideWidth(6, s), kernelSize: 3, name: 'blk', ...seeds }, 1],
-    ['sparse-parallel bn', { family: 'sparse-parallel', sparsity: s, filters: 6, kernelSize: 3, parallelBranchNorm: 'bn', name: 'blk', ...seeds }, 2],
-    ['sparse-parallel bn-relu', { family: 'sparse-parallel', sparsity: s, filters: 6, kernelSize: 3, parallelBranchNorm: 'bn-relu', name: 'blk', ...seeds }, 2],
-    ['sparse-factorized nonlinear_relu, stride 2', { family: 'sparse-factorized', sparsity: s, filters: 6, kernelSize: 3, strides: 2, middle: 'nonlinear_relu', name: 'blk', ...seeds }, 2],
+    ['sparse-parallel bn', { family: 'sparse-parallel', sparsity: s, filters: 6, kernelSize: 3, parallelSigma: 'bn', name: 'blk', ...seeds }, 2],
+    ['sparse-parallel bn-relu', { family: 'sparse-parallel', sparsity: s, filters: 6, kernelSize: 3, parallelSigma: 'bn-relu', name: 'blk', ...seeds }, 2],
+    ['sparse-factorized nonlinear_relu, stride 2', { family: 'sparse-factorized', sparsity: s, filters: 6, kernelSize: 3, strides: 2, factorizedMiddle: 'nonlinear_relu', name: 'blk', ...seeds }, 2],
     ['sparse-doped, stride 2', { family: 'sparse-doped', sparsity: s, filters: 6, kernelSize: 3, strides: 2, name: 'blk', ...seeds }, 1],
   ];
   for (const [label, options, masked] of convBlocks) {

@@ -14,6 +14,8 @@
  */
 import type { SparseMethod } from './updaters.js';
 
+import { solveSparseWideSparsity } from './isoflop.js';
+
 export type FlopConvention = 'paper' | 'official';
 
 interface WeightedOpBase {
@@ -227,6 +229,17 @@ export function withDensity(ops: readonly FlopOp[], density: (op: FlopOp) => num
   return ops.map((op) =>
     (op.kind === 'conv2d' || op.kind === 'linear') && op.masked ? { ...op, density: density(op) } : op,
   );
+}
+
+/**
+ * Sparse Wide's mask sparsity s* for a widened model given as ops (any mask density): the part that
+ * never scales with the masks (dense layers, norms, bias adds: the ops with every mask empty) plus
+ * (1 − s*) × the masked weights counted dense meets `budget` official FLOPs, the dense baseline's
+ * (docs/flops.md#sparse-wide-budget).
+ */
+export function sparseWideMaskSparsity(wideOps: readonly FlopOp[], budget: number): number {
+  const fixed = countFlops(withDensity(wideOps, () => 0), 'official').sparse;
+  return solveSparseWideSparsity({ denseFlops: fixed, maskableFlops: countFlops(wideOps, 'official').dense - fixed, budget });
 }
 
 // ---------------------------------------------------------------------------------------------

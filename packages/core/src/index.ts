@@ -2,6 +2,7 @@
 // The maths (one place every width, rank and FLOP count comes from)
 export * from './isoflop.js';
 export * from './flops.js';
+export * from './family-block.js';
 // Sparse layers and the mask contract
 export * from './masked-param.js';
 export * from './layers/index.js';

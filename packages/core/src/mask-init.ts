@@ -30,7 +30,7 @@ export function initialMaskValues(
     case 'dense':
       return new Float32Array(n).fill(1);
     case 'random':
-      if (!rng) throw new Error("mask init 'random' needs an Rng: pass { rng: Rng.fromSeed(seed) }");
+      if (!rng) throw new Error("mask init 'random' needs an Rng: pass { rng: rngFor(seed, SEED_STREAMS.masks) } (docs/seeding.md)");
       return rng.bernoulliMask(n, 1 - sparsity);
     case 'topk': {
       const nKeep = n - Math.trunc(sparsity * n);

@@ -1,6 +1,12 @@
 /**
- * A small seeded random number generator whose whole state is four 32-bit integers, so a checkpoint
- * can save it and a resumed run draws the same masks and SET growth as an uninterrupted one.
+ * The project's one seeding scheme (docs/seeding.md): a run seed becomes every random stream through
+ * {@link deriveSeed} paths that start with a {@link SEED_STREAMS} entry, and every draw made in
+ * JavaScript (masks, SET growth, data order, augmentation) comes from one generator, {@link Rng}.
+ * Weights are drawn by tf.js initializers, seeded from the same paths. This file imports no tf.js, so
+ * the data loaders and their worker threads use it as `@sparse-ift/core/rng`.
+ *
+ * Rng is a small seeded generator whose whole state is four 32-bit integers, so a checkpoint can save
+ * it and a resumed run draws the same masks and SET growth as an uninterrupted one.
  *
  * The bit source is pure-rand's xoroshiro128+ (a well-kept, dependency-free library; its generators
  * expose `getState()` / `fromState`). xoroshiro128+'s lowest bits are its weakest, so floats are built
@@ -13,6 +19,100 @@ import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGene
 export interface RngState {
   algorithm: 'xoroshiro128plus';
   state: number[];
+}
+
+/**
+ * The first entry of every seed path: which stream a seed is for. Two streams of one run never share
+ * a seed, whatever the rest of their paths (docs/seeding.md#streams).
+ */
+export const SEED_STREAMS = {
+  /** Initial weights: (layer index in build order, tensor index in its block, 0 kernel | 1 bias). */
+  weights: 1,
+  /** Initial masks: (layer index in build order, tensor index in its block). */
+  masks: 2,
+  /** SET's random growth scores (one stream for the run, saved in checkpoints). */
+  maskGrowth: 3,
+  /** The sample order of an epoch: (epoch). */
+  dataOrder: 4,
+  /** Shard order of a sharded dataset: (epoch). */
+  shardOrder: 5,
+  /** The shuffle buffer of a streamed dataset: (epoch, rank). */
+  shuffleBuffer: 6,
+  /** Training-time augmentation: (batch or epoch, rank, position). */
+  augment: 7,
+  /** Dropout masks: the first word of the Philox key (the counter carries step, micro-batch and call). */
+  dropout: 8,
+} as const;
+export type SeedStream = keyof typeof SEED_STREAMS;
+
+/** MurmurHash3's 32-bit finaliser: spreads nearby integers far apart. */
+function mix32(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/**
+ * A 32-bit seed for one place: `deriveSeed(runSeed, SEED_STREAMS.weights, layerIndex, tensorIndex)`.
+ * Each path gets its own stream (a murmur3-style mix of every entry), and deriving in steps gives the
+ * same seed as deriving at once: `deriveSeed(deriveSeed(s, a), b) === deriveSeed(s, a, b)`, so a
+ * model can hand a block `deriveSeed(seed, stream, layer)` and the block extend the path.
+ */
+export function deriveSeed(seed: number, ...path: number[]): number {
+  for (const v of [seed, ...path]) {
+    if (!Number.isInteger(v)) throw new RangeError(`deriveSeed: seeds and path entries must be integers, got ${v}`);
+  }
+  const high = Math.floor(seed / 2 ** 32);
+  let h = ((seed >>> 0) ^ (high === 0 ? 0 : mix32(high))) >>> 0;
+  for (const p of path) h = mix32(mix32(h ^ 0x9e3779b9) ^ mix32(((p >>> 0) + 0x632be5ab) >>> 0));
+  return h;
+}
+
+/** The weight and mask seeds of one layer (none for an unseeded model). */
+export interface LayerSeeds {
+  weightSeed?: number;
+  maskSeed?: number;
+}
+
+/**
+ * The seeds of the layer built `layerIndex`-th in a model (docs/seeding.md#weights-and-masks); its
+ * block extends them per tensor ({@link tensorSeed}, `deriveSeed(maskSeed, tensorIndex)`).
+ */
+export function layerSeeds(seed: number | undefined, layerIndex: number): LayerSeeds {
+  if (seed === undefined) return {};
+  return { weightSeed: deriveSeed(seed, SEED_STREAMS.weights, layerIndex), maskSeed: deriveSeed(seed, SEED_STREAMS.masks, layerIndex) };
+}
+
+/** Hands a model builder the seeds of its layers in build order: the L-th `next()` is `layerSeeds(seed, L)`. */
+export class BuildSeeds {
+  private index = 0;
+  constructor(readonly seed: number | undefined) {}
+  next(): LayerSeeds {
+    return layerSeeds(this.seed, this.index++);
+  }
+}
+
+/** The seed of a layer's `tensorIndex`-th kernel (part 0) or its bias (part 1); undefined stays undefined. */
+export function tensorSeed(weightSeed: number | undefined, tensorIndex: number, part: 0 | 1 = 0): number | undefined {
+  return weightSeed === undefined ? undefined : deriveSeed(weightSeed, tensorIndex, part);
+}
+
+/** The mask seed of a layer's `tensorIndex`-th kernel; undefined stays undefined. */
+export function tensorMaskSeed(maskSeed: number | undefined, tensorIndex: number): number | undefined {
+  return maskSeed === undefined ? undefined : deriveSeed(maskSeed, tensorIndex);
+}
+
+/** The seeds of part `index` of a layer (a transformer block's j-th linear): both paths extended by `index`. */
+export function partSeeds(seeds: LayerSeeds, index: number): LayerSeeds {
+  return {
+    ...(seeds.weightSeed === undefined ? {} : { weightSeed: deriveSeed(seeds.weightSeed, index) }),
+    ...(seeds.maskSeed === undefined ? {} : { maskSeed: deriveSeed(seeds.maskSeed, index) }),
+  };
+}
+
+/** The generator of one seed path: `rngFor(seed, SEED_STREAMS.dataOrder, epoch)`. */
+export function rngFor(seed: number, ...path: number[]): Rng {
+  return Rng.fromSeed(deriveSeed(seed, ...path));
 }
 
 const TWO_POW_26 = 67108864;
@@ -29,6 +129,11 @@ export class Rng {
   static fromSeed(seed: number): Rng {
     if (!Number.isFinite(seed)) throw new RangeError(`RNG seed must be a finite number, got ${seed}`);
     return new Rng(xoroshiro128plus(seed | 0));
+  }
+
+  /** An unseeded generator (seeded from Math.random), for draws a caller chose not to seed. */
+  static unseeded(): Rng {
+    return Rng.fromSeed(Math.floor(Math.random() * 2 ** 32));
   }
 
   static fromState(saved: RngState): Rng {

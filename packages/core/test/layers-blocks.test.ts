@@ -83,7 +83,7 @@ describe('block shapes match hand-computed plans (spec §6.1)', () => {
     expect(m.getLayer('b_mid_relu').getClassName()).toBe('Activation');
   });
   it('sparse-factorized uOnly: d = 105, V dense', () => {
-    const m = convBlock([8, 8, 64], { ...base, family: 'sparse-factorized', filters: 64, uOnly: true });
+    const m = convBlock([8, 8, 64], { ...base, family: 'sparse-factorized', filters: 64, factorizedUOnly: true });
     expect(kernels(m)).toEqual([
       ['factorized-u', true, [3, 3, 64, 105]],
       ['factorized-v', false, [1, 1, 105, 64]],
@@ -97,7 +97,7 @@ describe('block shapes match hand-computed plans (spec §6.1)', () => {
       ['doped-v', false, [1, 1, 28, 64]],
     ]);
     expect(collectMaskedParams(m).map((p) => p.role)).toEqual(['doped-sparse']);
-    const released = convBlock([8, 8, 64], { ...base, name: 'r', family: 'sparse-doped', filters: 64, maskLowRank: true });
+    const released = convBlock([8, 8, 64], { ...base, name: 'r', family: 'sparse-doped', filters: 64, dopedMaskLowRank: true });
     expect(kernels(released).map(([role, masked]) => [role, masked])).toEqual([
       ['doped-sparse', true],
       ['doped-u', true],
@@ -127,7 +127,7 @@ describe('block shapes match hand-computed plans (spec §6.1)', () => {
       Array(4).fill([12, 20]),
     );
     expect(kernels(denseBlock(12, { ...opts, family: 'sparse-factorized', name: 'sf' })).map((k) => k[2])).toEqual([[12, 30], [30, 20]]);
-    expect(kernels(denseBlock(12, { ...opts, family: 'sparse-factorized', name: 'sfu', uOnly: true }))).toEqual([
+    expect(kernels(denseBlock(12, { ...opts, family: 'sparse-factorized', name: 'sfu', factorizedUOnly: true }))).toEqual([
       ['factorized-u', true, [12, 11]],
       ['factorized-v', false, [11, 20]],
     ]);
@@ -160,7 +160,7 @@ describe('block forward equals a JS reference', () => {
   });
 
   it('linear SF (linear middle): (x·(U ⊙ M_U))·(V ⊙ M_V) + b', () => {
-    const m = denseBlock(6, { units: 5, sparsity: 0.5, family: 'sparse-factorized', middle: 'linear', name: 'f', maskSeed: 1, biasInitializer: 'randomNormal' });
+    const m = denseBlock(6, { units: 5, sparsity: 0.5, family: 'sparse-factorized', factorizedMiddle: 'linear', name: 'f', maskSeed: 1, biasInitializer: 'randomNormal' });
     const x = seededNormal([3, 6], 2);
     const u = read(m, 'f_u');
     const v = read(m, 'f_v');
@@ -186,7 +186,7 @@ describe('block forward equals a JS reference', () => {
   it("conv SP with fresh BN (inference: y/√(1+ε)), 'bn' and 'bn-relu', stride 2", () => {
     const x = seededNormal([2, 7, 7, 3], 3);
     for (const norm of ['bn', 'bn-relu'] as const) {
-      const m = convBlock([7, 7, 3], { filters: 4, kernelSize: 3, strides: 2, sparsity: 0.5, family: 'sparse-parallel', parallelBranchNorm: norm, name: `p${norm.length}`, maskSeed: 4 });
+      const m = convBlock([7, 7, 3], { filters: 4, kernelSize: 3, strides: 2, sparsity: 0.5, family: 'sparse-parallel', parallelSigma: norm, name: `p${norm.length}`, maskSeed: 4 });
       const scale = 1 / Math.sqrt(1 + 1e-5);
       const branches = [0, 1].map((j) => {
         const y = conv(x, [2, 7, 7, 3], read(m, `p${norm.length}_sp${j}`), [3, 3, 3, 4], 2, 'same').data.map((v) => v * scale);
@@ -198,7 +198,7 @@ describe('block forward equals a JS reference', () => {
 
   it('conv SF (linear middle): V 1×1 on U k×k stride 2; conv SD: sparse + V(U(x))', () => {
     const x = seededNormal([1, 6, 6, 3], 5);
-    const sf = convBlock([6, 6, 3], { filters: 4, kernelSize: 3, strides: 2, sparsity: 0.5, family: 'sparse-factorized', middle: 'linear', name: 'f', maskSeed: 6 });
+    const sf = convBlock([6, 6, 3], { filters: 4, kernelSize: 3, strides: 2, sparsity: 0.5, family: 'sparse-factorized', factorizedMiddle: 'linear', name: 'f', maskSeed: 6 });
     const d = 7; // ceil(27·4 / (0.5·31)) = ceil(6.97)
     const h = conv(x, [1, 6, 6, 3], read(sf, 'f_u'), [3, 3, 3, d], 2, 'same');
     const ySf = conv2dReference(h.data, h.shape, read(sf, 'f_v').w, [1, 1, d, 4], [1, 1], 'valid');
@@ -217,22 +217,22 @@ describe('block forward equals a JS reference', () => {
 const LINEAR_CASES: Array<[string, Omit<SparseIftDenseOptions, 'name'>]> = [
   ['dense', { family: 'dense', units: 5, sparsity: 0 }],
   ['sparse-wide', { family: 'sparse-wide', units: 7, sparsity: 0.5 }],
-  ['sparse-parallel σ=gelu', { family: 'sparse-parallel', units: 5, sparsity: 0.5, sigma: 'gelu' }],
-  ['sparse-parallel σ=layernorm', { family: 'sparse-parallel', units: 5, sparsity: 0.5, sigma: 'layernorm' }],
+  ['sparse-parallel σ=gelu', { family: 'sparse-parallel', units: 5, sparsity: 0.5, parallelSigma: 'gelu' }],
+  ['sparse-parallel σ=layernorm', { family: 'sparse-parallel', units: 5, sparsity: 0.5, parallelSigma: 'layernorm' }],
   ['sparse-factorized (LayerNorm middle)', { family: 'sparse-factorized', units: 5, sparsity: 0.5 }],
-  ['sparse-factorized uOnly, LN+ReLU', { family: 'sparse-factorized', units: 5, sparsity: 0.5, uOnly: true, middle: 'nonlinear_relu' }],
+  ['sparse-factorized uOnly, LN+ReLU', { family: 'sparse-factorized', units: 5, sparsity: 0.5, factorizedUOnly: true, factorizedMiddle: 'nonlinear_relu' }],
   ['sparse-doped', { family: 'sparse-doped', units: 5, sparsity: 0.5 }],
-  ['sparse-doped maskLowRank', { family: 'sparse-doped', units: 5, sparsity: 0.5, maskLowRank: true }],
+  ['sparse-doped maskLowRank', { family: 'sparse-doped', units: 5, sparsity: 0.5, dopedMaskLowRank: true }],
 ];
 const CONV_CASES: Array<[string, Omit<SparseIftConv2DOptions, 'name'>]> = [
   ['dense', { family: 'dense', filters: 4, kernelSize: 3, sparsity: 0 }],
   ['sparse-wide', { family: 'sparse-wide', filters: 6, kernelSize: 3, strides: 2, sparsity: 0.5 }],
   ['sparse-parallel bn', { family: 'sparse-parallel', filters: 4, kernelSize: 3, sparsity: 0.5 }],
-  ['sparse-parallel bn-relu stride 2', { family: 'sparse-parallel', filters: 4, kernelSize: 3, strides: 2, sparsity: 0.5, parallelBranchNorm: 'bn-relu' }],
+  ['sparse-parallel bn-relu stride 2', { family: 'sparse-parallel', filters: 4, kernelSize: 3, strides: 2, sparsity: 0.5, parallelSigma: 'bn-relu' }],
   ['sparse-factorized nonlinear_relu stride 2', { family: 'sparse-factorized', filters: 4, kernelSize: 3, strides: 2, sparsity: 0.5 }],
-  ['sparse-factorized nonlinear_norelu', { family: 'sparse-factorized', filters: 4, kernelSize: 3, sparsity: 0.5, middle: 'nonlinear_norelu' }],
+  ['sparse-factorized nonlinear_norelu', { family: 'sparse-factorized', filters: 4, kernelSize: 3, sparsity: 0.5, factorizedMiddle: 'nonlinear_norelu' }],
   ['sparse-doped valid', { family: 'sparse-doped', filters: 4, kernelSize: 3, padding: 'valid', sparsity: 0.5 }],
-  ['sparse-doped maskLowRank, bias', { family: 'sparse-doped', filters: 4, kernelSize: 3, sparsity: 0.75, maskLowRank: true, useBias: true }],
+  ['sparse-doped maskLowRank, bias', { family: 'sparse-doped', filters: 4, kernelSize: 3, sparsity: 0.75, dopedMaskLowRank: true, useBias: true }],
 ];
 
 describe('save → load round trip of every family', () => {
@@ -326,7 +326,7 @@ describe('finite-difference gradient checks (w.r.t. input and every kernel)', ()
 
 describe('training a block', () => {
   it('optimizer.computeGradients over model.trainableWeights excludes masks and zeroes masked grads', () => {
-    const m = convBlock([4, 4, 3], { family: 'sparse-doped', filters: 4, kernelSize: 3, sparsity: 0.5, name: 't', maskSeed: 1, maskLowRank: true });
+    const m = convBlock([4, 4, 3], { family: 'sparse-doped', filters: 4, kernelSize: 3, sparsity: 0.5, name: 't', maskSeed: 1, dopedMaskLowRank: true });
     const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
     expect(vars.map((v) => v.name).filter((n) => n.includes('mask'))).toEqual([]);
     const x = seededNormal([2, 4, 4, 3], 2);

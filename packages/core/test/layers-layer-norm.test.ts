@@ -112,7 +112,7 @@ describe('LayerNorm serialization and FLOP walker', () => {
     const sf = tfl.model({ inputs: input, outputs: sparseIftDense(input, { name: 'sf', family: 'sparse-factorized', units: 8, sparsity: 0.5, layerNormEpsilon: 1e-6 }) });
     expect(sf.getLayer('sf_mid_ln')).toBeInstanceOf(LayerNorm);
     expect((sf.getLayer('sf_mid_ln') as LayerNorm).epsilon).toBe(1e-6);
-    const sp = tfl.model({ inputs: input, outputs: sparseIftDense(input, { name: 'sp', family: 'sparse-parallel', units: 8, sparsity: 0.5, sigma: 'layernorm' }) });
+    const sp = tfl.model({ inputs: input, outputs: sparseIftDense(input, { name: 'sp', family: 'sparse-parallel', units: 8, sparsity: 0.5, parallelSigma: 'layernorm' }) });
     expect(sp.layers.filter((l) => l instanceof LayerNorm).map((l) => l.name)).toEqual(['sp_sp0_ln', 'sp_sp1_ln']);
     expect(sf.layers.some((l) => l.getClassName() === 'LayerNormalization')).toBe(false);
   });

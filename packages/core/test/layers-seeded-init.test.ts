@@ -2,7 +2,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deriveSeed, seededInitializer, sparseIftDense, type SparseIftDenseOptions } from '../src/layers/index.js';
+import { seededInitializer, sparseIftDense, type SparseIftDenseOptions } from '../src/layers/index.js';
+import { deriveSeed } from '../src/rng.js';
 import { planFromOps, type PlanOp } from '../src/model-flops.js';
 import { useCpu } from './helpers/tf-helpers.js';
 
@@ -17,6 +18,14 @@ describe('deriveSeed', () => {
     for (const v of seeds) expect(Number.isInteger(v) && v >= 0 && v < 2 ** 32).toBe(true);
     expect(deriveSeed(1, 2)).not.toBe(deriveSeed(2, 1));
     expect(() => deriveSeed(1.5)).toThrow(/integers/);
+  });
+  it('deriving in steps equals deriving at once, so a model can hand a block its part of the path', () => {
+    for (const s of [0, 1, 7, 2 ** 31 + 5]) {
+      expect(deriveSeed(deriveSeed(s, 2), 3)).toBe(deriveSeed(s, 2, 3));
+      expect(deriveSeed(deriveSeed(deriveSeed(s, 1), 4), 0)).toBe(deriveSeed(s, 1, 4, 0));
+    }
+    // Seeds past 2^32 keep their high bits.
+    expect(deriveSeed(2 ** 32 + 1, 1)).not.toBe(deriveSeed(1, 1));
   });
 });
 

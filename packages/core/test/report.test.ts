@@ -53,6 +53,11 @@ describe('sparsity report', () => {
     ]);
   });
 
+  it('a model without masks: nothing counted, density 1', () => {
+    expect(sparsityReport([])).toMatchObject({ numel: 0, nonzeros: 0, realisedSparsity: 0 });
+    expect(realisedDensity([]).overall).toBe(1);
+  });
+
   it('formats one line per tensor plus a total', () => {
     const text = formatSparsityReport(sparsityReport([a, b]));
     const lines = text.split('\n');

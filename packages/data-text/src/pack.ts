@@ -1,5 +1,6 @@
 // Fixed-length blocks for next-token prediction, and a batch iterator over them.
 import type { TokenIds } from './tokenize.js';
+import { SEED_STREAMS, rngFor } from '@sparse-ift/core/rng';
 
 /**
  * How consecutive blocks sit in the token stream. A block is `context + 1` ids: inputs are its first
@@ -49,28 +50,8 @@ export class TokenBlocks {
   }
 }
 
-/** splitmix32-style mixing of (seed, epoch) into a 32-bit state. */
-function mixSeed(seed: number, epoch: number): number {
-  let h = (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul((epoch | 0) + 0x632be5ab, 0x85ebca6b)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
-  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-/** mulberry32: a small, well-known 32-bit PRNG; uniform floats in [0, 1). */
-function mulberry32(state: number): () => number {
-  let a = state >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface OrderOptions {
-  /** Shuffle blocks (Fisher–Yates, fixed by seed and epoch). Default false: in order, as the Cerebras configs train. */
+  /** Shuffle blocks (Fisher–Yates from core's data-order stream of (seed, epoch): docs/seeding.md). Default false: in order, as the Cerebras configs train. */
   shuffle?: boolean;
   seed?: number;
   epoch?: number;
@@ -86,15 +67,7 @@ export function blockOrder(numBlocks: number, options: OrderOptions = {}): Uint3
   }
   const order = new Uint32Array(numBlocks);
   for (let i = 0; i < numBlocks; i++) order[i] = i;
-  if (shuffle) {
-    const random = mulberry32(mixSeed(seed, epoch));
-    for (let i = numBlocks - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      const t = order[i]!;
-      order[i] = order[j]!;
-      order[j] = t;
-    }
-  }
+  if (shuffle) rngFor(seed, SEED_STREAMS.dataOrder, epoch).shuffle(order);
   if (shard.count === 1) return order;
   const mine = new Uint32Array(Math.ceil((numBlocks - shard.index) / shard.count));
   for (let k = 0, p = shard.index; p < numBlocks; k++, p += shard.count) mine[k] = order[p]!;

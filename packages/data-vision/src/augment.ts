@@ -1,5 +1,5 @@
 // Augmentation maths (no image library here, so it is unit-testable and shared by workers and CIFAR).
-import { randInt } from './rng.js';
+import type { Rng } from '@sparse-ift/core/rng';
 
 /** ImageNet channel mean/std (torchvision), spec §4.2. */
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
@@ -27,20 +27,20 @@ export interface RandomResizedCropOptions {
 export function randomResizedCropBox(
   width: number,
   height: number,
-  rand: () => number,
+  rng: Rng,
   { scale = [0.08, 1], ratio = [3 / 4, 4 / 3] }: RandomResizedCropOptions = {},
 ): CropBox {
   const area = width * height;
   const logLo = Math.log(ratio[0]);
   const logHi = Math.log(ratio[1]);
   for (let attempt = 0; attempt < 10; attempt++) {
-    const targetArea = area * (scale[0] + rand() * (scale[1] - scale[0]));
-    const aspect = Math.exp(logLo + rand() * (logHi - logLo));
+    const targetArea = area * (scale[0] + rng.uniform() * (scale[1] - scale[0]));
+    const aspect = Math.exp(logLo + rng.uniform() * (logHi - logLo));
     const w = roundHalfEven(Math.sqrt(targetArea * aspect));
     const h = roundHalfEven(Math.sqrt(targetArea / aspect));
     if (w > 0 && h > 0 && w <= width && h <= height) {
-      const top = randInt(rand, height - h + 1); // torchvision draws i (row) before j (column)
-      return { left: randInt(rand, width - w + 1), top, width: w, height: h };
+      const top = rng.uniformInt(height - h + 1); // torchvision draws i (row) before j (column)
+      return { left: rng.uniformInt(width - w + 1), top, width: w, height: h };
     }
   }
   const inRatio = width / height;
@@ -146,7 +146,7 @@ export function cifarAugmentInto(
   srcOffset: number,
   size: number,
   channels: number,
-  rand: () => number,
+  rng: Rng,
   out: Float32Array,
   outOffset: number,
   { pad = 4, mean = CIFAR100_MEAN, std = CIFAR100_STD, train = true }: {
@@ -157,9 +157,9 @@ export function cifarAugmentInto(
   } = {},
 ): void {
   // Crop origin in padded coordinates, then flip: same draw order as torchvision (crop first, then flip).
-  const dy = train ? randInt(rand, 2 * pad + 1) - pad : 0;
-  const dx = train ? randInt(rand, 2 * pad + 1) - pad : 0;
-  const flip = train && rand() < 0.5;
+  const dy = train ? rng.uniformInt(2 * pad + 1) - pad : 0;
+  const dx = train ? rng.uniformInt(2 * pad + 1) - pad : 0;
+  const flip = train && rng.uniform() < 0.5;
   for (let y = 0; y < size; y++) {
     const sy = y + dy;
     for (let x = 0; x < size; x++) {

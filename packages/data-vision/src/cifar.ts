@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { cifarAugmentInto } from './augment.js';
 import { DataError } from './errors.js';
 import type { ImageSet } from './idx.js';
-import { PURPOSE, rngFor, shuffleInPlace } from './rng.js';
+import { SEED_STREAMS, rngFor } from '@sparse-ift/core/rng';
 import type { VisionBatch } from './loader.js';
 import type { BadRecord } from './verify-report.js';
 
@@ -117,9 +117,9 @@ export function* cifarBatches(
   if (set.channels !== 3) throw new Error(`cifarBatches needs 3-channel images, got ${set.channels}`);
   if (set.height !== set.width) throw new Error(`cifarBatches needs square images, got ${set.height}×${set.width}`);
   const order = Array.from({ length: set.count }, (_, i) => i);
-  if (train) shuffleInPlace(order, rngFor(seed, epoch, PURPOSE.permutation));
+  if (train) rngFor(seed, SEED_STREAMS.dataOrder, epoch).shuffle(order);
   const mine = order.filter((_, i) => i % worldSize === rank);
-  const rand = rngFor(seed, epoch, PURPOSE.augment, rank);
+  const augment = rngFor(seed, SEED_STREAMS.augment, epoch, rank);
   const per = set.height * set.width * set.channels;
   const dropRemainder = opts.dropRemainder ?? train;
   for (let start = 0; start < mine.length; start += batchSize) {
@@ -129,7 +129,7 @@ export function* cifarBatches(
     const labels = new Int32Array(n);
     for (let b = 0; b < n; b++) {
       const idx = mine[start + b]!;
-      cifarAugmentInto(set.images, idx * per, set.height, set.channels, rand, images, b * per, {
+      cifarAugmentInto(set.images, idx * per, set.height, set.channels, augment, images, b * per, {
         train,
         mean: opts.mean,
         std: opts.std,

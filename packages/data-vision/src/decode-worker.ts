@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import sharp, { type Sharp } from 'sharp';
 import { centerCropBox, jpegSize, normalizeInto, randomResizedCropBox, resizeShorterSide } from './augment.js';
-import { mulberry32 } from './rng.js';
+import { Rng } from '@sparse-ift/core/rng';
 import type { DecodeJob, DecodeReply } from './decode-pool.js';
 
 // One libvips thread per worker, so N workers use about N cores and per-thread numbers mean something.
@@ -25,10 +25,10 @@ async function decode(job: DecodeJob): Promise<{ pixels: Float32Array; width: nu
     await sharp(input, opts).raw().toBuffer();
     return { pixels: new Float32Array(0), width, height };
   } else if (job.mode === 'train') {
-    const rand = mulberry32(job.seed);
-    const box = randomResizedCropBox(width, height, rand);
+    const rng = Rng.fromSeed(job.seed);
+    const box = randomResizedCropBox(width, height, rng);
     pipeline = sharp(input, opts).extract(box).resize(job.size, job.size, { fit: 'fill', kernel: 'linear' });
-    if (rand() < 0.5) pipeline = pipeline.flop(); // horizontal flip, p = 0.5
+    if (rng.uniform() < 0.5) pipeline = pipeline.flop(); // horizontal flip, p = 0.5
   } else {
     const r = resizeShorterSide(width, height, job.resize);
     pipeline = sharp(input, opts)

@@ -1,7 +1,6 @@
 export * from './idx.js';
 export * from './verify-report.js';
 export * from './errors.js';
-export * from './rng.js';
 export * from './augment.js';
 export * from './tfrecord.js';
 export * from './wds.js';

@@ -3,7 +3,7 @@
 import type * as tfc from '@tensorflow/tfjs-core';
 import { DecodePool } from './decode-pool.js';
 import { DataError } from './errors.js';
-import { PURPOSE, hashSeed } from './rng.js';
+import { SEED_STREAMS, deriveSeed } from '@sparse-ift/core/rng';
 import { listShards, type EncodedSample, type ShardReadOptions } from './sources.js';
 import { streamImageFolder, streamShards, type StreamOptions } from './stream.js';
 import type { BadRecord } from './verify-report.js';
@@ -136,7 +136,7 @@ export class VisionLoader {
             sourceDone = true;
             break;
           }
-          const seed = hashSeed(o.seed ?? 0, epoch, PURPOSE.augment, o.rank ?? 0, position++);
+          const seed = deriveSeed(o.seed ?? 0, SEED_STREAMS.augment, epoch, o.rank ?? 0, position++);
           const transform = { mode, seed, size, resize: o.resizeSize, mean: o.mean, std: o.std } as const;
           inFlight.push({ sample: r.value, result: settle(pool.run(r.value.image, transform)) });
         }

@@ -1,6 +1,6 @@
 // The order of an epoch: shard order, process sharding, interleave, shuffle buffer — all fixed by (seed, epoch).
 import { DataError } from './errors.js';
-import { PURPOSE, randInt, rngFor, shuffleInPlace } from './rng.js';
+import { SEED_STREAMS, rngFor, type Rng } from '@sparse-ift/core/rng';
 import { listImageFolder, readFolderSample, readShard, type EncodedSample, type ShardFormat, type ShardReadOptions } from './sources.js';
 
 export interface StreamOptions {
@@ -52,20 +52,19 @@ export async function* interleave<T>(sources: (() => AsyncGenerator<T>)[], cycle
 }
 
 /** A shuffle buffer of `size`: emits a random held item for each new one, then drains in random order. */
-export async function* shuffleBuffer<T>(src: AsyncIterable<T>, size: number, rand: () => number): AsyncGenerator<T> {
+export async function* shuffleBuffer<T>(src: AsyncIterable<T>, size: number, rng: Rng): AsyncGenerator<T> {
   const buf: T[] = [];
   for await (const item of src) {
     if (buf.length < size) {
       buf.push(item);
       continue;
     }
-    const j = randInt(rand, size);
+    const j = rng.uniformInt(size);
     const out = buf[j]!;
     buf[j] = item;
     yield out;
   }
-  shuffleInPlace(buf, rand);
-  yield* buf;
+  yield* rng.shuffle(buf);
 }
 
 /**
@@ -79,7 +78,7 @@ export async function* streamShards(
 ): AsyncGenerator<EncodedSample> {
   const { seed = 0, epoch = 0, shuffle = true, rank = 0, worldSize = 1 } = opts;
   checkRank(rank, worldSize);
-  const order = shuffle ? shuffleInPlace([...shards], rngFor(seed, epoch, PURPOSE.shardOrder)) : [...shards];
+  const order = shuffle ? rngFor(seed, SEED_STREAMS.shardOrder, epoch).shuffle([...shards]) : [...shards];
   const shardBy = opts.shardBy ?? 'auto';
   const byFile = shardBy === 'file' || (shardBy === 'auto' && order.length % worldSize === 0);
   if (byFile && order.length < worldSize) {
@@ -91,7 +90,7 @@ export async function* streamShards(
     opts.cycleLength ?? 4,
   );
   if (!byFile && worldSize > 1) stream = everyNth(stream, worldSize, rank);
-  if (shuffle) stream = shuffleBuffer(stream, opts.shuffleBuffer ?? 2048, rngFor(seed, epoch, PURPOSE.shuffleBuffer, rank));
+  if (shuffle) stream = shuffleBuffer(stream, opts.shuffleBuffer ?? 2048, rngFor(seed, SEED_STREAMS.shuffleBuffer, epoch, rank));
   yield* stream;
 }
 
@@ -109,7 +108,7 @@ export async function* streamImageFolder(
   checkRank(rank, worldSize);
   const folder = listImageFolder(root);
   const items = folder.samples.map((s, i) => ({ ...s, index: i }));
-  if (shuffle) shuffleInPlace(items, rngFor(seed, epoch, PURPOSE.permutation));
+  if (shuffle) rngFor(seed, SEED_STREAMS.dataOrder, epoch).shuffle(items);
   for (let i = rank; i < items.length; i += worldSize) {
     const it = items[i]!;
     try {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CIFAR100_MEAN, CIFAR100_STD, centerCropBox, mulberry32, normalizeInto, randomResizedCropBox, resizeShorterSide, roundHalfEven,
+  CIFAR100_MEAN, CIFAR100_STD, centerCropBox, normalizeInto, randomResizedCropBox, resizeShorterSide, roundHalfEven,
 } from '@sparse-ift/data-vision';
+import { Rng } from '@sparse-ift/core/rng';
 
 describe('ImageNet geometry (torchvision semantics, hand-computed)', () => {
   it('resize 256 then centre-crop 224 of a 500×375 image', () => {
@@ -15,10 +16,10 @@ describe('ImageNet geometry (torchvision semantics, hand-computed)', () => {
   });
 
   it('random-resized-crop boxes lie inside the image with area 8–100 % and aspect 3/4–4/3', () => {
-    const rand = mulberry32(7);
+    const rng = Rng.fromSeed(7);
     let flat = 0;
     for (let i = 0; i < 2000; i++) {
-      const b = randomResizedCropBox(500, 375, rand);
+      const b = randomResizedCropBox(500, 375, rng);
       expect(b.left).toBeGreaterThanOrEqual(0);
       expect(b.top).toBeGreaterThanOrEqual(0);
       expect(b.left + b.width).toBeLessThanOrEqual(500);
@@ -36,9 +37,9 @@ describe('ImageNet geometry (torchvision semantics, hand-computed)', () => {
 
   it('falls back to a centre crop with the ratio clamped when no try fits (1000×10 image)', () => {
     // No crop of area ≥ 800 px fits in 10 rows; fallback: h = 10, w = round(10 · 4/3) = 13, left = floor(987 / 2) = 493.
-    expect(randomResizedCropBox(1000, 10, mulberry32(1))).toEqual({ left: 493, top: 0, width: 13, height: 10 });
+    expect(randomResizedCropBox(1000, 10, Rng.fromSeed(1))).toEqual({ left: 493, top: 0, width: 13, height: 10 });
     // Tall: w = 10, h = round(10 / (3/4)) = 13, top = floor(987 / 2) = 493.
-    expect(randomResizedCropBox(10, 1000, mulberry32(1))).toEqual({ left: 0, top: 493, width: 10, height: 13 });
+    expect(randomResizedCropBox(10, 1000, Rng.fromSeed(1))).toEqual({ left: 0, top: 493, width: 10, height: 13 });
   });
 
   it('normalizes u8 HWC pixels as (x/255 − mean)/std', () => {

@@ -2,8 +2,9 @@
 // stripes (an independent description of the geometry), on a JPEG written by jpeg-js.
 import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DecodePool, mulberry32, randomResizedCropBox } from '@sparse-ift/data-vision';
+import { DecodePool, randomResizedCropBox } from '@sparse-ift/data-vision';
 import { makeJpeg } from './fixtures.js';
+import { Rng } from '@sparse-ift/core/rng';
 
 // 600×300: red in 32-px vertical stripes (on for even stripes), green in 32-px horizontal stripes.
 const W = 600;
@@ -43,9 +44,9 @@ describe('decode worker geometry', () => {
     let flips = 0;
     for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
       const { pixels } = await pool.run(img, { mode: 'train', seed });
-      const rand = mulberry32(seed);
-      const box = randomResizedCropBox(W, H, rand);
-      const flip = rand() < 0.5;
+      const rng = Rng.fromSeed(seed);
+      const box = randomResizedCropBox(W, H, rng);
+      const flip = rng.uniform() < 0.5;
       if (flip) flips++;
       let checked = 0;
       for (let y = 0; y < 224; y += 5) {

@@ -6,6 +6,6 @@
  *   npx tsx packages/gpt/bench/plan-table.ts [--models gpt3-small,gpt-mini]
  */
 import '@sparse-ift/gpt';
-import { printPlanTable } from './common.js';
+import { printPlanTable } from '../../transformer/bench/common.js';
 
 printPlanTable('gpt3-small');

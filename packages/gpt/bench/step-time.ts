@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { GPT_MINI, GPT_NANO, buildGpt, languageModelLoss, type GptConfig } from '@sparse-ift/gpt';
-import { runStepTimeBench, type StepTimeCase } from './common.js';
+import { runStepTimeBench, type StepTimeCase } from '../../transformer/bench/common.js';
 
 function gptCase(c: GptConfig, batch: number, seq: number): StepTimeCase {
   const ids = tf.randomUniform([batch, seq], 0, c.vocabSize, 'int32', 1);

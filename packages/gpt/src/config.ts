@@ -1,9 +1,8 @@
 /**
- * GPT configurations: GPT-3 Small as the Cerebras Sparse-IFT configs train it (spec §4.3) and small
- * CPU configs with the same architecture. Widths under Sparse Wide come from core's
- * `sparseWideTransformerWidth` (spec §2.1); nothing here re-derives one.
+ * GPT configurations: GPT-3 Small as the Cerebras Sparse-IFT configs train it
+ * (docs/recipes.md#gpt-3-small-wikitext-103) and small CPU configs with the same architecture.
+ * Widths under Sparse Wide come from `transformerWidths` (@sparse-ift/transformer), which asks core.
  */
-import { sparseWideTransformerWidth, type Family } from '@sparse-ift/core';
 
 export interface GptConfig {
   name: string;
@@ -14,7 +13,7 @@ export interface GptConfig {
   dModel: number;
   heads: number;
   layers: number;
-  /** d_ff = ffnMultiplier × d_model, at every width (spec §2.1: the FFN stays 4× hidden). */
+  /** d_ff = ffnMultiplier × d_model, at every width (docs/sparse-ift.md#sparse-wide: the FFN stays 4× hidden). */
   ffnMultiplier: number;
   /** Residual, embedding and FFN dropout. */
   dropout: number;
@@ -32,12 +31,12 @@ function config(c: Omit<GptConfig, 'outputInitStd' | 'ffnMultiplier' | 'layerNor
     layerNormEpsilon: 1e-5,
     initStd: 0.02,
     ...c,
-    // GPT-2 / Cerebras: 0.02/√(2·n_layers); 0.004082482904638631 for 12 layers (spec §4.3).
+    // GPT-2 / Cerebras: 0.02/√(2·n_layers); 0.004082482904638631 for 12 layers (docs/recipes.md#gpt-3-small-wikitext-103).
     outputInitStd: 0.02 / Math.sqrt(2 * c.layers),
   };
 }
 
-/** GPT-3 Small (125 M): 12 × 768, 12 heads, context 1024, GPT-2 BPE vocabulary (spec §4.3). */
+/** GPT-3 Small (125 M): 12 × 768, 12 heads, context 1024, GPT-2 BPE vocabulary (docs/recipes.md#gpt-3-small-wikitext-103). */
 export const GPT3_SMALL: GptConfig = config({
   name: 'gpt3-small',
   vocabSize: 50257,
@@ -74,22 +73,3 @@ export const GPT_NANO: GptConfig = config({
 });
 
 export const GPT_CONFIGS: readonly GptConfig[] = [GPT3_SMALL, GPT_MINI, GPT_NANO];
-
-/** Widths the model is built at: Sparse Wide widens d_model (a multiple of the head count) and d_ff. */
-export interface TransformerWidths {
-  dModel: number;
-  dFf: number;
-  headDim: number;
-}
-
-export function transformerWidths(
-  c: { dModel: number; heads: number; ffnMultiplier: number },
-  family: Family,
-  sparsity: number,
-): TransformerWidths {
-  const dModel = family === 'sparse-wide' ? sparseWideTransformerWidth(c.dModel, c.heads, sparsity) : c.dModel;
-  if (dModel % c.heads !== 0) {
-    throw new Error(`d_model ${dModel} is not a multiple of the ${c.heads} heads; pick a width divisible by the head count`);
-  }
-  return { dModel, dFf: c.ffnMultiplier * dModel, headDim: dModel / c.heads };
-}

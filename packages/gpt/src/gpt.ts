@@ -1,32 +1,32 @@
 /**
- * The GPT decoder (spec §4.3): token + learned position embeddings, dropout, `layers` pre-LN
+ * The GPT decoder (docs/recipes.md#gpt-3-small-wikitext-103): token + learned position embeddings, dropout, `layers` pre-LN
  * blocks with causal attention, a final LayerNorm and the LM head tied to the token embedding.
  * `buildGpt` allocates a tf.js model; `gptOpList` describes the same forward pass as FLOP ops
  * without allocating weights (GPT-3 Small has 125 M parameters).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { input, layers, model, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { LayerNorm, deriveSeed, type ModelOpList, type PlanOp } from '@sparse-ift/core';
-import type { GptConfig } from './config.js';
-import { PositionEmbedding, TiedLMHead, TokenEmbedding } from './embeddings.js';
+import { BuildSeeds, Dropout, LayerNorm, tensorSeed, type ModelOpList, type PlanOp } from '@sparse-ift/core';
 import {
+  PositionEmbedding,
+  TiedLMHead,
+  TokenEmbedding,
   builtModelName,
   checkFamilyAndSparsity,
-  seededBlockSpec,
   transformerBlock,
   transformerBlockOps,
   transformerBlockSpec,
   type TransformerBlockSpec,
   type TransformerBuildOptions,
-} from './transformer.js';
+} from '@sparse-ift/transformer';
+import type { GptConfig } from './config.js';
 
 export interface GptBuildOptions extends TransformerBuildOptions {
   /** Tokens per sample the model is built for (default: the context length). */
   sequenceLength?: number;
   /**
-   * Seed of the masks and the weights. Weights: the layer at index i in build order (wte 0, wpe 1,
-   * block b at 2 + b) draws from `deriveSeed(seed, i)`, split further per linear and per tensor.
-   * Unseeded if absent.
+   * Seed of the masks and the weights (docs/seeding.md): the layers in build order are wte 0, wpe 1,
+   * block b at 2 + b; a block splits its seeds per linear and per tensor. Unseeded if absent.
    */
   seed?: number;
 }
@@ -50,12 +50,13 @@ export function buildGpt(c: GptConfig, o: GptBuildOptions): LayersModel {
   const spec = blockSpec(c, o);
   const d = spec.dModel;
   const ids = input({ shape: [t], dtype: 'int32', name: 'token_ids' });
-  const seedOf = (layerIndex: number) => (o.seed === undefined ? {} : { seed: deriveSeed(o.seed, layerIndex) });
-  const [tokens, table] = new TokenEmbedding({ name: 'wte', vocabSize: c.vocabSize, dModel: d, initStd: c.initStd, ...seedOf(0) }).apply(ids) as SymbolicTensor[];
-  let x = new PositionEmbedding({ name: 'wpe', length: c.contextLength, dModel: d, initStd: c.initStd, ...seedOf(1) }).apply(tokens!) as SymbolicTensor;
-  if (c.dropout > 0) x = layers.dropout({ name: 'embedding_drop', rate: c.dropout }).apply(x) as SymbolicTensor;
+  const seeds = new BuildSeeds(o.seed);
+  const tableSeed = () => tensorSeed(seeds.next().weightSeed, 0);
+  const [tokens, table] = new TokenEmbedding({ name: 'wte', vocabSize: c.vocabSize, dModel: d, initStd: c.initStd, seed: tableSeed() }).apply(ids) as SymbolicTensor[];
+  let x = new PositionEmbedding({ name: 'wpe', length: c.contextLength, dModel: d, initStd: c.initStd, seed: tableSeed() }).apply(tokens!) as SymbolicTensor;
+  if (c.dropout > 0) x = new Dropout({ name: 'embedding_drop', rate: c.dropout }).apply(x) as SymbolicTensor;
   for (let i = 0; i < c.layers; i++) {
-    x = transformerBlock(x, seededBlockSpec(spec, o.seed, i, 2 + i), `h${i}`);
+    x = transformerBlock(x, { ...spec, ...seeds.next() }, `h${i}`);
   }
   x = new LayerNorm({ name: 'ln_f', epsilon: c.layerNormEpsilon }).apply(x) as SymbolicTensor;
   const logits = new TiedLMHead({ name: 'lm_head' }).apply([x, table!]) as SymbolicTensor;

@@ -15,7 +15,7 @@ import {
   type Family,
 } from '@sparse-ift/core';
 import { GPT3_SMALL, GPT_NANO, buildGpt, gptOpList, languageModelLoss } from '@sparse-ift/gpt';
-import { oneStep, roundTrip, useBackend } from './helpers.js';
+import { oneStep, roundTrip, useBackend } from '../../transformer/test/helpers.js';
 
 const S = 0.75;
 const sOf = (f: Family) => (f === 'dense' ? 0 : S);

@@ -2,7 +2,7 @@
 // drawing from its own stream.
 import { describe, expect, it } from 'vitest';
 import { GPT_NANO, buildGpt } from '@sparse-ift/gpt';
-import { kernelOf, useBackend, weightsOf } from './helpers.js';
+import { kernelOf, useBackend, weightsOf } from '../../transformer/test/helpers.js';
 
 describe('seeded GPT weights', () => {
   it('same seed → identical weights (every tensor); different seed → different random weights', async () => {

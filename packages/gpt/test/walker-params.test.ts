@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { FAMILIES, collectMaskedParams, modelFlopOps, planModel, type Family } from '@sparse-ift/core';
 import { GPT_NANO, buildGpt } from '@sparse-ift/gpt';
-import { useBackend } from './helpers.js';
+import { useBackend } from '../../transformer/test/helpers.js';
 
 describe('planModel on a built GPT counts the tied LM head once', () => {
   it('dense gpt-nano: walked params = V·d + ctx·d + L·(12d² + 13d) + 2d = 29,088 (hand-derived)', async () => {

@@ -3,7 +3,7 @@
  * earlier, and measure a trained model's masks.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { countFlops, modelFlopOps, modelParamCount, type FlopOp, type MaskedParam } from '@sparse-ift/core';
+import { countFlops, modelFlopOps, modelParamCount, sparsityReport, type FlopOp, type MaskedParam } from '@sparse-ift/core';
 import type { RunState } from './run-state.js';
 
 /**
@@ -42,17 +42,6 @@ export async function runGrid<Row, RunRecord>(args: {
   return runs;
 }
 
-/** Ones and elements over all masks, and their ratio (1 for a model without masks). */
-export function maskCounts(maskedParams: readonly MaskedParam[]): { ones: number; size: number; density: number } {
-  let ones = 0;
-  let size = 0;
-  for (const mp of maskedParams) {
-    for (const v of mp.mask.dataSync() as Float32Array) ones += v;
-    size += mp.mask.size;
-  }
-  return { ones, size, density: size > 0 ? ones / size : 1 };
-}
-
 /** What the reproductions record about a trained tfjs-layers model besides its accuracy. */
 export interface ModelFootprint {
   /** All weights and biases of the instantiated (possibly widened) model, masked or not. */
@@ -69,8 +58,14 @@ export interface ModelFootprint {
 /** A model's footprint from its forward ops and parameter count, with masks `maskedParams`; `denseFlops` is the iso-FLOP budget. */
 export function footprint(ops: readonly FlopOp[], params: number, maskedParams: readonly MaskedParam[], denseFlops: number): ModelFootprint {
   const flops = countFlops(ops, 'official');
-  const { ones, size, density } = maskCounts(maskedParams);
-  return { params, nonzeroParams: params - (size - ones), sparseFlops: flops.sparse, flopRatio: flops.sparse / denseFlops, realisedDensity: density };
+  const masks = sparsityReport(maskedParams); // core's one mask counter
+  return {
+    params,
+    nonzeroParams: params - (masks.numel - masks.nonzeros),
+    sparseFlops: flops.sparse,
+    flopRatio: flops.sparse / denseFlops,
+    realisedDensity: 1 - masks.realisedSparsity,
+  };
 }
 
 /** A tfjs-layers model's footprint (core reads its ops and parameters). */

@@ -1,15 +1,11 @@
-// The pieces the reproductions share: the resumable (seed × row) grid, mask counts, run records and row
+// The pieces the reproductions share: the resumable (seed × row) grid, run records and row
 // summaries, seed statistics and the ours-vs-paper table columns, against hand-worked values.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
-import type { MaskedParam } from '@sparse-ift/core';
 import type { Evaluation, TrainResult } from '@sparse-ift/train';
 import {
-  maskCounts,
   mean,
   oursPaperColumns,
   paperCellText,
@@ -59,16 +55,6 @@ describe('runGrid', () => {
       '[3/4] a-seed1: already finished, reusing its result',
       '[4/4] b-seed1: score 12',
     ]);
-  });
-});
-
-describe('maskCounts', () => {
-  it('counts ones and elements over all masks; density 1 without masks', () => {
-    const masks = [tf.tensor1d([1, 0, 1, 1]), tf.tensor2d([[0, 0], [1, 0]])];
-    const params = masks.map((mask) => ({ mask }) as unknown as MaskedParam);
-    expect(maskCounts(params)).toEqual({ ones: 4, size: 8, density: 0.5 });
-    expect(maskCounts([])).toEqual({ ones: 0, size: 0, density: 1 });
-    masks.forEach((m) => m.dispose());
   });
 });
 

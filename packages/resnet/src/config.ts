@@ -1,16 +1,17 @@
 /**
- * ResNet architectures (spec §4.1, §4.2) and the options every family takes. Nothing here allocates
+ * ResNet architectures (docs/recipes.md#cifar-100-resnet-18, docs/recipes.md#imagenet-resnet) and the options every family takes. Nothing here allocates
  * tensors: `resolveResNet` turns an architecture and options into the concrete widths, branch norm
- * and mask sparsity (Sparse Wide's FLOP-budget solve of spec §3.11), which both the tf.js builder
+ * and mask sparsity (Sparse Wide's FLOP-budget solve of docs/flops.md#sparse-wide-budget), which both the tf.js builder
  * (model.ts) and the op list (ops.ts) use.
  */
 import {
   countFlops,
-  solveSparseWideSparsity,
+  sparseWideMaskSparsity,
   sparseWideWidth,
   type ConvBranchNorm,
   type FactorizedMiddle,
   type Family,
+  type FamilyOptions,
 } from '@sparse-ift/core';
 import { resnetOps } from './ops.js';
 
@@ -47,19 +48,19 @@ export interface ResNetOptions {
   seed?: number;
   /**
    * Sparse Wide: train the masks at the sparsity s* that brings the widened model's official FLOPs to
-   * the dense model's (spec §3.11; deterministic solve at expected density). Default true. With false,
-   * masks use the nominal s (1.15× dense FLOPs for ImageNet R18 at s = 0.9, spec §6.2).
+   * the dense model's (docs/flops.md#sparse-wide-budget; deterministic solve at expected density). Default true. With false,
+   * masks use the nominal s (1.15× dense FLOPs for ImageNet R18 at s = 0.9, docs/reference-values.md#imagenet).
    */
   flopBudgetSearch?: boolean;
-  /** Sparse Factorized middle block `uv_layer` (spec §2.3). Default 'nonlinear_relu' (the official config). */
+  /** Sparse Factorized middle block `uv_layer` (docs/sparse-ift.md#sparse-factorized). Default 'nonlinear_relu' (the official config). */
   factorizedMiddle?: FactorizedMiddle;
   /** Sparse Factorized `sparse_u_only`: only U sparse, inner width from the u-only formula. Default false. */
   factorizedUOnly?: boolean;
-  /** Sparse Doped: mask the low-rank U and V too, as the released filter does (spec §2.4). Breaks iso-FLOP. Default false. */
+  /** Sparse Doped: mask the low-rank U and V too, as the released filter does (docs/sparse-ift.md#sparse-doped). Breaks iso-FLOP. Default false. */
   dopedMaskLowRank?: boolean;
-  /** Sparse Parallel per-branch norm: 'bn' (CIFAR block) or 'bn-relu' (ImageNet block). Default: by stem. */
-  parallelBranchNorm?: Extract<ConvBranchNorm, 'bn' | 'bn-relu'>;
-  /** Zero-init the last BN γ of each plain block (dense and Sparse Wide only, spec §4.1). Default true. */
+  /** Sparse Parallel per-branch σ: 'bn' (CIFAR block) or 'bn-relu' (ImageNet block). Default: by stem. */
+  parallelSigma?: Extract<ConvBranchNorm, 'bn' | 'bn-relu'>;
+  /** Zero-init the last BN γ of each plain block (dense and Sparse Wide only, docs/recipes.md#cifar-100-resnet-18). Default true. */
   zeroInitResidual?: boolean;
   /** Override the architecture's class count (e.g. 10 for CIFAR-10). */
   numClasses?: number;
@@ -83,7 +84,7 @@ export interface ResolvedResNet {
   /** First-stage width W (sparseWideWidth(base, s) for Sparse Wide). */
   width: number;
   stages: StageSpec[];
-  parallelBranchNorm: 'bn' | 'bn-relu';
+  parallelSigma: 'bn' | 'bn-relu';
   factorizedMiddle: FactorizedMiddle;
   factorizedUOnly: boolean;
   dopedMaskLowRank: boolean;
@@ -103,9 +104,9 @@ function resolveWithoutSearch(arch: ResNetArch, opts: ResNetOptions): ResolvedRe
     inputShape: opts.inputShape ?? arch.inputShape,
   };
   const width = opts.family === 'sparse-wide' ? sparseWideWidth(arch.baseWidth, opts.sparsity) : arch.baseWidth;
-  const branchNorm = opts.parallelBranchNorm ?? (arch.stem === 'cifar' ? 'bn' : 'bn-relu');
+  const branchNorm = opts.parallelSigma ?? (arch.stem === 'cifar' ? 'bn' : 'bn-relu');
   if (branchNorm !== 'bn' && branchNorm !== 'bn-relu') {
-    throw new Error(`parallelBranchNorm must be 'bn' (CIFAR block) or 'bn-relu' (ImageNet block), got '${String(branchNorm)}'`);
+    throw new Error(`parallelSigma must be 'bn' (CIFAR block) or 'bn-relu' (ImageNet block), got '${String(branchNorm)}'`);
   }
   return {
     arch: a,
@@ -114,7 +115,7 @@ function resolveWithoutSearch(arch: ResNetArch, opts: ResNetOptions): ResolvedRe
     maskSparsity: opts.family === 'dense' ? 0 : opts.sparsity,
     width,
     stages: a.blocksPerStage.map((blocks, i) => ({ width: width * 2 ** i, blocks })),
-    parallelBranchNorm: branchNorm,
+    parallelSigma: branchNorm,
     factorizedMiddle: opts.factorizedMiddle ?? 'nonlinear_relu',
     factorizedUOnly: opts.factorizedUOnly ?? false,
     dopedMaskLowRank: opts.dopedMaskLowRank ?? false,
@@ -131,17 +132,23 @@ export function resnetFlopBudget(arch: ResNetArch, opts: Pick<ResNetOptions, 'nu
 
 /**
  * Resolves widths, block options and the mask sparsity. For Sparse Wide with the budget search on,
- * s* solves dense_part + (1 − s*)·maskable = budget on the widened model (spec §3.11).
+ * s* solves dense_part + (1 − s*)·maskable = budget on the widened model (docs/flops.md#sparse-wide-budget).
  */
 export function resolveResNet(arch: ResNetArch, opts: ResNetOptions): ResolvedResNet {
   const r = resolveWithoutSearch(arch, opts);
   if (opts.family !== 'sparse-wide' || opts.flopBudgetSearch === false) return r;
-  const wide = countFlops(resnetOps({ ...r, maskSparsity: 0 }), 'official');
-  const budget = resnetFlopBudget(arch, opts);
-  const maskSparsity = solveSparseWideSparsity({
-    denseFlops: wide.dense - wide.maskableDense,
-    maskableFlops: wide.maskableDense,
-    budget,
-  });
-  return { ...r, maskSparsity };
+  return { ...r, maskSparsity: sparseWideMaskSparsity(resnetOps(r), resnetFlopBudget(arch, opts)) };
+}
+
+/** How the block convs apply the family: what model.ts builds and ops.ts counts. */
+export function blockFamilyOptions(r: ResolvedResNet): FamilyOptions {
+  return {
+    family: r.family,
+    sparsity: r.sparsity,
+    maskSparsity: r.maskSparsity,
+    parallelSigma: r.parallelSigma,
+    factorizedMiddle: r.factorizedMiddle,
+    factorizedUOnly: r.factorizedUOnly,
+    dopedMaskLowRank: r.dopedMaskLowRank,
+  };
 }

@@ -1,7 +1,7 @@
 /**
  * The tf.js ResNet (NHWC), dense or with any Sparse-IFT family, as the official model files build it
- * (spec §4.1, §4.2; `cifar_resnet18.py`, `resnet_basic.py`). Block convs come from core's
- * `sparseIftConv2D`; what stays dense is decided by role, not shape (spec §2.6, §3.1):
+ * (docs/recipes.md#cifar-100-resnet-18, docs/recipes.md#imagenet-resnet; `cifar_resnet18.py`, `resnet_basic.py`). Block convs come from core's
+ * `sparseIftConv2D`; what stays dense is decided by role, not shape (docs/sparse-ift.md#which-layers, docs/sparse-training.md#masked-tensors):
  *   stem conv, BN, FC: dense (plain Conv2D / core's BatchNorm, ReLU and residual add fused in / Dense);
  *   block 3×3 convs: transformed by the family and masked at s (SD's U, V dense unless `dopedMaskLowRank`);
  *   shortcut 1×1 conv: one copy, masked at s in every sparse family (the released filter does).
@@ -15,10 +15,14 @@ import {
   MaskedConv2D,
   countedLayerName,
   kaimingNormal,
+  BuildSeeds,
+  seededInitializer,
   sparseIftConv2D,
-  type Family,
+  tensorMaskSeed,
+  tensorSeed,
+  torchLinearInit,
 } from '@sparse-ift/core';
-import { resolveResNet, type ResNetArch, type ResNetOptions, type ResolvedResNet } from './config.js';
+import { blockFamilyOptions, resolveResNet, type ResNetArch, type ResNetOptions, type ResolvedResNet } from './config.js';
 
 type Sym = tfl.SymbolicTensor;
 
@@ -43,54 +47,39 @@ function batchNorm(name: string, opts: { zeroGamma?: boolean; relu?: boolean } =
 const reluLayer = (name: string) => tfl.layers.activation({ name, activation: 'relu' });
 const apply = (layer: tfl.layers.Layer, x: Sym | Sym[]): Sym => layer.apply(x) as Sym;
 
-/** Seeds: a distinct stream per layer, derived from the model seed. */
-class SeedStream {
-  private next = 0;
-  constructor(private readonly base: number | undefined) {}
-  /** `span` consecutive seeds (sparseIftConv2D gives its i-th kernel maskSeed + i). */
-  take(span = 1): number | undefined {
-    if (this.base === undefined) return undefined;
-    const s = this.base * 100_003 + this.next;
-    this.next += span;
-    return s;
-  }
-}
+/** Kaiming-normal fan-out (the official `init_weights` for every Conv2d), seeded as tensor 0 of a layer. */
+const convInit = (weightSeed: number | undefined) => seededInitializer(kaimingNormal({ mode: 'fanOut' }), tensorSeed(weightSeed, 0));
 
 /** Output of one transformed 3×3 conv (before the block's own BN), stride 1 or 2. */
-function blockConv(x: Sym, r: ResolvedResNet, name: string, filters: number, stride: number, seeds: SeedStream): Sym {
+function blockConv(x: Sym, r: ResolvedResNet, name: string, filters: number, stride: number, layers: BuildSeeds): Sym {
   const input = stride === 2 ? apply(tfl.layers.zeroPadding2d({ name: `${name}_pad`, padding: 1 }), x) : x;
-  const family: Family = r.family;
   return sparseIftConv2D(input, {
     name,
-    family,
-    sparsity: r.maskSparsity,
+    ...blockFamilyOptions(r),
     filters,
     kernelSize: 3,
     strides: stride,
     padding: stride === 2 ? 'valid' : 'same',
     useBias: false,
     kernelInitializer: kaimingNormal({ mode: 'fanOut' }),
-    maskSeed: seeds.take(16),
-    middle: r.factorizedMiddle,
-    uOnly: r.factorizedUOnly,
-    maskLowRank: r.dopedMaskLowRank,
-    parallelBranchNorm: r.parallelBranchNorm,
+    ...layers.next(),
     batchNorm: { momentum: BN_MOMENTUM, epsilon: BN_EPSILON },
   });
 }
 
-function basicBlock(x: Sym, r: ResolvedResNet, p: string, cin: number, cout: number, stride: number, seeds: SeedStream): Sym {
+function basicBlock(x: Sym, r: ResolvedResNet, p: string, cin: number, cout: number, stride: number, layers: BuildSeeds): Sym {
   // Sparse Parallel: each branch carries its own BN (inside sparseIftConv2D); the official CIFAR
   // module's two extra BNs (bn1_psum, bn2_psum) are never used in its forward pass and are left out.
   const parallel = r.family === 'sparse-parallel';
-  // Zero-init of the last BN γ only in the plain Block (dense and Sparse Wide), spec §4.1.
+  // Zero-init of the last BN γ only in the plain Block (dense and Sparse Wide): docs/recipes.md#cifar-100-resnet-18.
   const plain = r.family === 'dense' || r.family === 'sparse-wide';
-  let h = blockConv(x, r, `${p}_conv1`, cout, stride, seeds);
+  let h = blockConv(x, r, `${p}_conv1`, cout, stride, layers);
   h = parallel ? apply(reluLayer(`${p}_relu1`), h) : apply(batchNorm(`${p}_bn1`, { relu: true }), h);
-  h = blockConv(h, r, `${p}_conv2`, cout, 1, seeds);
+  h = blockConv(h, r, `${p}_conv2`, cout, 1, layers);
   let shortcut = x;
   if (stride !== 1 || cin !== cout) {
     const sparse = r.family !== 'dense';
+    const { weightSeed, maskSeed } = layers.next();
     const conv = new MaskedConv2D({
       name: `${p}_shortcut`,
       filters: cout,
@@ -98,12 +87,12 @@ function basicBlock(x: Sym, r: ResolvedResNet, p: string, cin: number, cout: num
       strides: stride,
       padding: 'valid',
       useBias: false,
-      kernelInitializer: kaimingNormal({ mode: 'fanOut' }),
-      // Not transformed (one copy) but masked at s like the released filter does (spec §2.6).
+      kernelInitializer: convInit(weightSeed),
+      // Not transformed (one copy) but masked at s like the released filter does (docs/sparse-ift.md#which-layers).
       role: r.family === 'sparse-wide' ? 'wide-weight' : 'dense-weight',
       masked: sparse,
       sparsity: sparse ? r.maskSparsity : 0,
-      maskSeed: seeds.take(),
+      maskSeed: tensorMaskSeed(maskSeed, 0),
     });
     shortcut = apply(batchNorm(`${p}_shortcut_bn`), apply(conv, x));
   }
@@ -117,16 +106,17 @@ function basicBlock(x: Sym, r: ResolvedResNet, p: string, cin: number, cout: num
 
 /** Builds the model for a resolved configuration (see `buildResNet` for the usual entry point). */
 export function buildResolvedResNet(r: ResolvedResNet): tfl.LayersModel {
-  const seeds = new SeedStream(r.seed);
+  const layers = new BuildSeeds(r.seed); // each layer's seeds, in build order (docs/seeding.md)
   const [h, w, c] = r.arch.inputShape;
   const input = tfl.input({ shape: [h, w, c], name: 'image' });
   const width = r.width;
   let x: Sym;
+  const stemInit = convInit(layers.next().weightSeed);
   if (r.arch.stem === 'cifar') {
-    x = apply(tfl.layers.conv2d({ name: 'stem_conv', filters: width, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: kaimingNormal({ mode: 'fanOut' }) }), input);
+    x = apply(tfl.layers.conv2d({ name: 'stem_conv', filters: width, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: stemInit }), input);
   } else {
     x = apply(tfl.layers.zeroPadding2d({ name: 'stem_pad', padding: 3 }), input);
-    x = apply(tfl.layers.conv2d({ name: 'stem_conv', filters: width, kernelSize: 7, strides: 2, padding: 'valid', useBias: false, kernelInitializer: kaimingNormal({ mode: 'fanOut' }) }), x);
+    x = apply(tfl.layers.conv2d({ name: 'stem_conv', filters: width, kernelSize: 7, strides: 2, padding: 'valid', useBias: false, kernelInitializer: stemInit }), x);
   }
   x = apply(batchNorm('stem_bn', { relu: true }), x);
   if (r.arch.stem === 'imagenet') {
@@ -138,7 +128,7 @@ export function buildResolvedResNet(r: ResolvedResNet): tfl.LayersModel {
   r.stages.forEach((stage, s) => {
     for (let b = 0; b < stage.blocks; b++) {
       const stride = s > 0 && b === 0 ? 2 : 1;
-      x = basicBlock(x, r, `s${s}b${b}`, cin, stage.width, stride, seeds);
+      x = basicBlock(x, r, `s${s}b${b}`, cin, stage.width, stride, layers);
       cin = stage.width;
     }
   });
@@ -151,45 +141,8 @@ export function buildResolvedResNet(r: ResolvedResNet): tfl.LayersModel {
   } else {
     x = apply(tfl.layers.globalAveragePooling2d({ name: countedLayerName('avgpool') }), x);
   }
-  // PyTorch's nn.Linear default: kaiming_uniform(a=√5) → U(±1/√fan_in) for weight and bias.
-  const bound = 1 / Math.sqrt(cin);
-  const fcSeed = seeds.take(2);
-  const logits = apply(
-    tfl.layers.dense({
-      name: 'fc',
-      units: r.arch.numClasses,
-      kernelInitializer: tfl.initializers.randomUniform({ minval: -bound, maxval: bound, ...(fcSeed !== undefined ? { seed: fcSeed } : {}) }),
-      biasInitializer: tfl.initializers.randomUniform({ minval: -bound, maxval: bound, ...(fcSeed !== undefined ? { seed: fcSeed + 1 } : {}) }),
-    }),
-    x,
-  );
-  const model = tfl.model({ inputs: input, outputs: logits, name: r.arch.name });
-  if (r.seed !== undefined) reseedConvKernels(model, r.seed);
-  return model;
-}
-
-/**
- * Seeded builds: redraw every conv kernel from Kaiming-normal fan-out with its own seed, then
- * re-apply its mask, as the official `init_weights` re-initialises every Conv2d after construction.
- * (An initializer object is shared by the branches of a Sparse Parallel block, so seeding it would
- * give identical branches.)
- */
-function reseedConvKernels(model: tfl.LayersModel, seed: number): void {
-  let index = 0;
-  for (const layer of model.layers) {
-    const cls = layer.getClassName();
-    if (cls !== 'Conv2D' && cls !== 'MaskedConv2D') continue;
-    const kernel = layer.weights.find((w) => w.originalName.endsWith('/kernel'));
-    if (kernel === undefined) continue;
-    const shape = kernel.shape as number[];
-    const fresh = tf.tidy(() => {
-      const w = kaimingNormal({ mode: 'fanOut', seed: seed * 7_919 + 1_000_003 + index }).apply(shape);
-      return layer instanceof MaskedConv2D ? tf.mul(w, layer.maskVariable()) : w;
-    });
-    kernel.write(fresh);
-    fresh.dispose();
-    index += 1;
-  }
+  const logits = apply(tfl.layers.dense({ name: 'fc', units: r.arch.numClasses, ...torchLinearInit(cin, layers.next().weightSeed) }), x);
+  return tfl.model({ inputs: input, outputs: logits, name: r.arch.name });
 }
 
 /**

@@ -4,12 +4,12 @@
  * Names are the tf.js layer names model.ts builds, so tests can compare this list with the FLOP
  * walker's reading of a built model. Shapes come from core's `planLayer` (never re-derived).
  *
- * Official FLOP-counter rules (spec §3.10, §7.15): ReLUs are functional (not counted) except the
- * Sparse Factorized middle `nn.ReLU`; residual and branch sums are not counted; the CIFAR avg-pool
- * is functional (not counted); ImageNet's MaxPool2d and AdaptiveAvgPool2d are modules (counted).
+ * Official FLOP-counter rules (docs/flops.md#official-counter): ReLUs are functional (not counted)
+ * except the Sparse Factorized middle `nn.ReLU`; residual and branch sums are not counted; the CIFAR
+ * avg-pool is functional (not counted); ImageNet's MaxPool2d and AdaptiveAvgPool2d are modules (counted).
  */
-import { countedLayerName, planLayer, sparseParallelBranches, type PlanOp } from '@sparse-ift/core';
-import { halve, type ResolvedResNet } from './config.js';
+import { countedLayerName, familyBlock, familyBlockOps, type PlanOp } from '@sparse-ift/core';
+import { blockFamilyOptions, halve, type ResolvedResNet } from './config.js';
 
 interface ConvArgs {
   name: string;
@@ -23,6 +23,7 @@ interface ConvArgs {
   role: string;
 }
 
+/** A conv outside the transformed blocks: stem and shortcut. */
 function conv(a: ConvArgs): PlanOp {
   return {
     kind: 'conv2d',
@@ -44,52 +45,10 @@ const bn = (name: string, channels: number, hw: number): PlanOp => ({ kind: 'bat
 const relu = (name: string, numel: number, counted = false): PlanOp => ({ kind: 'relu', name, numel, counted, role: 'activation' });
 const add = (name: string, numel: number): PlanOp => ({ kind: 'add', name, numel, counted: false, role: 'add' });
 
-/**
- * Ops of one transformed 3×3 conv of a BasicBlock (the layers `sparseIftConv2D` builds under `name`),
- * output hw × hw × cout. Sparse Parallel includes its per-branch BN (+ ReLU) and the branch sum.
- */
+/** Ops of one transformed 3×3 conv of a BasicBlock: core's description of the family (as model.ts builds it). */
 function blockConvOps(r: ResolvedResNet, name: string, cin: number, cout: number, hw: number): PlanOp[] {
-  const density = 1 - r.maskSparsity;
-  const numel = cout * hw * hw;
-  switch (r.family) {
-    case 'dense':
-      return [conv({ name, k: 3, cin, cout, hw, masked: false, maskable: true, density: 1, role: 'dense-weight' })];
-    case 'sparse-wide':
-      return [conv({ name, k: 3, cin, cout, hw, masked: true, maskable: true, density, role: 'wide-weight' })];
-    case 'sparse-parallel': {
-      const ops: PlanOp[] = [];
-      const branches = sparseParallelBranches(r.sparsity);
-      for (let j = 0; j < branches; j++) {
-        ops.push(conv({ name: `${name}_sp${j}`, k: 3, cin, cout, hw, masked: true, maskable: true, density, role: 'parallel-branch' }));
-        ops.push(bn(`${name}_sp${j}_bn`, cout, hw));
-        if (r.parallelBranchNorm === 'bn-relu') ops.push(relu(`${name}_sp${j}_relu`, numel));
-      }
-      if (branches > 1) ops.push(add(`${name}_sum`, numel));
-      return ops;
-    }
-    case 'sparse-factorized': {
-      const plan = planLayer({ kind: 'conv', kernelSize: [3, 3], inChannels: cin, outChannels: cout }, 'sparse-factorized', r.sparsity, { factorizedUOnly: r.factorizedUOnly });
-      const d = plan.innerWidth!;
-      const [u, v] = plan.tensors as [(typeof plan.tensors)[0], (typeof plan.tensors)[0]];
-      const ops: PlanOp[] = [conv({ name: `${name}_u`, k: 3, cin, cout: d, hw, masked: u.masked, maskable: true, density, role: 'factorized-u' })];
-      if (r.factorizedMiddle !== 'linear') ops.push(bn(`${name}_mid_bn`, d, hw));
-      // nn.ReLU module in the official LowRankConv3x3: the counter sees it.
-      if (r.factorizedMiddle === 'nonlinear_relu') ops.push(relu(`${name}_mid_relu`, d * hw * hw, true));
-      ops.push(conv({ name: `${name}_v`, k: 1, cin: d, cout, hw, masked: v.masked, maskable: true, density, role: 'factorized-v' }));
-      return ops;
-    }
-    case 'sparse-doped': {
-      const plan = planLayer({ kind: 'conv', kernelSize: [3, 3], inChannels: cin, outChannels: cout }, 'sparse-doped', r.sparsity, { dopedMaskLowRank: r.dopedMaskLowRank });
-      const rank = plan.rank!;
-      const ops: PlanOp[] = [conv({ name: `${name}_sparse`, k: 3, cin, cout, hw, masked: true, maskable: true, density, role: 'doped-sparse' })];
-      if (rank > 0) {
-        ops.push(conv({ name: `${name}_u`, k: 3, cin, cout: rank, hw, masked: r.dopedMaskLowRank, maskable: true, density, role: 'doped-u' }));
-        ops.push(conv({ name: `${name}_v`, k: 1, cin: rank, cout, hw, masked: r.dopedMaskLowRank, maskable: true, density, role: 'doped-v' }));
-        ops.push(add(`${name}_sum`, numel));
-      }
-      return ops;
-    }
-  }
+  const block = familyBlock({ kind: 'conv', kernelSize: [3, 3], inChannels: cin, outChannels: cout }, { ...blockFamilyOptions(r), bias: false });
+  return familyBlockOps(block, name, { outHeight: hw, outWidth: hw });
 }
 
 /** The whole network, stem to classifier, per sample. */
@@ -100,7 +59,7 @@ export function resnetOps(r: ResolvedResNet): PlanOp[] {
   const density = 1 - r.maskSparsity;
   const sparse = r.family !== 'dense';
   let hw = h0;
-  // Stem: dense in every family (spec §2.6), widened to W for Sparse Wide.
+  // Stem: dense in every family (docs/sparse-ift.md#which-layers), widened to W for Sparse Wide.
   if (r.arch.stem === 'cifar') {
     ops.push(conv({ name: 'stem_conv', k: 3, cin: c0, cout: w, hw, masked: false, maskable: false, density: 1, role: 'stem' }));
   } else {
@@ -129,7 +88,7 @@ export function resnetOps(r: ResolvedResNet): PlanOp[] {
       ops.push(...blockConvOps(r, `${p}_conv2`, cout, cout, out));
       if (fused) ops.push(bn(`${p}_bn2`, cout, out));
       if (stride !== 1 || cin !== cout) {
-        // The 1×1 shortcut is never transformed (one copy) but is masked at s in every sparse family (spec §2.6).
+        // The 1×1 shortcut is never transformed (one copy) but is masked at s in every sparse family (docs/sparse-ift.md#which-layers).
         ops.push(conv({ name: `${p}_shortcut`, k: 1, cin, cout, hw: out, masked: sparse, maskable: true, density, role: r.family === 'sparse-wide' ? 'wide-weight' : 'shortcut' }));
         ops.push(bn(`${p}_shortcut_bn`, cout, out));
       }

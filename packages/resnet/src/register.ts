@@ -1,18 +1,18 @@
 /**
- * Registers the ResNet zoo with core's model registry on import (spec §4.1, §4.2):
+ * Registers the ResNet zoo with core's model registry on import (docs/recipes.md#cifar-100-resnet-18, docs/recipes.md#imagenet-resnet):
  * resnet18-cifar, resnet34-cifar, resnet18-imagenet, resnet34-imagenet and resnet-mini-cifar.
  */
-import { FAMILIES, getModelDefinition, registerModel, type ModelDefinition, type ModelOptions } from '@sparse-ift/core';
+import { FACTORIZED_MIDDLES, FAMILIES, getModelDefinition, registerModel, type FactorizedMiddle, type ModelDefinition, type ModelOptions } from '@sparse-ift/core';
 import { RESNET_ARCHS, resolveResNet, type ResNetArch, type ResNetOptions } from './config.js';
 import { buildResolvedResNet } from './model.js';
 import { resnetOps } from './ops.js';
 
 const OPTION_HELP: Record<string, string> = {
   flopBudgetSearch: 'Sparse Wide: solve the mask sparsity s* that matches the dense FLOP budget (default true)',
-  factorizedMiddle: "Sparse Factorized middle: 'linear' | 'nonlinear_norelu' | 'nonlinear_relu' (default)",
+  factorizedMiddle: "Sparse Factorized middle: 'linear' | 'nonlinear_norelu' | 'nonlinear_relu' (default) | 'relu'",
   factorizedUOnly: 'Sparse Factorized: only U sparse (default false)',
   dopedMaskLowRank: 'Sparse Doped: mask U and V too, as the released code does (default false; breaks iso-FLOP)',
-  parallelBranchNorm: "Sparse Parallel per-branch norm: 'bn' (CIFAR default) | 'bn-relu' (ImageNet default)",
+  parallelSigma: "Sparse Parallel per-branch σ: 'bn' (CIFAR default) | 'bn-relu' (ImageNet default)",
   zeroInitResidual: 'zero-init the last BN γ of plain blocks, dense and Sparse Wide only (default true)',
   numClasses: 'number of classes (overrides the architecture)',
   inputShape: 'per-sample input [H, W, C] (overrides the architecture; CIFAR stem needs 28..32)',
@@ -28,7 +28,7 @@ function pick<T>(opts: ModelOptions, key: string, check: (v: unknown) => v is T,
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
 const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
 const isShape = (v: unknown): v is [number, number, number] => Array.isArray(v) && v.length === 3 && v.every(isPositiveInt);
-const isMiddle = (v: unknown): v is ResNetOptions['factorizedMiddle'] => v === 'linear' || v === 'nonlinear_norelu' || v === 'nonlinear_relu';
+const isMiddle = (v: unknown): v is ResNetOptions['factorizedMiddle'] => FACTORIZED_MIDDLES.includes(v as FactorizedMiddle);
 const isBranchNorm = (v: unknown): v is 'bn' | 'bn-relu' => v === 'bn' || v === 'bn-relu';
 
 /** Registry options → typed ResNet options, with each override checked. */
@@ -43,10 +43,10 @@ export function toResNetOptions(opts: ModelOptions): ResNetOptions {
     if (v !== undefined) out[k] = v;
   };
   set('flopBudgetSearch', pick(opts, 'flopBudgetSearch', isBool, 'true or false'));
-  set('factorizedMiddle', pick(opts, 'factorizedMiddle', isMiddle, "'linear', 'nonlinear_norelu' or 'nonlinear_relu'"));
+  set('factorizedMiddle', pick(opts, 'factorizedMiddle', isMiddle, FACTORIZED_MIDDLES.join(', ')));
   set('factorizedUOnly', pick(opts, 'factorizedUOnly', isBool, 'true or false'));
   set('dopedMaskLowRank', pick(opts, 'dopedMaskLowRank', isBool, 'true or false'));
-  set('parallelBranchNorm', pick(opts, 'parallelBranchNorm', isBranchNorm, "'bn' or 'bn-relu'"));
+  set('parallelSigma', pick(opts, 'parallelSigma', isBranchNorm, "'bn' or 'bn-relu'"));
   set('zeroInitResidual', pick(opts, 'zeroInitResidual', isBool, 'true or false'));
   set('numClasses', pick(opts, 'numClasses', isPositiveInt, 'a positive integer'));
   set('inputShape', pick(opts, 'inputShape', isShape, 'three positive integers [H, W, C]'));
@@ -54,9 +54,9 @@ export function toResNetOptions(opts: ModelOptions): ResNetOptions {
 }
 
 const PAPER: Record<string, ModelDefinition['paper']> = {
-  'resnet18-cifar': { params: 11_220_132, officialFlops: 1_115_226_800, source: 'spec §6.1' },
-  'resnet18-imagenet': { params: 11_689_512, officialFlops: 3_647_128_359, source: 'spec §6.2' },
-  'resnet34-imagenet': { params: 21_797_672, officialFlops: 7_355_270_501, source: 'spec §6.2' },
+  'resnet18-cifar': { params: 11_220_132, officialFlops: 1_115_226_800, source: 'docs/reference-values.md#cifar-100-resnet-18' },
+  'resnet18-imagenet': { params: 11_689_512, officialFlops: 3_647_128_359, source: 'docs/reference-values.md#imagenet' },
+  'resnet34-imagenet': { params: 21_797_672, officialFlops: 7_355_270_501, source: 'docs/reference-values.md#imagenet' },
 };
 
 function describe(arch: ResNetArch): string {

@@ -25,12 +25,14 @@ import {
   MaskUpdateSchedule,
   NonFiniteLossError,
   RigLUpdater,
-  Rng,
+  SEED_STREAMS,
   SETUpdater,
   SGD,
   StaticUpdater,
   decayOnlyMatrices,
+  deriveSeed,
   initMasks,
+  rngFor,
   sparseTrainStepOnDevice,
   withDropoutContext,
   type MaskUpdater,
@@ -138,8 +140,8 @@ function makeUpdater(config: TrainConfig, totalSteps: number): MaskUpdater {
   const { method, frequency, dropFraction, endFraction, endStep } = config.mask;
   if (method === 'dense' || method === 'static') return new StaticUpdater();
   const schedule = new MaskUpdateSchedule({ totalSteps, frequency, dropFraction, endFraction, endStep });
-  // SET's growth draws come from a stream split off the run seed (independent of mask init).
-  return method === 'set' ? new SETUpdater({ schedule, rng: Rng.fromSeed(config.seed).split() }) : new RigLUpdater({ schedule });
+  // SET's growth draws come from the run's mask-growth stream (docs/seeding.md).
+  return method === 'set' ? new SETUpdater({ schedule, rng: rngFor(config.seed, SEED_STREAMS.maskGrowth) }) : new RigLUpdater({ schedule });
 }
 
 /** The fields that must match for a checkpoint to be resumable. */
@@ -265,7 +267,7 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
     ({ epoch, stepInEpoch, globalStep, history, trainLossSum, trainLossCount } = ckpt.meta);
     log(`${label}: resumed from ${config.checkpointFile} at epoch ${epoch + 1}, step ${globalStep}`);
   } else if (config.mask.method !== 'dense') {
-    initMasks(model.maskedParams, { method: 'random', rng: Rng.fromSeed(config.seed) });
+    initMasks(model.maskedParams, { method: 'random', rng: rngFor(config.seed, SEED_STREAMS.masks) });
   }
   const resumedFromStep = globalStep;
 
@@ -297,6 +299,7 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
   const lossReadEvery = config.lossReadEvery ?? 10;
   if (!(Number.isInteger(lossReadEvery) && lossReadEvery >= 1)) throw new RangeError(`lossReadEvery must be a whole number >= 1, got ${lossReadEvery}`);
   const guard = new FiniteGuard();
+  const dropoutSeed = deriveSeed(config.seed, SEED_STREAMS.dropout);
   const losses = new LossLog();
   let stoppedEarly = false;
   let windowStart = performance.now();
@@ -353,7 +356,7 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
           ({ loss } = sparseTrainStepOnDevice({
             params: variables,
             maskedParams: model.maskedParams,
-            lossFn: (i) => withDropoutContext({ seed: config.seed >>> 0, step, microBatch: i }, () => objective.loss(model, micro[i]!, { step })),
+            lossFn: (i) => withDropoutContext({ seed: dropoutSeed, step, microBatch: i }, () => objective.loss(model, micro[i]!, { step })),
             microBatchWeights: micro.map((m) => m.shape[0]! / n),
             optimizer,
             updater,

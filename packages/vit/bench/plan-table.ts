@@ -7,6 +7,6 @@
  *   npx tsx packages/vit/bench/plan-table.ts [--models vit-s16,vit-b16]
  */
 import '@sparse-ift/vit';
-import { printPlanTable } from '../../gpt/bench/common.js';
+import { printPlanTable } from '../../transformer/bench/common.js';
 
 printPlanTable('vit-s16');

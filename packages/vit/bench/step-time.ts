@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { VIT_MINI_28, VIT_MINI_32, buildVit, type VitConfig } from '@sparse-ift/vit';
-import { runStepTimeBench, type StepTimeCase } from '../../gpt/bench/common.js';
+import { runStepTimeBench, type StepTimeCase } from '../../transformer/bench/common.js';
 
 function vitCase(c: VitConfig, batch: number): StepTimeCase {
   const x = tf.randomUniform([batch, c.imageSize, c.imageSize, c.channels], 0, 1, 'float32', 3);

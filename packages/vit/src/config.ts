@@ -1,6 +1,6 @@
 /**
  * ViT configurations (patch 16 at 224², timm's vit_{tiny,small,base}_patch16_224) and small CPU
- * configs for 28×28 and 32×32 images. Sparse Wide widths come from core (spec §2.1, §2.6).
+ * configs for 28×28 and 32×32 images. Sparse Wide widths come from core (docs/sparse-ift.md#sparse-wide, docs/sparse-ift.md#which-layers).
  */
 export interface VitConfig {
   name: string;

@@ -1,6 +1,6 @@
 /** Registers the ViT configs with core's model registry, every one with all five families. */
 import { FAMILIES, registerModel, type ModelDefinition, type ModelOptions } from '@sparse-ift/core';
-import { TRANSFORMER_OPTION_HELP, parseTransformerBuildOptions } from '@sparse-ift/gpt';
+import { TRANSFORMER_OPTION_HELP, parseTransformerBuildOptions } from '@sparse-ift/transformer';
 import { VIT_CONFIGS, type VitConfig } from './config.js';
 import { buildVit, vitOpList, type VitBuildOptions } from './vit.js';
 

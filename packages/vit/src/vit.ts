@@ -3,24 +3,23 @@
  * patches, equal to the p×p stride-p conv), class token, learned positions, pre-LN blocks
  * (LayerNorm eps 1e-6, GELU MLP 4×), final LayerNorm and a linear head on the class token.
  *
- * Sparse-IFT (spec §2.6, ViT paragraph): the six linears of every block (q, k, v, attention output,
- * fc1, fc2) are transformed and masked; patch embedding, class token, positions, LayerNorms and the
- * head stay dense. The transformer block is @sparse-ift/gpt's (`transformerBlock`), non-causal.
+ * Sparse-IFT (docs/sparse-ift.md#which-layers, ViT): the six linears of every block (q, k, v,
+ * attention output, fc1, fc2) are transformed and masked; patch embedding, class token, positions,
+ * LayerNorms and the head stay dense. The block is @sparse-ift/transformer's, non-causal.
  */
 import { initializers, input, layers, model, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { LayerNorm, deriveSeed, type ModelOpList, type PlanOp } from '@sparse-ift/core';
+import { BuildSeeds, Dropout, LayerNorm, tensorSeed, type ModelOpList, type PlanOp } from '@sparse-ift/core';
 import {
   PositionEmbedding,
   builtModelName,
   checkFamilyAndSparsity,
-  seededBlockSpec,
   transformerBlock,
   transformerBlockOps,
   transformerBlockSpec,
   truncatedNormal,
   type TransformerBlockSpec,
   type TransformerBuildOptions,
-} from '@sparse-ift/gpt';
+} from '@sparse-ift/transformer';
 import { patchCount, type VitConfig } from './config.js';
 import { ClassToken, Patchify, SelectClassToken } from './patch.js';
 
@@ -28,9 +27,9 @@ export interface VitBuildOptions extends TransformerBuildOptions {
   /** Overrides the config's class count (e.g. 100 for CIFAR-100). */
   numClasses?: number;
   /**
-   * Seed of the masks and the weights. Weights: the layer at index i in build order (patch_embed 0,
-   * cls_token 1, pos_embed 2, block b at 3 + b, head 3 + layers) draws from `deriveSeed(seed, i)`,
-   * split further per linear and per tensor. Unseeded if absent.
+   * Seed of the masks and the weights (docs/seeding.md): the layers in build order are patch_embed 0,
+   * cls_token 1, pos_embed 2, block b at 3 + b, head 3 + layers; a block splits its seeds per linear
+   * and per tensor. Unseeded if absent.
    */
   seed?: number;
 }
@@ -55,7 +54,8 @@ export function buildVit(c: VitConfig, o: VitBuildOptions): LayersModel {
   const spec = blockSpec(c, o);
   const d = spec.dModel;
   const n = patchCount(c);
-  const seedOf = (layerIndex: number) => (o.seed === undefined ? undefined : deriveSeed(o.seed, layerIndex));
+  const seeds = new BuildSeeds(o.seed);
+  const initSeed = () => tensorSeed(seeds.next().weightSeed, 0);
   const images = input({ shape: [c.imageSize, c.imageSize, c.channels], name: 'images' });
   const patches = new Patchify({ name: 'patchify', patchSize: c.patchSize }).apply(images) as SymbolicTensor;
   // PyTorch's Conv2d default init (kaiming_uniform a=√5): U(±1/√fan_in) = varianceScaling(1/3, fanIn, uniform).
@@ -63,19 +63,19 @@ export function buildVit(c: VitConfig, o: VitBuildOptions): LayersModel {
     .dense({
       name: 'patch_embed',
       units: d,
-      kernelInitializer: initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', ...seedArg(seedOf(0)) }),
+      kernelInitializer: initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', ...seedArg(initSeed()) }),
     })
     .apply(patches) as SymbolicTensor;
-  x = new ClassToken({ name: 'cls_token', ...seedArg(seedOf(1)) }).apply(x) as SymbolicTensor;
-  x = new PositionEmbedding({ name: 'pos_embed', length: n + 1, dModel: d, initStd: c.initStd, ...seedArg(seedOf(2)) }).apply(x) as SymbolicTensor;
-  if (c.dropout > 0) x = layers.dropout({ name: 'pos_drop', rate: c.dropout }).apply(x) as SymbolicTensor;
+  x = new ClassToken({ name: 'cls_token', ...seedArg(initSeed()) }).apply(x) as SymbolicTensor;
+  x = new PositionEmbedding({ name: 'pos_embed', length: n + 1, dModel: d, initStd: c.initStd, ...seedArg(initSeed()) }).apply(x) as SymbolicTensor;
+  if (c.dropout > 0) x = new Dropout({ name: 'pos_drop', rate: c.dropout }).apply(x) as SymbolicTensor;
   for (let i = 0; i < c.layers; i++) {
-    x = transformerBlock(x, seededBlockSpec(spec, o.seed, i, 3 + i), `blocks${i}`);
+    x = transformerBlock(x, { ...spec, ...seeds.next() }, `blocks${i}`);
   }
   x = new LayerNorm({ name: 'norm', epsilon: c.layerNormEpsilon }).apply(x) as SymbolicTensor;
   const cls = new SelectClassToken({ name: 'cls_select' }).apply(x) as SymbolicTensor;
   const logits = layers
-    .dense({ name: 'head', units: classes, kernelInitializer: truncatedNormal(c.initStd, seedOf(3 + c.layers)) })
+    .dense({ name: 'head', units: classes, kernelInitializer: truncatedNormal(c.initStd, initSeed()) })
     .apply(cls) as SymbolicTensor;
   return model({ inputs: images, outputs: logits, name: builtModelName(c.name, o.family, o.sparsity) });
 }

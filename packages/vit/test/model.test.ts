@@ -13,7 +13,7 @@ import {
   type Family,
 } from '@sparse-ift/core';
 import { VIT_MINI_28, buildVit, vitOpList, type VitConfig } from '@sparse-ift/vit';
-import { oneStep, roundTrip, useBackend } from '../../gpt/test/helpers.js';
+import { oneStep, roundTrip, useBackend } from '../../transformer/test/helpers.js';
 
 /** 28×28×1, patch 7 (16 patches), 2 layers × d 32, 2 heads, 10 classes. */
 const TINY: VitConfig = { ...VIT_MINI_28, name: 'vit-tiny-test', dModel: 32, heads: 2, layers: 2 };

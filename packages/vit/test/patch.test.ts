@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { ClassToken, Patchify, SelectClassToken } from '@sparse-ift/vit';
-import { useBackend } from '../../gpt/test/helpers.js';
+import { useBackend } from '../../transformer/test/helpers.js';
 
 describe('Patchify', () => {
   it('flattens each p×p patch in (row, column, channel) order: Dense on it = conv2d stride p', async () => {

@@ -1,7 +1,7 @@
 // Seeded weight init of the ViT: same seed → same model; layers and Sparse Parallel branches differ.
 import { describe, expect, it } from 'vitest';
 import { VIT_MINI_28, buildVit, type VitConfig } from '@sparse-ift/vit';
-import { kernelOf, useBackend, weightsOf } from '../../gpt/test/helpers.js';
+import { kernelOf, useBackend, weightsOf } from '../../transformer/test/helpers.js';
 
 const TINY: VitConfig = { ...VIT_MINI_28, name: 'vit-tiny-seed-test', dModel: 32, heads: 2, layers: 2 };
 

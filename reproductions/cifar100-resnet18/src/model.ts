@@ -6,8 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { Family } from '@sparse-ift/core';
-import { cifarAugmentInto, hashSeed, mulberry32, PURPOSE } from '@sparse-ift/data-vision';
+import { SEED_STREAMS, rngFor, type Family } from '@sparse-ift/core';
+import { cifarAugmentInto } from '@sparse-ift/data-vision';
 import { buildResolvedResNet, resolveResNet, type ResNetArch, type ResolvedResNet } from '@sparse-ift/resnet';
 import { layersTrainable, type ForwardContext, type TrainableModel } from '@sparse-ift/train';
 import type { CifarConfig } from './presets.js';
@@ -38,8 +38,8 @@ export function buildCifarNet(arch: ResNetArch, config: CifarConfig, family: Fam
     // One stream per training batch, keyed by (seed, batch index): crops and flips never repeat across
     // epochs. The index is the trainer's step when given, so a resumed run augments as an uninterrupted one.
     const batch = training ? (context?.step ?? batchesSeen++) + 1 : 0;
-    const rand = mulberry32(hashSeed(seed, PURPOSE.augment, batch));
-    for (let i = 0; i < n; i++) cifarAugmentInto(raw, i * per, h, c, rand, out, i * per, { train: training });
+    const rng = rngFor(seed, SEED_STREAMS.augment, batch);
+    for (let i = 0; i < n; i++) cifarAugmentInto(raw, i * per, h, c, rng, out, i * per, { train: training });
     const x = tf.tensor4d(out, [n, h, w, c]);
     return model.apply(x, { training }) as tf.Tensor2D;
   };

@@ -2,7 +2,7 @@
  * The `fashion-mnist` experiment: dense against the four Sparse-IFT families at equal FLOPs, every
  * (family, s, method) row over several seeds; writes results.json, results.md and an SVG plot.
  */
-import { footprint, reproduction, TOP1_ACCURACY, type GridRow } from '@sparse-ift/reproduce';
+import { modelFootprint, reproduction, TOP1_ACCURACY, type GridRow } from '@sparse-ift/reproduce';
 import { cifarRecipe, train } from '@sparse-ift/train';
 import { loadData } from './data.js';
 import { buildNet, denseBudget } from './model.js';
@@ -30,7 +30,7 @@ export const FASHION_MNIST = reproduction<FashionConfig, GridRow, Data>({
     const net = buildNet({ architecture: config.architecture, inputSize: config.inputSize, width: config.width, family: row.family, sparsity: row.sparsity, seed });
     try {
       const recipe = cifarRecipe(config.epochs);
-      const result = await train(net, data, {
+      const result = await train(net.trainable, data, {
         seed,
         epochs: config.epochs,
         batchSize: config.batchSize,
@@ -40,10 +40,10 @@ export const FASHION_MNIST = reproduction<FashionConfig, GridRow, Data>({
         checkpointEvery: config.checkpointEvery,
         ...options,
       });
-      const params = net.params.reduce((a, p) => a + p.variable.size, 0);
-      return { result, maskSparsity: net.maskSparsity, footprint: footprint(net.flopOps(), params, net.maskedParams, denseBudget(config.architecture, config.width, config.inputSize)) };
+      const budget = denseBudget(config.architecture, config.width, config.inputSize);
+      return { result, maskSparsity: net.maskSparsity, footprint: modelFootprint(net.model, net.trainable.maskedParams, budget) };
     } finally {
-      net.dispose();
+      net.model.dispose();
     }
   },
   report: resultsMarkdown,

@@ -4,7 +4,7 @@ import { FASHION_MNIST } from './experiment.js';
 
 export { FASHION_MNIST } from './experiment.js';
 export { markdownTable, resultsMarkdown } from './report.js';
-export { buildNet, denseBudget, type ModelSpec, type SparseIftNet, type Architecture } from './model.js';
+export { buildNet, denseBudget, type ModelSpec, type FashionNet, type Architecture } from './model.js';
 export { PRESETS, gridRows, resolveConfig, type FashionPreset, type FashionConfig } from './presets.js';
 export { prepare, loadData } from './data.js';
 

@@ -1,58 +1,64 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
-import { countFlops, withDensity } from '@sparse-ift/core';
+import { countFlops, modelFlopOps, modelParamCount, type Family } from '@sparse-ift/core';
 import { train } from '@sparse-ift/train';
-import { buildNet, denseBudget } from '../src/model.js';
+import { buildNet, denseBudget, type FashionNet } from '../src/model.js';
 
 await tf.setBackend('cpu');
 
-const mlp = (family: Parameters<typeof buildNet>[0]['family'], sparsity: number) =>
-  buildNet({ architecture: 'mlp', inputSize: 14, width: 64, family, sparsity, seed: 0 });
+const mlp = (family: Family, sparsity: number) => buildNet({ architecture: 'mlp', inputSize: 14, width: 64, family, sparsity, seed: 0 });
 
-function shapes(net: ReturnType<typeof buildNet>): Record<string, number[]> {
-  return Object.fromEntries(net.params.map((p) => [p.name, p.variable.shape]));
+/** Kernel shape of every layer that has one, by layer name. */
+function kernels(net: FashionNet): Record<string, number[]> {
+  return Object.fromEntries(net.model.layers.flatMap((l) => (l.weights[0] && l.weights[0].originalName.endsWith('/kernel') ? [[l.name, l.weights[0].shape as number[]]] : [])));
 }
 
-describe('fashion-mnist MLP shapes (spec §2.5 control values)', () => {
+describe('fashion-mnist MLP shapes (docs/sparse-ift.md#control-values)', () => {
+  it('dense: 196·64 + 64 + 64·64 + 64 + 64·10 + 10 = 17,418 parameters', () => {
+    const net = mlp('dense', 0);
+    expect(modelParamCount(net.model)).toBe(17_418);
+    net.model.dispose();
+  });
+
   it('Sparse Parallel at s = 0.75 has 4 full-size branches per hidden layer', () => {
     const net = mlp('sparse-parallel', 0.75);
-    const s = shapes(net);
+    const k = kernels(net);
     for (let j = 0; j < 4; j++) {
-      expect(s[`fc1/branch${j}/kernel`]).toEqual([196, 64]);
-      expect(s[`fc2/branch${j}/kernel`]).toEqual([64, 64]);
+      expect(k[`fc1_sp${j}`]).toEqual([196, 64]);
+      expect(k[`fc2_sp${j}`]).toEqual([64, 64]);
     }
-    expect(s['fc1/branch4/kernel']).toBeUndefined();
-    expect(net.maskedParams).toHaveLength(8);
-    net.dispose();
+    expect(k['fc1_sp4']).toBeUndefined();
+    expect(net.trainable.maskedParams).toHaveLength(8);
+    net.model.dispose();
   });
 
   it('Sparse Factorized at s = 0.5: d = ceil(196·64 / (0.5·260)) = 97 and ceil(64·64 / (0.5·128)) = 64', () => {
     const net = mlp('sparse-factorized', 0.5);
-    const s = shapes(net);
-    expect(s['fc1/u/kernel']).toEqual([196, 97]);
-    expect(s['fc1/v/kernel']).toEqual([97, 64]);
-    expect(s['fc2/u/kernel']).toEqual([64, 64]);
-    net.dispose();
+    const k = kernels(net);
+    expect(k['fc1_u']).toEqual([196, 97]);
+    expect(k['fc1_v']).toEqual([97, 64]);
+    expect(k['fc2_u']).toEqual([64, 64]);
+    net.model.dispose();
   });
 
   it('Sparse Doped at s = 0.9: r = floor(0.9·196·64 / 260) = 43 and floor(0.9·64·64 / 128) = 28, U and V dense', () => {
     const net = mlp('sparse-doped', 0.9);
-    const s = shapes(net);
-    expect(s['fc1/u/kernel']).toEqual([196, 43]);
-    expect(s['fc2/v/kernel']).toEqual([28, 64]);
-    expect(net.maskedParams.map((m) => m.name)).toEqual(['fc1/sparse/kernel', 'fc2/sparse/kernel']);
-    net.dispose();
+    const k = kernels(net);
+    expect(k['fc1_u']).toEqual([196, 43]);
+    expect(k['fc2_v']).toEqual([28, 64]);
+    expect(net.trainable.maskedParams.map((m) => m.name)).toEqual(['fc1_sparse/kernel', 'fc2_sparse/kernel']);
+    net.model.dispose();
   });
 
   it('Sparse Wide at s = 0.75 doubles the hidden width (floor(64·√4) = 128) and solves a lower mask sparsity', () => {
     const net = mlp('sparse-wide', 0.75);
-    expect(shapes(net)['fc1/kernel']).toEqual([196, 128]);
-    expect(shapes(net)['head/kernel']).toEqual([128, 10]);
+    expect(kernels(net)['fc1']).toEqual([196, 128]);
+    expect(kernels(net)['head']).toEqual([128, 10]);
     // The 196-pixel input side does not widen, so less sparsity than 0.75 meets the budget.
     expect(net.maskSparsity).toBeGreaterThan(0.5);
     expect(net.maskSparsity).toBeLessThan(0.75);
-    net.dispose();
+    net.model.dispose();
   });
 });
 
@@ -61,13 +67,12 @@ describe('iso-FLOP at the target densities', () => {
     const budget = denseBudget('mlp', 64, 14);
     for (const family of ['sparse-wide', 'sparse-parallel', 'sparse-factorized', 'sparse-doped'] as const) {
       const net = mlp(family, s);
-      const ops = withDensity(net.flopOps(), () => 1 - net.maskSparsity);
-      const ratio = countFlops(ops, 'official').sparse / budget;
-      // Biases, ReLUs and per-branch bias adds are not part of the iso-FLOP formulas (spec §3.10).
+      const ratio = countFlops(modelFlopOps(net.model, { density: 'target' }), 'official').sparse / budget;
+      // Biases, ReLUs, norms and per-branch bias adds are not part of the iso-FLOP formulas (docs/flops.md).
       expect(ratio, `${family} s=${s}`).toBeGreaterThan(0.92);
       expect(ratio, `${family} s=${s}`).toBeLessThan(1.08);
-      if (family === 'sparse-wide') expect(ratio).toBeCloseTo(1, 3); // solved exactly (spec §3.11)
-      net.dispose();
+      if (family === 'sparse-wide') expect(ratio).toBeCloseTo(1, 3); // solved exactly
+      net.model.dispose();
     }
   });
 });
@@ -79,10 +84,10 @@ describe('the CNN preset model', () => {
     const data = { images, labels, count: 8, sampleShape: [28, 28, 1] };
     for (const family of ['dense', 'sparse-wide', 'sparse-parallel', 'sparse-factorized', 'sparse-doped'] as const) {
       const net = buildNet({ architecture: 'cnn', inputSize: 28, width: 4, family, sparsity: family === 'dense' ? 0 : 0.75, seed: 1 });
-      const logits = net.logits(tf.tensor(images.subarray(0, 2 * 784), [2, 28, 28, 1]), false);
+      const logits = net.model.predict(tf.tensor(images.subarray(0, 2 * 784), [2, 28, 28, 1])) as tf.Tensor;
       expect(logits.shape).toEqual([2, 10]);
       logits.dispose();
-      const result = await train(net, { train: data, test: data }, {
+      const result = await train(net.trainable, { train: data, test: data }, {
         seed: 0,
         epochs: 1,
         batchSize: 4,
@@ -91,7 +96,7 @@ describe('the CNN preset model', () => {
         mask: { method: family === 'dense' ? 'dense' : 'rigl', frequency: 1 },
       });
       expect(Number.isFinite(result.history[0]!.trainLoss)).toBe(true);
-      net.dispose();
+      net.model.dispose();
     }
   });
 });

@@ -6,8 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { Family } from '@sparse-ift/core';
-import { IMAGENET_MEAN, IMAGENET_STD, hashSeed, mulberry32, PURPOSE } from '@sparse-ift/data-vision';
+import { SEED_STREAMS, rngFor, type Family } from '@sparse-ift/core';
+import { IMAGENET_MEAN, IMAGENET_STD } from '@sparse-ift/data-vision';
 import { buildResolvedResNet, resolveResNet, type ResNetArch, type ResolvedResNet } from '@sparse-ift/resnet';
 import { layersTrainable, type ForwardContext, type TrainableModel } from '@sparse-ift/train';
 
@@ -26,8 +26,8 @@ export function buildImageNetNet(arch: ResNetArch, family: Family, sparsity: num
     let x = images as tf.Tensor4D;
     if (training) {
       // Keyed by the trainer's step when given, so a resumed run flips as an uninterrupted one.
-      const rand = mulberry32(hashSeed(seed, PURPOSE.augment, (context?.step ?? batchesSeen++) + 1));
-      const flips = Array.from({ length: x.shape[0] }, () => (rand() < 0.5 ? 1 : 0));
+      const rng = rngFor(seed, SEED_STREAMS.augment, (context?.step ?? batchesSeen++) + 1);
+      const flips = Array.from({ length: x.shape[0] }, () => (rng.uniform() < 0.5 ? 1 : 0));
       const flipped = tf.reverse(x, 2);
       const choose = tf.reshape(tf.tensor1d(flips, 'bool'), [-1, 1, 1, 1]);
       x = tf.where(tf.broadcastTo(choose, x.shape), flipped, x) as tf.Tensor4D;

@@ -24,6 +24,7 @@ import {
 import '@sparse-ift/resnet';
 import '@sparse-ift/gpt';
 import '@sparse-ift/vit';
+import '@sparse-ift/mixer';
 import { UsageError } from '../errors.js';
 import { printJson } from '../output.js';
 

@@ -5,7 +5,7 @@ export {
   resolveInitializer,
   serializeInitializer,
   seededInitializer,
-  deriveSeed,
+  torchLinearInit,
   resolveActivation,
   canonicalActivationName,
   type Initializer,
@@ -33,11 +33,7 @@ export { Dropout, type DropoutArgs } from './dropout.js';
 export {
   sparseIftDense,
   sparseIftConv2D,
-  planFor,
   type SparseIftDenseOptions,
   type SparseIftConv2DOptions,
-  type LinearBranchSigma,
-  type ConvBranchNorm,
-  type FactorizedMiddle,
   type BatchNormOptions,
 } from './blocks.js';

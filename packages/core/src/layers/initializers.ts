@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { serialization } from '@tensorflow/tfjs-core';
 import { initializers } from '@tensorflow/tfjs-layers';
+import { tensorSeed } from '../rng.js';
 
 /** tfjs-layers' Initializer type (the class itself is not exported). */
 export type Initializer = ReturnType<typeof initializers.ones>;
@@ -188,26 +189,6 @@ export function canonicalActivationName(name: string): ActivationName {
 }
 
 /**
- * A 32-bit seed for one place in a model: `deriveSeed(modelSeed, layerIndex, tensorIndex, ...)`.
- * Each path gets its own stream (a murmur3-style mix of the path), so weights drawn from it are
- * unrelated to masks drawn from small consecutive seeds (`maskSeed + i`) and to each other.
- */
-export function deriveSeed(seed: number, ...path: number[]): number {
-  for (const v of [seed, ...path]) {
-    if (!Number.isInteger(v)) throw new RangeError(`deriveSeed: seeds and path entries must be integers, got ${v}`);
-  }
-  let h = 0x9e3779b9 ^ (seed >>> 0) ^ Math.floor(seed / 2 ** 32);
-  const mix = (x: number) => {
-    x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
-    x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
-    return (x ^ (x >>> 16)) >>> 0;
-  };
-  h = mix(h);
-  for (const p of path) h = mix(h ^ mix((p >>> 0) + 0x632be5ab));
-  return h;
-}
-
-/**
  * The initializer `spec` with its seed set to `seed` (a fresh instance; `spec` is left as it is).
  * Initializers without a seed (zeros, ones, ...) come back unchanged; `seed` undefined keeps `spec`.
  */
@@ -217,4 +198,14 @@ export function seededInitializer(spec: InitializerSpec, seed: number | undefine
   const config = init.getConfig();
   if (!('seed' in config)) return init;
   return deserializeRegistered(init.getClassName(), { ...config, seed }, 'initializer') as Initializer;
+}
+
+/**
+ * PyTorch's `nn.Linear` default init, kaiming_uniform(a = √5): U(±1/√fan_in) for the weight and the
+ * bias, seeded as tensor 0 of a layer (docs/seeding.md). What the official ResNets' FC and small heads use.
+ */
+export function torchLinearInit(fanIn: number, weightSeed?: number): { kernelInitializer: Initializer; biasInitializer: Initializer } {
+  const bound = 1 / Math.sqrt(fanIn);
+  const uniform = (seed: number | undefined) => initializers.randomUniform({ minval: -bound, maxval: bound, ...(seed === undefined ? {} : { seed }) });
+  return { kernelInitializer: uniform(tensorSeed(weightSeed, 0, 0)), biasInitializer: uniform(tensorSeed(weightSeed, 0, 1)) };
 }

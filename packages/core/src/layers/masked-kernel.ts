@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { serialization } from '@tensorflow/tfjs-core';
 import { layers, type LayerVariable } from '@tensorflow/tfjs-layers';
 import { assertSparsity, type TensorRole } from '../isoflop.js';
+import { Rng } from '../rng.js';
 import type { HasMaskedParams, MaskedParam } from '../masked-param.js';
 import {
   resolveInitializer,
@@ -52,21 +53,15 @@ export interface KernelArgs {
 }
 
 /**
- * A Bernoulli(density) 0/1 float32 mask, elementwise independent (spec §3.3). Seeded draws use
- * tfjs-core's `randomUniform`, which runs in JS on every backend, so a seed gives the same mask on
- * cpu, wasm and webgl. Density 1 gives all ones.
+ * A Bernoulli(density) 0/1 float32 mask, elementwise independent (docs/sparse-training.md#mask-init),
+ * drawn by core's `Rng` (docs/seeding.md), so a seed gives the same mask on every backend and the
+ * same draw as the trainer's `initMasks`. Density 1 gives all ones.
  */
 export function bernoulliMask(shape: number[], density: number, seed?: number): tf.Tensor {
   if (!(density >= 0 && density <= 1)) throw new RangeError(`mask density must be in [0, 1], got ${density}`);
   if (density === 1) return tf.ones(shape);
-  const uniform = tf.randomUniform(shape, 0, 1, 'float32', seed);
-  const u = uniform.dataSync();
-  uniform.dispose();
-  // Built in JS: on tfjs-backend-cpu 4.22, cast(bool → float32) keeps a Uint8Array behind a
-  // float32 tensor, which model.save then writes with 1 byte per value and cannot load back.
-  const values = new Float32Array(u.length);
-  for (let i = 0; i < u.length; i++) values[i] = u[i]! < density ? 1 : 0;
-  return tf.tensor(values, shape, 'float32');
+  const rng = seed === undefined ? Rng.unseeded() : Rng.fromSeed(seed);
+  return tf.tensor(rng.bernoulliMask(shape.reduce((a, b) => a * b, 1), density), shape, 'float32');
 }
 
 export abstract class MaskedKernelLayer extends layers.Layer implements HasMaskedParams {

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { serialization } from '@tensorflow/tfjs-core';
 import { layers, type LayerVariable, type Shape } from '@tensorflow/tfjs-layers';
 import type { FlopOpContext, HasFlopOps, PlanOp } from '@sparse-ift/core';
-import { truncatedNormal } from './transformer.js';
+import { truncatedNormal } from './block.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof layers.Layer>[0]>;
 type CallKwargs = Parameters<InstanceType<typeof layers.Layer>['call']>[1];
@@ -113,7 +113,7 @@ export class TokenEmbedding extends layers.Layer implements HasFlopOps {
 }
 serialization.registerClass(TokenEmbedding);
 
-/** [hidden [B, T, d], table [V, d]] → logits [B, T, V] = hidden · tableᵀ, no bias (spec §4.3). */
+/** [hidden [B, T, d], table [V, d]] → logits [B, T, V] = hidden · tableᵀ, no bias (docs/recipes.md#gpt-3-small-wikitext-103). */
 export class TiedLMHead extends layers.Layer implements HasFlopOps {
   static className = 'TiedLMHead';
 

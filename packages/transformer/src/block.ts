@@ -5,29 +5,53 @@
  *   x = x + Dropout(FC2(GELU(FC1(LN2 x))))
  *
  * The six linears (q, k, v, attention output, fc1, fc2) are the ones Sparse-IFT transforms and masks
- * (spec §2.6); each is built by core's `sparseIftDense`, so the family's shapes come from core's
- * `planLayer`. LayerNorms, biases and embeddings stay dense.
+ * (docs/sparse-ift.md#which-layers); each is core's description of the family (`familyBlock`),
+ * built by `sparseIftDense` and counted by `familyBlockOps`. LayerNorms, biases and embeddings stay dense.
  */
 import { initializers, layers, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import {
+  Dropout,
   Gelu,
   LayerNorm,
   assertSparsity,
-  deriveSeed,
+  partSeeds,
+  familyBlock,
+  familyBlockOps,
+  FACTORIZED_MIDDLES,
+  LINEAR_BRANCH_SIGMAS,
   isFamily,
-  planFor,
   sparseIftDense,
+  sparseWideTransformerWidth,
   type FactorizedMiddle,
   type Family,
+  type FamilyOptions,
   type LinearBranchSigma,
   type ModelOptions,
   type PlanOp,
 } from '@sparse-ift/core';
 import { DotProductAttention, attentionOps } from './attention.js';
-import { transformerWidths } from './config.js';
 
-/** How SP, SF and SD are applied to a transformer linear (spec §2.7: no official code; project choices). */
-export interface TransformerLinearOptions {
+/** Widths the model is built at: Sparse Wide widens d_model (a multiple of the head count) and d_ff. */
+export interface TransformerWidths {
+  dModel: number;
+  dFf: number;
+  headDim: number;
+}
+
+export function transformerWidths(
+  c: { dModel: number; heads: number; ffnMultiplier: number },
+  family: Family,
+  sparsity: number,
+): TransformerWidths {
+  const dModel = family === 'sparse-wide' ? sparseWideTransformerWidth(c.dModel, c.heads, sparsity) : c.dModel;
+  if (dModel % c.heads !== 0) {
+    throw new Error(`d_model ${dModel} is not a multiple of the ${c.heads} heads; pick a width divisible by the head count`);
+  }
+  return { dModel, dFf: c.ffnMultiplier * dModel, headDim: dModel / c.heads };
+}
+
+/** How SP, SF and SD are applied to a transformer linear (no official code: docs/sparse-ift.md#transformer-linears). */
+export interface TransformerLinearOptions extends Pick<FamilyOptions, 'factorizedMiddle' | 'dopedMaskLowRank'> {
   /**
    * Sparse Parallel per-branch σ. Default 'identity': a q/k/v/output projection feeds attention
    * logits or the residual stream, which expect a linear map of either sign; a ReLU/GELU per branch
@@ -37,12 +61,9 @@ export interface TransformerLinearOptions {
   parallelSigma?: LinearBranchSigma;
   /**
    * Sparse Factorized middle between U and V. Default 'nonlinear_norelu' = LayerNorm: the
-   * transformer analogue of the official CIFAR code's BN (spec §2.3), without the ReLU for the same
-   * reason as above.
+   * transformer analogue of the official CIFAR code's BN, without the ReLU for the same reason as above.
    */
   factorizedMiddle?: FactorizedMiddle;
-  /** Sparse Doped: mask U and V too (released-code compatibility; breaks iso-FLOP). Default false. */
-  dopedMaskLowRank?: boolean;
 }
 
 export interface TransformerBlockSpec extends TransformerLinearOptions {
@@ -60,13 +81,13 @@ export interface TransformerBlockSpec extends TransformerLinearOptions {
   outputInitStd: number;
   family: Family;
   sparsity: number;
-  /** First mask seed of the block; its linears use consecutive ranges. Unseeded if absent. */
-  maskSeed?: number;
   /**
-   * Seed of the block's weights: the j-th linear (q, k, v, out, fc1, fc2) gets
-   * `weightSeed = deriveSeed(weightSeed, j)`, which core splits per planned tensor. Unseeded if absent.
+   * Seeds of the block (docs/seeding.md#weights-and-masks): the j-th linear (q, k, v, out, fc1, fc2)
+   * gets `partSeeds(seeds, j)`, which core splits per tensor.
+   * Unseeded if absent.
    */
   weightSeed?: number;
+  maskSeed?: number;
 }
 
 /** What every transformer zoo (GPT, ViT) is built with: the family, its s, the linears' options, the seed. */
@@ -120,20 +141,9 @@ export function transformerBlockSpec(
     ...(o.parallelSigma === undefined ? {} : { parallelSigma: o.parallelSigma }),
     ...(o.factorizedMiddle === undefined ? {} : { factorizedMiddle: o.factorizedMiddle }),
     ...(o.dopedMaskLowRank === undefined ? {} : { dopedMaskLowRank: o.dopedMaskLowRank }),
-    ...(o.seed === undefined ? {} : { maskSeed: o.seed }),
   };
 }
 
-/** Mask seeds reserved per block (6 linears × 16). */
-const SEEDS_PER_BLOCK = 100;
-
-/**
- * The spec of block `block` of a model built with `seed`: its own mask-seed range, and weights drawn
- * from `deriveSeed(seed, layerIndex)` (the block's index in the model's build order). Unseeded: `spec`.
- */
-export function seededBlockSpec(spec: TransformerBlockSpec, seed: number | undefined, block: number, layerIndex: number): TransformerBlockSpec {
-  return seed === undefined ? spec : { ...spec, maskSeed: seed + block * SEEDS_PER_BLOCK, weightSeed: deriveSeed(seed, layerIndex) };
-}
 
 /** The tf.js model name: `<config>-<family>[-<s>]`. */
 export function builtModelName(config: string, family: Family, sparsity: number): string {
@@ -163,9 +173,6 @@ export const BLOCK_LINEARS = [
   { key: 'mlp_fc2', output: true },
 ] as const;
 
-/** Mask seeds reserved per linear (SP at s = 0.9 has 10 branches; SD has 3 tensors). */
-const SEEDS_PER_LINEAR = 16;
-
 /** Truncated normal (redrawn outside ±2σ, as PyTorch's trunc_normal_(a=−2σ, b=2σ)); seeded if `seed` is given. */
 export function truncatedNormal(stddev: number, seed?: number) {
   return initializers.truncatedNormal({ mean: 0, stddev, ...(seed === undefined ? {} : { seed }) });
@@ -182,17 +189,12 @@ function linear(
   return sparseIftDense(input, {
     name,
     units,
-    family: spec.family,
-    sparsity: spec.sparsity,
+    ...linearFamily(spec),
     useBias: true,
     kernelInitializer: truncatedNormal(std),
     biasInitializer: 'zeros',
-    sigma: spec.parallelSigma ?? 'identity',
-    middle: spec.factorizedMiddle ?? 'nonlinear_norelu',
-    maskLowRank: spec.dopedMaskLowRank === true,
     layerNormEpsilon: spec.layerNormEpsilon,
-    ...(spec.maskSeed === undefined ? {} : { maskSeed: spec.maskSeed + seedIndex * SEEDS_PER_LINEAR }),
-    ...(spec.weightSeed === undefined ? {} : { weightSeed: deriveSeed(spec.weightSeed, seedIndex) }),
+    ...partSeeds(spec, seedIndex),
   });
 }
 
@@ -210,14 +212,14 @@ export function transformerBlock(x: SymbolicTensor, spec: TransformerBlockSpec, 
     dropout: spec.attentionDropout,
   }).apply([q, k, v]) as SymbolicTensor;
   let attnOut = linear(heads, spec, `${prefix}_attn_out`, dModel, spec.outputInitStd, 3);
-  if (spec.dropout > 0) attnOut = layers.dropout({ name: `${prefix}_attn_drop`, rate: spec.dropout }).apply(attnOut) as SymbolicTensor;
+  if (spec.dropout > 0) attnOut = new Dropout({ name: `${prefix}_attn_drop`, rate: spec.dropout }).apply(attnOut) as SymbolicTensor;
   const x1 = layers.add({ name: `${prefix}_attn_residual` }).apply([x, attnOut]) as SymbolicTensor;
 
   const ln2 = new LayerNorm({ name: `${prefix}_ln2`, epsilon: spec.layerNormEpsilon }).apply(x1) as SymbolicTensor;
   const fc1 = linear(ln2, spec, `${prefix}_mlp_fc1`, dFf, spec.initStd, 4);
   const act = new Gelu({ name: `${prefix}_mlp_gelu` }).apply(fc1) as SymbolicTensor; // core's fused GELU (exact, erf)
   let fc2 = linear(act, spec, `${prefix}_mlp_fc2`, dModel, spec.outputInitStd, 5);
-  if (spec.dropout > 0) fc2 = layers.dropout({ name: `${prefix}_mlp_drop`, rate: spec.dropout }).apply(fc2) as SymbolicTensor;
+  if (spec.dropout > 0) fc2 = new Dropout({ name: `${prefix}_mlp_drop`, rate: spec.dropout }).apply(fc2) as SymbolicTensor;
   return layers.add({ name: `${prefix}_mlp_residual` }).apply([x1, fc2]) as SymbolicTensor;
 }
 
@@ -225,70 +227,11 @@ export function transformerBlock(x: SymbolicTensor, spec: TransformerBlockSpec, 
 // The same block as FLOP ops (per sample), without allocating weights.
 // ---------------------------------------------------------------------------------------------
 
-/**
- * Ops of one linear replaced by `family`, named as `sparseIftDense` names its layers. Shapes come
- * from core's plan; every weighted op is `maskable` (the masked-layers-only view, spec §6.3), also
- * in the dense model, where the same linear is unmasked.
- */
-export function transformerLinearOps(
-  name: string,
-  a: { din: number; dout: number; rows: number; family: Family; sparsity: number; layerNormEpsilon?: number } & TransformerLinearOptions,
-): PlanOp[] {
-  const { din, dout, rows, family, sparsity } = a;
-  const lin = (opName: string, inF: number, outF: number, role: string, masked: boolean, bias: boolean): PlanOp => ({
-    kind: 'linear',
-    name: opName,
-    inFeatures: inF,
-    outFeatures: outF,
-    rows,
-    bias,
-    masked,
-    density: masked ? 1 - sparsity : 1,
-    maskable: true,
-    role,
-  });
-  if (family === 'dense') return [lin(name, din, dout, 'dense-weight', false, true)];
-  if (family === 'sparse-wide') return [lin(name, din, dout, 'wide-weight', true, true)];
-  const plan = planFor('linear', din, { units: dout, family, sparsity, maskLowRank: a.dopedMaskLowRank === true });
-  const t = plan.tensors;
-  switch (family) {
-    case 'sparse-parallel': {
-      const sigma = a.parallelSigma ?? 'identity';
-      const ops: PlanOp[] = [];
-      t.forEach((tensor, j) => {
-        ops.push(lin(`${name}_sp${j}`, tensor.din, tensor.dout, tensor.role, tensor.masked, true));
-        if (sigma === 'layernorm') ops.push({ kind: 'layernorm', name: `${name}_sp${j}_ln`, rows, size: tensor.dout, affine: true, role: 'ln' });
-        else if (sigma === 'relu' || sigma === 'gelu') ops.push({ kind: sigma, name: `${name}_sp${j}_${sigma}`, numel: rows * tensor.dout, counted: false, role: 'activation' });
-      });
-      if (t.length > 1) ops.push({ kind: 'add', name: `${name}_sum`, numel: rows * dout, counted: false, role: 'add' });
-      return ops;
-    }
-    case 'sparse-factorized': {
-      const [u, v] = t as [(typeof t)[number], (typeof t)[number]];
-      const middle = a.factorizedMiddle ?? 'nonlinear_norelu';
-      const ops: PlanOp[] = [lin(`${name}_u`, u.din, u.dout, u.role, u.masked, false)];
-      if (middle !== 'linear') ops.push({ kind: 'layernorm', name: `${name}_mid_ln`, rows, size: u.dout, affine: true, role: 'ln' });
-      if (middle === 'nonlinear_relu') ops.push({ kind: 'relu', name: `${name}_mid_relu`, numel: rows * u.dout, counted: false, role: 'activation' });
-      ops.push(lin(`${name}_v`, v.din, v.dout, v.role, v.masked, true));
-      return ops;
-    }
-    case 'sparse-doped': {
-      const ops: PlanOp[] = [lin(`${name}_sparse`, t[0]!.din, t[0]!.dout, t[0]!.role, t[0]!.masked, true)];
-      if (t.length === 3) {
-        ops.push(lin(`${name}_u`, t[1]!.din, t[1]!.dout, t[1]!.role, t[1]!.masked, false));
-        ops.push(lin(`${name}_v`, t[2]!.din, t[2]!.dout, t[2]!.role, t[2]!.masked, false));
-        ops.push({ kind: 'add', name: `${name}_sum`, numel: rows * dout, counted: false, role: 'add' });
-      }
-      return ops;
-    }
-  }
-}
-
 /** Ops of one block at sequence length `rows` (queries = keys = rows). */
 export function transformerBlockOps(spec: TransformerBlockSpec, prefix: string, rows: number): PlanOp[] {
   const { dModel: d, dFf } = spec;
   const lin = (key: string, din: number, dout: number) =>
-    transformerLinearOps(`${prefix}_${key}`, { din, dout, rows, family: spec.family, sparsity: spec.sparsity, ...linearOptions(spec) });
+    familyBlockOps(familyBlock({ kind: 'linear', inFeatures: din, outFeatures: dout }, { ...linearFamily(spec), bias: true }), `${prefix}_${key}`, { rows });
   const ln = (key: string): PlanOp => ({ kind: 'layernorm', name: `${prefix}_${key}`, rows, size: d, affine: true, role: 'ln' });
   const residual = (key: string): PlanOp => ({ kind: 'add', name: `${prefix}_${key}`, numel: rows * d, counted: false, role: 'add' });
   return [
@@ -307,31 +250,24 @@ export function transformerBlockOps(spec: TransformerBlockSpec, prefix: string, 
   ];
 }
 
-function linearOptions(spec: TransformerLinearOptions): TransformerLinearOptions {
+/** How every linear of a block applies the family: what `transformerBlock` builds and `transformerBlockOps` counts. */
+function linearFamily(spec: TransformerBlockSpec): FamilyOptions {
   return {
+    family: spec.family,
+    sparsity: spec.sparsity,
     parallelSigma: spec.parallelSigma ?? 'identity',
     factorizedMiddle: spec.factorizedMiddle ?? 'nonlinear_norelu',
     dopedMaskLowRank: spec.dopedMaskLowRank === true,
   };
 }
 
-/** Reads the transformer-linear options out of registry/model options, checking their values. */
+/** Reads the transformer-linear options out of registry/model options, checking their values against core's lists. */
 export function parseLinearOptions(opts: Record<string, unknown>): TransformerLinearOptions {
   const out: TransformerLinearOptions = {};
   const sigma = opts['parallelSigma'];
-  if (sigma !== undefined) {
-    if (!['identity', 'relu', 'gelu', 'layernorm'].includes(sigma as string)) {
-      throw new Error(`parallelSigma must be identity, relu, gelu or layernorm, got '${String(sigma)}'`);
-    }
-    out.parallelSigma = sigma as LinearBranchSigma;
-  }
+  if (sigma !== undefined) out.parallelSigma = oneOf('parallelSigma', sigma, LINEAR_BRANCH_SIGMAS);
   const middle = opts['factorizedMiddle'];
-  if (middle !== undefined) {
-    if (!['linear', 'nonlinear_norelu', 'nonlinear_relu'].includes(middle as string)) {
-      throw new Error(`factorizedMiddle must be linear, nonlinear_norelu or nonlinear_relu, got '${String(middle)}'`);
-    }
-    out.factorizedMiddle = middle as FactorizedMiddle;
-  }
+  if (middle !== undefined) out.factorizedMiddle = oneOf('factorizedMiddle', middle, FACTORIZED_MIDDLES);
   const lowRank = opts['dopedMaskLowRank'];
   if (lowRank !== undefined) {
     if (typeof lowRank !== 'boolean') throw new Error(`dopedMaskLowRank must be true or false, got ${String(lowRank)}`);
@@ -340,10 +276,15 @@ export function parseLinearOptions(opts: Record<string, unknown>): TransformerLi
   return out;
 }
 
+function oneOf<T extends string>(key: string, value: unknown, valid: readonly T[]): T {
+  if (!valid.includes(value as T)) throw new Error(`${key} must be one of ${valid.join(', ')}, got '${String(value)}'`);
+  return value as T;
+}
+
 /** Registry option help shared by the transformer zoos. */
 export const TRANSFORMER_OPTION_HELP: Record<string, string> = {
   parallelSigma: "Sparse Parallel per-branch σ: 'identity' (default), 'relu', 'gelu' or 'layernorm'",
-  factorizedMiddle: "Sparse Factorized middle: 'nonlinear_norelu' = LayerNorm (default), 'linear' or 'nonlinear_relu'",
+  factorizedMiddle: "Sparse Factorized middle: 'nonlinear_norelu' = LayerNorm (default), 'linear', 'nonlinear_relu' or 'relu'",
   dopedMaskLowRank: 'Sparse Doped: also mask U and V (released-code behaviour; breaks iso-FLOP). Default false',
   seed: 'seed of the masks and of every weight initializer (same seed, same initial model)',
 };
