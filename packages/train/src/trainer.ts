@@ -107,8 +107,21 @@ export interface Evaluation {
   lr: number;
 }
 
+/** How fast training consumed data in this process: what the input pipeline had to deliver, and did. */
+export interface InputThroughput {
+  /** Training samples taken (this process; a resumed run counts from its resume). */
+  samples: number;
+  /** Seconds the loop waited for the next batch, and seconds spent in steps. */
+  waitSeconds: number;
+  stepSeconds: number;
+  /** samples / (waitSeconds + stepSeconds). */
+  samplesPerSecond: number;
+}
+
 export interface TrainResult {
   history: Evaluation[];
+  /** The training loop's intake: samples/s and the share of time spent waiting for data. */
+  input: InputThroughput;
   /** The held-out metrics after the last step (undefined when stopped before the end). */
   test: Metrics | undefined;
   steps: number;
@@ -305,6 +318,8 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
   let windowStart = performance.now();
   let windowSamples = 0;
   let samplesPerSecond = 0;
+  const intake = { samples: 0, waitSeconds: 0, stepSeconds: 0 };
+  let waitingSince = performance.now();
   progress.start(run.steps, globalStep, label);
 
   /** Takes in read losses, in step order: the training-loss mean, TensorBoard, the NaN/Inf stop. */
@@ -346,7 +361,10 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
 
   try {
     while (globalStep < run.steps && !stoppedEarly) {
+      waitingSince = performance.now();
       for await (const batch of epochBatches(data.train, config.seed, epoch, config.batchSize, stepsPerEpoch, stepInEpoch)) {
+        const stepStarted = performance.now();
+        intake.waitSeconds += (stepStarted - waitingSince) / 1000;
         optimizer.learningRate = learningRate(config.optimizer.lr, config.schedule, { step: globalStep, epoch });
         const n = batch.shape[0]!;
         const micro = microBatches(batch, microBatchSize);
@@ -390,6 +408,8 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
           windowSamples = 0;
         }
         if (globalStep % lossReadEvery === 0) absorb(await losses.collect());
+        intake.samples += n;
+        intake.stepSeconds += (performance.now() - stepStarted) / 1000;
         const finished = globalStep === run.steps;
         if (config.evalEvery && (globalStep % config.evalEvery === 0 || finished)) await evaluateNow();
         // The end of an epoch (or of the run) is handled below the loop: it evaluates and checkpoints.
@@ -400,6 +420,7 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
           stoppedEarly = true;
           break;
         }
+        waitingSince = performance.now();
       }
       if (stoppedEarly) break;
       // End of an epoch: evaluate on the test set (the official code does so every epoch, no validation split).
@@ -410,6 +431,11 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
       if (config.stopAfterStep !== undefined && globalStep >= config.stopAfterStep && globalStep < run.steps) stoppedEarly = true;
     }
     await settle();
+    const rate = intake.samples / Math.max(intake.waitSeconds + intake.stepSeconds, 1e-9);
+    log(
+      `${label}: input ${intake.samples} samples at ${rate.toFixed(1)} samples/s; ` +
+        `waited ${intake.waitSeconds.toFixed(1)} s for data (${((100 * intake.waitSeconds) / Math.max(intake.waitSeconds + intake.stepSeconds, 1e-9)).toFixed(1)} % of training time)`,
+    );
   } finally {
     progress.stop();
     tb?.close();
@@ -417,8 +443,10 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
     losses.dispose();
     guard.dispose();
   }
+  const trained = intake.waitSeconds + intake.stepSeconds;
   return {
     history,
+    input: { ...intake, samplesPerSecond: trained > 0 ? intake.samples / trained : 0 },
     test: stoppedEarly ? undefined : history.at(-1)?.test,
     steps: globalStep,
     stoppedEarly,
