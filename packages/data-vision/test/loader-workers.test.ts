@@ -2,7 +2,6 @@
 // the main thread; errors that name file and record; workers that keep decoding while the main thread is
 // blocked (a training step); and the loader's throughput report.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataError, DecodePool, VisionLoader, type VisionBatch, type VisionLoaderOptions } from '@sparse-ift/data-vision';
 import { encodeExampleByHand, frameByHand, sampleJpeg, tempDir, writeTfRecordShards, writeWdsShards } from './fixtures.js';

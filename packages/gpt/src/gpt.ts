@@ -5,7 +5,7 @@
  * without allocating weights (GPT-3 Small has 125 M parameters).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { input, layers, model, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { input, model, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { BuildSeeds, Dropout, LayerNorm, tensorSeed, type ModelOpList, type PlanOp } from '@sparse-ift/core';
 import {
   PositionEmbedding,
