@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataError, DecodePool, VisionLoader, type VisionBatch, type VisionLoaderOptions } from '@sparse-ift/data-vision';
-import { encodeExampleByHand, frameByHand, sampleJpeg, tempDir, writeTfRecordShards, writeWdsShards } from './fixtures.js';
+import { allBatches as all, encodeExampleByHand, frameByHand, sampleJpeg, tempDir, writeTfRecordShards, writeWdsShards } from './fixtures.js';
 
 const pool = new DecodePool({ workers: 2 });
 const loaders: VisionLoader[] = [];
@@ -19,11 +19,6 @@ function loader(opts: Partial<VisionLoaderOptions> & Pick<VisionLoaderOptions, '
   return l;
 }
 
-async function all(l: VisionLoader, epoch = 0): Promise<VisionBatch[]> {
-  const out: VisionBatch[] = [];
-  for await (const b of l.batches(epoch)) out.push(b);
-  return out;
-}
 
 const summary = (batches: VisionBatch[]) => batches.map((b) => ({ labels: Array.from(b.labels), pixels: Array.from(b.images.subarray(0, 48)) }));
 

@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
-import { PHILOX_M0, PHILOX_M1, PHILOX_ROUNDS, PHILOX_W0, PHILOX_W1, mulhi32 } from './philox.js';
+import { philox4x32 } from './philox.js';
 import { readValues, registerHostKernel, writeFloat32 } from './host-kernel.js';
 
 /** Kernel: inputs {x} (float32), attrs DropoutAttrs, output y of x's shape. */
@@ -55,33 +55,11 @@ export function dropoutReference(x: Float32Array, attrs: DropoutAttrs, out: Floa
   const n = x.length;
   const threshold = dropoutThreshold(attrs.rate);
   const scale = dropoutScale(attrs.rate);
-  const [key0, key1] = attrs.key;
-  const [counter1, counter2, counter3] = attrs.counter;
-  const words = [0, 0, 0, 0];
+  const counter = [0, ...attrs.counter];
+  const words = new Uint32Array(4);
   for (let block = 0, i = 0; i < n; block++, i += 4) {
-    // philox4x32 inlined: this loop is the cpu kernel.
-    let c0 = block >>> 0;
-    let c1 = counter1 >>> 0;
-    let c2 = counter2 >>> 0;
-    let c3 = counter3 >>> 0;
-    let k0 = key0 >>> 0;
-    let k1 = key1 >>> 0;
-    for (let round = 0; round < PHILOX_ROUNDS; round++) {
-      const hi0 = mulhi32(PHILOX_M0, c0);
-      const lo0 = Math.imul(PHILOX_M0, c0) >>> 0;
-      const hi1 = mulhi32(PHILOX_M1, c2);
-      const lo1 = Math.imul(PHILOX_M1, c2) >>> 0;
-      c0 = (hi1 ^ c1 ^ k0) >>> 0;
-      c1 = lo1;
-      c2 = (hi0 ^ c3 ^ k1) >>> 0;
-      c3 = lo0;
-      k0 = (k0 + PHILOX_W0) >>> 0;
-      k1 = (k1 + PHILOX_W1) >>> 0;
-    }
-    words[0] = c0;
-    words[1] = c1;
-    words[2] = c2;
-    words[3] = c3;
+    counter[0] = block;
+    philox4x32(counter, attrs.key, words);
     const end = Math.min(4, n - i);
     for (let j = 0; j < end; j++) out[i + j] = words[j]! >= threshold ? x[i + j]! * scale : 0;
   }
