@@ -4,8 +4,9 @@
  * 128-bit counter and a 64-bit key, so element i of a tensor can draw its own number on any device, in
  * any order, with no state to carry between calls. Known-answer vectors from Random123 are in the tests.
  *
- * A 32×32 → 64-bit product is split into 16-bit halves (JavaScript numbers and WGSL have no 64-bit
- * integers); the backends' kernels do the same arithmetic, so every backend draws the same bits.
+ * A 32×32 → 64-bit product's high word needs splitting (JavaScript numbers and WGSL have no 64-bit
+ * integers): into 16-bit halves in WGSL and `mulhi32`, the constant operand only here; all give the exact
+ * product, so every backend draws the same bits.
  */
 
 export const PHILOX_M0 = 0xd2511f53;
@@ -38,9 +39,10 @@ export function philox4x32(counter: ArrayLike<number>, key: ArrayLike<number>, o
   let k0 = key[0]! >>> 0;
   let k1 = key[1]! >>> 0;
   for (let round = 0; round < PHILOX_ROUNDS; round++) {
-    const hi0 = mulhi32(PHILOX_M0, c0);
+    // mulhi32 with the constant split once: c·M = c·M_hi·2^16 + c·M_lo, each product exact in a double.
+    const hi0 = Math.floor((c0 * M0_HI + Math.floor((c0 * M0_LO) / 65536)) / 65536);
     const lo0 = Math.imul(PHILOX_M0, c0) >>> 0;
-    const hi1 = mulhi32(PHILOX_M1, c2);
+    const hi1 = Math.floor((c2 * M1_HI + Math.floor((c2 * M1_LO) / 65536)) / 65536);
     const lo1 = Math.imul(PHILOX_M1, c2) >>> 0;
     c0 = (hi1 ^ c1 ^ k0) >>> 0;
     c1 = lo1;
@@ -55,3 +57,8 @@ export function philox4x32(counter: ArrayLike<number>, key: ArrayLike<number>, o
   out[3] = c3;
   return out;
 }
+
+const M0_HI = PHILOX_M0 >>> 16;
+const M0_LO = PHILOX_M0 & 0xffff;
+const M1_HI = PHILOX_M1 >>> 16;
+const M1_LO = PHILOX_M1 & 0xffff;
