@@ -9,7 +9,6 @@
 // clock stops. Prints one JSON line per figure. tools/gpu-check runs the same functions on a GPU.
 import { execSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend, releaseWebGPU } from '@sparse-ift/backend';
@@ -131,4 +130,5 @@ async function main(): Promise<void> {
   releaseWebGPU();
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
+// Run as a script only (tools/gpu-check bundles these functions into its own file).
+if (/device-training\.[cm]?[jt]s$/.test(process.argv[1] ?? '')) await main();
