@@ -2,10 +2,13 @@
 // Builds the optional native addon (native/build/Release/sparse_ift_native.node) with node-gyp.
 // Needs a C++ compiler, make, python3 and OpenBLAS headers (Debian: `apt install g++ make python3
 // libopenblas-dev`); with oneDNN's headers too (`libdnnl-dev`) convolutions run on oneDNN, else on
-// im2col + OpenBLAS. Usage: `npm run build:native -w @sparse-ift/backend` (fails loudly), or with
-// --tolerate-failure (install time: prints why and exits 0, and everything still trains on wasm).
+// im2col + OpenBLAS. Usage: `node native/build-native.mjs` in the package folder (fails loudly; in a
+// project that installed the package: `npm rebuild @sparse-ift/backend --foreground-scripts`), or with
+// --tolerate-failure (install time: prints why, exits 0, and everything still trains on wasm). npm hides
+// install-script output, so a tolerated failure is also written to build/install-failure.txt, which the
+// package reads at first use to say why the addon is missing.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,10 +16,18 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const tolerate = process.argv.includes('--tolerate-failure');
 
+const failureFile = join(here, 'build', 'install-failure.txt');
+
 function fail(why) {
   const msg = `@sparse-ift/backend: native addon not built: ${why}. Training still works on wasm alone.`;
   if (tolerate) {
     console.warn(msg);
+    try {
+      mkdirSync(dirname(failureFile), { recursive: true });
+      writeFileSync(failureFile, `${why}\n`);
+    } catch {
+      /* a read-only install: the message above is all there is */
+    }
     process.exit(0);
   }
   console.error(msg);
@@ -53,8 +64,16 @@ const args = [...gyp.slice(1), 'rebuild'];
 // Use local Node headers when present (no download): Debian's nodejs-dev puts them in /usr/include/node.
 const nodedir = process.env.npm_config_nodedir || (existsSync('/usr/include/node/node_api.h') ? '/usr' : undefined);
 if (nodedir) args.push(`--nodedir=${nodedir}`);
-const run = spawnSync(gyp[0], args, { cwd: here, stdio: 'inherit' });
-if (run.status !== 0) fail(`node-gyp rebuild exited with ${run.status ?? run.signal}`);
+// Output through pipes (and passed on), so a failure can name the compiler's first errors.
+const run = spawnSync(gyp[0], args, { cwd: here, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+process.stdout.write(run.stdout ?? '');
+process.stderr.write(run.stderr ?? '');
+if (run.status !== 0) {
+  const lines = `${run.stdout ?? ''}\n${run.stderr ?? ''}`.split('\n').map((l) => l.trim());
+  const errors = lines.filter((l) => /\berror\b/i.test(l) && !/^gyp (ERR|info)/.test(l)).slice(0, 3);
+  const detail = errors.length > 0 ? errors : lines.filter(Boolean).slice(-3);
+  fail(`node-gyp rebuild exited with ${run.status ?? run.signal}${detail.length > 0 ? `: ${detail.join(' | ')}` : ''}`);
+}
 const built = join(here, 'build', 'Release', 'sparse_ift_native.node');
 if (!existsSync(built)) fail(`${built} missing after the build`);
 const withDnnl = existsSync('/usr/include/oneapi/dnnl/dnnl.hpp');

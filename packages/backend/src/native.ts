@@ -1,5 +1,6 @@
 // Optional native addon (packages/backend/native): heavy kernels on OpenBLAS, multi-threaded, reading
-// and writing the wasm backend's tensor memory in place. Absent unless `npm run build:native` ran.
+// and writing the wasm backend's tensor memory in place. Built by the package's install script when it
+// runs and the build tools are there; absent otherwise (see notBuiltReason).
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +91,25 @@ export function nativeAddonPath(): string {
 
 let cached: NativeStatus | undefined;
 
+const REBUILD = '`npm rebuild @sparse-ift/backend --foreground-scripts`';
+
+/**
+ * Why the addon file is missing, with a fix that works where the package is installed (a project or
+ * this repository). npm shows no install-script output, so the install-time build leaves its reason
+ * in build/install-failure.txt.
+ */
+export function notBuiltReason(path: string): string {
+  const failureFile = join(dirname(dirname(path)), 'install-failure.txt');
+  if (existsSync(failureFile)) {
+    const why = readFileSync(failureFile, 'utf8').trim();
+    return `not built when the package was installed: ${why}. Fix that, then run ${REBUILD}`;
+  }
+  return (
+    'not built: its install script has not run (installed with --ignore-scripts, or npm blocked the unapproved script: ' +
+    `\`npm install-scripts approve @sparse-ift/backend\`). Run ${REBUILD} (needs g++, make, python3 and libopenblas-dev)`
+  );
+}
+
 /** Load the native addon once; never throws (reports why when absent). */
 /**
  * OpenBLAS 0.3.21 (Debian 12) does not recognise AMD Zen 4 and falls back on its AVX2 (Haswell) kernels;
@@ -112,7 +132,7 @@ export function loadNativeAddon(): NativeStatus {
   if (process.env['SPARSE_IFT_NATIVE'] === '0') return (cached = { loaded: false, why: 'disabled by SPARSE_IFT_NATIVE=0' });
   const path = nativeAddonPath();
   if (!existsSync(path)) {
-    return (cached = { loaded: false, why: `not built (${path} missing; run \`npm run build:native -w @sparse-ift/backend\`)` });
+    return (cached = { loaded: false, why: notBuiltReason(path) });
   }
   try {
     preferAvx512Blas();

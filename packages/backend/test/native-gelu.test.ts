@@ -1,7 +1,7 @@
 // The native addon's GELU kernels (packages/backend/native/gelu.cc: OpenMP + SIMD, -ffast-math, glibc's
 // vector tanhf/erff/expf) against @sparse-ift/core's JS reference kernels, both run as the wasm backend's
 // GELU / GELU_GRAD kernels (setNativeKernels(addon) vs setNativeKernels(undefined)). Skipped when the
-// addon is not built (`npm run build:native -w @sparse-ift/backend`).
+// addon is not built (`npm rebuild @sparse-ift/backend --foreground-scripts`).
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { gelu, hasFusedGelu, type GeluApproximation } from '@sparse-ift/core';

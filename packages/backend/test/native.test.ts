@@ -1,5 +1,5 @@
 // The native addon's kernels against the wasm ones (skipped when the addon is not built:
-// `npm run build:native -w @sparse-ift/backend`).
+// `npm rebuild @sparse-ift/backend --foreground-scripts`).
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, loadNativeAddon, setNativeKernels } from '@sparse-ift/backend';

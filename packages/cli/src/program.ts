@@ -2,7 +2,9 @@
  * The `sift` program (commander). Every command module exports `registerXCommand(program)`.
  * Experiments register themselves when their reproduction package is imported (experiments.ts).
  */
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
+import { describeFileError } from '@sparse-ift/files';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerListCommand } from './commands/list.js';
 import { registerReproduceCommand } from './commands/reproduce.js';
@@ -10,9 +12,11 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { logLine } from './output.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerDataCommand } from './commands/data.js';
+import { registerEvaluateCommand } from './commands/evaluate.js';
 import { loadExperiments } from './experiments.js';
 
-export const VERSION = '0.1.0';
+/** This package's version, from its package.json (`../package.json` from both src/ and dist/). */
+export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 export async function buildProgram(): Promise<Command> {
   for (const failure of await loadExperiments()) {
@@ -30,6 +34,7 @@ export async function buildProgram(): Promise<Command> {
   registerReproduceCommand(program);
   registerPlanCommand(program);
   registerDataCommand(program);
+  registerEvaluateCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
@@ -50,7 +55,8 @@ export async function main(argv: string[]): Promise<number> {
       logLine(`sift: ${error.message}`);
       return EXIT_USAGE;
     }
-    logLine(`sift: ${(error as Error).message ?? String(error)}`);
+    // A full disk, a read-only or forbidden folder: one line naming the path and the fix, no stack.
+    logLine(`sift: ${describeFileError(error) ?? (error as Error).message ?? String(error)}`);
     if (process.env['SIFT_DEBUG']) logLine((error as Error).stack ?? '');
     return EXIT_FAILURE;
   }

@@ -1,35 +1,17 @@
 // The CLI's exit codes and messages, run in-process through `main(argv)` (same code as the bin).
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main } from '../src/index.js';
+import { registerExperiment } from '@sparse-ift/reproduce';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../src/index.js';
+import { mountTmpfs, unmount } from '../../files/test/helpers.js';
 import { initBackend } from '@sparse-ift/backend';
+import { sift } from './run-sift.js';
 // Register the experiment from its sources: until vitest.config.ts maps @sparse-ift/repro-* to
 // reproductions/*/src, the CLI's own import of the package cannot resolve in tests (it warns and goes on).
 import '../../../reproductions/fashion-mnist/src/index.js';
-
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function sift(...args: string[]): Promise<RunResult> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    process.exitCode = undefined;
-    const code = await main(['node', 'sift', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -131,6 +113,80 @@ describe('sift reproduce', () => {
     const resumed = await sift('reproduce', 'fashion-mnist', '--preset', 'smoke', '--out', out, '--backend', 'wasm', '--json', '--resume');
     expect(resumed.code).toBe(EXIT_OK);
     expect((JSON.parse(resumed.stdout) as { files: Record<string, string> }).files['results.json']).toBe(join(out, 'results-2.json'));
+  });
+});
+
+describe('sift at the edges', () => {
+  it('--version is the package version', async () => {
+    const own = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    const r = await sift('--version');
+    expect(r.code).toBe(EXIT_OK);
+    expect(r.stdout.trim()).toBe(own.version);
+  });
+
+  it('an empty --out, or one that is a file, is a usage error naming it', async () => {
+    const empty = await sift('reproduce', 'fashion-mnist', '--preset', 'smoke', '--out', '');
+    expect(empty.code).toBe(EXIT_USAGE);
+    expect(empty.stderr).toContain("sift: --out '' is empty; pass the folder for results and checkpoints (default: runs/fashion-mnist-smoke)");
+    const file = join(mkdtempSync(join(tmpdir(), 'sift-cli-')), 'results.json');
+    writeFileSync(file, '{}');
+    const notFolder = await sift('reproduce', 'fashion-mnist', '--preset', 'smoke', '--out', file);
+    expect(notFolder.code).toBe(EXIT_USAGE);
+    expect(notFolder.stderr).toContain(`sift: --out ${file}: ${file} is a file, not a folder`);
+  });
+
+  it('an --out on a read-only file system is a usage error naming it and the fix (a read-only tmpfs, where mounting is allowed)', async (ctx) => {
+    const ro = mountTmpfs(64, true);
+    if (!ro) return ctx.skip();
+    try {
+      const r = await sift('reproduce', 'fashion-mnist', '--preset', 'smoke', '--out', join(ro, 'runs'));
+      expect(r.code).toBe(EXIT_USAGE);
+      expect(r.stderr.trim()).toBe(`sift: --out ${join(ro, 'runs')}: cannot write into ${join(ro, 'runs')}: the file system is read-only (EROFS); write to a folder on a writable disk`);
+    } finally {
+      unmount(ro);
+    }
+  });
+
+  it('a system error during a command (ENOSPC, EROFS, EACCES) is one line naming the path and the fix, exit 1', async () => {
+    registerExperiment({
+      name: 'test-disk-full',
+      description: 'fails as a full disk does',
+      presets: { only: { description: 'x', defaultSeeds: 1 } },
+      defaultPreset: 'only',
+      run: () => Promise.reject(Object.assign(new Error("ENOSPC: no space left on device, write '/runs/x/results.json'"), { code: 'ENOSPC', path: '/runs/x/results.json' })),
+    });
+    const out = mkdtempSync(join(tmpdir(), 'sift-cli-'));
+    const r = await sift('reproduce', 'test-disk-full', '--out', out, '--backend', 'cpu');
+    expect(r.code).toBe(EXIT_FAILURE);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('sift:'))).toEqual([
+      'sift: cannot write /runs/x/results.json: no space left on the device (ENOSPC); free some space on that disk or write somewhere else',
+    ]);
+  });
+
+  it.each([
+    ['resnet-mini-cifar', 'widht=3', "unknown option 'widht' for model 'resnet-mini-cifar'"],
+    ['gpt-nano', 'sequenceLenght=8', "unknown option 'sequenceLenght' for model 'gpt-nano'; did you mean 'sequenceLength'?"],
+    ['vit-mini-28', 'numClases=3', "unknown option 'numClases' for model 'vit-mini-28'; did you mean 'numClasses'?"],
+    ['mixer-mini-28', 'numClases=3', "unknown option 'numClases' for model 'mixer-mini-28'"],
+  ])('every zoo refuses an unknown --opt: %s %s', async (model, opt, message) => {
+    const r = await sift('plan', model, '--family', 'sparse-wide', '--sparsity', '0.5', '--opt', opt);
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr).toContain(message);
+  });
+
+  it('a reader that closes the pipe early (sift list | head -1) ends the writer quietly with exit 0', () => {
+    // The writer writes until the pipe breaks; without the handler the EPIPE is an uncaught exception.
+    const writer = join(mkdtempSync(join(tmpdir(), 'sift-epipe-')), 'writer.mts');
+    writeFileSync(
+      writer,
+      `import { endQuietlyOnBrokenPipe } from ${JSON.stringify(join(import.meta.dirname, '..', 'src', 'output.ts'))};\n` +
+        'endQuietlyOnBrokenPipe();\n' +
+        "setInterval(() => process.stdout.write('a line of output\\n'), 2);\n",
+    );
+    const script = `node --import tsx ${JSON.stringify(writer)} | head -1; echo "exit=\${PIPESTATUS[0]}" >&2`;
+    const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', cwd: join(import.meta.dirname, '..'), timeout: 60_000 });
+    expect(r.stdout).toBe('a line of output\n');
+    expect(r.stderr).toBe('exit=0\n');
   });
 });
 

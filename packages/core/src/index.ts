@@ -22,6 +22,10 @@ export * from './optimizers.js';
 export * from './train-step.js';
 export * from './finite-guard.js';
 export * from './mask-update-device.js';
+export * from './callbacks/sparse-training.js';
+// Saving and loading models (file:// without tfjs-node) and exporting trained ones
+export * from './io/file-system.js';
+export * from './io/export.js';
 export * from './report.js';
 // Model registry and whole-model FLOP audit
 export * from './registry.js';

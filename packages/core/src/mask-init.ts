@@ -47,13 +47,44 @@ export function initialMaskValues(
   }
 }
 
+/** What `initMasks` did: the params whose masks it drew, and those whose masks it found drawn already. */
+export interface MaskInitReport {
+  drawn: string[];
+  kept: string[];
+}
+
 /**
- * Draw each param's mask at its own target sparsity (`param.sparsity`), write it into `param.mask`
- * and zero the masked weights. Params are processed in order, so one seed gives one set of masks.
+ * Gives every masked weight exactly one initial mask, so that weight = dense init ⊙ mask, as the official
+ * code does (it initialises densely, then multiplies by the mask: CerebrasResearch/Sparse-IFT
+ * ComputerVision/CIFAR/main.py; docs/sparse-ift.md).
+ * - A param whose mask is all ones has no mask yet (a hand-written model, or s = 0): its mask is drawn
+ *   here at its own target sparsity (`param.sparsity`) and its weight multiplied by it. Params are
+ *   processed in order, so one seed gives one set of masks.
+ * - A param whose mask already holds zeros was masked when it was made (core's sparse layers draw their
+ *   Bernoulli mask and multiply the kernel by it when built): that mask is kept, never multiplied by a
+ *   second one. Its weight is multiplied by it once more, which changes nothing for a layer's weight
+ *   (0/1 masks are idempotent) and masks a weight given unmasked beside its mask.
+ * To give a built layer another mask, use its `resetMask`, which redraws the dense init too.
  */
-export function initMasks(params: readonly MaskedParam[], options: { method: MaskInitMethod; rng?: Rng }): void {
+export function initMasks(params: readonly MaskedParam[], options: { method: MaskInitMethod; rng?: Rng }): MaskInitReport {
+  const report: MaskInitReport = { drawn: [], kept: [] };
   for (const param of params) {
     assertSameShape(param);
+    const current = param.mask.dataSync();
+    let allOnes = true;
+    for (let i = 0; i < current.length; i++) {
+      const v = current[i]!;
+      if (v !== 1) {
+        if (v !== 0) throw new Error(`masked param '${param.name}': its mask holds ${v} at index ${i}; masks hold only 0 and 1`);
+        allOnes = false;
+      }
+    }
+    if (!allOnes) {
+      report.kept.push(param.name);
+      tf.tidy(() => param.weight.assign(tf.mul(param.weight, param.mask)));
+      continue;
+    }
+    report.drawn.push(param.name);
     const values = initialMaskValues(param.weight.dataSync(), param.sparsity, options.method, options.rng);
     tf.tidy(() => {
       const mask = tf.tensor(values, param.mask.shape, param.mask.dtype);
@@ -61,6 +92,7 @@ export function initMasks(params: readonly MaskedParam[], options: { method: Mas
       param.weight.assign(tf.mul(param.weight, mask));
     });
   }
+  return report;
 }
 
 function assertSameShape(param: MaskedParam): void {

@@ -115,8 +115,33 @@ export function getModelDefinition(name: string): ModelDefinition {
   return def;
 }
 
-/** Checks family and sparsity against a definition; returns the options with defaults filled in. */
+/** Options every definition accepts; the rest must be listed in its `options`. */
+export const COMMON_MODEL_OPTIONS: readonly string[] = ['family', 'sparsity', 'method', 'seed'];
+
+/** Edit distance of two short strings (option names), for "did you mean". */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length]!;
+}
+
+/**
+ * Checks family, sparsity and option names against a definition; returns the options with defaults
+ * filled in. An option the definition does not list is refused (a typo such as `sequenceLenght` would
+ * otherwise build the default model silently), with the closest valid name when there is one.
+ */
 export function resolveModelOptions(def: ModelDefinition, opts: ModelOptions): ModelOptions {
+  const known = [...COMMON_MODEL_OPTIONS, ...Object.keys(def.options ?? {})];
+  for (const key of Object.keys(opts)) {
+    if (known.includes(key)) continue;
+    const closest = known.map((k) => [k, editDistance(key.toLowerCase(), k.toLowerCase())] as const).sort((a, b) => a[1] - b[1])[0];
+    const hint = closest && closest[1] <= Math.max(2, Math.floor(key.length / 4)) ? `did you mean '${closest[0]}'? ` : '';
+    throw new Error(`unknown option '${key}' for model '${def.name}'; ${hint}valid options: ${known.join(', ')}`);
+  }
   if (!isFamily(opts.family)) {
     throw new Error(`unknown family '${String(opts.family)}'; valid families: ${FAMILIES.join(', ')}`);
   }

@@ -104,9 +104,7 @@ function runStep(args: SparseTrainStepArgs, guard: FiniteGuard | undefined): { l
   if (weights.length === 0) throw new RangeError('microBatchWeights needs one weight per micro-batch, got none');
   const backward = (): { value: tf.Scalar; grads: tf.NamedTensorMap } =>
     weights.length === 1 && weights[0] === 1 ? tf.variableGrads(() => lossFn(0), [...params]) : accumulatedGrads(lossFn, weights, params);
-  const captureDense = updater.needsDenseGradient();
-  const { value, grads } = captureDense ? withMasksOpen(maskedParams, backward) : backward();
-  const denseGrads = new Map<string, tf.Tensor>();
+  const { value, grads, denseGrads } = maskedGradients({ maskedParams, backward, keepDense: updater.needsDenseGradient() });
   let gradNorm: number | tf.Scalar | undefined;
   let apply: tf.Scalar | undefined;
   let keepValue = false;
@@ -120,13 +118,6 @@ function runStep(args: SparseTrainStepArgs, guard: FiniteGuard | undefined): { l
     } else {
       loss = value.dataSync()[0]!;
       if (!Number.isFinite(loss)) throw new NonFiniteLossError(loss);
-    }
-    for (const mp of maskedParams) {
-      const g = grads[mp.weight.name];
-      if (!g) continue;
-      if (captureDense) denseGrads.set(mp.name, g.clone());
-      grads[mp.weight.name] = tf.mul(g, mp.mask);
-      g.dispose();
     }
 
     if (clipNorm !== undefined) {
@@ -161,6 +152,38 @@ function runStep(args: SparseTrainStepArgs, guard: FiniteGuard | undefined): { l
     for (const g of Object.values(grads)) g.dispose();
     for (const g of denseGrads.values()) g.dispose();
   }
+}
+
+export interface MaskedGradients {
+  /** The loss. */
+  value: tf.Scalar;
+  /** Gradients by variable name, each masked weight's multiplied by its mask (the official gradient hook). */
+  grads: tf.NamedTensorMap;
+  /** Unmasked gradients by `MaskedParam.name`, when `keepDense` was set (RigL grows from them); else empty. */
+  denseGrads: Map<string, tf.Tensor>;
+}
+
+/**
+ * Steps 1–3 of the sparse step: `backward` (forward + backward, e.g. `tf.variableGrads`) with the
+ * masks opened when the dense gradient is to be kept (see the top of this file), then the masked
+ * weights' gradients multiplied by their masks. The caller owns and disposes every returned tensor.
+ */
+export function maskedGradients(args: {
+  maskedParams: readonly MaskedParam[];
+  backward: () => { value: tf.Scalar; grads: tf.NamedTensorMap };
+  keepDense: boolean;
+}): MaskedGradients {
+  const { maskedParams, backward, keepDense } = args;
+  const { value, grads } = keepDense ? withMasksOpen(maskedParams, backward) : backward();
+  const denseGrads = new Map<string, tf.Tensor>();
+  for (const mp of maskedParams) {
+    const g = grads[mp.weight.name];
+    if (!g) continue;
+    if (keepDense) denseGrads.set(mp.name, g);
+    grads[mp.weight.name] = tf.mul(g, mp.mask);
+    if (!keepDense) g.dispose();
+  }
+  return { value, grads, denseGrads };
 }
 
 /** Σ_i w_i·loss_i and its gradients, differentiating one micro-batch at a time. */

@@ -21,8 +21,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MaskedParam } from './masked-param.js';
 import type { SlotProvider } from './optimizers.js';
-import { Rng, type RngState } from './rng.js';
-import { MaskUpdateSchedule, type MaskUpdateScheduleConfig } from './schedule.js';
+import { Rng, SEED_STREAMS, rngFor, type RngState } from './rng.js';
+import { MaskUpdateSchedule, type MaskUpdateScheduleConfig, type MaskUpdateScheduleOptions } from './schedule.js';
 import { topKIndices } from './top-k.js';
 import { dropAndGrowOnDevice, type Growth } from './mask-update-device.js';
 
@@ -349,4 +349,29 @@ export class RigLUpdater extends DynamicUpdater {
       },
     };
   }
+}
+
+/** How a mask updater is chosen: by method, with its schedule and (SET) seed. */
+export interface MaskUpdaterOptions {
+  /** 'dense' and 'static' get a StaticUpdater (a dense run has no masks for it to keep). */
+  method: SparseMethod;
+  /** SET and RigL only: when masks change and how much (see {@link MaskUpdateSchedule}). */
+  schedule?: MaskUpdateScheduleOptions;
+  /**
+   * SET only: its growth draws come from the run's mask-growth stream, `rngFor(seed, SEED_STREAMS.maskGrowth)`
+   * (docs/seeding.md), so `train()` and the fit callback draw the same for the same seed.
+   */
+  seed?: number;
+}
+
+/** The updater for a method: one place that maps a method name to its updater. */
+export function createMaskUpdater(options: MaskUpdaterOptions): MaskUpdater {
+  const { method, schedule, seed } = options;
+  if (method === 'dense' || method === 'static') return new StaticUpdater();
+  if (method !== 'set' && method !== 'rigl') throw new RangeError(`unknown sparse-training method '${String(method)}'; use one of ${SPARSE_METHODS.join(', ')}`);
+  if (!schedule) throw new Error(`${method === 'set' ? 'SET' : 'RigL'} needs a mask update schedule ({ totalSteps, frequency, ... })`);
+  const built = new MaskUpdateSchedule(schedule);
+  if (method === 'rigl') return new RigLUpdater({ schedule: built });
+  if (seed === undefined) throw new Error('SET grows masks at random: give it a seed');
+  return new SETUpdater({ schedule: built, rng: rngFor(seed, SEED_STREAMS.maskGrowth) });
 }

@@ -39,9 +39,24 @@ describe('initMasks', () => {
     const weight = tf.variable(tf.tensor2d([[0.1, -0.9], [0.3, 0.8]]), true, 'init/w');
     const mask = tf.variable(tf.ones([2, 2]), false, 'init/m');
     const p: MaskedParam = { name: 'w', layerName: 'l', role: 'wide-weight', sparsity: 0.5, weight, mask };
-    initMasks([p], { method: 'topk' });
+    expect(initMasks([p], { method: 'topk' })).toEqual({ drawn: ['w'], kept: [] });
     expect(Array.from(mask.dataSync())).toEqual([0, 1, 0, 1]);
     expect(Array.from(weight.dataSync())).toEqual([0, Math.fround(-0.9), 0, Math.fround(0.8)]);
+    weight.dispose();
+    mask.dispose();
+  });
+
+  it('keeps a mask drawn already (by a layer) and never multiplies by a second one', () => {
+    // A layer-built weight: its dense init times its own mask [1, 0, 1, 1].
+    const weight = tf.variable(tf.tensor2d([[0.1, 0], [0.3, 0.8]]), true, 'init/w2');
+    const mask = tf.variable(tf.tensor2d([[1, 0], [1, 1]]), false, 'init/m2');
+    const p: MaskedParam = { name: 'w', layerName: 'l', role: 'wide-weight', sparsity: 0.75, weight, mask };
+    // Drawn again at s = 0.75 with topk it would keep only 0.8: the old code left one non-zero weight.
+    expect(initMasks([p], { method: 'topk' })).toEqual({ drawn: [], kept: ['w'] });
+    expect(Array.from(mask.dataSync())).toEqual([1, 0, 1, 1]);
+    expect(Array.from(weight.dataSync())).toEqual([Math.fround(0.1), 0, Math.fround(0.3), Math.fround(0.8)]);
+    mask.assign(tf.tensor2d([[1, 0.5], [1, 1]]));
+    expect(() => initMasks([p], { method: 'topk' })).toThrow(/'w': its mask holds 0\.5 at index 1; masks hold only 0 and 1/);
     weight.dispose();
     mask.dispose();
   });

@@ -62,6 +62,20 @@ describe('model registry', () => {
     expect(() => createModel('toy-mlp', { family: 'wide', sparsity: 0.5 })).toThrow(/valid families: dense, sparse-wide, sparse-parallel/);
   });
 
+  it('an option the definition does not list is refused, with the closest valid name', () => {
+    const withOptions: ModelDefinition = { ...toy, name: 'toy-mlp-opts', options: { hiddenUnits: 'units of the hidden layer' } };
+    registerModel(withOptions);
+    try {
+      expect(() => createModel('toy-mlp-opts', { family: 'dense', sparsity: 0, hiddenUnits: 4 })).not.toThrow();
+      expect(() => createModel('toy-mlp-opts', { family: 'dense', sparsity: 0, hiddenUnts: 4 })).toThrow(
+        "unknown option 'hiddenUnts' for model 'toy-mlp-opts'; did you mean 'hiddenUnits'? valid options: family, sparsity, method, seed, hiddenUnits",
+      );
+      expect(() => createModel('toy-mlp', { family: 'dense', sparsity: 0, zzz: 1 })).toThrow("unknown option 'zzz' for model 'toy-mlp'; valid options: family, sparsity, method, seed");
+    } finally {
+      unregisterModel('toy-mlp-opts');
+    }
+  });
+
   it('bad sparsity names itself', () => {
     expect(() => createModel('toy-mlp', { family: 'sparse-wide', sparsity: 1 })).toThrow(/sparsity must be a number in \[0, 1\)/);
     expect(() => createModel('toy-mlp', { family: 'dense', sparsity: 0.5 })).toThrow(/needs sparsity 0/);

@@ -1,6 +1,7 @@
 // Tokenization in worker threads. BPE is the slow step (≈0.3–0.5 M ids/s a thread); records are independent,
 // so chunks go to a pool of workers and come back in order. Only tokenizers that say how a worker can rebuild
 // them (`TextTokenizer.worker`) can be spread; the built-in GPT-2 one can.
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 /** How a worker rebuilds a tokenizer: a module (file URL) exporting `encode(text, options)`. */
@@ -58,7 +59,8 @@ export class EncodePool {
   private failure: Error | null = null;
 
   constructor(threads: number, spec: WorkerTokenizerSpec) {
-    this.workers = Array.from({ length: threads }, () => {
+    // More threads than cores only compete for them: capped at the cores.
+    this.workers = Array.from({ length: Math.max(1, Math.min(threads, availableParallelism())) }, () => {
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: spec });
       worker.on('message', (msg: { id: number; ids?: Int32Array; lengths?: Uint32Array; error?: string }) => {
         const waiting = this.pending.get(msg.id);

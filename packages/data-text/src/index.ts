@@ -1,4 +1,5 @@
-export type { BadRecord, VerifyReport } from './verify-report.js';
+// The report verifyTextDataset returns (declared once, in @sparse-ift/files, for both data packages).
+export type { BadRecord, VerifyReport } from '@sparse-ift/files';
 export { TextDataError } from './errors.js';
 export type { TextChunk, TextFormat } from './text-chunk.js';
 export { checkArrowLayout, readArrowText, type ArrowLayout } from './arrow-text.js';

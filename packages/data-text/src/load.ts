@@ -1,6 +1,7 @@
 // Source files → token ids, through the token cache.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { TextDataError } from './errors.js';
 import { findSplitFiles, readTextChunks, type Split } from './records.js';
 import type { TextChunk, TextFormat } from './text-chunk.js';
 import { hashFiles, readTokenCache, tokenCacheName, writeTokenCache, type TokenCacheMeta } from './token-cache.js';
@@ -134,5 +135,7 @@ export interface WikiTextOptions extends TokenizeFilesOptions {
 export async function loadWikiText103(options: WikiTextOptions): Promise<TokenizedSplit & { format: TextFormat }> {
   const { format, files } = await findSplitFiles(options.path, options.split, options.format);
   const split = await tokenizeFiles(files, format, { eos: 'wikitext-article', ...options });
+  // An empty split would train on nothing or evaluate to NaN.
+  if (split.tokens.length === 0) throw new TextDataError(options.path, `split "${options.split}" holds no text (${files.length} file(s), 0 tokens)`);
   return { ...split, format };
 }

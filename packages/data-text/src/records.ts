@@ -4,6 +4,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { readArrowText } from './arrow-text.js';
 import { readParquetText } from './parquet-text.js';
 import { readRawLines } from './raw-text.js';
+import { notRegularFileReason } from '@sparse-ift/files';
 import { TextDataError } from './errors.js';
 import type { TextChunk, TextFormat } from './text-chunk.js';
 
@@ -29,7 +30,8 @@ async function walk(dir: string, depth: number, out: string[]): Promise<void> {
     const full = join(dir, entry.name);
     if (entry.isDirectory()) {
       if (depth > 0 && !entry.name.startsWith('.')) await walk(full, depth - 1, out);
-    } else if (entry.isFile() || entry.isSymbolicLink()) {
+    } else {
+      // Files, links and anything else with a data file's name: a reader refuses what is not a regular file.
       out.push(full);
     }
   }
@@ -43,6 +45,7 @@ export async function listFiles(path: string, format: TextFormat, withTokenCache
   const info = await stat(path).catch(() => null);
   if (!info) throw new TextDataError(path, 'no such file or directory');
   if (info.isFile()) return [path];
+  if (!info.isDirectory()) throw new TextDataError(path, `${notRegularFileReason(path) ?? 'not a file'}; pass a data file or a folder`);
   const all: string[] = [];
   await walk(path, 4, all);
   return all
@@ -90,16 +93,25 @@ export async function findSplitFiles(root: string, split: Split, format?: TextFo
   );
 }
 
-/** One reader for every format. */
+/**
+ * One reader for every format. A path that is not a regular file (a FIFO would block the reader forever)
+ * is refused before it is opened, and a file holding no records is an error: the loaders and
+ * `verifyTextDataset` read through here, so they accept and refuse the same files.
+ */
 export function readTextChunks(file: string, format: TextFormat, column = 'text'): AsyncGenerator<TextChunk> {
-  switch (format) {
-    case 'arrow':
-      return readArrowText(file, column);
-    case 'parquet':
-      return readParquetText(file, column);
-    case 'tokens':
-      return readRawLines(file);
+  const unreadable = notRegularFileReason(file);
+  if (unreadable !== undefined) throw new TextDataError(file, `cannot be read: ${unreadable}`);
+  const chunks = format === 'arrow' ? readArrowText(file, column) : format === 'parquet' ? readParquetText(file, column) : readRawLines(file);
+  return refuseEmpty(file, chunks);
+}
+
+async function* refuseEmpty(file: string, chunks: AsyncGenerator<TextChunk>): AsyncGenerator<TextChunk> {
+  let records = 0;
+  for await (const chunk of chunks) {
+    records += chunk.texts.length;
+    yield chunk;
   }
+  if (records === 0) throw new TextDataError(file, 'holds no records: an empty data file is a mistake (a failed copy?); remove it or copy it again');
 }
 
 /** Every record of `files` in order: convenient for small data and tests (holds them all in memory). */

@@ -3,8 +3,9 @@
 // and apache-arrow reads a column of 100 M ids back as one typed array.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, rm, stat } from 'node:fs/promises';
+import { notRegularFileReason, writeFileAtomic } from '@sparse-ift/files';
+import { TextDataError } from './errors.js';
 import {
   Field,
   Int32,
@@ -27,6 +28,9 @@ const IDS_PER_BATCH = 1 << 20;
 
 /** sha256 of a file's bytes; large files are streamed in 4 MiB pieces. */
 export async function hashFile(file: string): Promise<string> {
+  // Before opening: a FIFO would block the hash (and so the load) forever.
+  const unreadable = notRegularFileReason(file);
+  if (unreadable !== undefined) throw new TextDataError(file, `cannot be read: ${unreadable}`);
   const hash = createHash('sha256');
   if ((await stat(file)).size <= 1 << 24) return hash.update(await readFile(file)).digest('hex');
   for await (const piece of createReadStream(file, { highWaterMark: 1 << 22 }) as AsyncIterable<Buffer>) hash.update(piece);
@@ -78,11 +82,8 @@ export async function writeTokenCache(file: string, tokens: TokenIds, meta: Toke
     if (ids.length === 0) break;
   }
   const bytes = tableToIPC(new Table(schema, batches), 'file');
-  // Write then rename: a crash never leaves a half-written cache under the final name.
-  const temp = `${file}.${process.pid}.tmp`;
-  await mkdir(join(file, '..'), { recursive: true });
-  await writeFile(temp, bytes);
-  await rename(temp, file);
+  // Atomic: a crash or a full disk never leaves a half-written cache under the final name.
+  writeFileAtomic(file, bytes);
 }
 
 export interface CachedTokens {

@@ -5,7 +5,7 @@ import { findStringColumn, openArrowReader } from './arrow-text.js';
 import { TextDataError, errorMessage } from './errors.js';
 import { listFiles, readTextChunks } from './records.js';
 import type { TextFormat } from './text-chunk.js';
-import type { BadRecord, VerifyReport } from './verify-report.js';
+import { notRegularFileReason, type BadRecord, type VerifyReport } from '@sparse-ift/files';
 
 export interface VerifyTextOptions {
   format: TextFormat;
@@ -69,6 +69,8 @@ async function verifyTokenCache(file: string, metaText: string, reader: Awaited<
 }
 
 async function verifyFile(file: string, format: TextFormat, column: string): Promise<FileTally> {
+  const unreadable = notRegularFileReason(file);
+  if (unreadable !== undefined) return { records: 0, tokens: 0, bad: [{ file, record: 0, reason: `cannot be read: ${unreadable}` }] };
   if (format === 'arrow') {
     // A token cache is an Arrow file too: check its ids instead of a text column.
     try {
@@ -96,7 +98,9 @@ async function verifyFile(file: string, format: TextFormat, column: string): Pro
     }
   } catch (err) {
     const record = err instanceof TextDataError && err.record !== undefined ? err.record : tally.records;
-    tally.bad.push({ file, record, reason: `${errorMessage(err)} (reading stopped here)` });
+    // The report names the file and record already: drop them from the message.
+    const reason = errorMessage(err).replace(`${file}: `, '').replace(/^record \d+: /, '');
+    tally.bad.push({ file, record, reason: `${reason} (reading stopped here)` });
   }
   return tally;
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -79,6 +80,26 @@ describe('verifyTextDataset', () => {
     // " Hello", " world", "\n", then <|endoftext|> after the record.
     expect(report.tokens).toBe(4);
     expect(report.bad).toEqual([]);
+  });
+
+  it('verify OK ⇔ loading accepts: an empty file and a FIFO are refused by both, a FIFO without blocking', async () => {
+    const dir = tempDir();
+    const good = join(dir, 'wiki.train.tokens');
+    writeFileSync(good, ' = A = \n x y z\n');
+    const empty = join(dir, 'wiki.valid.tokens');
+    writeFileSync(empty, '');
+    const fifo = join(dir, 'wiki.test.tokens');
+    execFileSync('mkfifo', [fifo]);
+    const report = await verifyTextDataset(dir, { format: 'tokens' });
+    expect(report.bad.map((b) => [b.file, b.record, b.reason.replace(/ \(reading stopped here\)$/, '')])).toEqual([
+      [fifo, 0, 'cannot be read: it is a FIFO (named pipe), not a regular file'],
+      [empty, 0, 'holds no records: an empty data file is a mistake (a failed copy?); remove it or copy it again'],
+    ]);
+    expect((await verifyTextDataset(good, { format: 'tokens' })).bad).toEqual([]);
+    await expect(tokenizeFiles([good], 'tokens', { cacheDir: false })).resolves.toMatchObject({ records: 2 });
+    await expect(tokenizeFiles([empty], 'tokens', { cacheDir: false })).rejects.toThrow(/wiki\.valid\.tokens: holds no records/);
+    await expect(tokenizeFiles([fifo], 'tokens', { cacheDir: false })).rejects.toThrow(/wiki\.test\.tokens: cannot be read: it is a FIFO/);
+    await expect(tokenizeFiles([fifo], 'tokens', { cacheDir: join(dir, 'cache') })).rejects.toThrow(/wiki\.test\.tokens: cannot be read: it is a FIFO/);
   });
 
   it('countWords counts like wc -w', () => {

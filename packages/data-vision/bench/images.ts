@@ -9,7 +9,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { DecodePool, VisionLoader, encodeExample, frameTfRecord, type DecodeMode } from '../src/index.js';
+import { frameTfRecord } from '@sparse-ift/files';
+import { DecodePool, VisionLoader, encodeExample, type DecodeMode } from '../src/index.js';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);

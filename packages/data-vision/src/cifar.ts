@@ -8,7 +8,7 @@ import { DataError } from './errors.js';
 import type { ImageSet } from './idx.js';
 import { SEED_STREAMS, rngFor } from '@sparse-ift/core/rng';
 import type { VisionBatch } from './loader.js';
-import type { BadRecord } from './verify-report.js';
+import { notRegularFileReason, type BadRecord } from '@sparse-ift/files';
 
 export const CIFAR_RECORD_BYTES = 2 + 3072;
 export const CIFAR100_FINE_CLASSES = 100;
@@ -25,9 +25,17 @@ export interface Cifar100Set extends ImageSet {
  * listed in `bad` instead (a partial last record is always listed).
  */
 export function readCifar100Bin(file: string, opts: { skipBad?: boolean; bad?: BadRecord[] } = {}): Cifar100Set {
-  if (!existsSync(file)) throw new Error(`CIFAR-100 file not found: ${file}`);
+  const unreadable = notRegularFileReason(file);
+  if (unreadable === 'it does not exist') throw new Error(`CIFAR-100 file not found: ${file}`);
+  if (unreadable !== undefined) throw new Error(`CIFAR-100 file ${file} cannot be read: ${unreadable}`);
   const buf = readFileSync(file);
   const whole = Math.floor(buf.length / CIFAR_RECORD_BYTES);
+  if (whole === 0) {
+    // An empty split trains on nothing or evaluates to NaN: refuse it, in the loader and in verify alike.
+    const e = new DataError(file, 0, `holds no whole record (${buf.length} bytes; one record is ${CIFAR_RECORD_BYTES})`);
+    if (!opts.skipBad) throw e;
+    opts.bad?.push({ file, record: 0, reason: e.reason });
+  }
   const tail = buf.length - whole * CIFAR_RECORD_BYTES;
   if (tail !== 0) {
     const e = new DataError(file, whole, `truncated: ${buf.length} bytes is ${whole} records of ${CIFAR_RECORD_BYTES} plus ${tail} stray bytes`);

@@ -4,7 +4,7 @@
 // stream and makes the pool unusable.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -88,7 +88,7 @@ export interface PoolStats {
 }
 
 export interface DecodePoolOptions {
-  /** Worker threads. Default: CPU count − 1 (at least 1). */
+  /** Worker threads. Default: CPU count − 1 (at least 1); never more than the CPU count. */
   workers?: number;
   /**
    * Jobs queued at one worker. Default 64: deep queues keep workers decoding while the main thread is busy
@@ -141,7 +141,8 @@ export class DecodePool {
   private closed = false;
 
   constructor(opts: DecodePoolOptions = {}) {
-    const n = Math.max(1, opts.workers ?? cpus().length - 1);
+    // More threads than cores only compete for them (and each holds a decoder's memory): capped at the cores.
+    const n = Math.min(availableParallelism(), Math.max(1, opts.workers ?? availableParallelism() - 1));
     this.jobsPerWorker = Math.max(1, opts.jobsPerWorker ?? 64);
     for (let w = 0; w < n; w++) {
       const worker = startWorker();

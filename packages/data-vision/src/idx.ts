@@ -2,10 +2,11 @@
 // IDX layout: a big-endian header [magic u32][count u32]([rows u32][cols u32])? then one u8 per pixel/label.
 // magic 2051 = 0x00000803 (u8, 3 dims: images), 2049 = 0x00000801 (u8, 1 dim: labels).
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { notRegularFileReason, writeFileAtomic, type BadRecord } from '@sparse-ift/files';
 
 /** A whole image data set in memory: pixels N×H×W×C (NHWC, tf.js order) scaled to [0,1]. */
 export interface ImageSet {
@@ -21,102 +22,130 @@ export interface ImageSet {
 export const IDX_IMAGES_MAGIC = 2051;
 export const IDX_LABELS_MAGIC = 2049;
 
-/** Reads a file and gunzips it when it starts with the gzip magic (so `.gz` or raw both work). */
-function readMaybeGzip(file: string): Buffer {
-  if (!existsSync(file)) throw new Error(`IDX file not found: ${file}`);
-  const raw = readFileSync(file);
-  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
+type IdxKind = 'images' | 'labels';
+const MAGIC: Record<IdxKind, number> = { images: IDX_IMAGES_MAGIC, labels: IDX_LABELS_MAGIC };
+const KIND_NAME: Record<IdxKind, string> = { images: 'images (idx3)', labels: 'labels (idx1)' };
+
+/** One IDX file as read: its record count, record shape ([rows, cols] or []) and the bytes of whole records. */
+export interface IdxContents {
+  count: number;
+  dims: number[];
+  data: Uint8Array;
+}
+
+/**
+ * Reads and checks one IDX file of `kind`: a regular file (a FIFO is refused without opening it), gzip
+ * or raw, the right magic, a whole header, at least one record, records of at least 1×1, exactly the
+ * bytes its header says. Returns the contents, or the one problem as a bad record (the index of the
+ * first record the problem touches). The single check behind the loaders and `sift data verify`.
+ */
+export function readIdxChecked(file: string, kind: IdxKind): { contents: IdxContents } | { bad: BadRecord; count?: number } {
+  const bad = (reason: string, record = 0, count?: number) => ({ bad: { file, record, reason }, ...(count === undefined ? {} : { count }) });
+  const unreadable = notRegularFileReason(file);
+  if (unreadable === 'it does not exist') return bad(`IDX file not found: ${file}`);
+  if (unreadable !== undefined) return bad(`IDX file ${file} cannot be read: ${unreadable}`);
+  let buf = readFileSync(file);
+  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
-      return gunzipSync(raw);
+      buf = gunzipSync(buf);
     } catch (err) {
-      throw new Error(
-        `IDX file ${file} is not a valid gzip stream (${(err as Error).message}); it is probably truncated — download it again.`,
-      );
+      return bad(`IDX file ${file} is not a valid gzip stream (${(err as Error).message}); it is probably truncated — download it again.`);
     }
   }
-  return raw;
-}
-
-function checkHeader(file: string, buf: Buffer, magic: number, headerBytes: number): void {
+  const magic = MAGIC[kind];
+  const headerBytes = kind === 'images' ? 16 : 8;
   if (buf.length >= 4 && buf.readUInt32BE(0) !== magic) {
-    const kind = magic === IDX_IMAGES_MAGIC ? 'images (idx3)' : 'labels (idx1)';
-    throw new Error(
-      `IDX file ${file}: magic number ${buf.readUInt32BE(0)}, expected ${magic} for ${kind}; is this the right file?`,
+    return bad(`IDX file ${file}: magic number ${buf.readUInt32BE(0)}, expected ${magic} for ${KIND_NAME[kind]}; is this the right file?`);
+  }
+  if (buf.length < headerBytes) return bad(`IDX file ${file} is truncated: expected a ${headerBytes}-byte header with magic ${magic}, got ${buf.length} bytes.`);
+  const count = buf.readUInt32BE(4);
+  const dims = kind === 'images' ? [buf.readUInt32BE(8), buf.readUInt32BE(12)] : [];
+  const recordBytes = dims.reduce((a, b) => a * b, 1);
+  if (count === 0) return bad(`IDX file ${file} holds no ${kind} (its header says 0); an empty split cannot be trained or evaluated on`, 0, 0);
+  if (recordBytes === 0) return bad(`IDX file ${file}: its header says images of ${dims.join('×')} pixels; images need at least 1×1`, 0, count);
+  const expected = headerBytes + count * recordBytes;
+  if (buf.length !== expected) {
+    const what = kind === 'images' ? `${count} images of ${dims.join('×')}` : `${count} labels`;
+    const whole = Math.min(count, Math.floor((buf.length - headerBytes) / recordBytes));
+    return bad(
+      `${buf.length < expected ? 'truncated' : 'too long'}: IDX file ${file}: header says ${what}, so expected ${expected} bytes (uncompressed), got ${buf.length}; ` +
+        `the file is ${buf.length < expected ? 'truncated' : 'longer than its header says'}.`,
+      whole,
+      count,
     );
   }
-  if (buf.length < headerBytes) {
-    throw new Error(
-      `IDX file ${file} is truncated: expected a ${headerBytes}-byte header with magic ${magic}, got ${buf.length} bytes.`,
-    );
-  }
+  return { contents: { count, dims, data: new Uint8Array(buf.buffer, buf.byteOffset + headerBytes, count * recordBytes) } };
 }
 
-/** Header facts of an IDX file (for verification): how many whole records the bytes really hold. */
-export function inspectIdx(file: string): { magic: number; count: number; recordBytes: number; wholeRecords: number; expectedBytes: number; bytes: number } {
-  const buf = readMaybeGzip(file);
-  if (buf.length < 8) throw new Error(`IDX file ${file} is truncated: ${buf.length} bytes, shorter than any IDX header`);
-  const magic = buf.readUInt32BE(0);
-  const count = buf.readUInt32BE(4);
-  if (magic !== IDX_IMAGES_MAGIC && magic !== IDX_LABELS_MAGIC) {
-    throw new Error(`IDX file ${file}: magic number ${magic}, expected ${IDX_IMAGES_MAGIC} (images) or ${IDX_LABELS_MAGIC} (labels)`);
-  }
-  const headerBytes = magic === IDX_IMAGES_MAGIC ? 16 : 8;
-  if (buf.length < headerBytes) throw new Error(`IDX file ${file} is truncated: ${buf.length} bytes, header needs ${headerBytes}`);
-  const recordBytes = magic === IDX_IMAGES_MAGIC ? buf.readUInt32BE(8) * buf.readUInt32BE(12) : 1;
-  const expectedBytes = headerBytes + count * recordBytes;
-  const wholeRecords = recordBytes > 0 ? Math.min(count, Math.floor((buf.length - headerBytes) / recordBytes)) : count;
-  return { magic, count, recordBytes, wholeRecords, expectedBytes, bytes: buf.length };
+function readOrThrow(file: string, kind: IdxKind): IdxContents {
+  const r = readIdxChecked(file, kind);
+  if ('bad' in r) throw new Error(r.bad.reason);
+  return r.contents;
 }
 
 /** Reads an IDX3 u8 image file (magic 2051), gzipped or raw. `data` is count×height×width bytes. */
 export function readIdxImages(file: string): { data: Uint8Array; count: number; height: number; width: number } {
-  const buf = readMaybeGzip(file);
-  checkHeader(file, buf, IDX_IMAGES_MAGIC, 16);
-  const count = buf.readUInt32BE(4);
-  const height = buf.readUInt32BE(8);
-  const width = buf.readUInt32BE(12);
-  const expected = 16 + count * height * width;
-  if (buf.length !== expected) {
-    throw new Error(
-      `IDX file ${file}: header says ${count} images of ${height}×${width}, so expected ${expected} bytes ` +
-        `(uncompressed), got ${buf.length}; the file is ${buf.length < expected ? 'truncated' : 'longer than its header says'}.`,
-    );
-  }
-  return { data: new Uint8Array(buf.buffer, buf.byteOffset + 16, count * height * width), count, height, width };
+  const { data, count, dims } = readOrThrow(file, 'images');
+  return { data, count, height: dims[0]!, width: dims[1]! };
 }
 
 /** Reads an IDX1 u8 label file (magic 2049), gzipped or raw. */
 export function readIdxLabels(file: string): Uint8Array {
-  const buf = readMaybeGzip(file);
-  checkHeader(file, buf, IDX_LABELS_MAGIC, 8);
-  const count = buf.readUInt32BE(4);
-  const expected = 8 + count;
-  if (buf.length !== expected) {
-    throw new Error(
-      `IDX file ${file}: header says ${count} labels, so expected ${expected} bytes (uncompressed), got ${buf.length}; ` +
-        `the file is ${buf.length < expected ? 'truncated' : 'longer than its header says'}.`,
-    );
-  }
-  return new Uint8Array(buf.buffer, buf.byteOffset + 8, count);
+  return readOrThrow(file, 'labels').data;
 }
 
-/** Builds an ImageSet (grey, C=1, pixels/255) from an image file and a label file; checks they agree. */
-export function loadIdxImageSet(imagesFile: string, labelsFile: string, numClasses: number): ImageSet {
-  const img = readIdxImages(imagesFile);
-  const lab = readIdxLabels(labelsFile);
-  if (lab.length !== img.count) {
-    throw new Error(`IDX pair mismatch: ${imagesFile} has ${img.count} images but ${labelsFile} has ${lab.length} labels.`);
-  }
-  const labels = new Int32Array(lab.length);
-  for (let i = 0; i < lab.length; i++) {
-    if (lab[i]! >= numClasses) {
-      throw new Error(`IDX file ${labelsFile}: record ${i} has label ${lab[i]}, outside [0, ${numClasses}).`);
+/** An images file and its labels file, read and checked; `bad` lists every problem (empty: usable). */
+export interface IdxPairCheck {
+  images?: IdxContents;
+  labels?: IdxContents;
+  /** Records each file's header claims (0 when unreadable), for reports. */
+  counts: { images: number; labels: number };
+  bad: BadRecord[];
+}
+
+/**
+ * Everything that decides whether an IDX pair can be trained on as a `numClasses` classifier: each file
+ * as `readIdxChecked` checks it, the same count in both, every label below `numClasses`. Shared by
+ * `loadIdxImageSet` (which refuses on any problem) and `verifyVisionDataset` (which lists them), so
+ * verify says OK exactly when training accepts the pair.
+ */
+export function checkIdxPair(imagesFile: string, labelsFile: string, numClasses: number): IdxPairCheck {
+  const check: IdxPairCheck = { counts: { images: 0, labels: 0 }, bad: [] };
+  for (const [kind, file] of [['images', imagesFile], ['labels', labelsFile]] as const) {
+    const r = readIdxChecked(file, kind);
+    if ('bad' in r) {
+      check.bad.push(r.bad);
+      check.counts[kind] = r.count ?? 0;
+    } else {
+      check[kind] = r.contents;
+      check.counts[kind] = r.contents.count;
     }
-    labels[i] = lab[i]!;
   }
+  if (check.images && check.labels && check.images.count !== check.labels.count) {
+    check.bad.push({ file: labelsFile, record: Math.min(check.images.count, check.labels.count), reason: `IDX pair mismatch: ${imagesFile} has ${check.images.count} images but ${labelsFile} has ${check.labels.count} labels` });
+  }
+  if (check.labels) {
+    check.labels.data.forEach((label, i) => {
+      if (label >= numClasses) check.bad.push({ file: labelsFile, record: i, reason: `label ${label} outside [0, ${numClasses})` });
+    });
+  }
+  return check;
+}
+
+/** Builds an ImageSet (grey, C=1, pixels/255) from an image file and a label file; refuses any problem `checkIdxPair` finds. */
+export function loadIdxImageSet(imagesFile: string, labelsFile: string, numClasses: number): ImageSet {
+  const check = checkIdxPair(imagesFile, labelsFile, numClasses);
+  if (check.bad.length > 0) {
+    const first = check.bad[0]!;
+    const more = check.bad.length > 1 ? ` (and ${check.bad.length - 1} more problem${check.bad.length > 2 ? 's' : ''}; \`sift data verify ${dirname(imagesFile)} --format idx\` lists them all)` : '';
+    const where = first.reason.includes(first.file) ? '' : `IDX file ${first.file}: record ${first.record}: `;
+    throw new Error(`${where}${first.reason}${more}`);
+  }
+  const img = check.images!;
+  const labels = Int32Array.from(check.labels!.data);
   const images = new Float32Array(img.data.length);
   for (let i = 0; i < img.data.length; i++) images[i] = img.data[i]! / 255;
-  return { images, labels, count: img.count, height: img.height, width: img.width, channels: 1, numClasses };
+  return { images, labels, count: img.count, height: img.dims[0]!, width: img.dims[1]!, channels: 1, numClasses };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -181,9 +210,8 @@ async function downloadFashionMnist(cacheDir: string, baseUrl: string): Promise<
     const body = Buffer.from(await res.arrayBuffer());
     const got = createHash('md5').update(body).digest('hex');
     if (got !== md5) throw new Error(`download of ${url}: MD5 ${got}, expected ${md5}; the file is corrupt or was changed upstream.`);
-    // Write then rename, so an interrupted download never leaves a half file under the real name.
-    writeFileSync(`${dest}.part`, body);
-    renameSync(`${dest}.part`, dest);
+    // Atomic, so an interrupted download never leaves a half file under the real name.
+    writeFileAtomic(dest, body);
   }
 }
 
@@ -206,9 +234,12 @@ export async function loadFashionMnist(
     const found = findIdxFiles(dir);
     if (found.files) return loadFrom(found.files, dir);
     tried.push(`${what} ${dir} (missing ${found.missing.join(', ')})`);
-    // A dataDir given explicitly but incomplete is a user mistake: say so rather than silently use another copy.
-    if (what === 'dataDir' && found.missing.length < 4) {
-      throw new Error(`Fashion-MNIST: dataDir ${dir} is incomplete, missing ${found.missing.join(', ')}.`);
+    // A dataDir given explicitly is the data the user means: never silently fall back to another copy.
+    if (what === 'dataDir') {
+      throw new Error(
+        `Fashion-MNIST: dataDir ${dir} is ${found.missing.length < 4 ? 'incomplete' : 'not a Fashion-MNIST folder'}, missing ${found.missing.join(', ')}; ` +
+          'put the four IDX files there, or leave dataDir out to use the system copy (datasets/fashion-mnist.md).',
+      );
     }
   }
   if (opts.download) {

@@ -1,5 +1,6 @@
 export * from './idx.js';
-export * from './verify-report.js';
+// The report verifyVisionDataset returns (declared once, in @sparse-ift/files, for both data packages).
+export type { BadRecord, VerifyReport } from '@sparse-ift/files';
 export * from './errors.js';
 export * from './augment.js';
 export * from './tfrecord.js';

@@ -8,7 +8,7 @@ import { DataError } from './errors.js';
 import { SEED_STREAMS, deriveSeed } from '@sparse-ift/core/rng';
 import { listShards, type EncodedSample, type ShardReadOptions } from './sources.js';
 import { streamImageFolder, streamShards, type StreamOptions } from './stream.js';
-import type { BadRecord } from './verify-report.js';
+import type { BadRecord } from '@sparse-ift/files';
 
 export interface VisionBatch {
   /** size × height × width × 3, normalized with the loader's mean/std. */

@@ -2,6 +2,7 @@
 // Each shard is read lazily, in file order; `record` is the index of the sample in its file.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
+import { notRegularFileReason } from '@sparse-ift/files';
 import { DataError } from './errors.js';
 import { imageExample, readTfRecords, type ExampleKeys } from './tfrecord.js';
 import { imageWdsSample, readWdsTar } from './wds.js';
@@ -37,16 +38,25 @@ function checkLabel(file: string, record: number, label: number, opts: ShardRead
   return l;
 }
 
-/** Reads one shard's samples. Errors are DataErrors naming file and record (or go to onBad). */
+/**
+ * Reads one shard's samples. Errors are DataErrors naming file and record (or go to onBad). A shard that
+ * is not a regular file (a FIFO is refused before it is opened) or holds no records is an error too:
+ * the loaders and `sift data verify` read shards through here, so they accept and refuse the same files.
+ */
 export async function* readShard(file: string, format: ShardFormat, opts: ShardReadOptions = {}): AsyncGenerator<EncodedSample> {
-  const bad = (err: unknown, record: number): void => {
-    const e = err instanceof DataError ? err : new DataError(file, record, (err as Error).message);
+  let records = 0;
+  const report = (e: DataError): void => {
+    records = Math.max(records, e.record + 1);
     if (!opts.onBad) throw e;
     opts.onBad(e);
   };
+  const bad = (err: unknown, record: number): void => report(err instanceof DataError ? err : new DataError(file, record, (err as Error).message));
   try {
+    const unreadable = notRegularFileReason(file);
+    if (unreadable !== undefined) throw new DataError(file, 0, `cannot be read: ${unreadable}`, true);
     if (format === 'tfrecord') {
-      for await (const { record, data } of readTfRecords(file, opts.onBad)) {
+      for await (const { record, data } of readTfRecords(file, report)) {
+        records = Math.max(records, record + 1);
         try {
           const { image, label } = imageExample(data, opts.exampleKeys);
           yield { file, record, image, label: checkLabel(file, record, label, opts) };
@@ -56,6 +66,7 @@ export async function* readShard(file: string, format: ShardFormat, opts: ShardR
       }
     } else if (format === 'wds') {
       for await (const s of readWdsTar(file)) {
+        records = Math.max(records, s.record + 1);
         try {
           const { image, label } = imageWdsSample(s);
           yield { file, record: s.record, image, label: checkLabel(file, s.record, label, opts) };
@@ -66,8 +77,9 @@ export async function* readShard(file: string, format: ShardFormat, opts: ShardR
     } else {
       throw new Error(`readShard: format '${format}' is not a shard format; use listImageFolder for folders`);
     }
+    if (records === 0) throw new DataError(file, 0, `holds no ${format === 'wds' ? 'samples' : 'records'}: an empty shard is a mistake (a failed copy?); remove it or copy it again`, true);
   } catch (err) {
-    // Fatal-for-file errors (truncation, lost framing): report once and end this shard.
+    // Fatal-for-file errors (truncation, lost framing, empty): report once and end this shard.
     if (err instanceof DataError && err.fatalForFile && opts.onBad) opts.onBad(err);
     else throw err;
   }
@@ -99,17 +111,21 @@ export function listImageFolder(root: string): ImageFolder {
       .sort();
     for (const f of files) samples.push({ file: resolve(root, cls, f), label });
   });
+  if (samples.length === 0) throw new Error(`image folder ${root} has class folders but no images (.jpg, .jpeg, .png, .webp) in them`);
   return { root, classes, samples };
 }
 
 export function readFolderSample(s: { file: string; label: number }): EncodedSample {
+  const unreadable = notRegularFileReason(s.file);
+  if (unreadable !== undefined) throw new DataError(s.file, 0, `cannot be read: ${unreadable}`);
   return { file: s.file, record: 0, image: readFileSync(s.file), label: s.label };
 }
 
 /** Shard files of a format in a folder (or the file itself), sorted. */
 export function listShards(path: string, format: 'tfrecord' | 'wds'): string[] {
   if (!existsSync(path)) throw new Error(`${path} does not exist`);
-  if (statSync(path).isFile()) return [resolve(path)];
+  // A single shard, whatever its type: readShard refuses one that is not a regular file.
+  if (!statSync(path).isDirectory()) return [resolve(path)];
   const match =
     format === 'wds'
       ? (f: string) => f.endsWith('.tar')

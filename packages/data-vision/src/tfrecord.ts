@@ -1,41 +1,10 @@
-// TFRecord files and tf.Example protos (the layout of TF/TFDS ImageNet shards).
-// Framing, per record:  u64 length (LE) | u32 masked_crc32c(length bytes) | data | u32 masked_crc32c(data)
-// masked_crc(x) = ((crc >>> 15) | (crc << 17)) + 0xa282ead8  (mod 2^32), crc = CRC32C (Castagnoli).
+// TFRecord files and tf.Example protos (the layout of TF/TFDS ImageNet shards). The framing and its
+// masked CRC32C live in @sparse-ift/files (shared with TensorBoard event files); this file reads shards
+// record by record and decodes tf.Example.
 import { open } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import crc32cJs from 'crc-32/crc32c.js';
 import protobuf from 'protobufjs';
+import { TFRECORD_FOOTER_BYTES, TFRECORD_HEADER_BYTES, readTfRecordHeader, tfRecordDataOk } from '@sparse-ift/files';
 import { DataError } from './errors.js';
-
-/**
- * CRC32C of the bytes. `@node-rs/crc32` (prebuilt native, SSE4.2/ARMv8 CRC instructions, ≈30× the pure-JS
- * speed: 0.04 vs 1.2 ms per 70 kB JPEG record) when its binary loads, else `crc-32`'s pure-JS CRC32C. The
- * main thread checks every record, so this speed bounds the whole loader.
- */
-export const crc32c: (data: Uint8Array) => number = (() => {
-  try {
-    const native = createRequire(import.meta.url)('@node-rs/crc32') as { crc32c: (input: Uint8Array, initial?: number) => number };
-    if (native.crc32c(Buffer.from('123456789')) === 0xe3069283) return (data: Uint8Array) => native.crc32c(data) >>> 0;
-  } catch {
-    // no prebuilt binary for this platform: fall through to pure JS
-  }
-  return (data: Uint8Array) => crc32cJs.buf(data) >>> 0;
-})();
-
-export function maskedCrc32c(data: Uint8Array): number {
-  const crc = crc32c(data);
-  return (((crc >>> 15) | (crc << 17)) + 0xa282ead8) >>> 0;
-}
-
-/** Frames one record (used by writers and tests' round trips). */
-export function frameTfRecord(data: Uint8Array): Buffer {
-  const out = Buffer.alloc(16 + data.length);
-  out.writeBigUInt64LE(BigInt(data.length), 0);
-  out.writeUInt32LE(maskedCrc32c(out.subarray(0, 8)), 8);
-  out.set(data, 12);
-  out.writeUInt32LE(maskedCrc32c(data), 12 + data.length);
-  return out;
-}
 
 // A record larger than this is a corrupt length field, not an image (ImageNet's largest JPEG is ~15 MB).
 const MAX_RECORD_BYTES = 1 << 30;
@@ -52,34 +21,33 @@ export async function* readTfRecords(
   const fh = await open(file, 'r');
   try {
     const size = (await fh.stat()).size;
-    const header = Buffer.alloc(12);
+    const header = Buffer.alloc(TFRECORD_HEADER_BYTES);
     let pos = 0;
     for (let record = 0; pos < size; record++) {
-      if (size - pos < 12) {
-        throw new DataError(file, record, `truncated header: ${size - pos} of 12 bytes at offset ${pos}`, true);
+      if (size - pos < TFRECORD_HEADER_BYTES) {
+        throw new DataError(file, record, `truncated header: ${size - pos} of ${TFRECORD_HEADER_BYTES} bytes at offset ${pos}`, true);
       }
-      await fh.read(header, 0, 12, pos);
-      const lengthBig = header.readBigUInt64LE(0);
-      if (header.readUInt32LE(8) !== maskedCrc32c(header.subarray(0, 8))) {
-        throw new DataError(file, record, `bad length CRC at offset ${pos}; the file is corrupt from here on`, true);
+      await fh.read(header, 0, TFRECORD_HEADER_BYTES, pos);
+      const parsed = readTfRecordHeader(header);
+      if ('error' in parsed) throw new DataError(file, record, `${parsed.error} at offset ${pos}; the file is corrupt from here on`, true);
+      if (parsed.length > BigInt(MAX_RECORD_BYTES)) {
+        throw new DataError(file, record, `record length ${parsed.length} bytes is implausible`, true);
       }
-      if (lengthBig > BigInt(MAX_RECORD_BYTES)) {
-        throw new DataError(file, record, `record length ${lengthBig} bytes is implausible`, true);
-      }
-      const length = Number(lengthBig);
-      if (size - pos - 12 < length + 4) {
+      const length = Number(parsed.length);
+      const framed = TFRECORD_HEADER_BYTES + length + TFRECORD_FOOTER_BYTES;
+      if (size - pos < framed) {
         throw new DataError(
           file,
           record,
-          `truncated: record needs ${length + 4} more bytes at offset ${pos + 12}, file has ${size - pos - 12}`,
+          `truncated: record needs ${length + TFRECORD_FOOTER_BYTES} more bytes at offset ${pos + TFRECORD_HEADER_BYTES}, file has ${size - pos - TFRECORD_HEADER_BYTES}`,
           true,
         );
       }
-      const body = Buffer.alloc(length + 4);
-      await fh.read(body, 0, length + 4, pos + 12);
-      pos += 16 + length;
+      const body = Buffer.alloc(length + TFRECORD_FOOTER_BYTES);
+      await fh.read(body, 0, body.length, pos + TFRECORD_HEADER_BYTES);
+      pos += framed;
       const data = body.subarray(0, length);
-      if (body.readUInt32LE(length) !== maskedCrc32c(data)) {
+      if (!tfRecordDataOk(data, body.subarray(length))) {
         const err = new DataError(file, record, 'bad data CRC (masked CRC32C mismatch)');
         if (!onBadData) throw err;
         onBadData(err);

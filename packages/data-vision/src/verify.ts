@@ -5,17 +5,22 @@ import { basename, join, resolve } from 'node:path';
 import { readCifar100Bin } from './cifar.js';
 import { DecodePool } from './decode-pool.js';
 import type { DataError } from './errors.js';
-import { IDX_IMAGES_MAGIC, inspectIdx, readIdxLabels } from './idx.js';
+import { FASHION_MNIST_CLASSES, checkIdxPair } from './idx.js';
 import { listImageFolder, listShards, readFolderSample, readShard, type EncodedSample } from './sources.js';
 import type { ExampleKeys } from './tfrecord.js';
-import type { BadRecord, VerifyReport } from './verify-report.js';
+import type { BadRecord, VerifyReport } from '@sparse-ift/files';
+
+/** IDX file names (MNIST / Fashion-MNIST layout). */
+const IDX_NAME = /-idx[13]-ubyte(\.gz)?$/;
+/** Classes an IDX data set is checked against by default: the IDX sets this project trains on (Fashion-MNIST) have 10. */
+export const IDX_DEFAULT_CLASSES = FASHION_MNIST_CLASSES.length;
 
 export type VisionFormat = 'tfrecord' | 'wds' | 'cifar' | 'idx' | 'folder';
 export const VISION_FORMATS: readonly VisionFormat[] = ['tfrecord', 'wds', 'cifar', 'idx', 'folder'];
 
 export interface VerifyVisionOptions {
   format: VisionFormat;
-  /** Labels must be in [0, numClasses). Default: 1000 (tfrecord, wds), 100 (cifar), 256 (idx), folder count. */
+  /** Labels must be in [0, numClasses). Default: 1000 (tfrecord, wds), 100 (cifar), 10 (idx, as the Fashion-MNIST loader), folder count. */
   numClasses?: number;
   /** Added to labels before the check, e.g. −1 for TF-slim ImageNet shards (labels 1..1000). */
   labelOffset?: number;
@@ -26,28 +31,43 @@ export interface VerifyVisionOptions {
   workers?: number;
 }
 
-/** Guesses the format of a path from file names; undefined when unsure. */
-export function detectVisionFormat(path: string): VisionFormat | undefined {
-  const look = (name: string): VisionFormat | undefined => {
-    if (/\.tfrecords?$|\.tfrecords?-\d{5}-of-\d{5}$|-\d{5}-of-\d{5}$/.test(name)) return 'tfrecord';
-    if (name.endsWith('.tar')) return 'wds';
-    if (/^(train|test|data_batch_\d|test_batch)\.bin$/.test(name)) return 'cifar';
-    if (/-idx\d-ubyte(\.gz)?$/.test(name)) return 'idx';
-    return undefined;
-  };
-  if (!existsSync(path)) return undefined;
-  if (statSync(path).isFile()) return look(basename(path));
-  const entries = readdirSync(path, { withFileTypes: true });
-  for (const e of entries) {
-    const f = e.isFile() ? look(e.name) : undefined;
-    if (f) return f;
-  }
-  if (entries.some((e) => e.isDirectory() && e.name === 'cifar-100-binary')) return 'cifar';
-  const dirs = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.'));
-  if (dirs.length > 0 && dirs.every((d) => readdirSync(join(path, d.name)).some((f) => /\.(jpe?g|png|webp)$/i.test(f)))) {
-    return 'folder';
-  }
+/** The vision format a file name says, or undefined. */
+function formatOfName(name: string): VisionFormat | undefined {
+  if (/\.tfrecords?$|\.tfrecords?-\d{5}-of-\d{5}$|-\d{5}-of-\d{5}$/.test(name)) return 'tfrecord';
+  if (name.endsWith('.tar')) return 'wds';
+  if (/^(train|test|data_batch_\d|test_batch)\.bin$/.test(name)) return 'cifar';
+  if (IDX_NAME.test(name)) return 'idx';
   return undefined;
+}
+
+/**
+ * Every vision format a path's file names say (a folder can mix several, e.g. TFRecord shards beside
+ * tars: each is verified). Entries are judged by name whatever their type, so a FIFO named like a data
+ * file is listed, then refused by its format's check.
+ */
+export function detectVisionFormats(path: string): VisionFormat[] {
+  if (!existsSync(path)) return [];
+  if (!statSync(path).isDirectory()) {
+    const f = formatOfName(basename(path));
+    return f ? [f] : [];
+  }
+  const entries = readdirSync(path, { withFileTypes: true });
+  const found = new Set<VisionFormat>();
+  for (const e of entries) {
+    const f = e.isDirectory() ? undefined : formatOfName(e.name);
+    if (f) found.add(f);
+  }
+  if (entries.some((e) => e.isDirectory() && e.name === 'cifar-100-binary')) found.add('cifar');
+  const dirs = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.'));
+  if (found.size === 0 && dirs.length > 0 && dirs.every((d) => readdirSync(join(path, d.name)).some((f) => /\.(jpe?g|png|webp)$/i.test(f)))) {
+    found.add('folder');
+  }
+  return VISION_FORMATS.filter((f) => found.has(f));
+}
+
+/** The first of `detectVisionFormats`; undefined when no file name says a format. */
+export function detectVisionFormat(path: string): VisionFormat | undefined {
+  return detectVisionFormats(path)[0];
 }
 
 /** Decodes samples in a pool with a bounded number in flight; reports undecodable ones. */
@@ -149,42 +169,28 @@ export async function verifyVisionDataset(path: string, opts: VerifyVisionOption
     }
   } else if (opts.format === 'idx') {
     const files = statSync(path).isDirectory()
-      ? readdirSync(path).filter((f) => /-idx[13]-ubyte(\.gz)?$/.test(f)).sort().map((f) => resolve(path, f))
+      ? readdirSync(path).filter((f) => IDX_NAME.test(f)).sort().map((f) => resolve(path, f))
       : [resolve(path)];
     if (files.length === 0) throw new Error(`no IDX files (*-idx3-ubyte[.gz], *-idx1-ubyte[.gz]) in ${path}`);
     report.files = files;
-    const numClasses = opts.numClasses ?? 256;
-    const counts = new Map<string, number>();
+    // Pairs as the loader reads them (train-images ↔ train-labels): the same check, so verify OK ⇔ training accepts.
+    const partnerName = (file: string): string =>
+      basename(file).replace(/\.gz$/, '').replace(/-(images-idx3|labels-idx1)-/, (_, k: string) => (k === 'images-idx3' ? '-labels-idx1-' : '-images-idx3-'));
+    const done = new Set<string>();
     for (const file of files) {
-      try {
-        const h = inspectIdx(file);
-        counts.set(file, h.count);
-        report.records += h.count;
-        if (h.bytes !== h.expectedBytes) {
-          report.bad.push({
-            file,
-            record: h.wholeRecords,
-            reason: `${h.bytes < h.expectedBytes ? 'truncated' : 'too long'}: header says ${h.count} records, expected ${h.expectedBytes} bytes, got ${h.bytes}`,
-          });
-          continue;
-        }
-        if (h.magic !== IDX_IMAGES_MAGIC) {
-          readIdxLabels(file).forEach((l, i) => {
-            labels.add(l);
-            if (l >= numClasses) report.bad.push({ file, record: i, reason: `label ${l} outside [0, ${numClasses})` });
-          });
-        }
-      } catch (err) {
-        report.bad.push({ file, record: 0, reason: (err as Error).message });
+      if (done.has(file)) continue;
+      done.add(file);
+      const partner = files.find((f) => basename(f).replace(/\.gz$/, '') === partnerName(file));
+      if (partner === undefined) {
+        report.bad.push({ file, record: 0, reason: `no ${partnerName(file)}[.gz] beside it; training reads images and labels in pairs` });
+        continue;
       }
-    }
-    // Each images file must have a labels file of the same count (train-images ↔ train-labels).
-    for (const [file, n] of counts) {
-      if (!/-images-idx3-ubyte/.test(file)) continue;
-      const partner = [...counts.keys()].find((f) => f.replace('-labels-idx1-', '-images-idx3-') === file);
-      if (partner !== undefined && counts.get(partner) !== n) {
-        report.bad.push({ file: partner, record: 0, reason: `${counts.get(partner)} labels but ${basename(file)} has ${n} images` });
-      }
+      const [imagesFile, labelsFile] = /-idx3-/.test(file) ? [file, partner] : [partner, file];
+      const check = checkIdxPair(imagesFile, labelsFile, opts.numClasses ?? IDX_DEFAULT_CLASSES);
+      report.records += check.counts.images + check.counts.labels;
+      report.bad.push(...check.bad);
+      check.labels?.data.forEach((l) => labels.add(l));
+      done.add(imagesFile).add(labelsFile);
     }
   } else {
     throw new Error(`unknown vision format '${String(opts.format)}'; use one of ${VISION_FORMATS.join(', ')}`);

@@ -55,8 +55,12 @@ describe('IDX reader', () => {
     expect(Array.from(fm.train.labels)).toEqual([7, 0, 9]);
     expect([fm.test.height, fm.test.width, fm.test.channels, fm.test.numClasses]).toEqual([2, 2, 1, 10]);
     const empty = mkdtempSync(join(tmpdir(), 'fm-empty-'));
-    const err = loadFashionMnist({ dataDir: empty, systemDir: join(empty, 'sys'), cacheDir: join(empty, 'cache') });
-    await expect(err).rejects.toThrow(/dataDir .*fm-empty-.*Debian package .*sys.*download from http:\/\/fashion-mnist/);
+    const err = loadFashionMnist({ systemDir: join(empty, 'sys'), cacheDir: join(empty, 'cache') });
+    await expect(err).rejects.toThrow(/Debian package .*sys.*download cache .*cache.*download from http:\/\/fashion-mnist/);
+    // An explicit dataDir holding none of the files is an error, never a silent fall-back to another copy.
+    await expect(loadFashionMnist({ dataDir: empty, systemDir: DEBIAN_FASHION_MNIST_DIR })).rejects.toThrow(
+      /dataDir .*fm-empty-.* is not a Fashion-MNIST folder, missing train-images-idx3-ubyte\[\.gz\].*leave dataDir out to use the system copy/,
+    );
     writeFileSync(join(empty, 'train-labels-idx1-ubyte'), idx(2049, [3], [7, 0, 9]));
     await expect(loadFashionMnist({ dataDir: empty })).rejects.toThrow(/incomplete, missing train-images-idx3-ubyte/);
   });

@@ -1,31 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DataError, crc32c, readShard, readTfRecords, maskedCrc32c, type EncodedSample } from '@sparse-ift/data-vision';
-import { crc32cBitwise, encodeExampleByHand, frameByHand, masked, sampleJpeg, tempDir, writeTfRecordShards, writeWdsShards } from './fixtures.js';
+import { DataError, readShard, readTfRecords, type EncodedSample } from '@sparse-ift/data-vision';
+import { encodeExampleByHand, frameByHand, sampleJpeg, tempDir, writeTfRecordShards, writeWdsShards } from './fixtures.js';
 
 async function collect<T = EncodedSample>(gen: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const s of gen) out.push(s);
   return out;
 }
-
-describe('CRC32C', () => {
-  it('equals a bitwise CRC32C on random buffers of many lengths', () => {
-    let x = 12345;
-    for (const n of [0, 1, 3, 7, 8, 15, 16, 17, 63, 64, 1000, 70001]) {
-      const b = new Uint8Array(n).map(() => ((x = (x * 1103515245 + 12345) >>> 0) >>> 24));
-      expect(crc32c(b), `length ${n}`).toBe(crc32cBitwise(b));
-    }
-  });
-
-  it('matches the bitwise reference and the standard check value', () => {
-    expect(masked(Buffer.from('123456789'))).toBe(maskedCrc32c(Buffer.from('123456789')));
-    // CRC32C("123456789") = 0xE3069283 (RFC 3720 check value); masked by hand:
-    const c = 0xe3069283;
-    expect(maskedCrc32c(Buffer.from('123456789'))).toBe((((c >>> 15) | (c << 17)) + 0xa282ead8) >>> 0);
-  });
-});
 
 describe('TFRecord shards', () => {
   it('reads back exactly what an independent writer wrote', async () => {

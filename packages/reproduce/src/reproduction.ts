@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import type { TrainConfig, TrainResult } from '@sparse-ift/train';
 import type { Experiment, ExperimentContext, ExperimentOutcome, PresetInfo } from './experiments.js';
 import { accuracyPlotSvg } from './plot.js';
-import { FAMILY_LABEL, writeResultFile } from './results-report.js';
+import { FAMILY_LABEL, notLearningNote, writeResultFile } from './results-report.js';
 import { runGrid, type ModelFootprint } from './run-grid.js';
-import { runRecord, summariseRow, type GridRow, type RowSummary, type RunRecord, type Score } from './run-record.js';
+import { runRecord, runRecordProblem, summariseRow, type GridRow, type RowSummary, type RunRecord, type Score } from './run-record.js';
 import { prepareStateDir } from './run-state.js';
 
 /** The trainer settings a run owes to the experiment's context: its checkpoint, logs and resume. */
@@ -97,7 +97,7 @@ export function reproduction<Config extends { rows: readonly Row[] }, Row extend
     const config = spec.configure(ctx.preset);
     const started = Date.now();
     // The state folder first: a second start without --resume or --force stops before loading any data.
-    const state = prepareStateDir(ctx);
+    const state = prepareStateDir(ctx, { experiment: spec.name, config });
     const { data, about, line } = await spec.load(config, ctx);
     ctx.log(line);
     const runId = (row: Row, seed: number): string => `${spec.modelName(config, row)}-${row.family}-s${row.sparsity}-${row.method}-seed${seed}`;
@@ -112,6 +112,7 @@ export function reproduction<Config extends { rows: readonly Row[] }, Row extend
         return runRecord({ id, row, seed, maskSparsity: trained.maskSparsity, result: trained.result, footprint: trained.footprint, score: spec.score, backend: ctx.backend.name });
       },
       describe: (record) => describeRun(record, spec.score),
+      check: runRecordProblem,
       log: ctx.log,
     });
     const rows = config.rows.map((row) => summariseRow(row, runs.filter((r) => r.id === runId(row, r.seed)), spec.score));
@@ -135,7 +136,9 @@ export function reproduction<Config extends { rows: readonly Row[] }, Row extend
     writeResultFile(ctx, files, 'results.json', 'results.json', JSON.stringify(results, null, 2) + '\n');
     const md = spec.report(results, data);
     const plots = spec.plot ? await writePlots(spec.plot, config, rows, ctx, files) : '';
-    writeResultFile(ctx, files, 'results.md', 'results.md', md.document + plots);
+    // Runs whose loss never left chance are named loudly, between the tables and the plots.
+    const note = notLearningNote(runs);
+    writeResultFile(ctx, files, 'results.md', 'results.md', md.document + (note ? `\n${note}` : '') + plots);
     return { files, table: md.table, summary: { experiment: spec.name, preset: ctx.preset, wallSeconds: results.wallSeconds, rows, files } };
   };
   return { name: spec.name, description: spec.description, presets: spec.presets, defaultPreset: spec.defaultPreset, run };

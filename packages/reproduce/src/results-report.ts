@@ -2,8 +2,8 @@
  * The pieces of a reproduction's results.md that every experiment shares: statistics over seeds, family
  * labels, paper cells, ours-vs-paper columns, the recipe line and writing result files.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '@sparse-ift/files';
 import type { Family } from '@sparse-ift/core';
 import type { OptimizerRecipe } from '@sparse-ift/train';
 import type { ExperimentContext } from './experiments.js';
@@ -52,12 +52,12 @@ export function sgdRecipeText(opt: OptimizerRecipe): string {
 }
 
 /**
- * Writes `content` to `<outDir>/<name>` (beside an earlier file unless --force), records the path in
+ * Writes `content` to `<outDir>/<name>` atomically (beside an earlier file unless --force), records the path in
  * `files` under `role` and returns it.
  */
 export function writeResultFile(ctx: Pick<ExperimentContext, 'outDir' | 'force'>, files: Record<string, string>, role: string, name: string, content: string): string {
   const path = nonClobberingPath(join(ctx.outDir, name), ctx.force);
-  writeFileSync(path, content);
+  writeFileAtomic(path, content);
   files[role] = path;
   return path;
 }
@@ -68,4 +68,21 @@ export function oursPaperColumns(sparsities: readonly number[], prefix = ''): { 
     head: sparsities.map((s) => `${prefix}${s * 100}% ours | ${prefix}${s * 100}% paper`).join(' | '),
     rule: sparsities.map(() => '---|---').join('|'),
   };
+}
+
+/**
+ * The results.md paragraph naming every run whose training loss stayed at chance (ln C) between two
+ * evaluations (the trainer marks those evaluations `atChance`), or '' when every run learned. Such a
+ * run's score is a guess's: it drags its row's mean down and says nothing about the family.
+ */
+export function notLearningNote(runs: readonly { id: string; history: readonly { epoch: number; atChance?: boolean }[] }[]): string {
+  const stuck = runs.map((r) => ({ id: r.id, epochs: [...new Set(r.history.filter((h) => h.atChance).map((h) => h.epoch + 1))] })).filter((r) => r.epochs.length > 0);
+  if (stuck.length === 0) return '';
+  const many = stuck.length > 1;
+  return [
+    `**WARNING: ${stuck.length} run${many ? 's' : ''} did not learn**: the training loss stayed at chance (ln C), so ${many ? 'their scores are' : 'its score is'} a guess's and the row means include ${many ? 'them' : 'it'}. Rerun with an LR warm-up or a lower rate.`,
+    '',
+    ...stuck.map((r) => `- \`${r.id}\`: epoch${r.epochs.length > 1 ? 's' : ''} ${r.epochs.join(', ')}`),
+    '',
+  ].join('\n');
 }

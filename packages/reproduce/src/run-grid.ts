@@ -20,6 +20,8 @@ export async function runGrid<Row, RunRecord>(args: {
   trainOne(row: Row, seed: number, id: string): Promise<RunRecord>;
   /** The log line's text after `id: ` for a newly trained run. */
   describe(record: RunRecord): string;
+  /** What is wrong with a stored record (an edited or foreign file), or undefined when it can be used. */
+  check?(record: unknown): string | undefined;
   log(line: string): void;
 }): Promise<RunRecord[]> {
   const runs: RunRecord[] = [];
@@ -27,7 +29,7 @@ export async function runGrid<Row, RunRecord>(args: {
   for (let seed = 0; seed < args.seeds; seed++) {
     for (const row of args.rows) {
       const id = args.runId(row, seed);
-      const earlier = args.state.finished<RunRecord>(id);
+      const earlier = args.state.finished<RunRecord>(id, args.check);
       if (earlier) {
         runs.push(earlier);
         args.log(`[${runs.length}/${total}] ${id}: already finished, reusing its result`);

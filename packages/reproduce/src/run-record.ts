@@ -108,3 +108,17 @@ export function summariseRow<Row extends GridRow>(row: Row, runs: readonly RunRe
     wallSecondsMean: mean(runs.map((r) => r.wallSeconds)),
   };
 }
+
+/** What is wrong with a stored run record (a hand-edited or truncated file), or undefined when it is whole. */
+export function runRecordProblem(record: unknown): string | undefined {
+  if (typeof record !== 'object' || record === null) return 'it holds no record';
+  const r = record as Partial<Record<keyof RunRecord, unknown>>;
+  const missing = [
+    typeof r.id === 'string' ? '' : 'id',
+    typeof r.test === 'object' && r.test !== null ? '' : 'test',
+    typeof r.best === 'object' && r.best !== null ? '' : 'best',
+    Array.isArray(r.history) ? '' : 'history',
+    ...(['seed', 'sparsity', 'maskSparsity', 'params', 'nonzeroParams', 'sparseFlops', 'flopRatio', 'realisedDensity', 'steps', 'wallSeconds'] as const).map((k) => (typeof r[k] === 'number' ? '' : k)),
+  ].filter(Boolean);
+  return missing.length > 0 ? `its record lacks ${missing.join(', ')}` : undefined;
+}

@@ -31,7 +31,7 @@ describe('runGrid', () => {
       runGrid({
         rows,
         seeds: 2,
-        state: prepareStateDir({ outDir, resume, force: false }),
+        state: prepareStateDir({ outDir, preset: 'test', resume, force: false }, { experiment: 'grid-test', config: {} }),
         runId: (row, seed) => `${row}-seed${seed}`,
         trainOne: async (row, seed, id) => {
           if (trained.length >= stopAt) throw new Error('interrupted');
@@ -43,7 +43,7 @@ describe('runGrid', () => {
       });
     await expect(grid(false, 3)).rejects.toThrow('interrupted');
     expect(trained).toEqual(['a-seed0', 'b-seed0', 'a-seed1']);
-    expect(JSON.parse(readFileSync(join(outDir, 'state', 'finished', 'a-seed1.json'), 'utf8'))).toEqual({ id: 'a-seed1', score: 11 });
+    expect(JSON.parse(readFileSync(join(outDir, 'state', 'finished', 'a-seed1.json'), 'utf8')).record).toEqual({ id: 'a-seed1', score: 11 });
     trained.length = 0;
     log.length = 0;
     const runs = await grid(true);

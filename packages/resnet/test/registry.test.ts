@@ -27,7 +27,7 @@ describe('registry', () => {
 
   it('bad options name themselves', () => {
     expect(() => createModel('resnet-mini-cifar', { family: 'sparse-doped', sparsity: 0.5, dopedMaskLowRank: 'yes' })).toThrow(/dopedMaskLowRank must be true or false/);
-    expect(() => createModel('resnet-mini-cifar', { family: 'sparse-doped', sparsity: 0.5, widht: 3 })).toThrow(/unknown ResNet option 'widht'/);
+    expect(() => createModel('resnet-mini-cifar', { family: 'sparse-doped', sparsity: 0.5, widht: 3 })).toThrow(/unknown option 'widht' for model 'resnet-mini-cifar'; valid options: family, sparsity, method, seed, flopBudgetSearch/);
   });
 
   it('planRegisteredModel uses the op list: ResNet-18 ImageNet SW 0.9 has 112,827,090 params and is iso-FLOP', () => {

@@ -25,6 +25,23 @@ export interface Objective {
   metricSums(model: TrainableModel, batch: Batch): { loss: tf.Scalar; [name: string]: tf.Scalar };
   /** Metrics that are not means over samples, from the means (language modelling: perplexity). */
   summarise?(means: Metrics): Metrics;
+  /**
+   * The training loss of a uniform guess (ln C over C classes, as last seen by `loss`), or undefined
+   * before the first batch: a run whose loss stays there learned nothing, and the trainer says so.
+   */
+  chanceLoss?(): number | undefined;
+}
+
+/** ln C of the logits' last dimension seen last: a uniform guess's cross-entropy. */
+function chanceOf(): { see(logits: tf.Tensor): tf.Tensor; loss(): number | undefined } {
+  let classes = 0;
+  return {
+    see(logits) {
+      classes = logits.shape.at(-1)!;
+      return logits;
+    },
+    loss: () => (classes > 1 ? Math.log(classes) : undefined),
+  };
 }
 
 function forward(model: TrainableModel, batch: Batch, training: boolean, context?: ForwardContext): tf.Tensor {
@@ -37,9 +54,11 @@ function forward(model: TrainableModel, batch: Batch, training: boolean, context
  */
 export function classification(options: { labelSmoothing?: number } = {}): Objective {
   const labelSmoothing = options.labelSmoothing ?? 0;
+  const chance = chanceOf();
   return {
     name: `classification, label smoothing ${labelSmoothing}`,
-    loss: (model, batch, context) => crossEntropy(forward(model, batch, true, context) as tf.Tensor2D, tf.tensor1d(batch.targets, 'int32'), labelSmoothing),
+    loss: (model, batch, context) => crossEntropy(chance.see(forward(model, batch, true, context)) as tf.Tensor2D, tf.tensor1d(batch.targets, 'int32'), labelSmoothing),
+    chanceLoss: chance.loss,
     metricSums(model, batch) {
       const logits = forward(model, batch, false) as tf.Tensor2D;
       const labels = tf.tensor1d(batch.targets, 'int32');
@@ -56,13 +75,15 @@ export function classification(options: { labelSmoothing?: number } = {}): Objec
  * metrics: that loss and its perplexity exp(loss).
  */
 export function languageModelling(): Objective {
+  const chance = chanceOf();
   const tokenLoss = (model: TrainableModel, batch: Batch, training: boolean, context?: ForwardContext): tf.Scalar => {
-    const logits = forward(model, batch, training, context);
+    const logits = chance.see(forward(model, batch, training, context));
     return crossEntropy(tf.reshape(logits, [-1, logits.shape.at(-1)!]), tf.tensor1d(batch.targets, 'int32'));
   };
   return {
     name: 'language modelling, next-token cross-entropy',
     loss: (model, batch, context) => tokenLoss(model, batch, true, context),
+    chanceLoss: chance.loss,
     // Every row has the same number of positions, so the mean over rows of the row means is the token mean.
     metricSums: (model, batch) => ({ loss: tf.mul(tokenLoss(model, batch, false), batch.shape[0]!) }),
     summarise: (means) => ({ ...means, perplexity: Math.exp(means.loss) }),

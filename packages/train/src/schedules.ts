@@ -45,3 +45,12 @@ export function learningRate(base: number, schedule: LrSchedule, at: SchedulePos
     }
   }
 }
+
+/**
+ * An optional linear warm-up in front of any schedule: the rate of step t (0-based) is scaled by
+ * (t + 1) / warmupSteps until warmupSteps steps are done ("gradual warmup", Goyal et al. 2017), so a
+ * small model at a large rate does not blow up in its first steps.
+ */
+export function warmupFactor(step: number, warmupSteps = 0): number {
+  return warmupSteps > 0 && step < warmupSteps ? (step + 1) / warmupSteps : 1;
+}

@@ -1,15 +1,13 @@
 /**
- * TensorBoard event files: TFRecord framing of `tensorflow.Event` protos with scalar summaries.
- *
- * Record: uint64 length (LE) · uint32 masked_crc32c(length bytes) · data · uint32 masked_crc32c(data),
- * masked_crc(x) = ((x >>> 15) | (x << 17)) + 0xa282ead8. protobufjs encodes the protos (fields from
- * tensorflow/core/util/event.proto and framework/summary.proto); crc-32's crc32c does the checksum.
+ * TensorBoard event files: `tensorflow.Event` protos with scalar summaries, each framed as a TFRecord
+ * by @sparse-ift/files. protobufjs encodes the protos (fields from tensorflow/core/util/event.proto and
+ * framework/summary.proto). Event files are append-only, as TensorBoard reads them while they grow.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
-import crc32c from 'crc-32/crc32c.js';
+import { explainFileError, frameTfRecord } from '@sparse-ift/files';
 
 const EVENT_PROTO = `
 syntax = "proto3";
@@ -21,23 +19,6 @@ message Event { double wall_time = 1; int64 step = 2; string file_version = 3; S
 
 const root = protobuf.parse(EVENT_PROTO).root;
 export const EventMessage = root.lookupType('tensorflow.Event');
-
-export function maskedCrc32c(data: Uint8Array): number {
-  const crc = crc32c.buf(data) >>> 0;
-  return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
-}
-
-/** One TFRecord: length, its masked CRC, the payload, its masked CRC. */
-export function tfRecord(payload: Uint8Array): Buffer {
-  const header = Buffer.alloc(8);
-  header.writeBigUInt64LE(BigInt(payload.length));
-  const out = Buffer.alloc(8 + 4 + payload.length + 4);
-  header.copy(out, 0);
-  out.writeUInt32LE(maskedCrc32c(header), 8);
-  Buffer.from(payload).copy(out, 12);
-  out.writeUInt32LE(maskedCrc32c(payload), 12 + payload.length);
-  return out;
-}
 
 export function encodeEvent(event: { wallTime: number; step?: number; fileVersion?: string; scalars?: Record<string, number> }): Uint8Array {
   const message = EventMessage.create({
@@ -57,10 +38,14 @@ export class TensorBoardWriter {
   private fd: number;
 
   constructor(logDir: string) {
-    mkdirSync(logDir, { recursive: true });
     const now = Date.now() / 1000;
     this.file = join(logDir, `events.out.tfevents.${Math.floor(now)}.${hostname()}`);
-    this.fd = openSync(this.file, 'a');
+    try {
+      mkdirSync(logDir, { recursive: true });
+      this.fd = openSync(this.file, 'a');
+    } catch (error) {
+      throw explainFileError(error, this.file);
+    }
     this.write(encodeEvent({ wallTime: now, fileVersion: 'brain.Event:2' }));
   }
 
@@ -69,7 +54,11 @@ export class TensorBoardWriter {
   }
 
   private write(payload: Uint8Array): void {
-    writeSync(this.fd, tfRecord(payload));
+    try {
+      writeSync(this.fd, frameTfRecord(payload));
+    } catch (error) {
+      throw explainFileError(error, this.file);
+    }
   }
 
   close(): void {
@@ -78,20 +67,4 @@ export class TensorBoardWriter {
     closeSync(this.fd);
     this.fd = -1;
   }
-}
-
-/** Reads back a TFRecord file, checking both CRCs (used by tests and `sift` tooling). */
-export function readTfRecords(buf: Buffer): Uint8Array[] {
-  const records: Uint8Array[] = [];
-  let off = 0;
-  while (off < buf.length) {
-    const header = buf.subarray(off, off + 8);
-    if (buf.readUInt32LE(off + 8) !== maskedCrc32c(header)) throw new Error(`TFRecord at byte ${off}: bad length CRC`);
-    const len = Number(buf.readBigUInt64LE(off));
-    const payload = buf.subarray(off + 12, off + 12 + len);
-    if (buf.readUInt32LE(off + 12 + len) !== maskedCrc32c(payload)) throw new Error(`TFRecord at byte ${off}: bad data CRC`);
-    records.push(payload);
-    off += 16 + len;
-  }
-  return records;
 }

@@ -18,17 +18,14 @@ import * as tf from '@tensorflow/tfjs-core';
 // plain Node; tfjs-core's own `dist/register_all_gradients.js` is browser-ESM and fails to load there.
 import '@tensorflow/tfjs-layers';
 import { epochBatches, heldOutBatches, isBatchStream, microBatches, type BatchSource, type BatchStream, type LabelledData } from './batches.js';
-import { readCheckpoint, restoreOptimizerState, storeOptimizerState, writeCheckpointAtomic, type StoredOptimizer, type StoredTensor } from './checkpoint.js';
+import { CheckpointError, CheckpointReader, restoreOptimizerState, storeOptimizerState, writeCheckpointAtomic, type LazyTensor, type StoredOptimizer, type StoredTensor } from './checkpoint.js';
 import {
   AdamW,
   FiniteGuard,
-  MaskUpdateSchedule,
   NonFiniteLossError,
-  RigLUpdater,
   SEED_STREAMS,
-  SETUpdater,
   SGD,
-  StaticUpdater,
+  createMaskUpdater,
   decayOnlyMatrices,
   deriveSeed,
   initMasks,
@@ -44,7 +41,7 @@ import { classification, type Metrics, type Objective } from './objectives.js';
 import { LossLog, type StepLoss } from './loss-log.js';
 import { createProgress } from './progress.js';
 import type { MaskTraining, OptimizerRecipe } from './recipes.js';
-import { learningRate, type LrSchedule } from './schedules.js';
+import { learningRate, warmupFactor, type LrSchedule } from './schedules.js';
 import { TensorBoardWriter } from './tensorboard.js';
 
 /** In-memory sets or batch sources, for training and for the held-out evaluations. */
@@ -72,6 +69,8 @@ export interface TrainConfig {
   objective?: Objective;
   /** Clip the global gradient norm to this value (GPT recipe: 1.0). */
   clipNorm?: number;
+  /** Linear LR warm-up over this many first steps, in front of `schedule` (default 0: none). */
+  warmupSteps?: number;
   mask: MaskTraining;
   /** Evaluate every this many steps and after the last; by default after every epoch. */
   evalEvery?: number;
@@ -105,6 +104,8 @@ export interface Evaluation {
   trainLoss: number;
   test: Metrics;
   lr: number;
+  /** The training loss since the previous evaluation stayed at chance (ln C for C classes): nothing was learned. */
+  atChance?: boolean;
 }
 
 /** How fast training consumed data in this process: what the input pipeline had to deliver, and did. */
@@ -128,7 +129,12 @@ export interface TrainResult {
   stoppedEarly: boolean;
   resumedFromStep: number;
   wallSeconds: number;
+  /** Epochs (0-based) of the evaluations whose training loss stayed at chance; empty when the model learned. */
+  epochsAtChance: number[];
 }
+
+/** A mean training loss of at least this fraction of the chance loss (ln C) learned nothing. */
+export const AT_CHANCE_FRACTION = 0.98;
 
 interface CheckpointMeta {
   fingerprint: string;
@@ -142,6 +148,26 @@ interface CheckpointMeta {
   trainLossCount: number;
 }
 
+/**
+ * Refuses checkpoint metadata no run of this configuration can have written (an edited or damaged
+ * header): positions outside the run, a step count that does not add up, a history that is not a list.
+ */
+function assertResumable(meta: CheckpointMeta, file: string, stepsPerEpoch: number, run: { epochs: number; steps: number }): void {
+  const count = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  const problems: string[] = [];
+  if (!count(meta.epoch) || meta.epoch > run.epochs) problems.push(`epoch ${String(meta.epoch)} is not in [0, ${run.epochs}]`);
+  if (!count(meta.stepInEpoch) || meta.stepInEpoch >= stepsPerEpoch) problems.push(`stepInEpoch ${String(meta.stepInEpoch)} is not in [0, ${stepsPerEpoch})`);
+  // A run given in steps ends part-way through its last epoch, and its final checkpoint says epoch `epochs`.
+  const finishedPartWay = meta.globalStep === run.steps && meta.epoch === run.epochs && meta.stepInEpoch === 0;
+  if (problems.length === 0 && !finishedPartWay && (meta.globalStep !== meta.epoch * stepsPerEpoch + meta.stepInEpoch || meta.globalStep > run.steps)) {
+    problems.push(`globalStep ${String(meta.globalStep)} is not epoch × ${stepsPerEpoch} + stepInEpoch = ${meta.epoch * stepsPerEpoch + meta.stepInEpoch} within the run's ${run.steps} steps`);
+  }
+  if (!Array.isArray(meta.history) || meta.history.length > run.steps) problems.push('its history of evaluations is not a list the run can have written');
+  if (!Number.isFinite(meta.trainLossSum) || !count(meta.trainLossCount)) problems.push('its running training loss is not a finite sum over a count');
+  if (typeof meta.optimizer !== 'object' || meta.optimizer === null || typeof meta.updater !== 'object' || meta.updater === null) problems.push('it lacks the optimizer or mask-updater state');
+  if (problems.length > 0) throw new CheckpointError(file, `has impossible metadata: ${problems.join('; ')}`);
+}
+
 function makeOptimizer(variables: tf.Variable[], recipe: OptimizerRecipe): SparseOptimizer {
   const decayFilter = recipe.decay === 'matrices' ? decayOnlyMatrices : () => true;
   return recipe.kind === 'sgd'
@@ -151,10 +177,8 @@ function makeOptimizer(variables: tf.Variable[], recipe: OptimizerRecipe): Spars
 
 function makeUpdater(config: TrainConfig, totalSteps: number): MaskUpdater {
   const { method, frequency, dropFraction, endFraction, endStep } = config.mask;
-  if (method === 'dense' || method === 'static') return new StaticUpdater();
-  const schedule = new MaskUpdateSchedule({ totalSteps, frequency, dropFraction, endFraction, endStep });
   // SET's growth draws come from the run's mask-growth stream (docs/seeding.md).
-  return method === 'set' ? new SETUpdater({ schedule, rng: rngFor(config.seed, SEED_STREAMS.maskGrowth) }) : new RigLUpdater({ schedule });
+  return createMaskUpdater({ method, schedule: { totalSteps, frequency, dropFraction, endFraction, endStep }, seed: config.seed });
 }
 
 /** The fields that must match for a checkpoint to be resumable. */
@@ -169,6 +193,7 @@ function fingerprint(config: TrainConfig, objective: Objective, model: Trainable
     schedule: config.schedule,
     objective: objective.name,
     clipNorm: config.clipNorm ?? null,
+    ...(config.warmupSteps ? { warmupSteps: config.warmupSteps } : {}),
     mask: config.mask,
     evalEvery: config.evalEvery ?? null,
     params: model.params.map((p) => [p.name, p.variable.shape]),
@@ -237,6 +262,8 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
     bufferNames.add(b.name);
   }
   if (!(config.batchSize >= 1)) throw new RangeError('batchSize and epochs must be >= 1');
+  // An empty held-out set would end the first epoch in an error (or a NaN): say so before training.
+  if (!isBatchStream(data.test) && !(data.test.count >= 1)) throw new Error(`the evaluation set has ${data.test.count} samples; check the test data (sift data verify)`);
   const microBatchSize = config.microBatchSize ?? config.batchSize;
   if (!(Number.isInteger(microBatchSize) && microBatchSize >= 1)) throw new RangeError(`microBatchSize must be a whole number >= 1, got ${microBatchSize}`);
 
@@ -257,39 +284,49 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
   let trainLossCount = 0;
 
   if (config.resume && config.checkpointFile && existsSync(config.checkpointFile)) {
-    const ckpt = readCheckpoint<CheckpointMeta>(config.checkpointFile);
-    if (ckpt.meta.fingerprint !== print) {
-      throw new Error(
-        `checkpoint ${config.checkpointFile} was written with a different configuration; ` +
-          'rerun with the same settings, or use --force to start over',
-      );
+    const file = config.checkpointFile;
+    // Opening verifies every checksum and the layout before anything is restored.
+    const ckpt = CheckpointReader.open<CheckpointMeta>(file);
+    try {
+      if (ckpt.meta?.fingerprint !== print) {
+        throw new Error(`checkpoint ${file} was written with a different configuration; rerun with the same settings, or use --force to start over`);
+      }
+      assertResumable(ckpt.meta, file, stepsPerEpoch, run);
+      const tensor = (key: string, shape?: readonly number[]): StoredTensor => {
+        const t = ckpt.read(key);
+        if (shape && t.shape.join(',') !== shape.join(',')) throw new CheckpointError(file, `holds tensor '${key}' of shape [${t.shape.join(', ')}], the model's is [${shape.join(', ')}]`);
+        return t;
+      };
+      // One tensor at a time: a resume holds at most one tensor beside the model.
+      const restore = (variable: tf.Variable, key: string): void => {
+        const t = tensor(key, variable.shape);
+        tf.tidy(() => variable.assign(tf.tensor(t.data, variable.shape, variable.dtype)));
+      };
+      for (const p of model.params) restore(p.variable, `param/${p.name}`);
+      for (const mp of model.maskedParams) restore(mp.mask, `mask/${mp.name}`);
+      for (const b of buffers) restore(b.variable, `buffer/${b.name}`);
+      // Optimizer state is keyed by tf.js variable names, which differ between processes: map through ours.
+      restoreOptimizerState(optimizer, ckpt.meta.optimizer, stableName, (key) => tensor(key));
+      updater.loadState(ckpt.meta.updater);
+      ({ epoch, stepInEpoch, globalStep, history, trainLossSum, trainLossCount } = ckpt.meta);
+    } finally {
+      ckpt.close();
     }
-    const tensor = (key: string): StoredTensor => {
-      const t = ckpt.tensors.get(key);
-      if (!t) throw new Error(`checkpoint ${config.checkpointFile} lacks tensor '${key}'; delete it or use --force to start over`);
-      return t;
-    };
-    tf.tidy(() => {
-      for (const p of model.params) p.variable.assign(tf.tensor(tensor(`param/${p.name}`).data, p.variable.shape));
-      for (const mp of model.maskedParams) mp.mask.assign(tf.tensor(tensor(`mask/${mp.name}`).data, mp.mask.shape));
-      for (const b of buffers) b.variable.assign(tf.tensor(tensor(`buffer/${b.name}`).data, b.variable.shape, b.variable.dtype));
-    });
-    // Optimizer state is keyed by tf.js variable names, which differ between processes: map through ours.
-    restoreOptimizerState(optimizer, ckpt.meta.optimizer, stableName, tensor);
-    updater.loadState(ckpt.meta.updater);
-    ({ epoch, stepInEpoch, globalStep, history, trainLossSum, trainLossCount } = ckpt.meta);
     log(`${label}: resumed from ${config.checkpointFile} at epoch ${epoch + 1}, step ${globalStep}`);
   } else if (config.mask.method !== 'dense') {
+    // Draws the masks a model does not have yet and keeps those its layers drew: one mask per weight.
     initMasks(model.maskedParams, { method: 'random', rng: rngFor(config.seed, SEED_STREAMS.masks) });
   }
   const resumedFromStep = globalStep;
 
   const saveCheckpoint = (): void => {
     if (!config.checkpointFile) return;
-    const tensors = new Map<string, StoredTensor>();
-    for (const p of model.params) tensors.set(`param/${p.name}`, { shape: [...p.variable.shape], data: p.variable.dataSync().slice() as Float32Array });
-    for (const mp of model.maskedParams) tensors.set(`mask/${mp.name}`, { shape: [...mp.mask.shape], data: mp.mask.dataSync().slice() as Float32Array });
-    for (const b of buffers) tensors.set(`buffer/${b.name}`, { shape: [...b.variable.shape], data: Float32Array.from(b.variable.dataSync()) });
+    // Read from the variables as the writer reaches them, so the model is never copied whole.
+    const tensors = new Map<string, StoredTensor | LazyTensor>();
+    const lazy = (v: tf.Variable): LazyTensor => ({ shape: [...v.shape], read: () => Float32Array.from(v.dataSync()) });
+    for (const p of model.params) tensors.set(`param/${p.name}`, lazy(p.variable));
+    for (const mp of model.maskedParams) tensors.set(`mask/${mp.name}`, lazy(mp.mask));
+    for (const b of buffers) tensors.set(`buffer/${b.name}`, lazy(b.variable));
     const storedOptimizer = storeOptimizerState(optimizer, stableName, tensors, (name) => [...byName.get(name)!.shape]);
     writeCheckpointAtomic<CheckpointMeta>(config.checkpointFile, {
       meta: {
@@ -345,6 +382,16 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
     await settle();
     const test = await evaluate(model, data.test, { objective, batchSize: config.evalBatchSize });
     const evaluation: Evaluation = { epoch, step: globalStep, trainLoss: trainLossSum / Math.max(1, trainLossCount), test, lr: optimizer.learningRate };
+    // The training loss of a uniform guess since the last evaluation: the run learned nothing; say so loudly.
+    const chance = objective.chanceLoss?.();
+    if (chance !== undefined && trainLossCount > 0 && evaluation.trainLoss >= AT_CHANCE_FRACTION * chance) {
+      evaluation.atChance = true;
+      progress.stop();
+      log(
+        `WARNING: ${label} epoch ${epoch + 1}, step ${globalStep}: the training loss stayed at chance since the last evaluation (${evaluation.trainLoss.toFixed(4)}; chance ${chance.toFixed(4)}): ` +
+          'the model is not learning (too high a learning rate for it, dead units, or masks that cut it off); its metrics mean nothing. Try an LR warm-up (warmupSteps) or a lower rate.',
+      );
+    }
     history = [...history, evaluation];
     tb?.scalars(globalStep, { 'train/mean_loss': evaluation.trainLoss, ...Object.fromEntries(Object.entries(test).map(([name, value]) => [`test/${name}`, value])) });
     progress.stop();
@@ -365,7 +412,7 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
       for await (const batch of epochBatches(data.train, config.seed, epoch, config.batchSize, stepsPerEpoch, stepInEpoch)) {
         const stepStarted = performance.now();
         intake.waitSeconds += (stepStarted - waitingSince) / 1000;
-        optimizer.learningRate = learningRate(config.optimizer.lr, config.schedule, { step: globalStep, epoch });
+        optimizer.learningRate = learningRate(config.optimizer.lr, config.schedule, { step: globalStep, epoch }) * warmupFactor(globalStep, config.warmupSteps);
         const n = batch.shape[0]!;
         const micro = microBatches(batch, microBatchSize);
         const step = globalStep;
@@ -452,6 +499,7 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
     stoppedEarly,
     resumedFromStep,
     wallSeconds: (performance.now() - started) / 1000,
+    epochsAtChance: history.filter((h) => h.atChance).map((h) => h.epoch),
   };
 }
 

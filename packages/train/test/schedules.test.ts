@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cifarRecipe, gptRecipe, imagenetRecipe, learningRate, recipeTrainConfig } from '../src/index.js';
+import { cifarRecipe, gptRecipe, imagenetRecipe, learningRate, recipeTrainConfig, warmupFactor } from '../src/index.js';
 
 describe('learning-rate schedules (spec §4)', () => {
   it('CIFAR multistep lands one epoch late: 0.1 through epoch 60, 0.02 from 61, 0.004 from 121, 0.0008 from 161', () => {
@@ -40,6 +40,11 @@ describe('learning-rate schedules (spec §4)', () => {
     expect(imagenetRecipe().labelSmoothing).toBe(0.1);
     expect(gptRecipe().optimizer).toMatchObject({ kind: 'adamw', beta1: 0.9, beta2: 0.95, weightDecay: 0.1 });
     expect(gptRecipe().clipNorm).toBe(1);
+  });
+
+  it('warm-up: (t + 1)/n for the first n steps, then 1; none by default', () => {
+    expect([0, 1, 3, 4, 100].map((t) => warmupFactor(t, 4))).toEqual([0.25, 0.5, 1, 1, 1]);
+    expect(warmupFactor(0)).toBe(1);
   });
 });
 

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { dropout } from '@sparse-ift/core';
-import { NonFiniteLossError, readCheckpoint, train, type TrainConfig } from '../src/index.js';
+import { NonFiniteLossError, readCheckpoint, train, writeCheckpointAtomic, type TrainConfig } from '../src/index.js';
 import { syntheticData, tinyModel } from './helpers.js';
 
 const data = { train: syntheticData(200, 12, 3, 1), test: syntheticData(90, 12, 3, 2) };
@@ -33,6 +33,7 @@ describe('train', () => {
     const result = await train(model, data, config());
     expect(result.history).toHaveLength(3);
     expect(result.test?.accuracy).toBeGreaterThan(0.8); // 3 classes: chance is 1/3
+    expect(result.epochsAtChance).toEqual([]);
     const w = model.maskedParams[0]!.weight.dataSync();
     const m = model.maskedParams[0]!.mask.dataSync();
     let ones = 0;
@@ -156,6 +157,78 @@ describe('train', () => {
     const model = tinyModel();
     await train(model, data, config({ epochs: 1, checkpointFile }));
     await expect(train(model, data, config({ epochs: 1, seed: 4, checkpointFile, resume: true }))).rejects.toThrow(/different configuration/);
+    model.dispose();
+  });
+
+  it('refuses impossible checkpoint metadata and damaged checkpoints on resume, naming the file and what to do', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sift-meta-'));
+    const checkpointFile = join(dir, 'ckpt.bin');
+    const model = tinyModel();
+    await train(model, data, config({ checkpointFile, stopAfterStep: 9 }));
+    const good = readCheckpoint<Record<string, unknown>>(checkpointFile);
+    expect(good.meta['globalStep']).toBe(9);
+    const edits: [string, Record<string, unknown>, RegExp][] = [
+      ['a global step of 1e9', { globalStep: 1e9 }, /globalStep 1000000000 is not epoch × 7 \+ stepInEpoch = 9 within the run's 21 steps/],
+      ['an epoch past the run', { epoch: 7 }, /epoch 7 is not in \[0, 3\]/],
+      ['a step past the epoch', { stepInEpoch: 7, globalStep: 14 }, /stepInEpoch 7 is not in \[0, 7\)/],
+      ['a negative step', { stepInEpoch: -5 }, /stepInEpoch -5 is not in/],
+      ['a history that is not a list', { history: 'none' }, /its history of evaluations is not a list the run can have written/],
+      ['a NaN running loss', { trainLossSum: null }, /running training loss is not a finite sum/],
+    ];
+    for (const [what, edit, error] of edits) {
+      // Written through the checkpoint writer, so checksums match: only the metadata is wrong.
+      writeCheckpointAtomic(checkpointFile, { meta: { ...good.meta, ...edit }, tensors: good.tensors });
+      await expect(train(model, data, config({ checkpointFile, resume: true })), what).rejects.toThrow(
+        new RegExp(`checkpoint ${checkpointFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} has impossible metadata: .*${error.source}.*delete it \\(that run then starts over\\) or pass --force`),
+      );
+    }
+    // One flipped bit in a weight: refused before anything is restored.
+    writeCheckpointAtomic(checkpointFile, good);
+    const bytes = readFileSync(checkpointFile);
+    bytes[20]! ^= 1;
+    writeFileSync(checkpointFile, bytes);
+    await expect(train(model, data, config({ checkpointFile, resume: true }))).rejects.toThrow(/is damaged: tensor 'param\/fc1\/kernel' fails its checksum/);
+    model.dispose();
+  });
+
+  it('a run given in steps that ended part-way through an epoch resumes from its final checkpoint', async () => {
+    const checkpointFile = join(mkdtempSync(join(tmpdir(), 'sift-steps-')), 'ckpt.bin');
+    const model = tinyModel();
+    const first = await train(model, data, config({ epochs: undefined, steps: 10, checkpointFile }));
+    const again = await train(model, data, config({ epochs: undefined, steps: 10, checkpointFile, resume: true }));
+    expect([again.resumedFromStep, again.steps, again.test?.accuracy]).toEqual([10, 10, first.test?.accuracy]);
+    model.dispose();
+  });
+
+  it('refuses an empty test set instead of reporting NaN', async () => {
+    const model = tinyModel();
+    const empty = { images: new Float32Array(0), labels: new Int32Array(0), count: 0, sampleShape: [12] };
+    await expect(train(model, { train: data.train, test: empty }, config({ epochs: 1 }))).rejects.toThrow('the evaluation set has 0 samples; check the test data (sift data verify)');
+    await expect(train(model, { train: empty, test: data.test }, config({ epochs: 1 }))).rejects.toThrow(/an epoch of the training data has 0 batches/);
+    model.dispose();
+  });
+
+  it('says loudly when the training loss stays at chance (ln C) for a whole epoch', async () => {
+    const model = tinyModel();
+    // A dead network: every logit 0, so every sample's loss is exactly ln 3.
+    const dead = { ...model, logits: (x: tf.Tensor, training: boolean) => tf.mul(model.logits(x, training), 0) as tf.Tensor2D };
+    const lines: string[] = [];
+    const result = await train(dead, data, config({ epochs: 2, log: (l) => lines.push(l) }));
+    expect(result.epochsAtChance).toEqual([0, 1]);
+    expect(result.history.map((h) => h.atChance)).toEqual([true, true]);
+    expect(lines.filter((l) => l.startsWith('WARNING'))).toEqual([1, 2].map((e) => expect.stringContaining(`train epoch ${e}, step ${7 * e}: the training loss stayed at chance since the last evaluation (1.0986; chance 1.0986)`)));
+    model.dispose();
+  });
+
+  it('an LR warm-up scales the rate by (step + 1) / warmupSteps, and is part of the checkpoint fingerprint', async () => {
+    const checkpointFile = join(mkdtempSync(join(tmpdir(), 'sift-warm-')), 'ckpt.bin');
+    const model = tinyModel();
+    const constant = config({ epochs: 1, schedule: { kind: 'constant' }, warmupSteps: 10, checkpointFile });
+    const result = await train(model, data, constant);
+    // 7 steps in the epoch: the last (step 6) runs at 0.05 × 7/10.
+    expect(result.history[0]!.lr).toBeCloseTo(0.035, 12);
+    expect((await train(model, data, { ...constant, warmupSteps: 0, checkpointFile: undefined })).history[0]!.lr).toBe(0.05);
+    await expect(train(model, data, { ...constant, warmupSteps: 5, resume: true })).rejects.toThrow(/different configuration/);
     model.dispose();
   });
 

@@ -37,6 +37,7 @@ export const FASHION_MNIST = reproduction<FashionConfig, GridRow, Data>({
         optimizer: { ...recipe.optimizer, lr: config.lr },
         schedule: recipe.schedule,
         mask: { method: row.method, frequency: config.maskUpdateFrequency },
+        ...(config.warmupEpochs ? { warmupSteps: Math.round(config.warmupEpochs * Math.ceil(data.train.count / config.batchSize)) } : {}),
         checkpointEvery: config.checkpointEvery,
         ...options,
       });

@@ -100,3 +100,39 @@ describe('the CNN preset model', () => {
     }
   });
 });
+
+describe('the model reaches train() as dense init × one mask', () => {
+  it.each(['sparse-wide', 'sparse-parallel', 'sparse-factorized', 'sparse-doped'] as const)('%s at s = 0.9: every kept weight non-zero, the recorded mask applied', async (family) => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { readCheckpoint } = await import('@sparse-ift/train');
+    const net = buildNet({ architecture: 'mlp', inputSize: 14, width: 16, family, sparsity: 0.9, seed: 3 });
+    const data = { images: Float32Array.from({ length: 8 * 196 }, (_, i) => Math.sin(i)), labels: Int32Array.from({ length: 8 }, (_, i) => i % 10), count: 8, sampleShape: [196] };
+    const checkpointFile = join(mkdtempSync(join(tmpdir(), 'fm-init-')), 'ckpt.bin');
+    // lr 0: the checkpoint after one step holds the weights train() started from.
+    await train(net.trainable, { train: data, test: data }, {
+      seed: 0, epochs: 1, batchSize: 2, stopAfterStep: 1, checkpointFile,
+      optimizer: { kind: 'sgd', lr: 0, momentum: 0, nesterov: false, weightDecay: 0, decay: 'all' },
+      schedule: { kind: 'constant' },
+      mask: { method: 'rigl', frequency: 100 },
+    });
+    const ckpt = readCheckpoint(checkpointFile);
+    let kept = 0;
+    let keptZero = 0;
+    for (const mp of net.trainable.maskedParams) {
+      const mask = ckpt.tensors.get(`mask/${mp.name}`)!.data;
+      const weight = ckpt.tensors.get(`param/${mp.name}`)!.data;
+      expect(Array.from(mp.mask.dataSync())).toEqual(Array.from(mask));
+      mask.forEach((m, i) => {
+        if (m === 1) {
+          kept += 1;
+          if (weight[i] === 0) keptZero += 1;
+        } else expect(weight[i]! + 0).toBe(0);
+      });
+    }
+    expect(kept).toBeGreaterThan(0);
+    expect(keptZero).toBe(0); // a second mask would zero ≈ 90 % of them
+    net.model.dispose();
+  });
+});

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { BACKEND_NAMES, describeBackend, initBackend } from '@sparse-ift/backend';
+import { unwritableFolderReason } from '@sparse-ift/files';
 import { getExperiment, listExperiments } from '@sparse-ift/reproduce';
 import { UsageError } from '../errors.js';
 import { logLine, printJson } from '../output.js';
@@ -47,7 +48,13 @@ export function registerReproduceCommand(program: Command): void {
       if (options.data !== undefined && !(existsSync(options.data) && statSync(options.data).isDirectory())) {
         throw new UsageError(`--data '${options.data}' is not a folder; pass the folder that holds the data set files`);
       }
+      if (options.out !== undefined && options.out.trim() === '') {
+        throw new UsageError(`--out '${options.out}' is empty; pass the folder for results and checkpoints (default: runs/${name}-${preset})`);
+      }
       const outDir = resolve(options.out ?? `runs/${name}-${preset}`);
+      // Before the backend and the data: a folder that cannot take the results would waste the whole run.
+      const unwritable = unwritableFolderReason(outDir);
+      if (unwritable !== undefined) throw new UsageError(`--out ${outDir}: ${unwritable}`);
 
       const backend = await initBackend({ backend: backendName, training: true, allowCpuTraining: backendName === 'cpu', log: logLine });
       const backendLine = describeBackend(backend);

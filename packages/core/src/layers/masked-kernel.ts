@@ -113,9 +113,11 @@ export abstract class MaskedKernelLayer extends layers.Layer implements HasMaske
   }
 
   /**
-   * Draws a fresh Bernoulli(1 − sparsity) mask and zeroes the kernel outside it, e.g. when a
-   * per-tensor distribution (ERK, spec §3.2) assigns this kernel its own sparsity. The new
-   * sparsity and seed go into the layer config, so a saved model records them.
+   * Draws a fresh Bernoulli(1 − sparsity) mask and a fresh dense init of the kernel, and sets the kernel
+   * to init ⊙ mask, e.g. when a per-tensor distribution (ERK) assigns this kernel its own sparsity. The
+   * kernel is drawn again because the old one is already masked: multiplying it by a second mask would
+   * leave only the positions kept by both non-zero. An init-time operation: trained values are
+   * replaced. The new sparsity and seed go into the layer config, so a saved model records them.
    */
   resetMask(sparsity: number, maskSeed?: number): void {
     assertSparsity(sparsity, `${this.getClassName()} '${this.name}' sparsity`);
@@ -125,8 +127,9 @@ export abstract class MaskedKernelLayer extends layers.Layer implements HasMaske
     if (!this.masked) throw new Error(`${this.getClassName()} '${this.name}' has masked: false; its mask stays all ones`);
     this.sparsity = sparsity;
     this.maskSeed = maskSeed;
-    const mask = bernoulliMask(this.kernelVariable().shape, 1 - sparsity, maskSeed);
-    const kernel = tf.mul(this.kernel.read(), mask);
+    const shape = this.kernelVariable().shape;
+    const mask = bernoulliMask(shape, 1 - sparsity, maskSeed);
+    const kernel = tf.tidy(() => tf.mul(this.kernelInitializer.apply(shape, 'float32'), mask));
     this.mask.write(mask);
     this.kernel.write(kernel);
     mask.dispose();

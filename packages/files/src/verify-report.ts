@@ -1,5 +1,5 @@
-// The report shape shared by `verifyVisionDataset` and `@sparse-ift/data-text`'s `verifyTextDataset`,
-// printed by `sift data verify`.
+// What `verifyVisionDataset` (@sparse-ift/data-vision) and `verifyTextDataset` (@sparse-ift/data-text)
+// return and `sift data verify` prints: the one declaration both data packages share.
 
 /** One record that failed a check: which file, which record (0-based, in file order) and why. */
 export interface BadRecord {
@@ -16,7 +16,7 @@ export interface VerifyReport {
   records: number;
   /** Distinct labels seen (vision). */
   classes?: number;
-  /** Tokens read (text). */
+  /** Tokens read (text): whitespace-separated words of a text column, or the ids of a token cache. */
   tokens?: number;
   bad: BadRecord[];
 }
