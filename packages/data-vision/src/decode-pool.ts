@@ -26,10 +26,12 @@ export interface DecodeJob {
   seed: number;
   mean: readonly number[];
   std: readonly number[];
+  /** Write the pixels here (float32 index `offset` of a shared batch buffer) instead of sending them back. */
+  into?: { buffer: SharedArrayBuffer; offset: number };
 }
 
 export type DecodeReply =
-  | { id: number; ok: true; pixels: Float32Array; width: number; height: number; seconds: number }
+  | { id: number; ok: true; pixels?: Float32Array; width: number; height: number; seconds: number; doneAt: number }
   | { id: number; ok: false; error: string };
 
 /** A DataError as it crosses threads. */
@@ -95,6 +97,8 @@ export interface DecodePoolOptions {
    * (a training step) and cannot hand out more.
    */
   jobsPerWorker?: number;
+  /** Called as each image's reply arrives: its decode seconds, and when (Date.now()) its worker finished it. */
+  onDecoded?: (image: { seconds: number; doneAt: number }) => void;
 }
 
 /** What to do to one image. Defaults: ImageNet (224 output, 256 eval resize, ImageNet mean/std). */
@@ -109,7 +113,7 @@ export interface DecodeTransform {
 }
 
 interface Pending {
-  resolve: (r: { pixels: Float32Array; width: number; height: number }) => void;
+  resolve: (r: { pixels?: Float32Array; width: number; height: number }) => void;
   reject: (e: Error) => void;
   worker: number;
 }
@@ -130,13 +134,14 @@ export class DecodePool {
   private readonly workers: Worker[] = [];
   private readonly busy: number[] = [];
   private readonly pending = new Map<number, Pending>();
-  private readonly queue: { job: DecodeJob; p: Omit<Pending, 'worker'> }[] = [];
+  private readonly queue: { job: DecodeJob; transfer: ArrayBuffer[]; p: Omit<Pending, 'worker'> }[] = [];
   private readonly jobsPerWorker: number;
   private readonly streams = new Map<number, Stream>();
   private readonly streamsPerWorker: number[] = [];
   private nextStream = 0;
   private nextId = 0;
   private readonly counters: PoolStats = { images: 0, decodeSeconds: 0, records: 0 };
+  private readonly onDecoded: DecodePoolOptions['onDecoded'];
   private failure: Error | undefined;
   private closed = false;
 
@@ -144,6 +149,7 @@ export class DecodePool {
     // More threads than cores only compete for them (and each holds a decoder's memory): capped at the cores.
     const n = Math.min(availableParallelism(), Math.max(1, opts.workers ?? availableParallelism() - 1));
     this.jobsPerWorker = Math.max(1, opts.jobsPerWorker ?? 64);
+    this.onDecoded = opts.onDecoded;
     for (let w = 0; w < n; w++) {
       const worker = startWorker();
       worker.on('message', (reply: DecodeReply | StreamReply) => ('kind' in reply ? this.onStreamReply(reply) : this.onReply(w, reply)));
@@ -155,6 +161,11 @@ export class DecodePool {
       this.busy.push(0);
       this.streamsPerWorker.push(0);
     }
+  }
+
+  /** Decode jobs sent to the workers and not answered yet: what they go on with while this thread is busy. */
+  get queuedAtWorkers(): number {
+    return this.busy.reduce((a, b) => a + b, 0);
   }
 
   /** Images decoded and records read so far, and the workers' decode seconds. */
@@ -230,7 +241,14 @@ export class DecodePool {
   }
 
   /** Decodes + transforms one image; resolves to NHWC float pixels (size×size×3) and the source size. */
-  run(image: Uint8Array, t: DecodeTransform): Promise<{ pixels: Float32Array; width: number; height: number }> {
+  run(image: Uint8Array, t: DecodeTransform): Promise<{ pixels: Float32Array; width: number; height: number }>;
+  /**
+   * Decodes + transforms one image into `into` (a shared buffer, from float32 index `offset`): no pixels
+   * cross threads. With `transferImage` the image's bytes are handed over, not copied (the caller's
+   * `image` is then detached; only for an image that owns its whole ArrayBuffer).
+   */
+  run(image: Uint8Array, t: DecodeTransform, output: { into: { buffer: SharedArrayBuffer; offset: number }; transferImage?: boolean }): Promise<{ width: number; height: number }>;
+  run(image: Uint8Array, t: DecodeTransform, output?: { into: { buffer: SharedArrayBuffer; offset: number }; transferImage?: boolean }): Promise<{ pixels?: Float32Array; width: number; height: number }> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new Error('DecodePool is closed'));
     const job: DecodeJob = {
@@ -242,9 +260,11 @@ export class DecodePool {
       seed: t.seed ?? 0,
       mean: t.mean ?? IMAGENET_MEAN,
       std: t.std ?? IMAGENET_STD,
+      ...(output ? { into: output.into } : {}),
     };
+    const transfer = output?.transferImage && image.byteOffset === 0 && image.byteLength === image.buffer.byteLength ? [image.buffer as ArrayBuffer] : [];
     return new Promise((resolve, reject) => {
-      this.queue.push({ job, p: { resolve, reject } });
+      this.queue.push({ job, transfer, p: { resolve, reject } });
       this.dispatch();
     });
   }
@@ -256,10 +276,10 @@ export class DecodePool {
         if (this.busy[w]! < this.jobsPerWorker && (best < 0 || this.busy[w]! < this.busy[best]!)) best = w;
       }
       if (best < 0) return;
-      const { job, p } = this.queue.shift()!;
+      const { job, transfer, p } = this.queue.shift()!;
       this.busy[best]!++;
       this.pending.set(job.id, { ...p, worker: best });
-      this.workers[best]!.postMessage(job);
+      this.workers[best]!.postMessage(job, transfer);
     }
   }
 
@@ -271,7 +291,8 @@ export class DecodePool {
     if (reply.ok) {
       this.counters.images++;
       this.counters.decodeSeconds += reply.seconds;
-      p.resolve({ pixels: reply.pixels, width: reply.width, height: reply.height });
+      this.onDecoded?.({ seconds: reply.seconds, doneAt: reply.doneAt });
+      p.resolve({ ...(reply.pixels ? { pixels: reply.pixels } : {}), width: reply.width, height: reply.height });
     }
     else p.reject(new Error(reply.error));
     this.dispatch();

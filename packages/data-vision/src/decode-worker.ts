@@ -51,7 +51,9 @@ async function decode(job: DecodeJob): Promise<{ pixels: Float32Array; width: nu
   } else if (info.channels !== 3) {
     throw new Error(`decoded to ${info.channels} channels, expected 3`);
   }
-  const pixels = new Float32Array(job.size * job.size * 3);
+  const n = job.size * job.size * 3;
+  // Straight into the caller's shared batch buffer when it gave one: no pixels cross threads.
+  const pixels = job.into ? new Float32Array(job.into.buffer, job.into.offset * 4, n) : new Float32Array(n);
   normalizeInto(rgb, 3, job.mean, job.std, pixels);
   return { pixels, width, height };
 }
@@ -139,8 +141,13 @@ async function decodeQueued(): Promise<void> {
     const started = performance.now();
     try {
       const r = await decode(job);
-      const reply: DecodeReply = { id: job.id, ok: true, pixels: r.pixels, width: r.width, height: r.height, seconds: (performance.now() - started) / 1000 };
-      parentPort!.postMessage(reply, [r.pixels.buffer as ArrayBuffer]);
+      const seconds = (performance.now() - started) / 1000;
+      const doneAt = Date.now();
+      if (job.into) {
+        parentPort!.postMessage({ id: job.id, ok: true, width: r.width, height: r.height, seconds, doneAt } satisfies DecodeReply);
+      } else {
+        parentPort!.postMessage({ id: job.id, ok: true, pixels: r.pixels, width: r.width, height: r.height, seconds, doneAt } satisfies DecodeReply, [r.pixels.buffer as ArrayBuffer]);
+      }
     } catch (err) {
       // libvips repeats its messages over several lines: keep each distinct line once.
       const lines = String((err as Error).message ?? err).split('\n').map((l) => l.trim()).filter(Boolean);

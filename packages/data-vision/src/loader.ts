@@ -188,12 +188,27 @@ export class VisionLoader {
     const pixelsPer = size * size * 3;
     const mode = o.train ? 'train' : 'eval';
     const dropRemainder = o.dropRemainder ?? o.train;
+    const reader = o.format === 'folder' ? 'main' : (o.parseIn ?? 'workers');
     // Jobs for `prefetch` batches in flight (at least four per worker): queued at the workers, they keep
     // decoding while the consumer's training step holds this thread.
     const inFlightMax = Math.max(pool.workerCount * 4, (o.prefetch ?? 2) * o.batchSize);
-    const inFlight: { sample: EncodedSample; result: Promise<Settled<{ pixels: Float32Array }>> }[] = [];
+    // Workers write pixels straight into shared batch buffers, at the slot a sample will have if nothing
+    // before it fails to decode. With skipBad a failure shifts the samples after it: those in flight are
+    // copied to their place when taken, and until they are all taken new ones send their pixels back
+    // (their slots could still be pending), then writing in place resumes.
+    const buffers = new Map<number, Float32Array>();
+    const bufferOf = (b: number): Float32Array => {
+      let buf = buffers.get(b);
+      if (!buf) buffers.set(b, (buf = new Float32Array(new SharedArrayBuffer(o.batchSize * pixelsPer * 4))));
+      return buf;
+    };
+    const inFlight: { sample: EncodedSample; at: number | undefined; result: Promise<Settled<{ pixels?: Float32Array; width: number }>> }[] = [];
     let position = 0;
-    let batch = newBatch(o.batchSize, size);
+    let failed = 0;
+    let lastAt = -1;
+    let pendingInPlace = 0;
+    let placed = 0;
+    let labels = new Int32Array(o.batchSize);
     const samples = this.samples(epoch);
     try {
       let sourceDone = false;
@@ -206,27 +221,50 @@ export class VisionLoader {
           }
           const seed = deriveSeed(o.seed ?? 0, SEED_STREAMS.augment, epoch, o.rank ?? 0, position++);
           const transform = { mode, seed, size, resize: o.resizeSize, mean: o.mean, std: o.std } as const;
-          inFlight.push({ sample: r.value, result: settle(pool.run(r.value.image, transform)) });
+          const slot = position - 1 - failed;
+          // Images read in a worker own their bytes: handed over, not copied.
+          const transferImage = reader === 'workers';
+          if (pendingInPlace === 0 || slot > lastAt) {
+            const into = { buffer: bufferOf(Math.floor(slot / o.batchSize)).buffer as SharedArrayBuffer, offset: (slot % o.batchSize) * pixelsPer };
+            inFlight.push({ sample: r.value, at: slot, result: settle(pool.run(r.value.image, transform, { into, transferImage })) });
+            lastAt = slot;
+            pendingInPlace++;
+          } else {
+            inFlight.push({ sample: r.value, at: undefined, result: settle(pool.run(r.value.image, transform)) });
+          }
         }
         if (inFlight.length === 0) break;
-        const { sample, result } = inFlight.shift()!;
+        const { sample, at, result } = inFlight.shift()!;
         const r = await result;
+        if (at !== undefined) pendingInPlace--;
         if (!r.ok) {
           if (/decode worker \d+ (crashed|exited)/.test(r.error.message)) throw r.error;
           const e = new DataError(sample.file, sample.record, `undecodable image (${r.error.message})`);
           if (!o.skipBad) throw e;
           this.skip(e);
+          failed++;
           continue;
         }
-        batch.images.set(r.value.pixels, batch.size * pixelsPer);
-        batch.labels[batch.size++] = sample.label;
-        if (batch.size === o.batchSize) {
-          yield batch;
-          batch = newBatch(o.batchSize, size);
+        const batchIndex = Math.floor(placed / o.batchSize);
+        const slot = placed % o.batchSize;
+        if (at === undefined) {
+          bufferOf(batchIndex).set(r.value.pixels!, slot * pixelsPer);
+        } else if (at !== placed) {
+          const from = bufferOf(Math.floor(at / o.batchSize)).subarray((at % o.batchSize) * pixelsPer, (at % o.batchSize + 1) * pixelsPer);
+          bufferOf(batchIndex).set(from, slot * pixelsPer);
+        }
+        labels[slot] = sample.label;
+        placed++;
+        if (slot === o.batchSize - 1) {
+          yield { images: bufferOf(batchIndex), labels, size: o.batchSize, height: size, width: size, channels: 3 };
+          buffers.delete(batchIndex);
+          labels = new Int32Array(o.batchSize);
         }
       }
-      if (batch.size > 0 && !dropRemainder) {
-        yield { ...batch, images: batch.images.slice(0, batch.size * pixelsPer), labels: batch.labels.slice(0, batch.size) };
+      const rest = placed % o.batchSize;
+      if (rest > 0 && !dropRemainder) {
+        const images = bufferOf(Math.floor(placed / o.batchSize)).slice(0, rest * pixelsPer);
+        yield { images, labels: labels.slice(0, rest), size: rest, height: size, width: size, channels: 3 };
       }
     } finally {
       await samples.return(undefined);
@@ -240,16 +278,6 @@ export class VisionLoader {
   }
 }
 
-function newBatch(batchSize: number, size: number): VisionBatch {
-  return {
-    images: new Float32Array(batchSize * size * size * 3),
-    labels: new Int32Array(batchSize),
-    size: 0,
-    height: size,
-    width: size,
-    channels: 3,
-  };
-}
 
 /** A batch as tf.js tensors (x: [n, h, w, 3] float32, y: [n] int32). Pass your tf (tfjs-core is a peer dependency). */
 export function batchToTensors(
