@@ -12,8 +12,17 @@
       "cflags_cc!": ["-fno-exceptions"]
     },
     {
+      # Unstructured-sparse kernels (sparse_*.cc): built for the baseline ISA; their AVX2 and AVX-512
+      # copies carry their own target pragmas and are chosen at run time, so no -march=native here.
+      "target_name": "sift_sparse",
+      "type": "static_library",
+      "sources": ["sparse_conv.cc", "sparse_avx512.cc", "sparse_avx2.cc", "sparse_scalar.cc", "sparse_napi.cc"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fopenmp", "-fPIC", "-Wno-maybe-uninitialized"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"]
+    },
+    {
       "target_name": "sparse_ift_native",
-      "dependencies": ["sift_vector_math"],
+      "dependencies": ["sift_vector_math", "sift_sparse"],
       "sources": ["sparse_ift_native.cc", "dnnl_conv.cc", "batch_norm.cc", "layer_norm.cc"],
       "include_dirs": ["/usr/include/x86_64-linux-gnu/openblas-pthread", "/usr/include/openblas"],
       "cflags_cc": ["-O3", "-march=native", "-std=c++17", "-fopenmp"],

@@ -395,6 +395,14 @@ napi_value layer_norm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+}  // namespace
+
+namespace sift {
+void register_sparse_kernels(napi_env env, napi_value exports);  // sparse_napi.cc
+}  // namespace sift
+
+namespace {
+
 napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"library", nullptr, library, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -410,6 +418,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"batchNormBackward", nullptr, batch_norm_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  sift::register_sparse_kernels(env, exports);
   return exports;
 }
 

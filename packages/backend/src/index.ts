@@ -18,3 +18,17 @@ export { WebGPUError, registerWebGPUKernel } from './webgpu/backend.js';
 export { adapterName, isSoftwareAdapter, type WebGPUAdapterReport } from './webgpu/adapter.js';
 export { explainMissingGpu, findVulkanDrivers, findVulkanLoader, nvidiaInfo, type NvidiaInfo, type VulkanDriver } from './webgpu/diagnose.js';
 export { webgpuPath, tensorflowGpuPath, TFJS_NODE_GPU_NEEDS, type GpuPathReport } from './gpu-doctor.js';
+export {
+  SparseConv,
+  alignedFloat32Array,
+  loadSparseKernels,
+  sparseConvGeometry,
+  sparseLinearGeometry,
+  sparseTuning,
+  setSparseTuning,
+  type SparseConvGeometry,
+  type SparseIsa,
+  type SparseKernelsAddon,
+  type SparseLayout,
+  type SparseTuning,
+} from './sparse-kernels.js';

@@ -21,8 +21,10 @@ export type BackendName = 'webgpu' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 
 export interface BackendInfo {
   name: BackendName;
   requested: BackendName | 'auto';
-  /** Why this backend was chosen (and why better ones were not). */
+  /** Why this backend was chosen, in a few words; the faster backends `auto` passed over are named, their reasons are in `unavailable`. */
   reason: string;
+  /** The backends tried before this one, each with why it could not be used (said once, here). */
+  unavailable: { backend: BackendName; why: string }[];
   /** Threads the backend's heavy kernels run on. */
   threads: number;
   /** Provenance of the kernels, e.g. "tfjs-backend-wasm 4.22 + sparse-ift wasm gradients + native openblas". */
@@ -74,6 +76,7 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message.split('\n')[0]! : String(e);
 }
 
+
 interface Attempt {
   ok: boolean;
   why: string;
@@ -90,7 +93,9 @@ async function tryTfjsNode(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-
     const specifier: string = pkg;
     await import(specifier);
   } catch (e) {
-    return { ok: false, why: `${pkg} not installed (${errorText(e)}); add it with \`npm i ${pkg}\`` };
+    // Not installed: Node's "Cannot find package … imported from <this file>" would add nothing but this machine's paths.
+    if (packageVersion(pkg) === undefined) return { ok: false, why: `${pkg} not installed; add it with \`npm i ${pkg}\`` };
+    return { ok: false, why: `${pkg} is installed but fails to load (${errorText(e)})` };
   }
   if (tf.findBackendFactory('tensorflow') == null) {
     return {
@@ -241,28 +246,30 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   }
   if (opts.training !== false) await ensureGradients(log);
   const candidates: readonly BackendName[] = requested === 'auto' ? BACKEND_NAMES : [requested];
-  const skipped: string[] = [];
+  const unavailable: BackendInfo['unavailable'] = [];
+  const skipped = (): string => unavailable.map((u) => `${u.backend}: ${u.why}`).join('; ');
   for (const name of candidates) {
     if (name === 'cpu' && opts.training && !opts.allowCpuTraining) {
-      const before = skipped.length > 0 ? ` (tried: ${skipped.join('; ')})` : '';
+      const before = unavailable.length > 0 ? ` (tried: ${skipped()})` : '';
       throw new Error(CPU_TRAINING_REFUSED + before);
     }
     const result = await attempt(name, useNative, opts.allowSoftwareAdapter ?? requested === 'webgpu', log);
     if (!result.ok) {
       log(`backend ${name}: ${result.why}`);
-      skipped.push(`${name}: ${result.why}`);
+      unavailable.push({ backend: name, why: result.why });
       continue;
     }
     const reason =
       requested === 'auto'
-        ? skipped.length > 0
-          ? `auto: ${skipped.map((s) => s.split(':')[0]).join(', ')} unavailable (${skipped.join('; ')})`
+        ? unavailable.length > 0
+          ? `auto: ${unavailable.map((u) => u.backend).join(', ')} unavailable`
           : `auto: ${name} is the fastest available`
         : `forced by --backend ${name}`;
     return {
       name,
       requested,
       reason,
+      unavailable,
       threads: result.threads ?? 1,
       kernels: result.kernels ?? name,
       native: result.native ?? false,
@@ -272,7 +279,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
     };
   }
   throw new Error(
-    `backend '${requested}' could not be initialised: ${skipped.join('; ')}. ` +
+    `backend '${requested}' could not be initialised: ${skipped()}. ` +
       (requested === 'auto' ? 'Check the @tensorflow/tfjs-backend-* installs.' : 'Try --backend auto.'),
   );
 }

@@ -77,10 +77,26 @@ describe('sift list and doctor', () => {
     const report = JSON.parse(r.stdout) as { backend: { name: string; reason: string; threads: number }; dataSets: { name: string; found: boolean; location?: string }[] };
     expect(report.backend.name).toBe('wasm');
     expect(report.backend.reason).toContain('--backend wasm');
+    const auto = JSON.parse((await sift('doctor', '--json')).stdout) as { backend: { unavailable: { backend: string; why: string }[] } };
+    expect(auto.backend.unavailable).toContainEqual({ backend: 'tensorflow', why: '@tensorflow/tfjs-node not installed; add it with `npm i @tensorflow/tfjs-node`' });
     expect(report.backend.threads).toBeGreaterThanOrEqual(1);
     const fm = report.dataSets.find((d) => d.name === 'fashion-mnist')!;
     // Debian's dataset-fashion-mnist is installed on the CI image.
     expect(fm).toEqual(expect.objectContaining({ found: true, location: '/usr/share/datasets/fashion-mnist' }));
+  });
+
+  it('doctor says each reason once, with no absolute path of this machine', async () => {
+    const r = await sift('doctor');
+    expect(r.code).toBe(EXIT_OK);
+    const lines = r.stdout.trimEnd().split('\n');
+    // tfjs-node is not installed here: auto passes over it, and says so in one line, without Node's "imported from <file>".
+    expect(lines.filter((l) => l.includes('@tensorflow/tfjs-node not installed'))).toEqual(['  not used: tensorflow: @tensorflow/tfjs-node not installed; add it with `npm i @tensorflow/tfjs-node`']);
+    expect(lines.filter((l) => l.includes('tfjs-node-gpu not installed'))).toHaveLength(1);
+    expect(lines[0]).toMatch(/\| auto: (webgpu, )?tensorflow-gpu, tensorflow unavailable$/); // the headline names them, the lines below say why
+    expect(r.stdout).not.toContain(process.cwd());
+    expect(r.stdout).not.toMatch(/\/node_modules\//);
+    expect(lines).toContain('  Dawn: node_modules/webgpu');
+    for (const line of lines) expect(lines.filter((l) => l === line).length, line).toBe(1);
   });
 
   it('doctor --json explains every GPU path: what was found, or what is missing and the fix', async () => {
@@ -104,7 +120,17 @@ describe('sift reproduce', () => {
     const summary = JSON.parse(first.stdout) as { files: Record<string, string>; rows: { family: string }[] };
     expect(summary.files['results.json']).toBe(join(out, 'results.json'));
     expect(summary.rows).toHaveLength(7);
-    expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).runs).toHaveLength(7);
+    const runs = (JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { runs: { id: string; exportDir: string; test: { accuracy: number; loss: number } }[] }).runs;
+    expect(runs).toHaveLength(7);
+
+    // sift evaluate reads each exported model as it is and scores the smoke preset's 1,000 test images as
+    // training did (its model.json records the 2×2 pooling and the training set's mean and std).
+    for (const run of [runs[0]!, runs[3]!]) {
+      const evaluated = await sift('evaluate', join(out, run.exportDir), '--limit', '1000', '--batch-size', '1000', '--backend', 'wasm', '--json');
+      expect(evaluated.code, evaluated.stderr).toBe(EXIT_OK);
+      const r = JSON.parse(evaluated.stdout) as { dataset: string; images: number; accuracy: number; loss: number };
+      expect(r).toMatchObject({ dataset: 'fashion-mnist', images: 1000, accuracy: run.test.accuracy, loss: run.test.loss });
+    }
 
     const again = await sift('reproduce', 'fashion-mnist', '--preset', 'smoke', '--out', out, '--backend', 'wasm', '--json');
     expect(again.code).toBe(EXIT_FAILURE);

@@ -1,5 +1,5 @@
 /**
- * Per-tensor sparsities from one global target (spec §3.2). Only masked tensors take part: the stem,
+ * Per-tensor sparsities from one global target (docs/sparse-training.md#distribution). Only masked tensors take part: the stem,
  * head, norms and biases are outside the budget, as in the official `erdos_renyi_distribution`.
  *
  * Shapes use the tf.js layout: a Dense kernel is [in, out], a Conv2D kernel [kh, kw, in, out]. ERK only

@@ -1,5 +1,5 @@
 /**
- * FLOP and parameter accounting, in two conventions (spec §1, §3.10):
+ * FLOP and parameter accounting, in two conventions (docs/flops.md#conventions):
  *
  * - `paper`: multiply-accumulates of the weighted layers only, a layer costing B·Din·Dout (a conv
  *   counts Din = kh·kw·Cin per output position); sparse layers cost density × that. This is the
@@ -8,7 +8,7 @@
  *   (+ logical + other) of conv/linear/BN/LN/ReLU-module/pooling ops; a masked conv/linear's adds and
  *   multiplies are each scaled by its realised density and truncated to an integer, its bias adds are
  *   not. Functional ops (F.relu, F.avg_pool2d), residual adds and attention matmuls that are not modules
- *   are not counted: an op with `counted: false` reproduces that blind spot (spec §7.15).
+ *   are not counted: an op with `counted: false` reproduces that blind spot (docs/deviations.md#pitfall-counter-blind-spots).
  *
  * Model builders describe their forward pass as a list of {@link FlopOp}s (per sample) and ask this module.
  */
@@ -243,14 +243,14 @@ export function sparseWideMaskSparsity(wideOps: readonly FlopOp[], budget: numbe
 }
 
 // ---------------------------------------------------------------------------------------------
-// Training FLOPs (spec §3.10, relative_flops_utils.py).
+// Training FLOPs (docs/flops.md#training-flops; official relative_flops_utils.py).
 // ---------------------------------------------------------------------------------------------
 
 export interface TrainingFlopsArgs {
   method: SparseMethod;
   /** Forward FLOPs per sample at the realised density (f_S). */
   sparseForward: number;
-  /** Forward FLOPs per sample of the same (widened) model, dense (f_D; spec §7.16). */
+  /** Forward FLOPs per sample of the same (widened) model, dense (f_D; docs/deviations.md#pitfall-dense-flops-widened). */
   denseForward: number;
   batchSize: number;
   steps: number;
@@ -276,7 +276,7 @@ export function trainingFlopsPerSample(args: Omit<TrainingFlopsArgs, 'batchSize'
   return ((3 * dt + 2) * fS + fD) / (dt + 1);
 }
 
-/** Total training FLOPs over a run (spec §3.10 totals: per-sample cost × batch × steps). */
+/** Total training FLOPs over a run (docs/flops.md#training-flops totals: per-sample cost × batch × steps). */
 export function trainingFlops(args: TrainingFlopsArgs): number {
   const end = args.updateEndFraction ?? 0.75;
   const withUpdates = trainingFlopsPerSample(args, true);

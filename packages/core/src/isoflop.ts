@@ -1,8 +1,8 @@
 /**
- * The Sparse-IFT iso-FLOP maths, in one place (spec §2, §7.3). Every other module and package asks
+ * The Sparse-IFT iso-FLOP maths, in one place (docs/sparse-ift.md#the-four-families, docs/deviations.md#pitfall-rounding). Every other module and package asks
  * these functions for a width, a branch count or a rank; nothing re-derives one.
  *
- * Convention (spec §1): a conv is a linear layer with Din = kh·kw·Cin and Dout = Cout per output
+ * Convention (docs/sparse-ift.md#conventions): a conv is a linear layer with Din = kh·kw·Cin and Dout = Cout per output
  * position. Rounding follows the official code (CerebrasResearch/Sparse-IFT), including Python's
  * banker's `round` and the float evaluation order, so the integer shapes match the released models.
  */
@@ -27,7 +27,7 @@ export function assertSparsity(s: number, what = 'sparsity'): void {
   }
 }
 
-/** Python 3's round(): half to even. Math.round(2.5) is 3, Python's round(2.5) is 2 (spec §7.3). */
+/** Python 3's round(): half to even. Math.round(2.5) is 3, Python's round(2.5) is 2 (docs/deviations.md#pitfall-rounding). */
 export function pythonRound(x: number): number {
   const floor = Math.floor(x);
   const diff = x - floor;
@@ -36,14 +36,14 @@ export function pythonRound(x: number): number {
   return floor % 2 === 0 ? floor : floor + 1;
 }
 
-/** The exact Sparse Wide widening factor k_sw = sqrt(1/(1−s)) of the paper (spec §2.1). */
+/** The exact Sparse Wide widening factor k_sw = sqrt(1/(1−s)) of the paper (docs/sparse-ift.md#sparse-wide). */
 export function sparseWideFactor(s: number): number {
   assertSparsity(s);
   return Math.sqrt(1 / (1 - s));
 }
 
 /**
- * The official code's `base_scaling = round(1/(1−s))` (spec §2.1 step 1): rounding first keeps
+ * The official code's `base_scaling = round(1/(1−s))` (step 1 of docs/sparse-ift.md#sparse-wide): rounding first keeps
  * s = 0.99 at exactly 100 despite float error.
  */
 export function sparseWideBaseScaling(s: number): number {
@@ -52,7 +52,7 @@ export function sparseWideBaseScaling(s: number): number {
 }
 
 /**
- * Sparse Wide width of a ResNet's first stage: floor(base · sqrt(round(1/(1−s)))) (spec §2.1).
+ * Sparse Wide width of a ResNet's first stage: floor(base · sqrt(round(1/(1−s)))) (docs/sparse-ift.md#sparse-wide).
  * 64 → 90, 128, 202 at s = 0.5, 0.75, 0.9. Stage widths are (W, 2W, 4W, 8W).
  */
 export function sparseWideWidth(baseWidth: number, s: number): number {
@@ -62,7 +62,7 @@ export function sparseWideWidth(baseWidth: number, s: number): number {
 
 /**
  * Sparse Wide width of a transformer's d_model: base · sqrt(round(1/(1−s))), rounded to the nearest
- * multiple of the head count so heads stay equal (spec §2.1, [MZ]): 768 → 1092 (s=0.5), 1536 (s=0.75).
+ * multiple of the head count so heads stay equal (docs/sparse-ift.md#sparse-wide, [MZ]): 768 → 1092 (s=0.5), 1536 (s=0.75).
  * The multiple-of-heads rule is inferred from Cerebras' configs, not stated in any source.
  */
 export function sparseWideTransformerWidth(dModel: number, heads: number, s: number): number {
@@ -71,14 +71,14 @@ export function sparseWideTransformerWidth(dModel: number, heads: number, s: num
   return heads * Math.max(1, pythonRound(exact / heads));
 }
 
-/** Sparse Parallel branch count k = round(1/(1−s)) (spec §2.2): 2, 4, 10 at 0.5, 0.75, 0.9. */
+/** Sparse Parallel branch count k = round(1/(1−s)) (docs/sparse-ift.md#sparse-parallel): 2, 4, 10 at 0.5, 0.75, 0.9. */
 export function sparseParallelBranches(s: number): number {
   assertSparsity(s);
   return pythonRound(1 / (1 - s));
 }
 
 /**
- * Sparse Factorized inner width (spec §2.3), rounded up:
+ * Sparse Factorized inner width (docs/sparse-ift.md#sparse-factorized), rounded up:
  *   d_sf = ceil(Din·Dout / ((1−s)·(Din + Dout)))
  * or, with `uOnly` (only U sparse, V dense): ceil(Din·Dout / ((1−s)·Din + Dout)).
  * For a k×k conv Din = k·k·Cin. Evaluated in the official order: (1−s) first, then the product.
@@ -97,7 +97,7 @@ export function sparseFactorizedWidth(
 }
 
 /**
- * Sparse Doped low-rank r = floor(s·Din·Dout / (Din + Dout)) (spec §2.4): the dense U·V pays s of the
+ * Sparse Doped low-rank r = floor(s·Din·Dout / (Din + Dout)) (docs/sparse-ift.md#sparse-doped): the dense U·V pays s of the
  * dense cost, the sparse full matrix the remaining (1−s).
  */
 export function sparseDopedRank(din: number, dout: number, s: number): number {
@@ -127,7 +127,7 @@ export type DenseLayerSpec =
       stride?: number;
     };
 
-/** Role of a weight tensor inside a transformed layer: decides masking explicitly (spec §7.2). */
+/** Role of a weight tensor inside a transformed layer: decides masking explicitly (docs/deviations.md#roles-not-shapes). */
 export type TensorRole =
   | 'dense-weight' // an untransformed (dense family) weight
   | 'wide-weight' // Sparse Wide widened weight, masked
@@ -162,9 +162,9 @@ export interface LayerPlan {
 }
 
 export interface PlanOptions {
-  /** Sparse Factorized: only U sparse (spec §2.3 `sparse_u_only`). */
+  /** Sparse Factorized: only U sparse (`sparse_u_only`, docs/sparse-ift.md#sparse-factorized). */
   factorizedUOnly?: boolean;
-  /** Sparse Doped: mask U and V too, as the released filter does (spec §2.4). Breaks iso-FLOP. */
+  /** Sparse Doped: mask U and V too, as the released filter does (docs/sparse-ift.md#sparse-doped). Breaks iso-FLOP. */
   dopedMaskLowRank?: boolean;
 }
 
@@ -295,7 +295,7 @@ export function isoFlopRoundingBound(layer: DenseLayerSpec, family: Family, s: n
 }
 
 // ---------------------------------------------------------------------------------------------
-// Sparse Wide whole-network FLOP-budget search (spec §3.11).
+// Sparse Wide whole-network FLOP-budget search (docs/flops.md#sparse-wide-budget).
 // ---------------------------------------------------------------------------------------------
 
 /**

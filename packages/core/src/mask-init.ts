@@ -1,5 +1,5 @@
 /**
- * Initial masks (spec §3.3). Weights are initialised densely by their layer, then multiplied by the
+ * Initial masks (docs/sparse-training.md#mask-init). Weights are initialised densely by their layer, then multiplied by the
  * mask; the init is not rescaled for sparsity (as in the official code).
  */
 import * as tf from '@tensorflow/tfjs-core';

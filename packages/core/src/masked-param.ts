@@ -1,6 +1,6 @@
 /**
  * The contract between sparse layers and everything that trains or counts them: a masked weight and
- * its mask, found through explicit layer roles (spec §7.2), never by tensor shape.
+ * its mask, found through explicit layer roles (docs/deviations.md#roles-not-shapes), never by tensor shape.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { TensorRole } from './isoflop.js';

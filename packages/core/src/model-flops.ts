@@ -1,6 +1,6 @@
 /**
  * Model FLOP audit: turns a model into the `FlopOp[]` list of flops.ts and a per-layer plan
- * (spec §3.10, §6.3), either from a built tf.js model (`modelFlopOps`, the walker) or from a zoo's
+ * (docs/flops.md#official-counter, docs/flops.md#plan-views), either from a built tf.js model (`modelFlopOps`, the walker) or from a zoo's
  * own op list (`planFromOps`, no weights allocated).
  *
  * How a zoo package uses it:
@@ -11,7 +11,7 @@
  *   masks (even in the dense model, where they are unmasked), plain `Conv2D`/`Dense` for stem and
  *   head. The walker calls the former `maskable`, which gives the masked-layers-only view.
  * - Activations, pooling and adds are counted only when the official counter would see an
- *   `nn.Module` there (spec §3.10, §7.15): name such a layer with {@link countedLayerName}
+ *   `nn.Module` there (docs/flops.md#official-counter, docs/deviations.md#pitfall-counter-blind-spots): name such a layer with {@link countedLayerName}
  *   (`…_module`). Everything else is the functional form (`F.relu`, `F.avg_pool2d`, residual add) and
  *   costs 0 FLOPs in the official convention.
  * - A custom layer whose cost is not one of the built-in rules (attention matmuls, ...) implements
@@ -99,7 +99,7 @@ export function countedLayerName(name: string): string {
 /**
  * Whether a ReLU/pooling/add layer is counted: names ending in `_module`, plus the Sparse Factorized
  * middle ReLU that core's `sparseIftConv2D`/`sparseIftDense` name `…_mid_relu` (an `nn.ReLU` module in
- * the official `LowRankConv3x3`, so the official counter sees it, spec §2.3).
+ * the official `LowRankConv3x3`, so the official counter sees it, docs/sparse-ift.md#sparse-factorized).
  */
 export function isCountedLayerName(name: string): boolean {
   return name.endsWith(COUNTED_SUFFIX) || name.endsWith('_mid_relu');
@@ -360,7 +360,7 @@ function layerFlopOps(layer: Layer, mode: 'realised' | 'target', counted: (l: La
 }
 
 // ---------------------------------------------------------------------------------------------
-// The plan: per-layer rows and totals in both views and both conventions (spec §6.3).
+// The plan: per-layer rows and totals in both views and both conventions (docs/flops.md#plan-views).
 // ---------------------------------------------------------------------------------------------
 
 export interface PlanRow {
@@ -392,7 +392,7 @@ export interface ConventionTotals {
   convention: FlopConvention;
   /** Whole network (every counted op). */
   wholeNetwork: ViewTotals & {
-    /** This model with every mask full (f_D of spec §7.16; > denseFlops for widened models). */
+    /** This model with every mask full (f_D of docs/deviations.md#pitfall-dense-flops-widened; > denseFlops for widened models). */
     instantiatedDenseFlops: number;
   };
   /** Masked-layers-only: this model's transformed layers vs the baseline's corresponding layers. */

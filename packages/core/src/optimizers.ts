@@ -1,7 +1,7 @@
 /**
  * SGD and AdamW with PyTorch's exact update equations and with their per-variable state (slots) in
  * plain `tf.Variable`s, so the mask updater can zero the momentum / Adam moments of masked weights
- * (spec §3.4 step 4, §7.12) and checkpoints can save and restore them.
+ * (step 4 of docs/sparse-training.md#training-step; docs/deviations.md#pitfall-mask-optimizer-state) and checkpoints can save and restore them.
  *
  * Why our own and not tf.js's: tf.js' `MomentumOptimizer` has no weight decay or PyTorch-style
  * Nesterov, `AdamOptimizer` keeps its moments private and has no decoupled decay, and neither lets a
@@ -19,7 +19,7 @@ export interface SlotProvider {
 export type DecayFilter = (variable: tf.Variable) => boolean;
 
 /**
- * The ImageNet recipe's filter (`filter_norm_and_bias`, spec §7.13): no decay on 1-D params (norm
+ * The ImageNet recipe's filter (`filter_norm_and_bias`, docs/deviations.md#pitfall-weight-decay-scope): no decay on 1-D params (norm
  * scales/offsets, biases) or on anything whose name ends in `bias`.
  */
 export const decayOnlyMatrices: DecayFilter = (v) => v.shape.length > 1 && !/bias(_\d+)?$/.test(v.name);

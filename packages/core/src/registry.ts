@@ -42,13 +42,13 @@ export interface ModelOptions {
   [option: string]: unknown;
 }
 
-/** Reference numbers a model's tests check against (spec §6), all optional. */
+/** Reference numbers a model's tests check against (docs/reference-values.md), all optional. */
 export interface PaperReference {
   /** Dense parameter count. */
   params?: number;
   /** Dense forward FLOPs per sample in the official convention (the Sparse Wide budget). */
   officialFlops?: number;
-  /** Where the numbers come from (e.g. 'spec §6.2'). */
+  /** Where the numbers come from (e.g. 'docs/reference-values.md#imagenet'). */
   source?: string;
 }
 

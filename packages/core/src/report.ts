@@ -1,5 +1,5 @@
 /**
- * What sparsity a model really has (pitfall §7.8: a Bernoulli mask only approximates its target, and
+ * What sparsity a model really has (docs/deviations.md#pitfall-bernoulli: a Bernoulli mask only approximates its target, and
  * static training keeps that count for the whole run). Counts come from the masks, the support that
  * training may use; `weightNonzeros` also counts on-positions whose weight is 0 right now.
  */

@@ -1,5 +1,6 @@
 /**
- * When SET/RigL update masks and how much they drop (spec §3.6, pitfalls §7.10–7.11).
+ * When SET/RigL update masks and how much they drop (docs/sparse-training.md#schedule; pitfalls
+ * docs/deviations.md#pitfall-gradient-timing, #pitfall-step-counting).
  *
  * The counter t counts mask-updater steps and is incremented *before* the check, so the first step
  * is t = 1. An update happens iff begin < t < end and t mod ΔT == 0. Float expressions follow the
@@ -102,7 +103,7 @@ export class MaskUpdateSchedule {
   /**
    * Should the backward pass that leads to counter value `tNext` (after increment) keep the unmasked
    * gradient? Exactly when `tNext` is an update step: RigL grows from the gradient of the same
-   * mini-batch whose optimiser step has just been applied (spec §3.7, §7.10). The official hook also
+   * mini-batch whose optimiser step has just been applied (docs/sparse-training.md#rigl, docs/deviations.md#pitfall-gradient-timing). The official hook also
    * captures at t = end when end is a multiple of ΔT, a gradient it then never uses; we skip it.
    */
   needsDenseGradient(tNext: number): boolean {

@@ -1,8 +1,8 @@
 /**
- * One sparse training step, in the official order (spec §3.4):
+ * One sparse training step, in the official order (docs/sparse-training.md#training-step):
  *   1. forward + backward (`tf.variableGrads`), once per micro-batch when the batch is accumulated;
  *   2. if the updater will update masks at this step, keep a copy of the *unmasked* gradient of each
- *      masked weight (RigL grows from it: same mini-batch, no weight decay, spec §3.7);
+ *      masked weight (RigL grows from it: same mini-batch, no weight decay, docs/sparse-training.md#rigl);
  *      Sparse layers compute with kernel ⊙ mask, which would mask the kernel's gradient too, so for
  *      that one backward the masks are set to all ones. The forward is unchanged, because masked
  *      weights are exactly 0 (the updater re-applies the masks after every step), and the kernel's

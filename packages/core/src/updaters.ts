@@ -1,5 +1,5 @@
 /**
- * Mask updaters: static, SET and RigL (spec §3.4–3.8). One drop/grow core on typed arrays
+ * Mask updaters: static, SET and RigL (docs/sparse-training.md: #training-step, #static, #schedule, #rigl, #set). One drop/grow core on typed arrays
  * ({@link dropAndGrow}) is shared by SET and RigL; they differ only in how they pick grown positions.
  *
  * Per update, per masked tensor with n_on ones and drop fraction α:
@@ -174,7 +174,7 @@ export interface MaskUpdater {
 }
 
 /**
- * Multiply every weight and its optimiser slots by its mask (spec §3.4 step 4). Gradients in tf.js
+ * Multiply every weight and its optimiser slots by its mask (step 4 of docs/sparse-training.md#training-step). Gradients in tf.js
  * are not stored on the variables, so there are none to mask here: the train step masks them itself.
  */
 export function applyMasks(params: readonly MaskedParam[], optimizer?: SlotProvider): void {

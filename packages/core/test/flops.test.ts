@@ -3,7 +3,7 @@ import { countFlops, trainingFlops, trainingFlopsPerSample, withDensity, type Fl
 import { solveSparseWideSparsity, sparseWideWidth } from '../src/isoflop.js';
 
 /**
- * The CIFAR ResNet-18 forward pass written out by hand from the official model file (spec §4.1):
+ * The CIFAR ResNet-18 forward pass written out by hand from the official model file (docs/recipes.md#cifar-100-resnet-18):
  * stem 3×3 conv + BN (functional ReLU), four stages of two BasicBlocks, 1×1 shortcut conv + BN where
  * the shape changes, functional avg-pool, Linear(8W → 100). Masked: block convs and shortcuts.
  */
@@ -33,18 +33,18 @@ function cifarResNet18Ops(width: number, density: number): FlopOp[] {
   return ops;
 }
 
-describe('official FLOP counter rules (spec §3.10)', () => {
+describe('official FLOP counter rules (docs/flops.md#official-counter)', () => {
   it('reproduces the official CIFAR ResNet-18 budget 1,115,226,800 exactly', () => {
     expect(countFlops(cifarResNet18Ops(64, 1), 'official').dense).toBe(1_115_226_800);
   });
 
-  it('Sparse Wide at nominal s gives the spec §6.1 ratios before the budget search', () => {
+  it('Sparse Wide at nominal s gives the reference ratios before the budget search (docs/reference-values.md#cifar-100-resnet-18)', () => {
     const budget = 1_115_226_800;
     const ratios = [0.5, 0.75, 0.9].map((s) => countFlops(cifarResNet18Ops(sparseWideWidth(64, s), 1 - s), 'official').sparse / budget);
     expect(ratios.map((r) => Number(r.toFixed(4)))).toEqual([0.9917, 1.0071, 1.0116]);
   });
 
-  it('the budget solve lands on the spec §6.1 searched sparsities 0.4958, 0.7518, 0.9012', () => {
+  it('the budget solve lands on the reference searched sparsities 0.4958, 0.7518, 0.9012 (docs/reference-values.md#cifar-100-resnet-18)', () => {
     const found = [0.5, 0.75, 0.9].map((s) => {
       const t = countFlops(cifarResNet18Ops(sparseWideWidth(64, s), 1), 'official');
       return solveSparseWideSparsity({ denseFlops: t.dense - t.maskableDense, maskableFlops: t.maskableDense, budget: 1_115_226_800 });
@@ -84,7 +84,7 @@ describe('official FLOP counter rules (spec §3.10)', () => {
   });
 });
 
-describe('training FLOPs (spec §3.10)', () => {
+describe('training FLOPs (docs/flops.md#training-flops)', () => {
   it('RigL per-step cost while updating is ((3ΔT+2)f_S + f_D)/(ΔT+1)', () => {
     // f_S = 1, f_D = 10, ΔT = 100 → (302 + 10)/101
     expect(trainingFlopsPerSample({ method: 'rigl', sparseForward: 1, denseForward: 10, updateFrequency: 100 })).toBeCloseTo(312 / 101, 12);

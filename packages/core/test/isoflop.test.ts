@@ -15,7 +15,7 @@ import {
   type Family,
 } from '../src/isoflop.js';
 
-// The (Cin, Cout) pairs of the CIFAR ResNet-18 blocks, and spec §6.1's per-pair SF widths / SD ranks
+// The (Cin, Cout) pairs of the CIFAR ResNet-18 blocks, and the per-pair SF widths / SD ranks of docs/reference-values.md#cifar-100-resnet-18
 // (computed there from the official formulas; independent of this code).
 const PAIRS: Array<[number, number]> = [[64, 64], [64, 128], [128, 128], [128, 256], [256, 256], [256, 512], [512, 512]];
 const SPEC_SF: Record<number, number[]> = {
@@ -41,7 +41,7 @@ describe('rounding helpers', () => {
   });
 });
 
-describe('per-family shapes match the official code (spec §2, §6.1)', () => {
+describe('per-family shapes match the official code (docs/sparse-ift.md#the-four-families, docs/reference-values.md#cifar-100-resnet-18)', () => {
   it('Sparse Wide ResNet widths are 90, 128, 202', () => {
     expect(SPARSITIES.map((s) => sparseWideWidth(64, s))).toEqual([90, 128, 202]);
     expect(sparseWideWidth(64, 0)).toBe(64);
@@ -104,7 +104,7 @@ describe('iso-FLOP: every family × s × shape costs the dense FLOPs within the 
   });
 });
 
-describe('Sparse Wide FLOP-budget solve (spec §3.11)', () => {
+describe('Sparse Wide FLOP-budget solve (docs/flops.md#sparse-wide-budget)', () => {
   it('solves dense + (1−s)·maskable = budget', () => {
     // budget 1000, dense part 100, maskable 3600 → density 0.25 → s 0.75
     expect(solveSparseWideSparsity({ denseFlops: 100, maskableFlops: 3600, budget: 1000 })).toBeCloseTo(0.75, 12);

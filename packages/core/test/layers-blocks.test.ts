@@ -1,6 +1,6 @@
 /**
  * Sparse-IFT blocks (sparseIftDense / sparseIftConv2D): weight shapes against hand-computed values
- * (spec §6.1), forward against JS references, save/load round trips, and finite-difference
+ * (docs/reference-values.md#cifar-100-resnet-18), forward against JS references, save/load round trips, and finite-difference
  * gradient checks for every family on a linear and a conv layer.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -47,7 +47,7 @@ function layerOf(model: tfl.LayersModel, name: string): MaskedKernelLayer {
   return model.getLayer(name) as unknown as MaskedKernelLayer;
 }
 
-describe('block shapes match hand-computed plans (spec §6.1)', () => {
+describe('block shapes match hand-computed plans (docs/reference-values.md#cifar-100-resnet-18)', () => {
   // Cin = Cout = 64, 3×3, s = 0.5: Din = 9·64 = 576, Dout = 64.
   //   SP: k = round(1/0.5) = 2 branches of 3·3·64·64.
   //   SF: d = ceil(576·64 / (0.5·(576 + 64))) = ceil(36864/320) = ceil(115.2) = 116.
@@ -104,7 +104,7 @@ describe('block shapes match hand-computed plans (spec §6.1)', () => {
       ['doped-v', true],
     ]);
   });
-  it('stride 2, Cin 64 → Cout 128, s = 0.75 (spec §6.1: SF d = 419, SD r = 78, SP 4 branches)', () => {
+  it('stride 2, Cin 64 → Cout 128, s = 0.75 (docs/reference-values.md#cifar-100-resnet-18: SF d = 419, SD r = 78, SP 4 branches)', () => {
     const opts = { kernelSize: 3, strides: 2, sparsity: 0.75, filters: 128 } as const;
     const sf = convBlock([8, 8, 64], { ...opts, family: 'sparse-factorized', name: 'sf' });
     expect(kernels(sf).map((k) => k[2])).toEqual([[3, 3, 64, 419], [1, 1, 419, 128]]);

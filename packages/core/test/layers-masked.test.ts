@@ -54,7 +54,7 @@ describe('MaskedDense forward', () => {
     expect(maxAbsDiff(y.dataSync(), expected)).toBeLessThan(FORWARD_TOL);
   });
 
-  it('stores the kernel already multiplied by the mask (dense init, then masked: spec §3.3)', () => {
+  it('stores the kernel already multiplied by the mask (dense init, then masked: docs/sparse-training.md#mask-init)', () => {
     const layer = new MaskedDense({ units: 16, sparsity: 0.75, role: 'wide-weight', maskSeed: 9 });
     layer.apply(tf.zeros([1, 16]));
     const k = layer.kernelVariable().dataSync();
@@ -114,7 +114,7 @@ describe('Bernoulli mask', () => {
       const ones = Array.from(m).reduce((a, v) => a + v, 0);
       expect(n).toBe(36864);
       expect(Math.abs(ones - n * p)).toBeLessThanOrEqual(5 * Math.sqrt(n * p * (1 - p)));
-      // Independent per element, not an exact count per output channel (spec §3.3): the per-filter
+      // Independent per element, not an exact count per output channel (docs/sparse-training.md#mask-init): the per-filter
       // counts (n = 576 each) must vary.
       const perFilter = new Set<number>();
       for (let co = 0; co < 64; co++) {

@@ -23,7 +23,7 @@ function tinyModel(countRelu: boolean): tfl.LayersModel {
   return tfl.model({ inputs: input, outputs: out });
 }
 
-// Hand counts (spec §3.10 rules):
+// Hand counts (the rules of docs/flops.md#official-counter):
 //   conv: 108 weights × 64 positions = 6912 mults, 107 × 64 = 6848 adds          → 13,760
 //   BN C=4, S=64, N=256: adds 2·4·63 + 2·256 = 1016, mults 768, other 4           →  1,788
 //   ReLU module: 256 logical (functional: 0)

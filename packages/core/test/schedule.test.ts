@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MaskUpdateSchedule } from '../src/schedule.js';
 
 describe('MaskUpdateSchedule', () => {
-  // CIFAR-100 numbers of spec §3.6: 391 iterations × 200 epochs = 78,200 steps; end = int(0.75·78200).
+  // CIFAR-100 numbers of docs/sparse-training.md#schedule: 391 iterations × 200 epochs = 78,200 steps; end = int(0.75·78200).
   const cifar = new MaskUpdateSchedule({ totalSteps: 78_200 });
 
   it('CIFAR-100 defaults: end 58,650, ΔT 100, 586 updates from 100 to 58,600', () => {
@@ -15,7 +15,7 @@ describe('MaskUpdateSchedule', () => {
     expect(steps[585]).toBe(58_600);
   });
 
-  it('CIFAR-100 cosine drop fraction: α(100) ≈ 0.2999978, α(58,600) ≈ 5.4e−7 (spec §3.6)', () => {
+  it('CIFAR-100 cosine drop fraction: α(100) ≈ 0.2999978, α(58,600) ≈ 5.4e−7 (docs/sparse-training.md#schedule)', () => {
     expect(cifar.dropFraction(100)).toBeCloseTo(0.2999978, 7);
     // 0.3·0.5·(1 + cos(π·58600/58650)) = 0.15·(1 − cos(π·50/58650)) ≈ 0.15·(π·50/58650)²/2 = 5.38e−7
     const late = cifar.dropFraction(58_600);

@@ -1,10 +1,10 @@
 // Augmentation maths (no image library here, so it is unit-testable and shared by workers and CIFAR).
 import type { Rng } from '@sparse-ift/core/rng';
 
-/** ImageNet channel mean/std (torchvision), spec §4.2. */
+/** ImageNet channel mean/std (torchvision), docs/recipes.md#imagenet-resnet. */
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
 export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
-/** CIFAR-100 channel mean/std from the official code, spec §4.1. */
+/** CIFAR-100 channel mean/std from the official code, docs/recipes.md#cifar-100-resnet-18. */
 export const CIFAR100_MEAN = [0.5070751592371323, 0.48654887331495095, 0.4409178433670343] as const;
 export const CIFAR100_STD = [0.2673342858792401, 0.2564384629170883, 0.27615047132568404] as const;
 

@@ -104,7 +104,7 @@ export function loadCifar100(dataDir: string): {
 
 export interface CifarBatchOptions {
   batchSize: number;
-  /** true: shuffle + RandomCrop(32, pad 4) + flip + normalize; false: in order, normalize only (spec §4.1). */
+  /** true: shuffle + RandomCrop(32, pad 4) + flip + normalize; false: in order, normalize only (docs/recipes.md#cifar-100-resnet-18). */
   train: boolean;
   seed?: number;
   epoch?: number;

@@ -55,7 +55,7 @@ describe('CIFAR-100 binary', () => {
     expect(bad.map((b) => b.record)).toEqual([1]);
   });
 
-  it('eval batches: in order, normalized with the spec §4.1 mean/std, nothing else', () => {
+  it('eval batches: in order, normalized with the CIFAR-100 mean/std (docs/recipes.md#cifar-100-resnet-18), nothing else', () => {
     const { test } = loadCifar100(dir);
     const batches = [...cifarBatches(test, { batchSize: 2, train: false })];
     expect(batches.map((b) => b.size)).toEqual([2, 2, 1]);

@@ -1,5 +1,5 @@
 // Parameter and FLOP counts of GPT-3 Small from its op list (no weights allocated), against
-// hand-derived numbers and spec §6.3.
+// hand-derived numbers and the table of docs/reference-values.md#gpt-3-small.
 import { describe, expect, it } from 'vitest';
 import {
   FAMILIES,
@@ -63,7 +63,7 @@ describe('GPT-3 Small parameter count', () => {
   });
 });
 
-describe('spec §6.3: forward MACs per token at context 1024', () => {
+describe('forward MACs per token at context 1024 (docs/reference-values.md#gpt-3-small)', () => {
   // Hand: masked linears 12 layers · (4d² + 2·d·4d) = 144·d² (× density); attention QKᵀ + AV
   // 12 · 2 · T · d per token (all T×T scores); LM head d · 50257.
   const cases = [
@@ -80,7 +80,7 @@ describe('spec §6.3: forward MACs per token at context 1024', () => {
       expect(lin).toBeCloseTo(c.linears, 3);
       expect(attn).toBe(c.attn);
       expect(lm).toBe(c.head);
-      // The spec's one-decimal figures (in millions).
+      // The one-decimal figures of docs/reference-values.md#gpt-3-small (in millions).
       expect(Math.round(lin / 1e5) / 10).toBe(c.table[0]);
       expect(Math.round(attn / 1e5) / 10).toBe(c.table[1]);
       expect(Math.round(lm / 1e5) / 10).toBe(c.table[2]);

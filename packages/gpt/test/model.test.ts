@@ -72,7 +72,7 @@ describe('gpt-nano parameters and masks', () => {
           'sparse-wide': ['wide-weight'],
           'sparse-parallel': ['parallel-branch'],
           'sparse-factorized': ['factorized-u', 'factorized-v'],
-          'sparse-doped': ['doped-sparse'], // U and V stay dense (spec §2.4, paper intent)
+          'sparse-doped': ['doped-sparse'], // U and V stay dense (docs/sparse-ift.md#sparse-doped, paper intent)
         };
         expect([...new Set(masked.map((p) => p.role))].sort()).toEqual(expectedRoles[family]);
         m.dispose();
@@ -81,7 +81,7 @@ describe('gpt-nano parameters and masks', () => {
   }
 });
 
-describe('init (spec §4.3): truncated normal std 0.02 cut at ±2σ; output layers 0.02/√(2L)', () => {
+describe('init (docs/recipes.md#gpt-3-small-wikitext-103): truncated normal std 0.02 cut at ±2σ; output layers 0.02/√(2L)', () => {
   it('GPT-3 Small output std is 0.004082482904638631', () => {
     expect(GPT3_SMALL.outputInitStd).toBe(0.004082482904638631);
   });

@@ -5,10 +5,12 @@
  * results.md and the accuracy-against-sparsity plots.
  */
 import { join } from 'node:path';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { exportModel, type ExportedModelInfo } from '@sparse-ift/core';
 import type { TrainConfig, TrainResult } from '@sparse-ift/train';
 import type { Experiment, ExperimentContext, ExperimentOutcome, PresetInfo } from './experiments.js';
 import { accuracyPlotSvg } from './plot.js';
-import { FAMILY_LABEL, notLearningNote, writeResultFile } from './results-report.js';
+import { FAMILY_LABEL, METHOD_LABEL, notLearningNote, writeResultFile } from './results-report.js';
 import { runGrid, type ModelFootprint } from './run-grid.js';
 import { runRecord, runRecordProblem, summariseRow, type GridRow, type RowSummary, type RunRecord, type Score } from './run-record.js';
 import { prepareStateDir } from './run-state.js';
@@ -16,12 +18,20 @@ import { prepareStateDir } from './run-state.js';
 /** The trainer settings a run owes to the experiment's context: its checkpoint, logs and resume. */
 export type RunOptions = Required<Pick<TrainConfig, 'checkpointFile' | 'resume' | 'tensorboardDir' | 'progress' | 'label' | 'log'>>;
 
-/** What training one row gives: the trainer's result, and the trained model's masks and footprint. */
+/** What training one row gives: the trainer's result, the trained model, its masks and footprint. */
 export interface TrainedRun {
   result: TrainResult;
   footprint: ModelFootprint;
   maskSparsity: number;
+  /**
+   * The trained model. The runner exports it (core's `exportModel`) to `<out>/models/<run id>` and then
+   * disposes of it; `train` disposes of it itself only when it throws.
+   */
+  model: LayersModel;
 }
+
+/** Where the runner exports run `id`'s trained model, relative to the --out folder. */
+export const exportedModelDir = (id: string): string => `models/${id}`;
 
 /** results.json: the same fields for every reproduction. */
 export interface ResultsFile<Config, Row extends GridRow> {
@@ -57,6 +67,11 @@ export interface Reproduction<Config extends { rows: readonly Row[] }, Row exten
   load(config: Config, ctx: ExperimentContext): Promise<{ data: Data; about: unknown; line: string }>;
   /** The model's name in run ids, `<model>-<family>-s<s>-<method>-seed<seed>`. */
   modelName(config: Config, row: Row): string;
+  /**
+   * What every exported model of this reproduction records about its inputs: the data set (as `sift
+   * evaluate --data` names it) and, when not that data set's standard pipeline, the preprocessing.
+   */
+  exportInfo(config: Config, data: Data): Pick<ExportedModelInfo, 'dataset' | 'preprocess'>;
   /** Builds the row's model, trains it with `options` spread into the trainer's settings, and measures it. */
   train(run: { config: Config; row: Row; seed: number; data: Data; options: RunOptions; backend: ExperimentContext['backend'] }): Promise<TrainedRun>;
   /** results.md (without the plots, which are appended) and the table printed at the end. */
@@ -69,6 +84,21 @@ export interface Reproduction<Config extends { rows: readonly Row[] }, Row exten
 function describeRun(record: RunRecord, score: Score): string {
   const value = score.scale * (record.test[score.metric] ?? NaN);
   return `${score.metric} ${value.toFixed(2)}${score.scale === 100 ? '%' : ''}, FLOP ratio ${record.flopRatio.toFixed(3)}, ${record.wallSeconds.toFixed(1)} s`;
+}
+
+/** What an exported model.json says about the run that trained it. */
+function exportedRunInfo(experiment: string, preset: string, record: RunRecord, score: Score): NonNullable<ExportedModelInfo['run']> {
+  return {
+    experiment,
+    preset,
+    id: record.id,
+    family: record.family,
+    sparsity: record.sparsity,
+    maskSparsity: record.maskSparsity,
+    method: record.method,
+    seed: record.seed,
+    [`test ${score.metric}`]: record.test[score.metric] ?? null,
+  };
 }
 
 async function writePlots<Config extends { rows: readonly Row[] }, Row extends GridRow>(
@@ -84,9 +114,11 @@ async function writePlots<Config extends { rows: readonly Row[] }, Row extends G
     const own = rows.filter((r) => groupOf(r) === group);
     const dense = own.find((r) => r.family === 'dense');
     if (!dense) continue;
-    const points = own.filter((r) => r.family !== 'dense').map((r) => ({ series: `${FAMILY_LABEL[r.family]} (${r.method})`, sparsity: r.sparsity, accuracy: r.mean, std: r.std }));
+    const points = own.filter((r) => r.family !== 'dense').map((r) => ({ family: FAMILY_LABEL[r.family], method: METHOD_LABEL[r.method], sparsity: r.sparsity, accuracy: r.mean, std: r.std }));
     const suffix = group ? `-${group}` : '';
-    const plot = writeResultFile(ctx, files, `plot${suffix}`, `accuracy-vs-sparsity${suffix}.svg`, await accuracyPlotSvg(points, dense.mean, spec.title(config, group)));
+    const subtitle = ctx.seeds > 1 ? `mean over ${ctx.seeds} seeds; bars: ± one sample std` : 'one seed: no spread measured, no error bars';
+    const svg = await accuracyPlotSvg(points, dense.mean, { title: spec.title(config, group), subtitle });
+    const plot = writeResultFile(ctx, files, `plot${suffix}`, `accuracy-vs-sparsity${suffix}.svg`, svg);
     links += `\n![accuracy against sparsity](${plot.split('/').at(-1)})\n`;
   }
   return links;
@@ -106,10 +138,18 @@ export function reproduction<Config extends { rows: readonly Row[] }, Row extend
       seeds: ctx.seeds,
       state,
       runId,
-      trainOne: async (row, seed, id) => {
-        const options: RunOptions = { checkpointFile: state.checkpointFile(id), resume: ctx.resume, tensorboardDir: join(ctx.outDir, 'tensorboard', id), progress: ctx.progress, label: id, log: ctx.log };
+      trainOne: async (row, seed, id, label) => {
+        const options: RunOptions = { checkpointFile: state.checkpointFile(id), resume: ctx.resume, tensorboardDir: join(ctx.outDir, 'tensorboard', id), progress: ctx.progress, label, log: ctx.log };
         const trained = await spec.train({ config, row, seed, data, options, backend: ctx.backend });
-        return runRecord({ id, row, seed, maskSparsity: trained.maskSparsity, result: trained.result, footprint: trained.footprint, score: spec.score, backend: ctx.backend.name });
+        try {
+          const record = runRecord({ id, row, seed, maskSparsity: trained.maskSparsity, result: trained.result, footprint: trained.footprint, score: spec.score, backend: ctx.backend.name });
+          // Exported before the run counts as finished, so a run interrupted while exporting is trained again on --resume.
+          const exportDir = exportedModelDir(id);
+          await exportModel(trained.model, join(ctx.outDir, exportDir), { ...spec.exportInfo(config, data), run: exportedRunInfo(spec.name, ctx.preset, record, spec.score) });
+          return { ...record, exportDir };
+        } finally {
+          trained.model.dispose();
+        }
       },
       describe: (record) => describeRun(record, spec.score),
       check: runRecordProblem,

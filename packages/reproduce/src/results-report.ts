@@ -4,19 +4,24 @@
  */
 import { join } from 'node:path';
 import { writeFileAtomic } from '@sparse-ift/files';
-import type { Family } from '@sparse-ift/core';
+import type { Family, SparseMethod } from '@sparse-ift/core';
 import type { OptimizerRecipe } from '@sparse-ift/train';
 import type { ExperimentContext } from './experiments.js';
-import { nonClobberingPath } from './results-files.js';
+import { nonClobberingPath, portablePaths } from './results-files.js';
 
 export const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-/** Sample standard deviation (n − 1); 0 for one seed. */
-export const sampleStd = (xs: readonly number[]): number => {
-  if (xs.length < 2) return 0;
+/** Sample standard deviation (n − 1); null for fewer than two values, which have no spread to measure. */
+export const sampleStd = (xs: readonly number[]): number | null => {
+  if (xs.length < 2) return null;
   const m = mean(xs);
   return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
 };
+
+/** A row's score as tables print it: `85.51 ± 0.52`, or `85.51 ± n/a` for one seed (no spread measured). */
+export function scoreText(row: { mean: number; std: number | null }, digits = 2): string {
+  return `${row.mean.toFixed(digits)} ± ${row.std === null ? 'n/a' : row.std.toFixed(digits)}`;
+}
 
 /** `value − reference` with its sign, e.g. `+0.07` or `-1.20`. */
 export function signedDelta(value: number, reference: number, digits = 2): string {
@@ -32,11 +37,13 @@ export const FAMILY_LABEL: Record<Family, string> = {
   'sparse-doped': 'Sparse Doped',
 };
 
-/** A number the paper reports, exactly as the spec gives it, or NOT FOUND (never filled from memory). */
+export const METHOD_LABEL: Record<SparseMethod, string> = { dense: 'dense', static: 'Static', set: 'SET', rigl: 'RigL' };
+
+/** A number the paper reports, exactly as docs/paper-results.md gives it, or NOT FOUND (never filled from memory). */
 export interface PaperCell {
-  /** Top-1 %, or null when the spec marks the cell NOT FOUND. */
+  /** Top-1 %, or null when no source gives the cell (NOT FOUND). */
   value: number | null;
-  /** Source tag(s) from spec §0, e.g. '[EP]'; empty when not found. */
+  /** Source tag(s) of docs/sources.md#tags, e.g. '[EP]'; empty when not found. */
   source: string;
 }
 
@@ -52,12 +59,12 @@ export function sgdRecipeText(opt: OptimizerRecipe): string {
 }
 
 /**
- * Writes `content` to `<outDir>/<name>` atomically (beside an earlier file unless --force), records the path in
- * `files` under `role` and returns it.
+ * Writes `content` to `<outDir>/<name>` atomically (beside an earlier file unless --force) with this
+ * machine's folders made portable ({@link portablePaths}), records the path in `files` under `role` and returns it.
  */
 export function writeResultFile(ctx: Pick<ExperimentContext, 'outDir' | 'force'>, files: Record<string, string>, role: string, name: string, content: string): string {
   const path = nonClobberingPath(join(ctx.outDir, name), ctx.force);
-  writeFileAtomic(path, content);
+  writeFileAtomic(path, portablePaths(content, { outDir: ctx.outDir }));
   files[role] = path;
   return path;
 }

@@ -43,6 +43,8 @@ export type RunRecord<Row extends GridRow = GridRow> = Row &
     /** The training loop's data intake (samples/s, waiting for data); absent in records written before it. */
     input?: InputThroughput;
     backend: string;
+    /** The folder the trained model was exported to (model.json + weights.bin), relative to the --out folder. */
+    exportDir?: string;
   };
 
 /** A finished run's record; `result` must be of a run that was not stopped early. */
@@ -82,9 +84,9 @@ export type RowSummary<Row extends GridRow = GridRow> = Row &
     seeds: number;
     /** Mean mask sparsity over the seeds. */
     maskSparsity: number;
-    /** The score after the last step: mean and sample standard deviation (n − 1; 0 for one seed). */
+    /** The score after the last step: mean and sample standard deviation (n − 1; null for one seed). */
     mean: number;
-    std: number;
+    std: number | null;
     /** The best evaluation's score, mean over seeds. */
     bestMean: number;
     wallSecondsMean: number;
@@ -93,12 +95,13 @@ export type RowSummary<Row extends GridRow = GridRow> = Row &
 /** `row`'s summary over `runs` (its runs, one per seed). */
 export function summariseRow<Row extends GridRow>(row: Row, runs: readonly RunRecord<Row>[], score: Score): RowSummary<Row> {
   const scores = runs.map((r) => r.test[score.metric] ?? NaN);
+  const std = sampleStd(scores);
   return {
     ...row,
     seeds: runs.length,
     maskSparsity: mean(runs.map((r) => r.maskSparsity)),
     mean: score.scale * mean(scores),
-    std: score.scale * sampleStd(scores),
+    std: std === null ? null : score.scale * std,
     bestMean: score.scale * mean(runs.map((r) => r.best.test[score.metric] ?? NaN)),
     params: runs[0]!.params,
     nonzeroParams: Math.round(mean(runs.map((r) => r.nonzeroParams))),

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Evaluation, TrainResult } from '@sparse-ift/train';
 import {
+  formatDuration,
+  gridSecondsLeft,
   mean,
   oursPaperColumns,
   paperCellText,
@@ -14,6 +16,7 @@ import {
   runGrid,
   runRecord,
   sampleStd,
+  scoreText,
   signedDelta,
   summariseRow,
   TOP1_ACCURACY,
@@ -53,7 +56,54 @@ describe('runGrid', () => {
       '[1/4] a-seed0: already finished, reusing its result',
       '[2/4] b-seed0: already finished, reusing its result',
       '[3/4] a-seed1: already finished, reusing its result',
-      '[4/4] b-seed1: score 12',
+      '[4/4] b-seed1: score 12; all 4 done',
+    ]);
+  });
+});
+
+describe('the grid ETA', () => {
+  it('says after each run how many are done and left and the time left, from the runs finished so far', async () => {
+    // Row a takes 10 s, row b 30 s, on a clock the test advances; two seeds: a0, b0, a1, b1.
+    const outDir = mkdtempSync(join(tmpdir(), 'sift-eta-'));
+    let clock = 1000;
+    const log: string[] = [];
+    const labels: string[] = [];
+    await runGrid({
+      rows: ['a', 'b'],
+      seeds: 2,
+      state: prepareStateDir({ outDir, preset: 'test', resume: false, force: false }, { experiment: 'eta-test', config: {} }),
+      runId: (row, seed) => `${row}-seed${seed}`,
+      trainOne: async (row, _seed, id, label) => {
+        labels.push(label);
+        clock += row === 'a' ? 10 : 30;
+        return { id };
+      },
+      describe: () => 'ok',
+      log: (line) => log.push(line),
+      now: () => clock,
+    });
+    expect(log).toEqual([
+      // b0 not seen yet: as long as the average finished run (10 s); a1 like a0 (10 s); b1 likewise 10 s.
+      '[1/4] a-seed0: ok; 1 of 4 done, 3 left, ≈ 30 s left',
+      // a1 like a0 (10 s), b1 like b0 (30 s).
+      '[2/4] b-seed0: ok; 2 of 4 done, 2 left, ≈ 40 s left',
+      '[3/4] a-seed1: ok; 3 of 4 done, 1 left, ≈ 30 s left',
+      '[4/4] b-seed1: ok; all 4 done',
+    ]);
+    // Each run's label (its progress bar and log lines): its place in the grid and the time left, this run included.
+    expect(labels).toEqual(['[1/4] a-seed0', '[2/4, grid ≈ 30 s left] b-seed0', '[3/4, grid ≈ 40 s left] a-seed1', '[4/4, grid ≈ 30 s left] b-seed1']);
+  });
+
+  it("estimates a pending run by its row's earlier seeds, else by the average finished run", () => {
+    // Rows 0 and 1 finished at 100 s and 300 s (row 1 twice: 200 s and 400 s); pending: row 0, row 1, row 2 (unseen).
+    const finished = new Map([[0, [100]], [1, [200, 400]]]);
+    expect(gridSecondsLeft([0, 1, 2], finished)).toBe(100 + 300 + (100 + 200 + 400) / 3);
+    expect(gridSecondsLeft([0], new Map())).toBeUndefined();
+  });
+
+  it('formats durations as a person reads them', () => {
+    expect([0.4, 44.6, 59.4, 59.6, 252, 594, 597, 2280, 3569, 3571, 11100].map(formatDuration)).toEqual([
+      '< 1 s', '45 s', '59 s', '1.0 min', '4.2 min', '9.9 min', '10 min', '38 min', '59 min', '1 h 00 min', '3 h 05 min',
     ]);
   });
 });
@@ -63,7 +113,7 @@ describe('seed statistics and table pieces', () => {
     expect(mean([1, 2, 3, 4])).toBe(2.5);
     // Deviations ±1.5, ±0.5: (2.25 + 0.25 + 0.25 + 2.25) / 3 = 5/3.
     expect(sampleStd([1, 2, 3, 4])).toBeCloseTo(Math.sqrt(5 / 3), 12);
-    expect(sampleStd([7])).toBe(0);
+    expect(sampleStd([7]), 'one value has no spread to measure').toBeNull();
   });
 
   it('signs a difference', () => {
@@ -91,7 +141,7 @@ describe('seed statistics and table pieces', () => {
 describe('run records and row summaries', () => {
   const row: GridRow = { family: 'sparse-wide', sparsity: 0.5, method: 'rigl' };
   const evaluation = (epoch: number, accuracy: number, perplexity: number): Evaluation => ({ epoch, step: 10 * (epoch + 1), trainLoss: 1, test: { loss: 0.5, accuracy, perplexity }, lr: 0.1 });
-  const result = (history: Evaluation[]): TrainResult => ({ history, test: history.at(-1)!.test, steps: 30, stoppedEarly: false, resumedFromStep: 0, wallSeconds: 10, input: { samples: 960, waitSeconds: 1, stepSeconds: 8, samplesPerSecond: 960 / 9 } });
+  const result = (history: Evaluation[]): TrainResult => ({ history, test: history.at(-1)!.test, steps: 30, stoppedEarly: false, resumedFromStep: 0, wallSeconds: 10, epochsAtChance: [], input: { samples: 960, waitSeconds: 1, stepSeconds: 8, samplesPerSecond: 960 / 9 } });
   const footprint = (nonzeroParams: number, sparseFlops: number, flopRatio: number, realisedDensity: number) => ({ params: 1000, nonzeroParams, sparseFlops, flopRatio, realisedDensity });
   const record = (seed: number, history: Evaluation[], fp: ReturnType<typeof footprint>, wallSeconds: number) =>
     runRecord({ id: `m-seed${seed}`, row, seed, maskSparsity: 0.5 + seed / 100, result: { ...result(history), wallSeconds }, footprint: fp, score: TOP1_ACCURACY, backend: 'cpu' });
@@ -116,5 +166,15 @@ describe('run records and row summaries', () => {
     expect(summary.std).toBeCloseTo(Math.sqrt(12.5), 10); // deviations ±2.5: (6.25 + 6.25) / 1
     expect(summary.bestMean).toBeCloseTo(87.5, 10); // best: 90 and 85
     expect(summary.realisedDensity).toBeCloseTo(0.15, 12);
+  });
+
+  it("a score with one seed reads 'n/a' for its spread, never ± 0.00", () => {
+    expect(scoreText({ mean: 85.514, std: 0.5249 })).toBe('85.51 ± 0.52');
+    expect(scoreText({ mean: 85.514, std: 0 })).toBe('85.51 ± 0.00'); // two seeds that agree: a measured 0
+    expect(scoreText({ mean: 85.514, std: null })).toBe('85.51 ± n/a');
+    const one = summariseRow(row, [record(0, [evaluation(0, 0.8, 1)], footprint(100, 2000, 1, 0.1), 10)], TOP1_ACCURACY);
+    expect(one.std).toBeNull();
+    expect(JSON.parse(JSON.stringify(one)).std).toBeNull(); // results.json says null, not 0
+    expect(scoreText(one)).toBe('80.00 ± n/a');
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Parameter and FLOP counts of the op lists (no weights allocated) against the published figures and
- * the spec §6.1 / §6.2 tables, computed at expected density 1 − s like the spec does.
+ * the tables of docs/reference-values.md (#cifar-100-resnet-18, #imagenet), computed at expected density 1 − s as they are.
  */
 import { countFlops, isoFlopRoundingBound, planFromOps, sparseFactorizedWidth, sparseDopedRank, type Family, type FlopOp } from '@sparse-ift/core';
 import { describe, expect, it } from 'vitest';
@@ -48,7 +48,7 @@ describe('dense ResNets equal the published figures', () => {
   });
 });
 
-describe('CIFAR-100 ResNet-18, spec §6.1', () => {
+describe('CIFAR-100 ResNet-18 (docs/reference-values.md#cifar-100-resnet-18)', () => {
   it('Sparse Wide: widths 90/128/202, params, searched sparsities 0.4958/0.7518/0.9012', () => {
     const resolved = S.map((s) => resolveResNet(RESNET18_CIFAR, { family: 'sparse-wide', sparsity: s }));
     expect(resolved.map((r) => r.width)).toEqual([90, 128, 202]);
@@ -70,7 +70,7 @@ describe('CIFAR-100 ResNet-18, spec §6.1', () => {
     expect(S.map((s) => params(RESNET18_CIFAR, { family: 'sparse-factorized', sparsity: s }))).toEqual([22_232_206, 44_222_632, 110_190_216]);
     expect(S.map((s) => r4(ratio(RESNET18_CIFAR, { family: 'sparse-factorized', sparsity: s })))).toEqual([1.0033, 1.0051, 1.0221]);
   });
-  it('Sparse Factorized inner widths per (Cin, Cout) pair (spec §6.1 table)', () => {
+  it('Sparse Factorized inner widths per (Cin, Cout) pair (docs/reference-values.md#cifar-100-resnet-18)', () => {
     const pairs = [[64, 64], [64, 128], [128, 128], [128, 256], [256, 256], [256, 512], [512, 512]] as const;
     const inner = (s: number) => {
       const list = ops(RESNET18_CIFAR, { family: 'sparse-factorized', sparsity: s });
@@ -97,7 +97,7 @@ describe('CIFAR-100 ResNet-18, spec §6.1', () => {
   });
 });
 
-describe('ImageNet, spec §6.2', () => {
+describe('ImageNet (docs/reference-values.md#imagenet)', () => {
   const table: [ResNetArch, number[], number[], number[], number[], number[]][] = [
     [RESNET18_IMAGENET, [22_812_130, 45_693_032, 112_827_090], [1.0181, 1.0702, 1.1479], [0.5098, 0.7689, 0.916], [22_682_664, 44_668_968, 110_627_880], [0.9976, 1.0007, 1.0165]],
     [RESNET34_IMAGENET, [42_797_170, 86_110_824, 213_473_186], [1.0038, 1.036, 1.074], [0.502, 0.7593, 0.9077], [42_898_984, 85_101_608, 211_709_480], [1.0, 1.0039, 1.0189]],

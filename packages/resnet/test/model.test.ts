@@ -66,7 +66,7 @@ describe.each(FAMILIES)('resnet-mini-cifar at width 4, %s', (family, sparsity) =
       const m = layer.maskVariable().dataSync();
       ones += m.reduce((a, b) => a + b, 0);
       total += m.length;
-      // masked entries of the kernel start at exactly 0 (spec §3.3)
+      // masked entries of the kernel start at exactly 0 (docs/sparse-training.md#mask-init)
       const k = layer.kernelVariable().dataSync();
       expect(k.filter((v, i) => m[i] === 0 && v !== 0).length).toBe(0);
     }
@@ -82,7 +82,7 @@ describe.each(FAMILIES)('resnet-mini-cifar at width 4, %s', (family, sparsity) =
     model.dispose();
   });
 
-  // The 1×1 shortcuts of SP/SF/SD keep the 'dense-weight' role but are masked at s (spec §2.6):
+  // The 1×1 shortcuts of SP/SF/SD keep the 'dense-weight' role but are masked at s (docs/sparse-ift.md#which-layers):
   // the `masked` flag, not the role, decides what training sees.
   it('collectMaskedParams finds every masked tensor of the op list (shortcuts included)', () => {
     const r = resolveResNet(TINY, opts);
@@ -171,7 +171,7 @@ describe('other shapes', () => {
     expect(model.getLayer('stem_conv').outputShape).toEqual([null, 112, 112, 8]);
     expect(model.getLayer('stem_pool').outputShape).toEqual([null, 56, 56, 8]);
     expect(model.getLayer('s3b0_relu2').outputShape).toEqual([null, 7, 7, 64]);
-    // ImageNet SP block: BN + ReLU per branch (spec §2.2)
+    // ImageNet SP block: BN + ReLU per branch (docs/sparse-ift.md#sparse-parallel)
     expect(model.getLayer('s0b0_conv1_sp1_relu').getClassName()).toBe('Activation');
     expect(byName(modelFlopOps(model, { density: 'target', maskable: blockConvs }))).toEqual(byName(resnetOps(r)));
     model.dispose();

@@ -35,7 +35,7 @@ describe('registry', () => {
     expect(plan.totals.params).toBe(112_827_090);
     expect(plan.totals.denseFlops).toBe(3_647_128_359);
     expect(Math.abs(plan.totals.flopRatio - 1)).toBeLessThan(1e-3);
-    // the widened model with full masks costs far more: f_D of spec §7.16
+    // the widened model with full masks costs far more: f_D (docs/deviations.md#pitfall-dense-flops-widened)
     expect(plan.byConvention.official.wholeNetwork.instantiatedDenseFlops).toBeGreaterThan(9 * 3_647_128_359);
   });
 });
@@ -57,7 +57,7 @@ describe('sift plan', () => {
     await program.parseAsync(['node', 'sift', 'plan', ...args]);
   }
 
-  it('--json prints one object with model, family, sparsity, layers and totals (SP 0.9 CIFAR: spec §6.1)', async () => {
+  it('--json prints one object with model, family, sparsity, layers and totals (SP 0.9 CIFAR: docs/reference-values.md#cifar-100-resnet-18)', async () => {
     await run(['resnet18-cifar', '--family', 'sparse-parallel', '--sparsity', '0.9', '--json']);
     const plan = JSON.parse(out) as { model: string; family: string; sparsity: number; layers: unknown[]; totals: Record<string, number> };
     expect(plan).toMatchObject({ model: 'resnet18-cifar', family: 'sparse-parallel', sparsity: 0.9 });
@@ -72,7 +72,7 @@ describe('sift plan', () => {
   it('prints a table with both views', async () => {
     await run(['resnet18-cifar', '--family', 'sparse-doped', '--sparsity', '0.5', '--opt', 'dopedMaskLowRank=true']);
     expect(out).toMatch(/s0b0_conv1_sparse/);
-    expect(out).toMatch(/official whole network: .* ratio 0\.7462/);
+    expect(out).toMatch(/FLOPs \(official\) +this model .* ratio 0\.7462/);
     expect(out).toMatch(/masked layers only/);
   });
 

@@ -1,5 +1,5 @@
 /**
- * The optimisation recipes of the paper's experiments (spec §4), as data, and the trainer settings one
+ * The optimisation recipes of the paper's experiments (docs/recipes.md), as data, and the trainer settings one
  * fixes. Reproductions start from one and override what they need (e.g. a shorter schedule).
  */
 import type { SparseMethod } from './core.js';
@@ -7,7 +7,7 @@ import { classification, type Objective } from './objectives.js';
 import type { LrSchedule } from './schedules.js';
 
 export type DecayScope =
-  /** Weight decay on every parameter, biases and norm parameters included (CIFAR, spec §4.1). */
+  /** Weight decay on every parameter, biases and norm parameters included (CIFAR, docs/recipes.md#cifar-100-resnet-18). */
   | 'all'
   /** No decay on 1-D parameters and biases (ImageNet `filter_norm_and_bias`, GPT). */
   | 'matrices';
@@ -36,7 +36,7 @@ export interface Recipe {
 }
 
 /**
- * CIFAR-100 ResNet-18 (spec §4.1): SGD lr 0.1, Nesterov momentum 0.9, wd 5e-4 on all params, batch 128,
+ * CIFAR-100 ResNet-18 (docs/recipes.md#cifar-100-resnet-18): SGD lr 0.1, Nesterov momentum 0.9, wd 5e-4 on all params, batch 128,
  * 200 epochs, ×0.2 at epochs 60/120/160 landing one epoch late (the official scheduler quirk).
  */
 export function cifarRecipe(epochs = 200): Recipe {
@@ -51,7 +51,7 @@ export function cifarRecipe(epochs = 200): Recipe {
 }
 
 /**
- * ImageNet ResNet (spec §4.2): SGD lr 0.256, momentum 0.875 (no Nesterov), wd 2^-15 without 1-D/bias,
+ * ImageNet ResNet (docs/recipes.md#imagenet-resnet): SGD lr 0.256, momentum 0.875 (no Nesterov), wd 2^-15 without 1-D/bias,
  * label smoothing 0.1, cosine to 0 over 90 epochs stepped per epoch, global batch 256.
  */
 export function imagenetRecipe(epochs = 90): Recipe {
@@ -65,7 +65,7 @@ export function imagenetRecipe(epochs = 90): Recipe {
 }
 
 /**
- * GPT-3 Small (spec §4.3): AdamW β (0.9, 0.95), eps 1e-8, wd 0.1, clip 1.0; lr 6e-4 with linear
+ * GPT-3 Small (docs/recipes.md#gpt-3-small-wikitext-103): AdamW β (0.9, 0.95), eps 1e-8, wd 0.1, clip 1.0; lr 6e-4 with linear
  * warm-up (2,151 steps) then cosine to 10 % (6e-5) at 21,511 steps.
  */
 export function gptRecipe(totalSteps = 21_511, warmupSteps = 2_151): Recipe {

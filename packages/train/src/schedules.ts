@@ -1,12 +1,12 @@
 /**
- * Learning-rate schedules (spec §4). Each is a pure function of the position in training, so a
+ * Learning-rate schedules (docs/recipes.md). Each is a pure function of the position in training, so a
  * resumed run recomputes the same rate from the step counter alone.
  */
 export type LrSchedule =
   | { kind: 'constant' }
   /**
    * Multiply by `gamma` at each milestone epoch. `lateByOne` reproduces the official CIFAR quirk
-   * (spec §4.1): the scheduler is stepped after the epoch with the epoch index, so the decay lands
+   * (docs/recipes.md#cifar-100-resnet-18): the scheduler is stepped after the epoch with the epoch index, so the decay lands
    * one epoch late (milestone 60: epochs 0–60 use the base rate, 61+ the decayed one).
    */
   | { kind: 'multistep'; milestones: number[]; gamma: number; lateByOne?: boolean }
@@ -37,7 +37,7 @@ export function learningRate(base: number, schedule: LrSchedule, at: SchedulePos
     }
     case 'warmup-cosine': {
       const { warmupSteps, totalSteps, minFactor } = schedule;
-      // Linear 0 → base over the warm-up steps (Cerebras' GPT configs, spec §4.3).
+      // Linear 0 → base over the warm-up steps (Cerebras' GPT configs, docs/recipes.md#gpt-3-small-wikitext-103).
       if (at.step < warmupSteps) return (base * at.step) / warmupSteps;
       const min = base * minFactor;
       const t = Math.min(1, (at.step - warmupSteps) / Math.max(1, totalSteps - warmupSteps));

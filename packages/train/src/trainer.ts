@@ -1,8 +1,8 @@
 /**
  * The training loop shared by every reproduction: deterministic data order from (seed, epoch), the
- * spec §4 optimiser recipes and LR schedules, an objective that gives the loss of a batch
+ * optimiser recipes (docs/recipes.md) and LR schedules, an objective that gives the loss of a batch
  * (classification, language modelling), gradient accumulation over micro-batches, sparse training
- * through core's `sparseTrainStep` (static/SET/RigL, spec §3.4 step order), evaluation after every
+ * through core's `sparseTrainStep` (static/SET/RigL, in the order of docs/sparse-training.md#training-step), evaluation after every
  * epoch or every `evalEvery` steps, TensorBoard scalars, atomic checkpoints with exact resume, and a
  * hard stop on a NaN/Inf loss.
  *

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cifarRecipe, gptRecipe, imagenetRecipe, learningRate, recipeTrainConfig, warmupFactor } from '../src/index.js';
 
-describe('learning-rate schedules (spec §4)', () => {
+describe('learning-rate schedules (docs/recipes.md)', () => {
   it('CIFAR multistep lands one epoch late: 0.1 through epoch 60, 0.02 from 61, 0.004 from 121, 0.0008 from 161', () => {
     const { optimizer, schedule } = cifarRecipe(200);
     const lr = (epoch: number) => learningRate(optimizer.lr, schedule, { step: 0, epoch });
@@ -34,7 +34,7 @@ describe('learning-rate schedules (spec §4)', () => {
     expect(lr(30000)).toBeCloseTo(6e-5, 15);
   });
 
-  it('recipes carry the spec §4 hyper-parameters', () => {
+  it('recipes carry the hyper-parameters of docs/recipes.md', () => {
     expect(cifarRecipe().optimizer).toEqual({ kind: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4, decay: 'all' });
     expect(imagenetRecipe().optimizer).toEqual({ kind: 'sgd', lr: 0.256, momentum: 0.875, nesterov: false, weightDecay: 3.0517578125e-5, decay: 'matrices' });
     expect(imagenetRecipe().labelSmoothing).toBe(0.1);

@@ -41,7 +41,7 @@ describe('train', () => {
       if (m[i] === 0) expect(w[i]! + 0).toBe(0);
       ones += m[i]!;
     }
-    // RigL brings the count to exactly (1 − s)·numel at its first update (spec §3.7).
+    // RigL brings the count to exactly (1 − s)·numel at its first update (docs/sparse-training.md#rigl).
     expect(ones).toBe(0.5 * 12 * 16);
     model.dispose();
   });

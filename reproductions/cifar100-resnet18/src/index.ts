@@ -7,6 +7,6 @@ export { PRESETS, gridRows, resolveConfig, type CifarConfig, type CifarPreset, t
 export { familyTable, methodTable, detailTable, resultsMarkdown } from './report.js';
 export { paperFamilyCell, paperMethodCell, PAPER_NOTES, type PaperCell } from './paper.js';
 export { loadCifarData, missingDataError, DATA_CARD } from './data.js';
-export { buildCifarNet, type CifarNet } from './model.js';
+export { buildCifarNet, cifarTrainable, type CifarNet } from './model.js';
 
 registerExperiment(CIFAR100_RESNET18);

@@ -1,6 +1,6 @@
 /**
- * The ResNet of one grid row, built by `@sparse-ift/resnet` (spec §4.1), wrapped as the trainer's
- * `TrainableModel`. The wrapper applies the official CIFAR input pipeline per batch (spec §4.1:
+ * The ResNet of one grid row, built by `@sparse-ift/resnet` (docs/recipes.md#cifar-100-resnet-18), wrapped as the trainer's
+ * `TrainableModel`. The wrapper applies the official CIFAR input pipeline per batch (docs/recipes.md#cifar-100-resnet-18:
  * RandomCrop 32 pad 4 with zero fill, flip p = 0.5, Normalize; test: Normalize only) with
  * `@sparse-ift/data-vision`'s `cifarAugmentInto`, before the network's forward pass.
  */
@@ -28,6 +28,11 @@ export function buildCifarNet(arch: ResNetArch, config: CifarConfig, family: Fam
     flopBudgetSearch: config.model.flopBudgetSearch,
   });
   const model = buildResolvedResNet(resolved);
+  return { resolved, model, trainable: cifarTrainable(model, arch, seed) };
+}
+
+/** A CIFAR ResNet (built here, or loaded from an export) as the trainer's model: the official input pipeline, then the network. */
+export function cifarTrainable(model: LayersModel, arch: ResNetArch, seed: number): TrainableModel {
   const [h, w, c] = arch.inputShape;
   const per = h * w * c;
   let batchesSeen = 0;
@@ -43,5 +48,5 @@ export function buildCifarNet(arch: ResNetArch, config: CifarConfig, family: Fam
     const x = tf.tensor4d(out, [n, h, w, c]);
     return model.apply(x, { training }) as tf.Tensor2D;
   };
-  return { resolved, model, trainable: layersTrainable(model, forward) };
+  return layersTrainable(model, forward);
 }

@@ -1,14 +1,14 @@
 /**
  * The CIFAR-100 ResNet-18 experiment as data: presets, the grid of rows, and the fully resolved
- * configuration (recipe from `@sparse-ift/train`'s `cifarRecipe`, spec §4.1). Tests check the resolved
- * values against spec §4.1's numbers.
+ * configuration (recipe from `@sparse-ift/train`'s `cifarRecipe`, docs/recipes.md#cifar-100-resnet-18). Tests check the resolved
+ * values against the recipe's numbers (docs/recipes.md#cifar-100-resnet-18).
  */
 import type { GridRow } from '@sparse-ift/reproduce';
 import { RESNET18_CIFAR, type ResNetArch } from '@sparse-ift/resnet';
 import { cifarRecipe, type Recipe } from '@sparse-ift/train';
 
 export interface CifarRow extends GridRow {
-  /** Which paper table the row belongs to: §5.1 (family × s, RigL) and/or §5.2 (SW by method). */
+  /** Which paper table the row belongs to: family × s, RigL (docs/paper-results.md#cifar-100) and/or SW by method (#cifar-100-methods). */
   tables: ('families' | 'methods')[];
 }
 
@@ -30,13 +30,13 @@ export interface CifarPreset {
   maskUpdateFrequency: number;
   /** RigL/SET updates stop at this fraction of the steps (paper: 0.75). */
   maskEndFraction: number;
-  /** Also run Sparse Wide with static and SET masks (spec §5.2). */
+  /** Also run Sparse Wide with static and SET masks (docs/paper-results.md#cifar-100-methods). */
   methodsTable: boolean;
   defaultSeeds: number;
 }
 
 const PAPER_PRESET: CifarPreset = {
-  description: 'the exact spec §4.1 recipe: ResNet-18 (W = 64), 200 epochs, batch 128, s ∈ {0.5, 0.75, 0.9}, 19 rows; meant for a GPU (--backend tensorflow-gpu)',
+  description: 'the exact official recipe (docs/recipes.md#cifar-100-resnet-18): ResNet-18 (W = 64), 200 epochs, batch 128, s ∈ {0.5, 0.75, 0.9}, 19 rows; meant for a GPU (--backend tensorflow-gpu)',
   epochs: 200,
   batchSize: 128,
   baseWidth: 64,
@@ -69,7 +69,7 @@ export const PRESETS: Record<string, CifarPreset> = {
   },
 };
 
-/** Spec §5.1 rows (dense; SW, SP, SF, SD with RigL at each s) then §5.2's extra SW static and SET rows. */
+/** The family × sparsity rows (dense; SW, SP, SF, SD with RigL at each s) then the extra SW static and SET rows of the by-method table (docs/paper-results.md#cifar-100, #cifar-100-methods). */
 export function gridRows(preset: CifarPreset): CifarRow[] {
   const rows: CifarRow[] = [{ family: 'dense', sparsity: 0, method: 'dense', tables: ['families'] }];
   for (const s of preset.sparsities) {
@@ -90,17 +90,17 @@ export interface CifarConfig {
   preset: string;
   arch: ResNetArch;
   recipe: Recipe;
-  /** Dynamic sparse schedule (spec §3.6): ΔT, α₀ (cosine), end fraction; uniform distribution, random (Bernoulli) init. */
+  /** Dynamic sparse schedule (docs/sparse-training.md#schedule): ΔT, α₀ (cosine), end fraction; uniform distribution, random (Bernoulli) init. */
   mask: { frequency: number; dropFraction: number; endFraction: number; distribution: 'uniform'; init: 'random' };
   model: {
-    /** SF middle block (the official configs: nonlinear_relu, spec §7.7). */
+    /** SF middle block (the official configs: nonlinear_relu, docs/deviations.md#pitfall-sf-middle). */
     factorizedMiddle: 'nonlinear_relu';
-    /** SD: U and V dense (paper intent, iso-FLOP) rather than masked as the released filter does (spec §2.4, §8). */
+    /** SD: U and V dense (paper intent, iso-FLOP) rather than masked as the released filter does (docs/sparse-ift.md#sparse-doped, docs/deviations.md#doped-low-rank). */
     dopedMaskLowRank: false;
-    /** Sparse Wide's FLOP-budget search (spec §3.11). */
+    /** Sparse Wide's FLOP-budget search (docs/flops.md#sparse-wide-budget). */
     flopBudgetSearch: true;
   };
-  /** Which accuracy the tables show (spec §7.20); both are recorded. */
+  /** Which accuracy the tables show (docs/deviations.md#pitfall-eval-metric); both are recorded. */
   tableMetric: 'last-epoch';
   trainSubset: number;
   testSubset: number;

@@ -1,19 +1,15 @@
-/** results.md's tables for CIFAR-100 (ours next to the paper's, spec §5.1 / §5.2). */
-import type { SparseMethod } from '@sparse-ift/core';
-import { FAMILY_LABEL, oursPaperColumns, paperCellText as paperText, sgdRecipeText, type ResultsFile, type RowSummary } from '@sparse-ift/reproduce';
+/** results.md's tables for CIFAR-100 (ours next to the paper's, docs/paper-results.md#cifar-100, #cifar-100-methods). */
+import { FAMILY_LABEL, METHOD_LABEL, oursPaperColumns, scoreText, paperCellText as paperText, sgdRecipeText, type ResultsFile, type RowSummary } from '@sparse-ift/reproduce';
 import type { LabelledData } from '@sparse-ift/train';
 import { PAPER_NOTES, paperFamilyCell, paperMethodCell } from './paper.js';
 import type { CifarConfig, CifarRow } from './presets.js';
 
-const METHOD_LABEL: Record<SparseMethod, string> = { dense: 'dense', static: 'Static', set: 'SET', rigl: 'RigL' };
-
 function oursText(r: RowSummary | undefined): string {
   if (!r) return 'not run';
-  const spread = r.seeds > 1 ? ` ± ${r.std.toFixed(2)}` : '';
-  return `${r.mean.toFixed(2)}${spread} (${r.bestMean.toFixed(2)})`;
+  return `${scoreText(r)} (${r.bestMean.toFixed(2)})`;
 }
 
-/** Spec §5.1's table: families (RigL) by sparsity, ours then paper's. */
+/** The paper's family × sparsity table (docs/paper-results.md#cifar-100): families (RigL) by sparsity, ours then paper's. */
 export function familyTable(rows: RowSummary[], sparsities: number[]): string {
   const columns = oursPaperColumns(sparsities);
   const head = `| | ${columns.head} |`;
@@ -28,7 +24,7 @@ export function familyTable(rows: RowSummary[], sparsities: number[]): string {
   return [head, rule, ...lines].join('\n');
 }
 
-/** Spec §5.2's table: Sparse Wide by sparse-training method. */
+/** The paper's by-method table (docs/paper-results.md#cifar-100-methods): Sparse Wide by sparse-training method. */
 export function methodTable(rows: RowSummary[], sparsities: number[]): string {
   const columns = oursPaperColumns(sparsities);
   const head = `| Sparse Wide | ${columns.head} |`;
@@ -46,7 +42,7 @@ export function detailTable(rows: RowSummary[]): string {
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|';
   const lines = rows.map(
     (r) =>
-      `| ${FAMILY_LABEL[r.family]} | ${r.family === 'dense' ? '—' : r.sparsity} | ${r.method} | ${r.family === 'dense' ? '—' : r.maskSparsity.toFixed(4)} | ${r.mean.toFixed(2)} ± ${r.std.toFixed(2)} | ${r.bestMean.toFixed(2)} | ${r.seeds} | ${r.params.toLocaleString('en-US')} | ${r.nonzeroParams.toLocaleString('en-US')} | ${r.sparseFlops.toLocaleString('en-US')} | ${r.flopRatio.toFixed(4)} | ${r.realisedDensity.toFixed(4)} | ${r.wallSecondsMean.toFixed(1)} |`,
+      `| ${FAMILY_LABEL[r.family]} | ${r.family === 'dense' ? '—' : r.sparsity} | ${r.method} | ${r.family === 'dense' ? '—' : r.maskSparsity.toFixed(4)} | ${scoreText(r)} | ${r.bestMean.toFixed(2)} | ${r.seeds} | ${r.params.toLocaleString('en-US')} | ${r.nonzeroParams.toLocaleString('en-US')} | ${r.sparseFlops.toLocaleString('en-US')} | ${r.flopRatio.toFixed(4)} | ${r.realisedDensity.toFixed(4)} | ${r.wallSecondsMean.toFixed(1)} |`,
   );
   return [head, ...lines].join('\n');
 }
@@ -66,13 +62,13 @@ export function resultsMarkdown(results: ResultsFile<CifarConfig, CifarRow>, dat
     `- masks: uniform, random init, ΔT ${config.mask.frequency}, α₀ ${config.mask.dropFraction} cosine, end ${config.mask.endFraction}`,
     `- seeds: ${results.seeds}; wall time ${(results.wallSeconds / 60).toFixed(1)} min`,
     '',
-    '## Spec §5.1: family × sparsity (RigL), top-1 %',
+    '## Paper: CIFAR-100 ResNet-18, family × sparsity (RigL), top-1 %',
     '',
     'Ours: last-epoch accuracy (best epoch in brackets). Paper: value and source tag, or NOT FOUND.',
     '',
     families,
     '',
-    ...(config.rows.some((row) => row.tables.includes('methods')) ? ['## Spec §5.2: Sparse Wide by sparse-training method, top-1 %', '', methodTable(rows, sparsities), ''] : []),
+    ...(config.rows.some((row) => row.tables.includes('methods')) ? ['## Paper: CIFAR-100 ResNet-18, Sparse Wide by sparse-training method, top-1 %', '', methodTable(rows, sparsities), ''] : []),
     '## Every row',
     '',
     detailTable(rows),

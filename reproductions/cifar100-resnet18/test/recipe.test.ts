@@ -1,4 +1,4 @@
-// The resolved configuration against spec §4.1 / §3.6's numbers, and the missing-data error.
+// The resolved configuration against the numbers of docs/recipes.md#cifar-100-resnet-18 and docs/sparse-training.md#schedule, and the missing-data error.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { loadCifarData, resolveConfig } from '../src/index.js';
 describe('cifar100-resnet18 paper preset', () => {
   const config = resolveConfig('paper');
 
-  it('uses the spec §4.1 optimiser, batch, epochs and sparse schedule', () => {
+  it("uses the recipe's optimiser, batch, epochs and sparse schedule (docs/recipes.md#cifar-100-resnet-18)", () => {
     expect(config.recipe.optimizer).toEqual({ kind: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4, decay: 'all' });
     expect(config.recipe.batchSize).toBe(128);
     expect(config.recipe.epochs).toBe(200);
@@ -29,7 +29,7 @@ describe('cifar100-resnet18 paper preset', () => {
     for (const [epoch, value] of expected) expect(lr(epoch)).toBeCloseTo(value, 12);
   });
 
-  it('has 391 steps per epoch, 78,200 steps and updates ending at 58,650 (spec §3.6)', () => {
+  it('has 391 steps per epoch, 78,200 steps and updates ending at 58,650 (docs/sparse-training.md#schedule)', () => {
     const stepsPerEpoch = Math.ceil(50_000 / config.recipe.batchSize);
     expect(stepsPerEpoch).toBe(391);
     const schedule = new MaskUpdateSchedule({ totalSteps: stepsPerEpoch * config.recipe.epochs, frequency: config.mask.frequency, endFraction: config.mask.endFraction });
@@ -45,7 +45,7 @@ describe('cifar100-resnet18 paper preset', () => {
     );
   });
 
-  it('builds the spec §6.1 network: 1,115,226,800 dense FLOPs; Sparse Wide masks at 0.4958 / 0.7518 / 0.9012 after the budget search', () => {
+  it('builds the reference network (docs/reference-values.md#cifar-100-resnet-18): 1,115,226,800 dense FLOPs; Sparse Wide masks at 0.4958 / 0.7518 / 0.9012 after the budget search', () => {
     expect(resnetFlopBudget(config.arch)).toBe(1_115_226_800);
     const searched = [0.5, 0.75, 0.9].map((s) => resolveResNet(config.arch, { family: 'sparse-wide', sparsity: s, flopBudgetSearch: config.model.flopBudgetSearch }).maskSparsity);
     expect(searched[0]).toBeCloseTo(0.4958, 3);

@@ -40,9 +40,13 @@ export function prepare(set: ImageSet, subset: number, inputSize: 28 | 14, archi
   return { data: { images, labels: set.labels.slice(0, count), count, sampleShape }, stats: { mean, std } };
 }
 
-export async function loadData(dataDir: string | undefined, preset: { trainSubset: number; testSubset: number; inputSize: 28 | 14; architecture: Architecture }): Promise<{ train: LabelledData; test: LabelledData; source: string }> {
+/** The prepared splits, where they came from, and the training subset's pixel mean and std that standardised both. */
+export async function loadData(
+  dataDir: string | undefined,
+  preset: { trainSubset: number; testSubset: number; inputSize: 28 | 14; architecture: Architecture },
+): Promise<{ train: LabelledData; test: LabelledData; source: string; stats: { mean: number; std: number } }> {
   const raw = await loadFashionMnist({ dataDir, download: true });
   const train = prepare(raw.train, preset.trainSubset, preset.inputSize, preset.architecture);
   const test = prepare(raw.test, preset.testSubset, preset.inputSize, preset.architecture, train.stats);
-  return { train: train.data, test: test.data, source: raw.source };
+  return { train: train.data, test: test.data, source: raw.source, stats: train.stats };
 }

@@ -19,13 +19,15 @@ export const FASHION_MNIST = reproduction<FashionConfig, GridRow, Data>({
   configure: resolveConfig,
   score: TOP1_ACCURACY,
   tableMetric: () => 'test accuracy after the last epoch',
-  flopConvention: 'official (Cerebras counter, spec §3.10), forward FLOPs per sample',
+  flopConvention: 'official (Cerebras counter, docs/flops.md#official-counter), forward FLOPs per sample',
   async load(config, ctx) {
     const data = await loadData(ctx.dataDir, config);
     const line = `data: Fashion-MNIST from ${data.source} (${data.train.count} train / ${data.test.count} test images, ${config.inputSize}×${config.inputSize})`;
     return { data, about: { source: data.source, trainImages: data.train.count, testImages: data.test.count }, line };
   },
   modelName: (config) => config.architecture,
+  // Images 2×2-pooled to 14×14 (inputSize 14) and standardised with the training subset's statistics.
+  exportInfo: (config, data) => ({ dataset: 'fashion-mnist', preprocess: { pool: 28 / config.inputSize, ...data.stats } }),
   async train({ config, row, seed, data, options }) {
     const net = buildNet({ architecture: config.architecture, inputSize: config.inputSize, width: config.width, family: row.family, sparsity: row.sparsity, seed });
     try {
@@ -42,9 +44,10 @@ export const FASHION_MNIST = reproduction<FashionConfig, GridRow, Data>({
         ...options,
       });
       const budget = denseBudget(config.architecture, config.width, config.inputSize);
-      return { result, maskSparsity: net.maskSparsity, footprint: modelFootprint(net.model, net.trainable.maskedParams, budget) };
-    } finally {
+      return { result, maskSparsity: net.maskSparsity, footprint: modelFootprint(net.model, net.trainable.maskedParams, budget), model: net.model };
+    } catch (error) {
       net.model.dispose();
+      throw error;
     }
   },
   report: resultsMarkdown,

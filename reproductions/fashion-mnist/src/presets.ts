@@ -22,7 +22,7 @@ export interface FashionPreset {
   /** RigL/SET update period ΔT (official 100; short schedules need a smaller one to update at all). */
   maskUpdateFrequency: number;
   sparsities: number[];
-  /** Also run Sparse Wide with static and SET masks (spec §5.2's comparison). */
+  /** Also run Sparse Wide with static and SET masks (the paper's CIFAR-100 comparison, docs/paper-results.md#cifar-100-methods). */
   sparseWideMethods: boolean;
   defaultSeeds: number;
   /** Checkpoint every this many steps (and at every epoch end), so --resume loses little work. */

@@ -1,5 +1,5 @@
 /** results.md for Fashion-MNIST: every row's test accuracy over seeds next to dense, at equal FLOPs. */
-import { FAMILY_LABEL, signedDelta, type GridRow, type ResultsFile, type RowSummary } from '@sparse-ift/reproduce';
+import { FAMILY_LABEL, scoreText, signedDelta, type GridRow, type ResultsFile, type RowSummary } from '@sparse-ift/reproduce';
 import type { LabelledData } from '@sparse-ift/train';
 import type { FashionConfig } from './presets.js';
 
@@ -10,7 +10,7 @@ export function markdownTable(rows: RowSummary[]): string {
     '|---|---|---|---|---|---|---|---|---|---|---|---|';
   const lines = rows.map((r) => {
     const delta = dense && r !== dense ? signedDelta(r.mean, dense.mean) : '—';
-    return `| ${FAMILY_LABEL[r.family]} | ${r.family === 'dense' ? '—' : r.sparsity} | ${r.method} | ${r.family === 'dense' ? '—' : r.maskSparsity.toFixed(3)} | ${r.mean.toFixed(2)} ± ${r.std.toFixed(2)} | ${delta} | ${r.seeds} | ${r.params.toLocaleString('en-US')} | ${r.nonzeroParams.toLocaleString('en-US')} | ${r.sparseFlops.toLocaleString('en-US')} | ${r.flopRatio.toFixed(3)} | ${r.wallSecondsMean.toFixed(1)} |`;
+    return `| ${FAMILY_LABEL[r.family]} | ${r.family === 'dense' ? '—' : r.sparsity} | ${r.method} | ${r.family === 'dense' ? '—' : r.maskSparsity.toFixed(3)} | ${scoreText(r)} | ${delta} | ${r.seeds} | ${r.params.toLocaleString('en-US')} | ${r.nonzeroParams.toLocaleString('en-US')} | ${r.sparseFlops.toLocaleString('en-US')} | ${r.flopRatio.toFixed(3)} | ${r.wallSecondsMean.toFixed(1)} |`;
   });
   return [header, ...lines].join('\n');
 }
@@ -25,8 +25,8 @@ export function resultsMarkdown(results: ResultsFile<FashionConfig, GridRow>, da
     `- ${results.backendLine}`,
     `- data: ${data.source}; ${data.train.count} train / ${data.test.count} test images`,
     `- seeds: ${results.seeds}; total wall time ${(results.wallSeconds / 60).toFixed(1)} min`,
-    '- FLOPs: forward FLOPs per sample with the official counter (spec §3.10) at the realised mask densities; the iso-FLOP ratio divides by the dense baseline.',
-    '- Sparse Wide: widths from `sparseWideWidth`, mask sparsity solved to meet the dense budget (spec §3.11), shown as "mask s".',
+    '- FLOPs: forward FLOPs per sample with the official counter (docs/flops.md#official-counter) at the realised mask densities; the iso-FLOP ratio divides by the dense baseline.',
+    '- Sparse Wide: widths from `sparseWideWidth`, mask sparsity solved to meet the dense budget (docs/flops.md#sparse-wide-budget), shown as "mask s".',
     '',
     table,
     '',

@@ -1,5 +1,5 @@
 /**
- * The GPT-3 Small / WikiText-103 experiment as data (spec §4.3, [MZ] configs): presets, rows and the
+ * The GPT-3 Small / WikiText-103 experiment as data (docs/recipes.md#gpt-3-small-wikitext-103, [MZ] configs): presets, rows and the
  * resolved configuration. The optimiser and LR schedule come from `@sparse-ift/train`'s `gptRecipe`.
  */
 import type { SparseMethod } from '@sparse-ift/core';
@@ -7,7 +7,7 @@ import { GPT3_SMALL, GPT_MINI, GPT_NANO, gptOpList, trainingMemoryPerSequence, t
 import type { GridRow } from '@sparse-ift/reproduce';
 import { fittingMicroBatch, gptRecipe, languageModelling, type DeviceMemoryLike, type MicroBatchChoice, type Recipe, type TrainConfig } from '@sparse-ift/train';
 
-/** Spec §4.3: dense, Sparse Wide 50 % static, Sparse Wide 75 % RigL. */
+/** The runs of the Cerebras configs [MZ] (docs/recipes.md#gpt-3-small-wikitext-103): dense, Sparse Wide 50 % static, Sparse Wide 75 % RigL. */
 export const ROWS: readonly GridRow[] = [
   { family: 'dense', sparsity: 0, method: 'dense' },
   { family: 'sparse-wide', sparsity: 0.5, method: 'static' },
@@ -30,7 +30,7 @@ export interface GptPreset {
   microBatchSize: number | 'auto';
   totalSteps: number;
   warmupSteps: number;
-  /** RigL: ΔT and the last update step (exclusive), spec §4.3: 500 and 17,209. */
+  /** RigL: ΔT and the last update step (exclusive), docs/recipes.md#gpt-3-small-wikitext-103: 500 and 17,209. */
   maskUpdateFrequency: number;
   maskEndStep: number;
   /** Validation sequences of `context` tokens (paper: 231). */
@@ -44,7 +44,7 @@ export const GPT_NANO_BPE: GptConfig = { ...GPT_NANO, name: 'gpt-nano-bpe', voca
 
 export const PRESETS: Record<string, GptPreset> = {
   paper: {
-    description: 'spec §4.3: GPT-3 Small, batch 512 × 1024 tokens (micro-batches as large as the device holds: ≈7.5 GB of activations per sequence), 21,511 steps (warm-up 2,151), RigL ΔT 500 to step 17,209, eval on 231 × 1024 validation tokens; meant for a GPU (--backend webgpu)',
+    description: 'the Cerebras recipe (docs/recipes.md#gpt-3-small-wikitext-103): GPT-3 Small, batch 512 × 1024 tokens (micro-batches as large as the device holds: ≈ 8.5 GB of activations per sequence in tf.js), 21,511 steps (warm-up 2,151), RigL ΔT 500 to step 17,209, eval on 231 × 1024 validation tokens; meant for a GPU (--backend webgpu)',
     model: GPT3_SMALL,
     context: 1024,
     batchSize: 512,
@@ -94,7 +94,7 @@ export interface GptExperimentConfig {
   recipe: Recipe;
   microBatchSize: number | 'auto';
   totalSteps: number;
-  /** Dynamic sparsity (spec §4.3): ΔT, last update step (exclusive), α₀ with cosine decay; random mask init. */
+  /** Dynamic sparsity (docs/recipes.md#gpt-3-small-wikitext-103): ΔT, last update step (exclusive), α₀ with cosine decay; random mask init. */
   mask: { frequency: number; endStep: number; dropFraction: number; init: 'random' };
   evalSequences: number;
   evalEvery: number;

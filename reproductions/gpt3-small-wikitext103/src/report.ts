@@ -1,17 +1,17 @@
-/** results.md for the GPT experiment: our perplexities next to what spec §5.5 gives. */
+/** results.md for the GPT experiment: our perplexities next to what the paper gives (docs/paper-results.md#gpt-3-small). */
 import { transformerWidths } from '@sparse-ift/gpt';
 import { signedDelta, type GridRow, type ResultsFile } from '@sparse-ift/reproduce';
 import type { WikiText } from './data.js';
 import type { GptExperimentConfig } from './presets.js';
 
-/** Spec §5.5: absolute WikiText-103 perplexities are NOT FOUND; only the best-vs-dense delta is given. */
+/** docs/paper-results.md#gpt-3-small: absolute WikiText-103 perplexities are NOT FOUND; only the best-vs-dense delta is given. */
 export const PAPER_GPT = {
   absolutePerplexity: 'NOT FOUND',
   bestDeltaVsDense: { value: -0.4, source: '[A-v1]; [Blog] says "up to 0.4"' },
   notes: [
-    'Spec §5.5: the best Sparse-IFT GPT-3 Small is 0.4 perplexity better than dense on WikiText-103 ([A-v1], early arXiv versions). Absolute perplexities for dense, SW 50 % and SW 75 %: NOT FOUND.',
+    'Paper (docs/paper-results.md#gpt-3-small): the best Sparse-IFT GPT-3 Small is 0.4 perplexity better than dense on WikiText-103 ([A-v1], early arXiv versions; source tags: docs/sources.md). Absolute perplexities for dense, SW 50 % and SW 75 %: NOT FOUND.',
     '[OR] (reviewer, "Table 9"): at most 50 % sparsity keeps dense-level GPT performance. The ICML version reports the Pile / Open LLM leaderboard instead (+0.9 %, [A-ICML]; 33.8 → 34.7, [EP]); not run here.',
-    'Only the masked linears are iso-FLOP: embeddings, LM head and attention matmuls widen densely (spec §6.3: 1.18× and 1.40× forward MACs at 50 % / 75 %). The FLOP ratio column counts the whole model.',
+    'Only the masked linears are iso-FLOP: embeddings, LM head and attention matmuls widen densely (docs/reference-values.md#gpt-3-small: 1.18× and 1.40× forward MACs at 50 % / 75 %). The FLOP ratio column counts the whole model.',
   ],
 };
 
@@ -42,7 +42,7 @@ export function resultsMarkdown(results: ResultsFile<GptExperimentConfig, GridRo
     `- eval: validation perplexity on the first ${config.evalSequences} blocks of ${config.context} tokens`,
     `- seeds: ${results.seeds}; wall time ${(results.wallSeconds / 60).toFixed(1)} min`,
     '',
-    '## Spec §5.5: validation perplexity',
+    '## Paper: GPT-3 Small on WikiText-103, validation perplexity',
     '',
     table,
     '',

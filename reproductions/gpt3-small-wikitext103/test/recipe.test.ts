@@ -1,4 +1,4 @@
-// The resolved configuration against spec §4.3's numbers ([MZ] configs), and the missing-data error.
+// The resolved configuration against the numbers of docs/recipes.md#gpt-3-small-wikitext-103 ([MZ] configs), and the missing-data error.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ describe('gpt3-small-wikitext103 paper preset', () => {
   const config = resolveConfig('paper');
   const lr = (step: number) => learningRate(config.recipe.optimizer.lr, config.recipe.schedule, { step, epoch: 0 });
 
-  it('uses GPT-3 Small and the spec §4.3 optimiser, batch and eval set', () => {
+  it("uses GPT-3 Small and the recipe's optimiser, batch and eval set (docs/recipes.md#gpt-3-small-wikitext-103)", () => {
     expect(config.model).toMatchObject({ name: 'gpt3-small', layers: 12, heads: 12, dModel: 768, contextLength: 1024, vocabSize: 50257, dropout: 0.1 });
     expect(config.recipe.optimizer).toEqual({ kind: 'adamw', lr: 6e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, decay: 'matrices' });
     expect(config.recipe.clipNorm).toBe(1.0);
@@ -29,7 +29,7 @@ describe('gpt3-small-wikitext103 paper preset', () => {
     ]);
   });
 
-  it('widens to the spec §4.3 widths: d_model / d_ff 768 / 3072, 1092 / 4368, 1536 / 6144', () => {
+  it("widens to the recipe's widths (docs/recipes.md#gpt-3-small-wikitext-103): d_model / d_ff 768 / 3072, 1092 / 4368, 1536 / 6144", () => {
     const widths = config.rows.map((r) => transformerWidths(config.model, r.family, r.sparsity));
     expect(widths.map((w) => [w.dModel, w.dFf])).toEqual([[768, 3072], [1092, 4368], [1536, 6144]]);
   });

@@ -3,9 +3,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { describeBackend, initBackend } from '@sparse-ift/backend';
+import { exportedModelInfo } from '@sparse-ift/core';
 import { getExperiment, type RunRecord } from '@sparse-ift/reproduce';
-import '../src/index.js';
+import { evaluate, languageModelling } from '@sparse-ift/train';
+import { gptTrainable, loadWikiText, resolveConfig, wikiTextBatches } from '../src/index.js';
 import { writeWikiTextFixture } from './fixtures.js';
 
 describe('gpt3-small-wikitext103 smoke preset', () => {
@@ -13,13 +16,14 @@ describe('gpt3-small-wikitext103 smoke preset', () => {
     process.env['SIFT_CACHE_DIR'] = mkdtempSync(join(tmpdir(), 'sift-token-cache-'));
     const backend = await initBackend({ backend: 'wasm', training: true });
     const out = mkdtempSync(join(tmpdir(), 'sift-gpt-out-'));
+    const dataDir = writeWikiTextFixture();
     const outcome = await getExperiment('gpt3-small-wikitext103')!.run({
       preset: 'smoke',
       seeds: 1,
       outDir: out,
       resume: false,
       force: false,
-      dataDir: writeWikiTextFixture(),
+      dataDir,
       backend: { ...backend },
       backendLine: describeBackend(backend),
       progress: false,
@@ -35,12 +39,24 @@ describe('gpt3-small-wikitext103 smoke preset', () => {
       expect(Number.isFinite(run.test['perplexity'])).toBe(true);
       expect(run.test['perplexity']).toBeCloseTo(Math.exp(run.test.loss), 6);
     }
-    // RigL makes the mask count exact at its first update (spec §3.7): density 1 − 0.75.
+    // RigL makes the mask count exact at its first update (docs/sparse-training.md#rigl): density 1 − 0.75.
     expect(results.runs[2]!.realisedDensity).toBeCloseTo(0.25, 2);
     expect(results.runs[1]!.params).toBeGreaterThan(results.runs[0]!.params); // Sparse Wide is wider
     const md = readFileSync(outcome.files['results.md']!, 'utf8');
     expect(md).toContain('| Dense |');
     expect(md).toContain('NOT FOUND');
     expect(md).toContain('−0.4 [A-v1]');
+
+    // Every run's exported GPT (embeddings, attention, masked linears) loads with tf.loadLayersModel and scores
+    // the validation loss the trainer recorded, to the last bit.
+    const config = resolveConfig('smoke');
+    const text = await loadWikiText(dataDir, () => {});
+    for (const run of results.runs) {
+      const loaded = await tfl.loadLayersModel(`file://${join(out, run.exportDir!, 'model.json')}`);
+      const validation = wikiTextBatches({ train: text.train.tokens, validation: text.validation.tokens }, config, run.seed).test;
+      expect((await evaluate(gptTrainable(loaded), validation, { objective: languageModelling() })).loss, run.id).toBe(run.test.loss);
+      expect(exportedModelInfo(loaded)?.dataset).toBe('wikitext-103');
+      loaded.dispose();
+    }
   });
 });

@@ -1,8 +1,8 @@
 /**
- * The `imagenet-resnet` experiment (spec §5.3): ResNet-18 (dense, SW, SP) and ResNet-34 (dense, SW) at
- * s = 0.5 / 0.75 / 0.9 with RigL, the spec §4.2 recipe; results.md with the paper's cells. Each run's
+ * The `imagenet-resnet` experiment (docs/paper-results.md#imagenet): ResNet-18 (dense, SW, SP) and ResNet-34 (dense, SW) at
+ * s = 0.5 / 0.75 / 0.9 with RigL, the official recipe (docs/recipes.md#imagenet-resnet); results.md with the paper's cells. Each run's
  * FLOP ratio divides by the dense model's official FLOPs at the input size (3,647,128,359 / 7,355,270,501
- * at 224², spec §6.2).
+ * at 224², docs/reference-values.md#imagenet).
  */
 import { modelFootprint, reproduction, TOP1_ACCURACY } from '@sparse-ift/reproduce';
 import { resnetFlopBudget } from '@sparse-ift/resnet';
@@ -15,13 +15,13 @@ import { trainFromStream } from './stream-train.js';
 
 export const IMAGENET_RESNET = reproduction<ImageNetConfig, ImageNetRow, ImageNetData>({
   name: 'imagenet-resnet',
-  description: 'Paper §5.3: ImageNet ResNet-18 (dense, Sparse Wide, Sparse Parallel) and ResNet-34 (dense, Sparse Wide) at s = 0.5/0.75/0.9 with RigL',
+  description: 'Paper table (docs/paper-results.md#imagenet): ImageNet ResNet-18 (dense, Sparse Wide, Sparse Parallel) and ResNet-34 (dense, Sparse Wide) at s = 0.5/0.75/0.9 with RigL',
   presets: PRESETS,
   defaultPreset: 'short',
   configure: resolveConfig,
   score: TOP1_ACCURACY,
   tableMetric: () => 'last-epoch top-1 on the validation set',
-  flopConvention: 'official (Cerebras counter, spec §3.10), forward FLOPs per image at realised mask densities',
+  flopConvention: 'official (Cerebras counter, docs/flops.md#official-counter), forward FLOPs per image at realised mask densities',
   async load(config, ctx) {
     const data = await loadImageNet(config, ctx.dataDir, ctx.log);
     const trainImages = data.kind === 'memory' ? data.train.count : data.trainImages;
@@ -40,6 +40,8 @@ export const IMAGENET_RESNET = reproduction<ImageNetConfig, ImageNetRow, ImageNe
     return { data, about, line };
   },
   modelName: (config, row) => config.archs[row.model].name,
+  // The model takes images normalised with the ImageNet mean and std per channel (not evaluable by sift evaluate yet).
+  exportInfo: () => ({ dataset: 'imagenet' }),
   async train({ config, row, seed, data, options }) {
     const arch = config.archs[row.model];
     const net = buildImageNetNet(arch, row.family, row.sparsity, seed, data.kind === 'memory' ? 'raw' : 'normalized');
@@ -49,9 +51,10 @@ export const IMAGENET_RESNET = reproduction<ImageNetConfig, ImageNetRow, ImageNe
         data.kind === 'stream'
           ? await trainFromStream({ net, method: row.method, seed, config, shards: data.shards, trainImages: data.trainImages, ...run })
           : await train(net.trainable, data, { ...recipeTrainConfig(config.recipe, config.mask, row.method, seed), ...run });
-      return { result, maskSparsity: net.resolved.maskSparsity, footprint: modelFootprint(net.model, net.trainable.maskedParams, resnetFlopBudget(arch)) };
-    } finally {
+      return { result, maskSparsity: net.resolved.maskSparsity, footprint: modelFootprint(net.model, net.trainable.maskedParams, resnetFlopBudget(arch)), model: net.model };
+    } catch (error) {
       net.model.dispose();
+      throw error;
     }
   },
   report: resultsMarkdown,

@@ -1,5 +1,5 @@
 /**
- * One row's ResNet (`@sparse-ift/resnet`, spec §4.2) as the trainer's `TrainableModel`. Streamed
+ * One row's ResNet (`@sparse-ift/resnet`, docs/recipes.md#imagenet-resnet) as the trainer's `TrainableModel`. Streamed
  * batches arrive augmented and normalised (`inputs: 'normalized'`). In-memory presets keep images raw in
  * [0, 1] (`inputs: 'raw'`): the wrapper then flips training images (p = 0.5, seeded per batch) and
  * normalises with the ImageNet mean and std before the forward pass.
@@ -20,6 +20,11 @@ export interface ImageNetNet {
 export function buildImageNetNet(arch: ResNetArch, family: Family, sparsity: number, seed: number, inputs: 'raw' | 'normalized'): ImageNetNet {
   const resolved = resolveResNet(arch, { family, sparsity, seed, flopBudgetSearch: true });
   const model = buildResolvedResNet(resolved);
+  return { resolved, model, trainable: imageNetTrainable(model, seed, inputs) };
+}
+
+/** An ImageNet ResNet (built here, or loaded from an export) as the trainer's model, normalising raw inputs first. */
+export function imageNetTrainable(model: LayersModel, seed: number, inputs: 'raw' | 'normalized'): TrainableModel {
   let batchesSeen = 0;
   const forward = (images: tf.Tensor, training: boolean, context?: ForwardContext): tf.Tensor2D => {
     if (inputs === 'normalized') return model.apply(images, { training }) as tf.Tensor2D;
@@ -36,5 +41,5 @@ export function buildImageNetNet(arch: ResNetArch, family: Family, sparsity: num
     const normalized = tf.div(tf.sub(x, tf.tensor1d([...IMAGENET_MEAN])), tf.tensor1d([...IMAGENET_STD]));
     return model.apply(normalized, { training }) as tf.Tensor2D;
   };
-  return { resolved, model, trainable: layersTrainable(model, forward) };
+  return layersTrainable(model, forward);
 }

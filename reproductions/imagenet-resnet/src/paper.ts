@@ -1,4 +1,4 @@
-/** Spec §5.3 (ImageNet top-1 %), exactly as given: a number with its source tags, or NOT FOUND. */
+/** The paper's ImageNet top-1 % (docs/paper-results.md#imagenet), exactly as given: a number with its source tags, or NOT FOUND. */
 import { PAPER_NOT_FOUND as NOT_FOUND, type PaperCell } from '@sparse-ift/reproduce';
 
 export type { PaperCell };
@@ -18,7 +18,7 @@ export function paperImageNetCell(model: ImageNetModel, family: 'dense' | 'spars
 }
 
 export const PAPER_NOTES = [
-  'Paper numbers come from secondary sources only (spec §0, §5.3); cells the spec marks NOT FOUND stay so.',
-  '[EP]: Sparse Wide ResNet-18 at 90 % (74.4) matches dense ResNet-34 (74.2) with about half the FLOPs (spec §5.4).',
+  'Paper numbers come from secondary sources only (tags: docs/sources.md; cells: docs/paper-results.md#imagenet); cells no source gives stay NOT FOUND.',
+  '[EP]: Sparse Wide ResNet-18 at 90 % (74.4) matches dense ResNet-34 (74.2) with about half the FLOPs (docs/paper-results.md#larger-dense-models).',
   'Our numbers are the top-1 accuracy on the validation set after the last epoch (centre crop); best epoch in brackets.',
 ];

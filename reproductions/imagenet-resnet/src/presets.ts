@@ -1,5 +1,5 @@
 /**
- * The ImageNet ResNet-18/34 experiment as data (spec §4.2, §5.3): presets, rows and the resolved
+ * The ImageNet ResNet-18/34 experiment as data (docs/recipes.md#imagenet-resnet, docs/paper-results.md#imagenet): presets, rows and the resolved
  * configuration. The recipe comes from `@sparse-ift/train`'s `imagenetRecipe`; the LR scales as
  * 0.256 × batch / 256.
  */
@@ -28,7 +28,7 @@ export interface ImageNetPreset {
   trainSubset: number;
   validationSubset: number;
   /**
-   * false: train from the shard stream every epoch (shuffle, random-resized-crop + flip, spec §4.2).
+   * false: train from the shard stream every epoch (shuffle, random-resized-crop + flip, docs/recipes.md#imagenet-resnet).
    * true: decode a subset once into memory (resize + centre crop), flip per batch.
    */
   inMemory: boolean;
@@ -59,7 +59,7 @@ const SMOKE_PRESET: ImageNetPreset = {
 
 export const PRESETS: Record<string, ImageNetPreset> = {
   paper: {
-    description: 'spec §4.2: ResNet-18 and ResNet-34 at 224², streamed with random-resized-crop + flip, 90 epochs, batch 256, SGD 0.256, label smoothing 0.1, cosine; 11 rows; meant for a GPU (--backend tensorflow-gpu)',
+    description: 'the official recipe (docs/recipes.md#imagenet-resnet): ResNet-18 and ResNet-34 at 224², streamed with random-resized-crop + flip, 90 epochs, batch 256, SGD 0.256, label smoothing 0.1, cosine; 11 rows; meant for a GPU (--backend tensorflow-gpu)',
     epochs: 90,
     batchSize: 256,
     imageSize: 224,
@@ -99,7 +99,7 @@ export const PRESETS: Record<string, ImageNetPreset> = {
   },
 };
 
-/** Spec §5.3's rows: ResNet-18 dense, SW and SP at each s; ResNet-34 dense and SW at each s (all RigL). */
+/** The paper table's rows (docs/paper-results.md#imagenet): ResNet-18 dense, SW and SP at each s; ResNet-34 dense and SW at each s (all RigL). */
 export function gridRows(preset: ImageNetPreset): ImageNetRow[] {
   const rows: ImageNetRow[] = [];
   for (const model of preset.models) {
@@ -132,7 +132,7 @@ export function resolveConfig(presetName: string): ImageNetConfig {
   if (!p) throw new Error(`unknown preset '${presetName}' for imagenet-resnet; valid presets: ${Object.keys(PRESETS).join(', ')}`);
   const base = imagenetRecipe(p.epochs);
   if (base.optimizer.kind !== 'sgd') throw new Error('the ImageNet recipe is SGD');
-  // Linear scaling: 0.256 × global batch / 256 (spec §4.2).
+  // Linear scaling: 0.256 × global batch / 256 (docs/recipes.md#imagenet-resnet).
   const recipe: Recipe = { ...base, batchSize: p.batchSize, optimizer: { ...base.optimizer, lr: (base.optimizer.lr * p.batchSize) / 256 } };
   const arch = (a: ResNetArch, blocks?: readonly number[]): ResNetArch => {
     const same = p.baseWidth === a.baseWidth && p.imageSize === a.inputShape[0] && (!blocks || blocks.join() === a.blocksPerStage.join());

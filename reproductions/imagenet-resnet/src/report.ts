@@ -1,4 +1,4 @@
-/** results.md for ImageNet: spec §5.3's table with our top-1 next to the paper's cells. */
+/** results.md for ImageNet: the paper's table (docs/paper-results.md#imagenet) with our top-1 next to the paper's cells. */
 import { oursPaperColumns, paperCellText as paperText, sgdRecipeText, type ResultsFile, type RowSummary } from '@sparse-ift/reproduce';
 import { PAPER_NOTES, paperImageNetCell, type ImageNetModel } from './paper.js';
 import type { ImageNetData } from './data.js';
@@ -42,7 +42,7 @@ export function resultsMarkdown(results: ResultsFile<ImageNetConfig, ImageNetRow
     `- input: ${config.imageSize}²${config.inMemory ? ", decoded once (resize + centre crop), flip per batch (not the paper's random-resized-crop)" : ', streamed: random-resized-crop + flip (train), resize + centre crop (validation)'}`,
     `- seeds: ${results.seeds}; wall time ${(results.wallSeconds / 60).toFixed(1)} min`,
     '',
-    '## Spec §5.3: top-1 % (ours: last epoch, best in brackets)',
+    '## Paper: ImageNet ResNet-18 / ResNet-34, top-1 % (ours: last epoch, best in brackets)',
     '',
     table,
     '',

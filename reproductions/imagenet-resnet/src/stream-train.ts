@@ -1,5 +1,5 @@
 /**
- * Training from the shard stream, for the `paper` preset (spec §4.2): every epoch re-reads the train
+ * Training from the shard stream, for the `paper` preset (docs/recipes.md#imagenet-resnet): every epoch re-reads the train
  * shards through `@sparse-ift/data-vision`'s `VisionLoader` (shuffle, random-resized-crop 224 + flip,
  * normalise, decoded in worker threads), and evaluates on the validation shards (resize 256 + centre
  * crop 224). The loaders are handed to `@sparse-ift/train`'s `train()` as batch sources, so the step,

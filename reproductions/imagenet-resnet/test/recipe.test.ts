@@ -1,4 +1,4 @@
-// The resolved configuration against spec §4.2 / §3.6 / §5.3, and shard discovery errors.
+// The resolved configuration against docs/recipes.md#imagenet-resnet, docs/sparse-training.md#schedule and docs/paper-results.md#imagenet, and shard discovery errors.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { writeImageNetFixture } from './fixtures.js';
 describe('imagenet-resnet paper preset', () => {
   const config = resolveConfig('paper');
 
-  it('uses the spec §4.2 recipe: SGD 0.256 (batch 256), momentum 0.875, no Nesterov, wd 2^-15 without 1-D/bias, label smoothing 0.1, 90 epochs', () => {
+  it('uses the official recipe (docs/recipes.md#imagenet-resnet): SGD 0.256 (batch 256), momentum 0.875, no Nesterov, wd 2^-15 without 1-D/bias, label smoothing 0.1, 90 epochs', () => {
     expect(config.recipe.optimizer).toEqual({ kind: 'sgd', lr: 0.256, momentum: 0.875, nesterov: false, weightDecay: 3.0517578125e-5, decay: 'matrices' });
     expect(config.recipe.batchSize).toBe(256);
     expect(config.recipe.labelSmoothing).toBe(0.1);
@@ -24,7 +24,7 @@ describe('imagenet-resnet paper preset', () => {
     expect(config.mask).toEqual({ frequency: 100, dropFraction: 0.3, endFraction: 0.75, distribution: 'uniform', init: 'random' });
   });
 
-  it('builds the spec §6.2 networks: dense FLOP budgets and Sparse Wide searched sparsities', () => {
+  it('builds the reference networks (docs/reference-values.md#imagenet): dense FLOP budgets and Sparse Wide searched sparsities', () => {
     expect(resnetFlopBudget(config.archs.resnet18)).toBe(3_647_128_359);
     expect(resnetFlopBudget(config.archs.resnet34)).toBe(7_355_270_501);
     const expected = { resnet18: [0.5098, 0.7689, 0.916], resnet34: [0.502, 0.7593, 0.9077] };
@@ -47,12 +47,12 @@ describe('imagenet-resnet paper preset', () => {
     expect(resolveConfig('smoke').recipe.optimizer.lr).toBeCloseTo(0.004, 15);
   });
 
-  it('RigL ends at 337,837 of 450,450 steps with 5,005 steps per epoch (spec §3.6)', () => {
+  it('RigL ends at 337,837 of 450,450 steps with 5,005 steps per epoch (docs/sparse-training.md#schedule)', () => {
     const schedule = new MaskUpdateSchedule({ totalSteps: 5005 * 90, endFraction: config.mask.endFraction, frequency: config.mask.frequency });
     expect(schedule.end).toBe(337_837);
   });
 
-  it('lists ResNet-18 dense, SW, SP and ResNet-34 dense, SW at 0.5/0.75/0.9 (11 rows), and spec §5.3 cells', () => {
+  it("lists ResNet-18 dense, SW, SP and ResNet-34 dense, SW at 0.5/0.75/0.9 (11 rows), and the paper's cells (docs/paper-results.md#imagenet)", () => {
     expect(config.rows).toHaveLength(11);
     expect(config.rows.filter((r) => r.model === 'resnet34' && r.family === 'sparse-parallel')).toHaveLength(0);
     expect(paperImageNetCell('resnet18', 'dense', 0).value).toBe(70.9);

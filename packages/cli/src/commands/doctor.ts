@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BACKEND_NAMES, describeBackend, initBackend, tensorflowGpuPath, webgpuPath, type BackendInfo } from '@sparse-ift/backend';
 import { DEBIAN_FASHION_MNIST_DIR, FASHION_MNIST_FILES } from '@sparse-ift/data-vision';
-import { printJson } from '../output.js';
+import { portablePaths } from '@sparse-ift/reproduce';
+import { printJson, sayOnce } from '../output.js';
 import { parseBackend } from '../options.js';
 
 interface DataSetReport {
@@ -60,22 +61,22 @@ export function registerDoctorCommand(program: Command): void {
       if (options.json) {
         printJson(report);
       } else {
-        const out = (l: string): boolean => process.stdout.write(`${l}\n`);
-        out(backend ? describeBackend(backend) : `backend: none usable: ${backendError}`);
+        const lines: string[] = [];
         if (backend) {
-          out(`  chosen: ${backend.name} because ${backend.reason}`);
-          out(`  threads: ${backend.threads}`);
-          out(`  versions: ${Object.entries(backend.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+          lines.push(describeBackend(backend), `  threads: ${backend.threads}`, `  versions: ${Object.entries(backend.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+          for (const u of backend.unavailable) lines.push(`  not used: ${u.backend}: ${u.why}`);
+        } else {
+          lines.push(`backend: none usable: ${backendError}`);
         }
-        for (const line of tried) out(`  tried: ${line}`);
+        // What selection logged; sayOnce keeps only what the lines above do not say already (e.g. why the native kernels are off).
+        for (const line of tried) lines.push(`  ${line}`);
         for (const p of gpuPaths) {
-          out(`gpu path ${p.path}: ${p.usable ? 'usable' : 'no GPU'}`);
-          for (const line of p.lines) out(`  ${line}`);
-          for (const fix of p.fixes) out(`  fix: ${fix}`);
+          lines.push(`gpu path ${p.path}: ${p.usable ? 'usable' : 'no GPU'}`, ...p.lines.map((l) => `  ${l}`), ...p.fixes.map((f) => `  fix: ${f}`));
         }
         for (const d of dataSets) {
-          out(d.found ? `data: ${d.name} found in ${d.location}` : `data: ${d.name} NOT found (checked ${d.checked.join(', ')}); sift reproduce will try to download it`);
+          lines.push(d.found ? `data: ${d.name} found in ${d.location}` : `data: ${d.name} NOT found (checked ${d.checked.join(', ')}); sift reproduce will try to download it`);
         }
+        for (const line of sayOnce(lines.map((l) => portablePaths(l)))) process.stdout.write(`${line}\n`);
       }
       if (!backend) process.exitCode = 1;
     });

@@ -43,7 +43,7 @@ export interface Evaluation {
   maskDensity?: number;
 }
 
-/** Images N×H×W×C in [0, 1] average-pooled by `pool` per side, then (x − mean) / std. */
+/** Images N×H×W×C in [0, 1] average-pooled by `pool` per side (float32), then (x − mean) / std. */
 function preprocess(set: ImageSet, count: number, how: NonNullable<ExportedModelInfo['preprocess']>): Float32Array {
   const pool = how.pool ?? 1;
   if (!Number.isInteger(pool) || pool < 1 || set.height % pool !== 0 || set.width % pool !== 0) {
@@ -59,7 +59,8 @@ function preprocess(set: ImageSet, count: number, how: NonNullable<ExportedModel
         for (let k = 0; k < c; k++) {
           let sum = 0;
           for (let i = 0; i < pool; i++) for (let j = 0; j < pool; j++) sum += set.images[((n * set.height + r * pool + i) * set.width + q * pool + j) * c + k]!;
-          out[((n * h + r) * w + q) * c + k] = (sum / (pool * pool) - mean) / std;
+          // The pooled pixel is a float32 before it is standardised, as in the Fashion-MNIST reproduction's pipeline.
+          out[((n * h + r) * w + q) * c + k] = (Math.fround(sum / (pool * pool)) - mean) / std;
         }
       }
     }

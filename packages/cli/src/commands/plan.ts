@@ -1,6 +1,6 @@
 /**
  * `sift plan <model> --family F --sparsity S [--convention official|paper] [--json]`: the per-layer
- * FLOP and parameter audit of a registered model against its dense baseline (spec §3.10, §6.3).
+ * FLOP and parameter audit of a registered model against its dense baseline (docs/flops.md#official-counter, in both views: docs/flops.md#plan-views).
  * Uses the definition's op list (no weights allocated) unless `--walk` asks to build the tf.js model
  * and read it (realised mask densities).
  */
@@ -30,6 +30,7 @@ import { printJson } from '../output.js';
 
 interface PlanFlags {
   family: string;
+  allLayers?: boolean;
   sparsity?: string;
   convention: string;
   json?: boolean;
@@ -109,41 +110,67 @@ export function planFor(modelName: string, opts: ModelOptions, convention: FlopC
   }
 }
 
-const fmt = (n: number): string => n.toLocaleString('en-US');
+/** FLOPs and parameters are counts: whole numbers (the paper convention's density-scaled MACs are rounded for display). */
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ratio = (r: number): string => (Number.isFinite(r) ? r.toFixed(4) : '-');
 
-function table(rows: string[][]): string {
+function table(rows: string[][], rightAligned: (column: number) => boolean): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   return rows
-    .map((r) => r.map((cell, c) => (c >= 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd())
+    .map((r) => r.map((cell, c) => (rightAligned(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd())
     .join('\n');
 }
 
-export function formatPlan(modelName: string, opts: ModelOptions, plan: ModelPlan): string {
+/** A row that neither holds parameters nor costs FLOPs in the table's convention (an activation, an uncounted add or pool). */
+const isEmptyRow = (r: ModelPlan['rows'][number]): boolean => r.params === 0 && r.denseFlops === 0 && r.sparseFlops === 0;
+
+/** The mask sparsities of a plan's masked layers, as one line ('' when nothing is masked). */
+export function maskSparsityLine(plan: ModelPlan, opts: ModelOptions): string {
+  const sparsities = [...new Set(plan.rows.filter((r) => r.masked).map((r) => (1 - r.density).toFixed(4)))];
+  if (sparsities.length === 0) return '';
+  const which = sparsities.length === 1 ? `mask sparsity ${sparsities[0]}` : `mask sparsity ${sparsities[0]} to ${sparsities.at(-1)} (per layer)`;
+  // Sparse Wide: s sets the width, and the masks are solved so the widened model costs the dense model's FLOPs.
+  const why = opts.family === 'sparse-wide' ? `: s = ${opts.sparsity} sets the widths, the sparsity is solved so this model costs the dense model's FLOPs (docs/flops.md#sparse-wide-budget)` : '';
+  return `${which} on ${plan.rows.filter((r) => r.masked).length} masked layers${why}`;
+}
+
+/**
+ * The plan as a person reads it. "dense model" always means the dense baseline (family dense, not widened);
+ * a layer's FLOPs are given as this model runs it (its mask applied) and with its mask full ("unmasked").
+ * Rows with neither parameters nor FLOPs are left out unless `allLayers`.
+ */
+export function formatPlan(modelName: string, opts: ModelOptions, plan: ModelPlan, allLayers = false): string {
   const conv = plan.totals.convention;
-  const head = ['layer', 'role', 'shape', 'params', 'weight', 'density', `dense ${conv}`, `sparse ${conv}`];
-  const body = plan.rows.map((r) => [
+  const unit = conv === 'paper' ? 'MACs' : 'FLOPs';
+  const head = ['layer', 'role', 'shape', 'params', 'mask sparsity', unit, `${unit} unmasked`];
+  const shown = allLayers ? plan.rows : plan.rows.filter((r) => !isEmptyRow(r));
+  const body = shown.map((r) => [
     r.name,
-    r.role,
+    // core's role of an unmasked transformed weight; here "dense" means the dense model only
+    r.role === 'dense-weight' ? 'unmasked-weight' : r.role,
     r.shape.length ? r.shape.join('×') : '-',
     r.params ? fmt(r.params) : '-',
-    r.masked ? 'masked' : r.params ? 'dense' : '-',
-    r.masked ? r.density.toFixed(4) : '-',
-    fmt(r.denseFlops),
+    r.masked ? (1 - r.density).toFixed(4) : '-',
     fmt(r.sparseFlops),
+    fmt(r.denseFlops),
   ]);
+  const hidden = plan.rows.length - shown.length;
+  const masks = maskSparsityLine(plan, opts);
   const lines = [
-    `${modelName}  family ${opts.family}  sparsity ${opts.sparsity}  (FLOPs per sample, forward)`,
+    `${modelName}, family ${opts.family}${opts.family === 'dense' ? '' : `, s = ${opts.sparsity}`}: forward ${unit} per sample (${conv === 'paper' ? 'paper convention, multiply-accumulates' : 'official convention, the Cerebras counter'})`,
+    ...(masks ? [masks] : []),
     '',
-    table([head, ...body]),
+    table([head, ...body], (c) => c >= 3),
+    ...(hidden > 0 ? [`(${hidden} rows without parameters or ${unit} not shown: activations, uncounted adds and pooling; --all-layers lists them)`] : []),
     '',
-    `params ${fmt(plan.totals.params)} (masked ${fmt(plan.totals.maskedParams)}, non-zero ≈ ${fmt(Math.round(plan.totals.nonZeroParams))})`,
+    `parameters ${fmt(plan.totals.params)} (masked ${fmt(plan.totals.maskedParams)}, non-zero ≈ ${fmt(plan.totals.nonZeroParams)})`,
   ];
   for (const c of ['official', 'paper'] as const) {
     const t = plan.byConvention[c];
+    const u = c === 'paper' ? 'MACs' : 'FLOPs';
     lines.push(
-      `${c.padEnd(8)} whole network: dense model ${fmt(t.wholeNetwork.denseFlops)}, this model ${fmt(t.wholeNetwork.sparseFlops)} → ratio ${ratio(t.wholeNetwork.flopRatio)} (all masks full: ${fmt(t.wholeNetwork.instantiatedDenseFlops)})`,
-      `${''.padEnd(8)} masked layers only: dense model ${fmt(t.maskedLayers.denseFlops)}, this model ${fmt(t.maskedLayers.sparseFlops)} → ratio ${ratio(t.maskedLayers.flopRatio)}`,
+      `${`${u} (${c})`.padEnd(16)} this model ${fmt(t.wholeNetwork.sparseFlops)}, dense model ${fmt(t.wholeNetwork.denseFlops)}: ratio ${ratio(t.wholeNetwork.flopRatio)} (this model unmasked: ${fmt(t.wholeNetwork.instantiatedDenseFlops)})`,
+      `${''.padEnd(16)} masked layers only: this model ${fmt(t.maskedLayers.sparseFlops)}, the dense model's same layers ${fmt(t.maskedLayers.denseFlops)}: ratio ${ratio(t.maskedLayers.flopRatio)}`,
     );
   }
   return lines.join('\n');
@@ -156,11 +183,12 @@ export function registerPlanCommand(program: Command): void {
     .argument('<model>', 'registered model name (an unknown name lists the valid ones)')
     .option('--family <family>', `one of ${FAMILIES.join(', ')}`, 'dense')
     .option('--sparsity <s>', 'sparsity s in (0, 1) (0 for dense)')
-    .option('--convention <c>', 'FLOP convention of the table: official (Cerebras counter) | paper (MACs)', 'official')
+    .option('--convention <c>', 'FLOP convention of the table: official (the Cerebras counter, whole FLOPs) | paper (multiply-accumulates)', 'official')
     .option('--opt <key=value...>', 'model-specific option, e.g. dopedMaskLowRank=true, numClasses=10')
     .option('--seed <n>', 'seed (only matters with --walk)')
     .option('--walk', 'build the tf.js model and read it (realised mask densities; slow for big models)')
-    .option('--json', 'print one JSON object')
+    .option('--all-layers', 'also list the rows without parameters or FLOPs (activations, uncounted adds and pooling)')
+    .option('--json', 'print one JSON object (every row)')
     .action(async (modelName: string, flags: PlanFlags) => {
       const { opts, convention } = parseFlags(modelName, flags);
       const plan = planFor(modelName, opts, convention, flags.walk === true);
@@ -177,7 +205,7 @@ export function registerPlanCommand(program: Command): void {
           views: plan.byConvention,
         });
       } else {
-        process.stdout.write(`${formatPlan(modelName, opts, plan)}\n`);
+        process.stdout.write(`${formatPlan(modelName, opts, plan, flags.allLayers === true)}\n`);
       }
     });
 }

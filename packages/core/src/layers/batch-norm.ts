@@ -14,7 +14,7 @@
  * the paper's code.
  *
  * FLOPs: one 'batchnorm' op; the fused add and ReLU are listed as `<name>_add` / `<name>_relu`, never
- * counted (they are F.relu and `out += shortcut` in the official code, spec §3.10).
+ * counted (they are F.relu and `out += shortcut` in the official code, docs/flops.md#official-counter).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { serialization } from '@tensorflow/tfjs-core';

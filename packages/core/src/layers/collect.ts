@@ -1,4 +1,4 @@
-/** Finding every masked weight of a model, through layer roles (spec §7.2), never by shape. */
+/** Finding every masked weight of a model, through layer roles (docs/deviations.md#roles-not-shapes), never by shape. */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { hasMaskedParams, type MaskedParam } from '../masked-param.js';
 

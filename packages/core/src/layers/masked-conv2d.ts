@@ -1,6 +1,6 @@
 /**
  * MaskedConv2D: y = act(conv2d(x, kernel ⊙ mask) + bias), channels-last (NHWC), kernel
- * [kh, kw, Cin, Cout] as tf.layers.conv2d, with a saved 0/1 mask (spec §3.3).
+ * [kh, kw, Cin, Cout] as tf.layers.conv2d, with a saved 0/1 mask (docs/sparse-training.md#mask-init).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { serialization } from '@tensorflow/tfjs-core';

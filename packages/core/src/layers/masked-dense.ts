@@ -1,6 +1,6 @@
 /**
  * MaskedDense: y = act(x · (kernel ⊙ mask) + bias), a tf.js Dense whose kernel carries a saved 0/1
- * mask (spec §3.3). Accepts inputs of rank ≥ 2 (the last axis is the feature axis), like tf Dense.
+ * mask (docs/sparse-training.md#mask-init). Accepts inputs of rank ≥ 2 (the last axis is the feature axis), like tf Dense.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { serialization } from '@tensorflow/tfjs-core';

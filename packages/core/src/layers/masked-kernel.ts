@@ -1,6 +1,6 @@
 /**
  * What MaskedDense and MaskedConv2D share: a kernel, its 0/1 mask (a non-trainable weight saved
- * with the model), an optional bias, and the MaskedParam view of them (spec §3.3, §7.2).
+ * with the model), an optional bias, and the MaskedParam view of them (docs/sparse-training.md#mask-init, docs/deviations.md#roles-not-shapes).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { serialization } from '@tensorflow/tfjs-core';
@@ -34,7 +34,7 @@ export type CallKwargs = Parameters<InstanceType<typeof layers.Layer>['call']>[1
 export interface MaskArgs {
   /** Target sparsity s of the kernel, in [0, 1). The mask keeps each weight with probability 1 − s. */
   sparsity: number;
-  /** Role of the kernel inside its Sparse-IFT block; decides masking (spec §7.2). */
+  /** Role of the kernel inside its Sparse-IFT block; decides masking (docs/deviations.md#roles-not-shapes). */
   role: TensorRole;
   /**
    * Whether the kernel is sparse. Default: true unless role is 'dense-weight'. When false the mask
@@ -100,7 +100,7 @@ export abstract class MaskedKernelLayer extends layers.Layer implements HasMaske
     if (this.masked && this.sparsity > 0) {
       const mask = bernoulliMask(kernelShape, 1 - this.sparsity, this.maskSeed);
       this.mask.write(mask);
-      // The official code initialises densely, then multiplies by the mask (spec §3.3): masked
+      // The official code initialises densely, then multiplies by the mask (docs/sparse-training.md#mask-init): masked
       // entries start at exactly 0, so a later regrowth starts from zero as RigL expects.
       const kernel = tf.mul(this.kernel.read(), mask);
       this.kernel.write(kernel);
