@@ -19,7 +19,8 @@ export { decline, share, Decline, Shared, type NativeKernel, type NativeKernelAr
 export { trimNativeMemory, nativeMemoryStats } from './native-backend/memory.js';
 export { TRAINING_KERNELS } from './native-backend/training-kernels.js';
 export { releaseWebGPU } from './webgpu/init.js';
-export { registerWebGPUFusedKernels, unregisterWebGPUFusedKernels, WEBGPU_FUSED_KERNELS } from './webgpu/kernels/register.js';
+export { availableHostMemory, deviceMemory, nvidiaFreeMemory, type DeviceMemory } from './memory.js';
+export { registerWebGPUFusedKernels, unregisterWebGPUFusedKernels, WEBGPU_FUSED_KERNELS, WEBGPU_DEVICE_TRAINING_KERNELS } from './webgpu/kernels/register.js';
 export { WebGPUError, registerWebGPUKernel } from './webgpu/backend.js';
 export { adapterName, isSoftwareAdapter, type WebGPUAdapterReport } from './webgpu/adapter.js';
 export { explainMissingGpu, findVulkanDrivers, findVulkanLoader, nvidiaInfo, type NvidiaInfo, type VulkanDriver } from './webgpu/diagnose.js';
