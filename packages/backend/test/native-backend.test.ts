@@ -40,12 +40,12 @@ describe.skipIf(!NATIVE_BACKEND_BUILT)('native backend', () => {
     const saved = { backend: { ...info } }; // what the reproductions store
     info.provenance!.reset();
     tf.tidy(() => tf.sum(tf.mul(tf.ones([4, 4]), 2)).dataSync());
-    tf.tidy(() => tf.logicalAnd(tf.tensor1d([1, 0], 'bool'), tf.tensor1d([1, 1], 'bool')).dataSync()); // no native kernel
+    tf.tidy(() => tf.logicalNot(tf.tensor1d([1, 0], 'bool')).dataSync()); // no native kernel
     const json = JSON.parse(JSON.stringify(saved)) as { backend: { provenance: { native: Record<string, number>; fallback: Record<string, { calls: number; reasons: string[] }> } } };
     expect(json.backend.provenance.native['Multiply']).toBe(1);
     expect(json.backend.provenance.native['Sum']).toBe(1);
-    expect(json.backend.provenance.fallback['LogicalAnd']).toEqual({ calls: 1, reasons: ['no native kernel'] });
-    expect(describeProvenance(info.provenance!.snapshot())).toMatch(/native: .*Multiply ×1.*\| fell back to JS: LogicalAnd ×1 \(no native kernel\)/);
+    expect(json.backend.provenance.fallback['LogicalNot']).toEqual({ calls: 1, reasons: ['no native kernel'] });
+    expect(describeProvenance(info.provenance!.snapshot())).toMatch(/native: .*Multiply ×1.*\| fell back to JS: LogicalNot ×1 \(no native kernel\)/);
   });
 
   it('a kernel declines what it does not handle, counted with the reason, and the JS kernel gives the answer', async () => {
