@@ -1,11 +1,15 @@
-// Where a training step's time goes, per kernel (tf.profile), on the best available path:
-//   npx tsx tools/bench/profile-step.ts [resnet|gpt] [--no-native]
+// Where a training step's time goes, per kernel, on one backend:
+//   npx tsx tools/bench/profile-step.ts [resnet|gpt] [--backend native|wasm] [--no-native] [--cpu-time]
+// On the native backend the kernels are timed by the backend itself (wall clock, or with --cpu-time the
+// process's CPU time: on a loaded machine that counts work rather than waiting); on wasm by tf.profile.
 import * as tf from '@tensorflow/tfjs-core';
-import { describeBackend, initBackend } from '../../packages/backend/src/index.js';
+import { describeBackend, initBackend, nativeBackendRegistration } from '../../packages/backend/src/index.js';
 import { gpt, resnet18 } from './models.js';
 
-const which = process.argv[2] === 'gpt' ? 'gpt' : 'resnet';
-const info = await initBackend({ backend: 'wasm', training: true, useNative: !process.argv.includes('--no-native') });
+const args = process.argv.slice(2);
+const which = args[0] === 'gpt' ? 'gpt' : 'resnet';
+const backend = args.includes('--backend') ? (args[args.indexOf('--backend') + 1] as 'native' | 'wasm') : 'native';
+const info = await initBackend({ backend, training: true, useNative: !args.includes('--no-native') });
 console.log(describeBackend(info));
 const model = which === 'gpt'
   ? gpt({ batch: 8, context: 256, dModel: 256, layers: 4, heads: 4, vocab: 512 })
@@ -13,18 +17,34 @@ const model = which === 'gpt'
 const opt = which === 'gpt' ? tf.train.adam(1e-3) : tf.train.momentum(0.01, 0.9);
 const step = () => tf.tidy(() => void opt.minimize(model.loss, true, model.variables)?.dataSync());
 step(); // warm-up
+step();
+const rows: { name: string; ms: number; calls: number; route?: string }[] = [];
+const reps = 3;
 const t0 = performance.now();
-const profile = await tf.profile(step);
-const wall = (performance.now() - t0) / 1000;
-const byKernel = new Map<string, { ms: number; calls: number }>();
-for (const k of profile.kernels) {
-  const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-  e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-  e.calls++;
-  byKernel.set(k.name, e);
+const c0 = process.cpuUsage();
+const provenance = nativeBackendRegistration()?.provenance;
+if (info.name === 'native' && provenance) {
+  provenance.reset();
+  provenance.timing = args.includes('--cpu-time') ? 'cpu' : 'wall';
+  for (let i = 0; i < reps; i++) step();
+  provenance.timing = false;
+  for (const t of provenance.times()) rows.push({ name: t.kernel, ms: t.ms / reps, calls: t.calls / reps, route: t.route });
+} else {
+  const profile = await tf.profile(step);
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of profile.kernels) {
+    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    e.calls++;
+    byKernel.set(k.name, e);
+  }
+  for (const [name, e] of byKernel) rows.push({ name, ...e });
 }
-const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
-console.log(`${model.name}: step ${wall.toFixed(2)} s (profiled), kernels ${(total / 1000).toFixed(2)} s`);
-for (const [name, e] of [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
-  console.log(`${name.padEnd(28)} ${(e.ms / 1000).toFixed(3).padStart(7)} s  ${((100 * e.ms) / total).toFixed(1).padStart(5)} %  ${e.calls} calls`);
+const n = info.name === 'native' ? reps : 1;
+const wall = (performance.now() - t0) / 1000 / n;
+const cpu = process.cpuUsage(c0);
+const total = rows.reduce((s, r) => s + r.ms, 0);
+console.log(`${model.name}: step ${wall.toFixed(3)} s wall, ${((cpu.user + cpu.system) / 1e6 / n).toFixed(3)} s CPU; kernels ${(total / 1000).toFixed(3)} s`);
+for (const r of rows.sort((a, b) => b.ms - a.ms).slice(0, 20)) {
+  console.log(`${r.name.padEnd(30)} ${(r.ms / 1000).toFixed(4).padStart(8)} s  ${((100 * r.ms) / total).toFixed(1).padStart(5)} %  ${r.calls.toFixed(0).padStart(5)} calls${r.route ? `  ${r.route}` : ''}`);
 }

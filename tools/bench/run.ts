@@ -1,14 +1,16 @@
-// Benchmark (not a test) of the training backend. One command:
+// Benchmark (not a test) of the training backends. One command:
 //   npx tsx tools/bench/run.ts [--quick] [--out runs/bench] [--torch-threads 1,2] [--skip-steps]
-//                              [--skip-kernels] [--only-sparse-wide]
+//                              [--skip-kernels] [--skip-b128] [--threads N] [--paths native,wasm+native,...]
 // Writes runs/bench/bench-<time>.json and .md: per-kernel GFLOP/s for wasm as shipped, this project's
-// wasm kernels, the native addon (if built) and the cpu backend; one training step (forward + backward
-// + optimizer) of CIFAR ResNet-18 (batch 32) and a small GPT (4 layers, d 256, ctx 256, batch 8) against
-// the same models in PyTorch (Debian python3-torch) in the same run; Sparse Wide 90 % masked-dense vs
-// dense. Machine load is recorded: on a shared machine, compare ratios taken in the same run.
+// wasm kernels, wasm with the native addon's heap kernels, the native backend and the cpu backend; one
+// training step (forward + backward + optimizer) of CIFAR ResNet-18 (batch 32) and a small GPT (4 layers,
+// d 256, ctx 256, batch 8) on each path against the same models in PyTorch (Debian python3-torch) in the
+// same run, with each row's peak RSS; Sparse Wide 75 % / 90 % masked-dense vs dense at batch 8, and Sparse
+// Wide 90 % at the CIFAR batch of 128 on the native backend. JSON `ratios` holds ours / PyTorch of the same
+// run. Machine load is recorded: on a shared machine, compare ratios taken in the same run.
 import * as tf from '@tensorflow/tfjs-core';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -17,6 +19,7 @@ import {
   loadNativeAddon,
   registerWasmTrainingKernels,
   setNativeKernels,
+  trimNativeMemory,
   unregisterWasmTrainingKernels,
   type BackendInfo,
 } from '../../packages/backend/src/index.js';
@@ -31,12 +34,18 @@ const quick = flag('--quick');
 const outDir = option('--out', 'runs/bench');
 const torchThreads = option('--torch-threads', '2').split(',').map(Number);
 
-type Path = 'wasm-shipped' | 'wasm-sparse-ift' | 'native' | 'cpu';
+/**
+ * wasm-shipped: tfjs-backend-wasm as published; wasm-sparse-ift: with this project's wasm kernels;
+ * wasm+native: those calling the addon on the wasm heap; native: the native backend (tensors in Node
+ * memory, the addon's kernels); cpu: tfjs-backend-cpu.
+ */
+type Path = 'wasm-shipped' | 'wasm-sparse-ift' | 'wasm+native' | 'native' | 'cpu';
 const native = loadNativeAddon();
+const nativeBackend = native.loaded && typeof native.addon.tensors === 'object';
 
 async function usePath(path: Path): Promise<void> {
-  if (path === 'cpu') {
-    await tf.setBackend('cpu');
+  if (path === 'cpu' || path === 'native') {
+    await tf.setBackend(path);
     return;
   }
   await tf.setBackend('wasm');
@@ -45,8 +54,34 @@ async function usePath(path: Path): Promise<void> {
     setNativeKernels(undefined);
   } else {
     registerWasmTrainingKernels();
-    setNativeKernels(path === 'native' && native.loaded ? native.addon : undefined);
+    setNativeKernels(path === 'wasm+native' && native.loaded ? native.addon : undefined);
   }
+}
+
+function statusKB(field: 'VmHWM' | 'VmRSS'): number | undefined {
+  try {
+    const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Peak resident memory (MB) of the process while `fn` runs: Linux's high-water mark, reset first
+ * (/proc/self/clear_refs); with the resident memory at the start, since the wasm heap never shrinks and
+ * stays in every later row.
+ */
+async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ value: T; peakRssMB: number; startRssMB: number }> {
+  trimNativeMemory(); // blocks kept for reuse by an earlier model
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+  } catch {
+    /* not Linux: the process-wide peak below */
+  }
+  const startRssMB = (statusKB('VmRSS') ?? 0) / 1024;
+  const value = await fn();
+  return { value, peakRssMB: (statusKB('VmHWM') ?? process.resourceUsage().maxRSS) / 1024, startRssMB };
 }
 
 /** Median seconds of `fn` over reps (stops early past `budgetS`). */
@@ -211,13 +246,21 @@ async function benchKernels(paths: Path[]): Promise<KernelRow[]> {
   return rows;
 }
 
-interface StepRow { model: string; path: Path | `torch ${number} thread(s)`; seconds: number | string; gflops?: number }
+interface StepRow { model: string; path: Path; seconds: number | string; gflops?: number; peakRssMB?: number; startRssMB?: number }
 
 function stepFlops(m: Model): number {
   return 3 * 2 * m.forwardMacs;
 }
 
 async function benchStep(path: Path, build: () => Model, optimizer: () => tf.Optimizer, reps: number): Promise<StepRow> {
+  const { value: row, peakRssMB, startRssMB } = await withPeakRss(() => benchStepOnce(path, build, optimizer, reps));
+  row.peakRssMB = peakRssMB;
+  row.startRssMB = startRssMB;
+  console.log(`     peak RSS ${peakRssMB.toFixed(0)} MB (${startRssMB.toFixed(0)} MB at the start of the row)`);
+  return row;
+}
+
+async function benchStepOnce(path: Path, build: () => Model, optimizer: () => tf.Optimizer, reps: number): Promise<StepRow> {
   await usePath(path);
   let model: Model | undefined;
   let opt: tf.Optimizer | undefined;
@@ -248,7 +291,9 @@ async function benchStep(path: Path, build: () => Model, optimizer: () => tf.Opt
 
 interface TorchJob { key: string; model: 'resnet18' | 'gpt'; [k: string]: unknown }
 
-function runTorch(threads: number, jobs: TorchJob[]): { version: string; threads: number; results: Record<string, number> } | string {
+type TorchRun = { version: string; threads: number; results: Record<string, number>; peakRssMB: Record<string, number> };
+
+function runTorch(threads: number, jobs: TorchJob[]): TorchRun | string {
   const python = '/usr/bin/python3';
   if (!existsSync(python)) return 'skipped: /usr/bin/python3 not found';
   try {
@@ -259,61 +304,104 @@ function runTorch(threads: number, jobs: TorchJob[]): { version: string; threads
   const out = execFileSync(python, [join(import.meta.dirname, 'torch_models.py'), String(threads), JSON.stringify(jobs)], {
     encoding: 'utf8', maxBuffer: 1 << 20,
   });
-  const parsed = JSON.parse(out.trim().split('\n').pop()!) as { torch: string; threads: number; results: Record<string, number> };
-  return { version: parsed.torch, threads: parsed.threads, results: parsed.results };
+  const parsed = JSON.parse(out.trim().split('\n').pop()!) as { torch: string; threads: number; results: Record<string, number>; peakRssMB: Record<string, number> };
+  return { version: parsed.torch, threads: parsed.threads, results: parsed.results, peakRssMB: parsed.peakRssMB };
+}
+
+/** A ratio ours / PyTorch of the same run, named e.g. resnet18-dense-vs-pytorch-2thr. */
+interface Ratio { name: string; value: number; ours: number; pytorch: number; path: Path }
+
+/**
+ * The fp32 peak of the machine two ways: the formula cores × FMA lanes × 2 × clock (the FMA lanes per
+ * cycle are an assumption per microarchitecture: 32 for Intel with two AVX-512 FMA units, 16 for AMD Zen 4,
+ * whose AVX-512 runs on 256-bit units, and for AVX2 machines; the clock is /proc/cpuinfo's, which in a VM
+ * is the nominal one, not the boost), and measured: cores × one core's GFLOP/s on register-resident vector
+ * FMAs (the addon's fmaPeak, timed on the thread's CPU clock so a loaded machine does not lower it).
+ */
+function fp32Peak(): { formula: string; theoreticalGflops: number; measuredGflops?: number } {
+  const info = readFileSync('/proc/cpuinfo', 'utf8');
+  const flags = new Set((/^flags\s*:(.*)$/m.exec(info)?.[1] ?? '').trim().split(/\s+/));
+  const mhz = Number(/^cpu MHz\s*:\s*([\d.]+)/m.exec(info)?.[1] ?? 0);
+  const vendor = /^vendor_id\s*:\s*(\S+)/m.exec(info)?.[1] ?? '?';
+  const lanes = flags.has('avx512f') ? (vendor === 'AuthenticAMD' ? 16 : 32) : flags.has('fma') ? 16 : 4;
+  const cores = cpus().length;
+  const theoreticalGflops = (cores * lanes * 2 * mhz) / 1000;
+  const formula = `${cores} cores × ${lanes} fp32 FMA lanes/cycle (${vendor}${flags.has('avx512f') ? ', AVX-512' : ''}) × 2 FLOP × ${mhz.toFixed(0)} MHz (/proc/cpuinfo) = ${theoreticalGflops.toFixed(0)} GFLOP/s`;
+  if (!nativeBackend || !native.loaded) return { formula, theoreticalGflops };
+  return { formula, theoreticalGflops, measuredGflops: cores * native.addon.tensors.fmaPeak() };
 }
 
 async function main(): Promise<void> {
   const startedAt = new Date();
-  const info: BackendInfo = await initBackend({ backend: 'wasm', training: true });
+  const threads = args.includes('--threads') ? Number(option('--threads', '0')) : undefined;
+  const wasmInfo: BackendInfo = await initBackend({ backend: 'wasm', training: true, threads });
+  const info: BackendInfo = nativeBackend ? await initBackend({ backend: 'native', training: true, threads }) : wasmInfo;
   console.log(describeBackend(info));
   const load = loadavg();
   console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model}), load average ${load.map((l) => l.toFixed(1)).join(' ')}`);
-  const paths: Path[] = ['wasm-shipped', 'wasm-sparse-ift', ...(native.loaded ? (['native'] as Path[]) : []), 'cpu'];
-  const kernels = flag('--skip-kernels') || flag('--only-sparse-wide') ? [] : await benchKernels(paths);
-  const ops = flag('--skip-kernels') || flag('--only-sparse-wide') ? [] : await benchOps(paths);
+  const built: Path[] = ['wasm-shipped', 'wasm-sparse-ift', ...(native.loaded ? (['wasm+native'] as Path[]) : []), ...(nativeBackend ? (['native'] as Path[]) : []), 'cpu'];
+  // --paths keeps a shorter run to some columns (PyTorch always runs).
+  const asked = option('--paths', built.join(',')).split(',');
+  const unknown = asked.filter((p) => !built.includes(p as Path));
+  if (unknown.length > 0) throw new Error(`--paths: ${unknown.join(', ')} not among the paths built here (${built.join(', ')})`);
+  const paths = built.filter((p) => asked.includes(p));
 
   const steps: StepRow[] = [];
-  const torch: Record<string, unknown> = {};
+  const torch: Record<string, TorchRun | string> = {};
   const resnetDense = { batch: 32, width: 64, sparsity: 0 };
   const gptOpts = { batch: 8, context: 256, dModel: 256, layers: 4, heads: 4, vocab: 512 };
   const swBatch = 8;
   const swWidth = sparseWideWidth(64, 0.9);
-  // 90 %: weights + masks + grads + momentum of a 10x-parameter ResNet-18 nearly fill the wasm32 heap
-  // (4 GB), so 75 % is measured too.
   const sw75Width = sparseWideWidth(64, 0.75);
+  // The CIFAR recipe's batch (the reproductions' `short`/`paper` presets) for Sparse Wide 90 %: 10x the
+  // weights of ResNet-18 and activations 3.2x wider; it cannot fit the wasm32 heap.
+  const bigBatch = 128;
   if (!flag('--skip-steps')) {
     const reps = quick ? 1 : 3;
     const sgd = () => tf.train.momentum(0.01, 0.9);
     const adam = () => tf.train.adam(1e-3);
-    const stepPaths: Path[] = ['wasm-shipped', 'wasm-sparse-ift', ...(native.loaded ? (['native'] as Path[]) : [])];
-    const onlySw = flag('--only-sparse-wide');
-    // Sparse Wide last: its weights nearly fill the wasm32 heap (which never shrinks); after the other
-    // steps 90 % overflows it, which can leave the wasm module unusable. It fits in a fresh process: for a
-    // clean Sparse Wide measurement run `--only-sparse-wide` separately.
-    const best: Path = native.loaded ? 'native' : 'wasm-sparse-ift';
-    if (!onlySw) {
-      for (const path of stepPaths) {
-        steps.push(await benchStep(path, () => resnet18(resnetDense), sgd, reps));
-        steps.push(await benchStep(path, () => gpt(gptOpts), adam, reps));
-      }
+    // The native backend first: the wasm heap never shrinks, and would sit in every later row's RSS.
+    // Sparse Wide on the fastest path, all in this one process (the wasm paths needed a fresh process
+    // for 90 % at batch 8 and cannot hold it at batch 128).
+    const best: Path = nativeBackend ? 'native' : native.loaded ? 'wasm+native' : 'wasm-sparse-ift';
+    const stepPaths = [...(paths.includes(best) ? [best] : []), ...paths.filter((p) => p !== 'cpu' && p !== best).reverse()];
+    for (const path of stepPaths) {
+      steps.push(await benchStep(path, () => resnet18(resnetDense), sgd, reps));
+      steps.push(await benchStep(path, () => gpt(gptOpts), adam, reps));
+      if (path !== best) continue;
+      steps.push(await benchStep(best, () => resnet18({ batch: swBatch, width: 64, sparsity: 0 }), sgd, reps));
+      steps.push(await benchStep(best, () => resnet18({ batch: swBatch, width: sw75Width, sparsity: 0.75 }), sgd, quick ? 1 : 2));
+      steps.push(await benchStep(best, () => resnet18({ batch: swBatch, width: swWidth, sparsity: 0.9 }), sgd, quick ? 1 : 2));
+      if (nativeBackend && !flag('--skip-b128')) steps.push(await benchStep('native', () => resnet18({ batch: bigBatch, width: swWidth, sparsity: 0.9 }), sgd, 1));
     }
-    steps.push(await benchStep(best, () => resnet18({ batch: swBatch, width: 64, sparsity: 0 }), sgd, reps));
-    steps.push(await benchStep(best, () => resnet18({ batch: swBatch, width: sw75Width, sparsity: 0.75 }), sgd, quick ? 1 : 2));
-    steps.push(await benchStep(best, () => resnet18({ batch: swBatch, width: swWidth, sparsity: 0.9 }), sgd, quick ? 1 : 2));
     const jobs: TorchJob[] = [
-      ...(onlySw ? [] : [
-        { key: 'resnet', model: 'resnet18', ...resnetDense, reps } as TorchJob,
-        { key: 'gpt', model: 'gpt', ...gptOpts, reps } as TorchJob,
-      ]),
+      { key: 'resnet', model: 'resnet18', ...resnetDense, reps },
+      { key: 'gpt', model: 'gpt', ...gptOpts, reps },
       { key: 'resnet-b8', model: 'resnet18', batch: swBatch, width: 64, sparsity: 0, reps },
       { key: 'sw75-b8', model: 'resnet18', batch: swBatch, width: sw75Width, sparsity: 0.75, reps: quick ? 1 : 2 },
       { key: 'sw90-b8', model: 'resnet18', batch: swBatch, width: swWidth, sparsity: 0.9, reps: quick ? 1 : 2 },
     ];
-    for (const threads of torchThreads) {
-      const t = runTorch(threads, jobs);
-      torch[`${threads}`] = t;
-      console.log(`torch ${threads} thread(s):`, typeof t === 'string' ? t : JSON.stringify(t.results));
+    for (const t of torchThreads) {
+      const r = runTorch(t, jobs);
+      torch[`${t}`] = r;
+      console.log(`torch ${t} thread(s):`, typeof r === 'string' ? r : JSON.stringify(r.results));
+    }
+  }
+  const kernels = flag('--skip-kernels') ? [] : await benchKernels(paths);
+  const ops = flag('--skip-kernels') ? [] : await benchOps(paths);
+  const peak = fp32Peak();
+  console.log(`fp32 peak: ${peak.formula}; measured ${peak.measuredGflops?.toFixed(0) ?? '-'} GFLOP/s`);
+
+  const ratios: Ratio[] = [];
+  const ratioPath: Path = nativeBackend ? 'native' : native.loaded ? 'wasm+native' : 'wasm-sparse-ift';
+  for (const [t, run] of Object.entries(torch)) {
+    if (typeof run === 'string') continue;
+    for (const [name, key, model] of [['resnet18-dense', 'resnet', 'resnet18-cifar width 64 batch 32'], ['gpt-dense', 'gpt', 'gpt L4']] as const) {
+      const row = steps.find((s) => s.path === ratioPath && s.model.startsWith(model));
+      const theirs = run.results[key];
+      if (row && typeof row.seconds === 'number' && theirs) {
+        ratios.push({ name: `${name}-vs-pytorch-${t}thr`, value: row.seconds / theirs, ours: row.seconds, pytorch: theirs, path: ratioPath });
+      }
     }
   }
 
@@ -322,15 +410,18 @@ async function main(): Promise<void> {
     command: `npx tsx tools/bench/run.ts ${args.join(' ')}`.trim(),
     backend: info,
     backendLine: describeBackend(info),
+    wasmBackendLine: describeBackend(wasmInfo),
     machine: { cores: cpus().length, cpu: cpus()[0]?.model, loadAverageAtStart: load, loadAverageAtEnd: loadavg() },
     threads: { wasm: 1, native: native.loaded ? native.addon.threads() : 0, torch: torchThreads },
-    env: { OPENBLAS_CORETYPE: process.env['OPENBLAS_CORETYPE'] ?? null, OMP_NUM_THREADS: process.env['OMP_NUM_THREADS'] ?? null },
+    env: Object.fromEntries(['OPENBLAS_CORETYPE', 'OMP_NUM_THREADS', 'OMP_WAIT_POLICY', 'GOMP_SPINCOUNT'].map((k) => [k, process.env[k] ?? null])),
     convLibrary: native.loaded ? native.addon.convLibrary() : null,
+    peak,
     kernels,
     ops,
     steps,
+    ratios,
     torch,
-    models: { resnetDense, gpt: gptOpts, sparseWide: { sparsity: 0.9, width: swWidth, batch: swBatch } },
+    models: { resnetDense, gpt: gptOpts, sparseWide: { sparsity: 0.9, width: swWidth, batch: swBatch, bigBatch } },
   };
   mkdirSync(outDir, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
@@ -347,56 +438,74 @@ function fmt(v: number | string | undefined): string {
 }
 
 function markdown(r: {
-  startedAt: string; command: string; backendLine: string; machine: { cores: number; cpu?: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
-  threads: { wasm: number; native: number; torch: number[] }; kernels: KernelRow[]; ops: OpRow[]; steps: StepRow[]; torch: Record<string, unknown>;
-  env: Record<string, string | null>; convLibrary: string | null;
+  startedAt: string; command: string; backendLine: string; wasmBackendLine: string; machine: { cores: number; cpu?: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
+  threads: { wasm: number; native: number; torch: number[] }; kernels: KernelRow[]; ops: OpRow[]; steps: StepRow[]; torch: Record<string, TorchRun | string>;
+  env: Record<string, string | null>; convLibrary: string | null; ratios: Ratio[];
+  peak: { formula: string; theoreticalGflops: number; measuredGflops?: number };
   models: { sparseWide: { width: number; batch: number } };
 }, paths: Path[]): string {
   const lines: string[] = [];
   lines.push(`# sparse-ift backend benchmark, ${r.startedAt}`, '');
   lines.push(`Command: \`${r.command}\``, '');
-  lines.push(`${r.backendLine}`, '');
+  lines.push(`${r.backendLine}`, '', `wasm paths: ${r.wasmBackendLine}`, '');
   lines.push(`Machine: ${r.machine.cores} cores (${r.machine.cpu}); load average ${r.machine.loadAverageAtStart.map((x) => x.toFixed(1)).join(' ')} at start, ${r.machine.loadAverageAtEnd.map((x) => x.toFixed(1)).join(' ')} at end (a loaded machine slows every column; compare ratios within one run).`, '');
   lines.push(`Threads: wasm ${r.threads.wasm}, native ${r.threads.native || 'not built'}, PyTorch ${r.threads.torch.join(' and ')}.`, '');
-  lines.push(`Native convolutions: ${r.convLibrary ?? 'no addon'}. Environment (PyTorch inherits it): OPENBLAS_CORETYPE=${r.env['OPENBLAS_CORETYPE'] ?? 'unset'}, OMP_NUM_THREADS=${r.env['OMP_NUM_THREADS'] ?? 'unset'}.`, '');
-  lines.push('## Kernels (GFLOP/s; cpu measured on a smaller batch)', '');
-  lines.push(`| kernel | ${paths.join(' | ')} |`, `|---|${paths.map(() => '---:').join('|')}|`);
-  for (const k of r.kernels) lines.push(`| ${k.kernel} | ${paths.map((p) => fmt(k.gflops[p])).join(' | ')} |`);
+  lines.push(`fp32 peak: ${r.peak.formula}; measured (cores × one core's vector-FMA throughput): ${r.peak.measuredGflops?.toFixed(0) ?? '-'} GFLOP/s.`, '');
+  lines.push(`Native convolutions (wasm+native): ${r.convLibrary ?? 'no addon'}. Environment (PyTorch inherits it): ${Object.entries(r.env).map(([k, v]) => `${k}=${v ?? 'unset'}`).join(', ')}.`, '');
+  if (r.ratios.length > 0) {
+    lines.push('## Ratios (ours / PyTorch, same run)', '', '| name | value | ours (s) | PyTorch (s) | path |', '|---|---:|---:|---:|---|');
+    for (const x of r.ratios) lines.push(`| ${x.name} | ${x.value.toFixed(2)} | ${x.ours.toFixed(3)} | ${x.pytorch.toFixed(3)} | ${x.path} |`);
+    lines.push('');
+  }
+  if (r.kernels.length > 0) {
+    lines.push('## Kernels (GFLOP/s; cpu measured on a smaller batch)', '');
+    lines.push(`| kernel | ${paths.join(' | ')} |`, `|---|${paths.map(() => '---:').join('|')}|`);
+    for (const k of r.kernels) lines.push(`| ${k.kernel} | ${paths.map((p) => fmt(k.gflops[p])).join(' | ')} |`);
+  }
   if (r.ops.length > 0) {
     lines.push('', '## Fused ops between the GEMMs (ms, forward + backward)', '');
     lines.push(`| op | ${paths.join(' | ')} |`, `|---|${paths.map(() => '---:').join('|')}|`);
     for (const o of r.ops) lines.push(`| ${o.op} | ${paths.map((p) => fmt(o.ms[p])).join(' | ')} |`);
   }
   lines.push('', '## Training steps (forward + backward + optimizer)', '');
-  const torchResults = (threads: string) => {
+  const torchRun = (threads: string) => {
     const t = r.torch[threads];
-    return typeof t === 'object' && t ? (t as { results: Record<string, number> }).results : undefined;
+    return typeof t === 'object' ? t : undefined;
   };
   const torchKey = (model: string) =>
-    model.startsWith('gpt') ? 'gpt' : model.includes('masked 90') ? 'sw90-b8' : model.includes('masked 75') ? 'sw75-b8' : model.includes('batch 8') ? 'resnet-b8' : 'resnet';
+    model.startsWith('gpt') ? 'gpt' : model.includes('masked 90') && model.endsWith('batch 8') ? 'sw90-b8' : model.includes('masked 75') ? 'sw75-b8' : model.endsWith('batch 8') ? 'resnet-b8' : model.endsWith('batch 32') ? 'resnet' : '';
   const threadsList = Object.keys(r.torch);
-  lines.push(`| model | path | seconds | GFLOP/s | ${threadsList.map((t) => `PyTorch ${t} thr (s) | ratio ours/PyTorch ${t} thr`).join(' | ')} |`);
-  lines.push(`|---|---|---:|---:|${threadsList.map(() => '---:|---:').join('|')}|`);
+  lines.push('Peak RSS is the process\'s resident high-water mark during the row (Linux VmHWM, reset before each row), with the resident memory at the row\'s start in brackets: rows run in table order in one process, and the wasm heap, once grown, stays in every later row. PyTorch rows: its process, reset per job.', '');
+  lines.push(`| model | path | seconds | GFLOP/s | peak RSS (MB) | ${threadsList.map((t) => `PyTorch ${t} thr (s) | peak RSS (MB) | ours/PyTorch ${t} thr`).join(' | ')} |`);
+  lines.push(`|---|---|---:|---:|---:|${threadsList.map(() => '---:|---:|---:').join('|')}|`);
   for (const s of r.steps) {
     const cells = threadsList.map((t) => {
-      const tr = torchResults(t)?.[torchKey(s.model)];
-      if (tr === undefined) return ` ${typeof r.torch[t] === 'string' ? r.torch[t] : ''} | `;
-      return `${tr.toFixed(3)} | ${typeof s.seconds === 'number' ? (s.seconds / tr).toFixed(2) + 'x' : ''}`;
+      const run = torchRun(t);
+      const tr = run?.results[torchKey(s.model)];
+      if (tr === undefined) return ` ${typeof r.torch[t] === 'string' ? r.torch[t] : ''} | | `;
+      return `${tr.toFixed(3)} | ${run?.peakRssMB?.[torchKey(s.model)]?.toFixed(0) ?? ''} | ${typeof s.seconds === 'number' ? (s.seconds / tr).toFixed(2) + 'x' : ''}`;
     });
-    lines.push(`| ${s.model} | ${s.path} | ${typeof s.seconds === 'number' ? s.seconds.toFixed(3) : s.seconds} | ${s.gflops?.toFixed(1) ?? ''} | ${cells.join(' | ')} |`);
+    const rss = s.peakRssMB === undefined ? '' : `${s.peakRssMB.toFixed(0)} (${s.startRssMB?.toFixed(0) ?? '?'})`;
+    lines.push(`| ${s.model} | ${s.path} | ${typeof s.seconds === 'number' ? s.seconds.toFixed(3) : s.seconds} | ${s.gflops?.toFixed(1) ?? ''} | ${rss} | ${cells.join(' | ')} |`);
   }
-  const dense = r.steps.find((s) => s.model.startsWith('resnet18') && s.model.includes('batch 8') && !s.model.includes('masked'));
+  const resnet32 = r.steps.find((s) => s.path === 'native' && s.model === 'resnet18-cifar width 64 batch 32');
+  if (resnet32?.gflops && r.peak.measuredGflops) {
+    lines.push('', `ResNet-18 step on the native backend: ${resnet32.gflops.toFixed(0)} GFLOP/s = ${((100 * resnet32.gflops) / r.peak.measuredGflops).toFixed(0)} % of the measured peak (${((100 * resnet32.gflops) / r.peak.theoreticalGflops).toFixed(0)} % of the formula's, whose clock is the nominal one).`);
+  }
+  const dense = r.steps.find((s) => s.model.startsWith('resnet18') && s.model.endsWith('batch 8') && !s.model.includes('masked'));
   for (const sw of r.steps.filter((s) => s.model.includes('masked'))) {
     const width = Number(/width (\d+)/.exec(sw.model)?.[1] ?? 64);
     const pct = /masked (\d+)/.exec(sw.model)?.[1];
-    const torchDense = torchResults(threadsList[threadsList.length - 1] ?? '')?.['resnet-b8'];
-    const torchSw = torchResults(threadsList[threadsList.length - 1] ?? '')?.[torchKey(sw.model)];
+    const batch = /batch (\d+)/.exec(sw.model)?.[1];
+    const last = torchRun(threadsList[threadsList.length - 1] ?? '');
+    const torchDense = last?.results['resnet-b8'];
+    const torchSw = last?.results[torchKey(sw.model)];
     const torchRatio = torchDense && torchSw ? `; PyTorch: ${(torchSw / torchDense).toFixed(2)}x` : '';
-    if (dense && typeof dense.seconds === 'number' && typeof sw.seconds === 'number') {
-      lines.push('', `Sparse Wide ${pct} % (width ${width}, masked-dense) step / dense step at batch ${r.models.sparseWide.batch}: ${(sw.seconds / dense.seconds).toFixed(2)}x on ${sw.path}${torchRatio}. Masked-dense does the full dense FLOPs of the widened net (~${((width / 64) ** 2).toFixed(1)}x dense).`);
+    if (batch === String(r.models.sparseWide.batch) && dense && typeof dense.seconds === 'number' && typeof sw.seconds === 'number') {
+      lines.push('', `Sparse Wide ${pct} % (width ${width}, masked-dense) step / dense step at batch ${batch}: ${(sw.seconds / dense.seconds).toFixed(2)}x on ${sw.path}${torchRatio}. Masked-dense does the full dense FLOPs of the widened net (~${((width / 64) ** 2).toFixed(1)}x dense).`);
     } else {
       const seconds = typeof sw.seconds === 'number' ? `${sw.seconds.toFixed(3)} s` : sw.seconds;
-      lines.push('', `Sparse Wide ${pct} % (width ${width}, masked-dense) on ${sw.path}: ${seconds}${torchRatio}.`);
+      lines.push('', `Sparse Wide ${pct} % (width ${width}, masked-dense) at batch ${batch} on ${sw.path}: ${seconds}, peak RSS ${sw.peakRssMB?.toFixed(0) ?? '?'} MB, in the same process as every row above.`);
     }
   }
   lines.push('');

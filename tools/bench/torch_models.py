@@ -73,6 +73,27 @@ class GPT(nn.Module):
         return self.head(self.lnf(x))
 
 
+def reset_peak_rss():
+    """Linux: reset the resident-memory high-water mark, so each job reports its own peak."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def peak_rss_mb():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def time_steps(step, warmup, reps, sync=lambda: None):
     for _ in range(warmup):
         step()
@@ -95,10 +116,11 @@ def main():
     if threads > 0:
         torch.set_num_threads(threads)
     torch.manual_seed(0)
-    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "device": str(device), "results": {}}
+    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "device": str(device), "results": {}, "peakRssMB": {}}
     if device.type == "cuda":
         out["gpu"] = torch.cuda.get_device_name(device)
     for job in spec:
+        reset_peak_rss()
         # Plain fp32 unless a job asks for TF32 (cuDNN's convolutions use TF32 by default on Ampere and later).
         torch.backends.cudnn.allow_tf32 = job.get("tf32", False)
         torch.backends.cuda.matmul.allow_tf32 = job.get("tf32", False)
@@ -132,6 +154,7 @@ def main():
                 F.cross_entropy(model(idx).view(-1, job["vocab"]), tgt).backward()
                 opt.step()
         out["results"][job["key"]] = time_steps(step, job.get("warmup", 1), job.get("reps", 3), sync)
+        out["peakRssMB"][job["key"]] = peak_rss_mb()
     print(json.dumps(out))
 
 

@@ -1,5 +1,6 @@
 // One training step (forward + backward + SGD-momentum) of the zoo's own CIFAR ResNet-18
-// (@sparse-ift/resnet, 100 classes, core's BatchNorm/MaskedConv2D layers) at batch 32, on the best path:
+// (@sparse-ift/resnet, 100 classes, core's BatchNorm/MaskedConv2D layers) at batch 32, on the best backend
+// (or SPARSE_IFT_BACKEND=wasm|native):
 //   npx tsx tools/bench/zoo-step.ts [dense|sparse-wide|sparse-parallel|sparse-factorized|sparse-doped] [sparsity]
 // The benchmark's models.ts twins are what PyTorch is compared with; this is what `sift` trains.
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,7 +10,7 @@ import type { Family } from '../../packages/core/src/index.js';
 
 const family = (process.argv[2] ?? 'dense') as Family;
 const sparsity = family === 'dense' ? 0 : Number(process.argv[3] ?? 0.5);
-const info = await initBackend({ backend: 'wasm', training: true });
+const info = await initBackend({ backend: (process.env['SPARSE_IFT_BACKEND'] as 'wasm' | 'native' | undefined) ?? 'auto', training: true });
 console.log(describeBackend(info));
 const model = buildResNet(RESNET18_CIFAR, { family, sparsity, seed: 1 });
 const batch = 32;

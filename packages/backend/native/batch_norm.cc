@@ -11,9 +11,7 @@
 #include <vector>
 
 namespace sift {
-
-int omp_threads() { return omp_get_max_threads(); }
-void set_omp_threads(int n) { omp_set_num_threads(n < 1 ? 1 : n); }
+namespace SIFT_ISA_NS {
 
 namespace {
 
@@ -40,7 +38,7 @@ void reduce(const std::vector<double>& partial, int T, int C, std::vector<double
 // blocks of kBlock rows (the channel loop innermost, vectorised), flushed into double.
 template <typename Term>
 std::vector<double> column_sums(int64_t M, int C, const float* x, Term term) {
-  const int T = omp_get_max_threads();
+  const int T = threads_for(M * C);
   std::vector<double> partial(size_t(T) * C, 0.0), out;
   #pragma omp parallel num_threads(T)
   {
@@ -66,7 +64,7 @@ std::vector<double> column_sums(int64_t M, int C, const float* x, Term term) {
 
 void batch_norm_forward(int64_t M, int C, const float* x, const float* gamma, const float* beta, const float* residual,
                         bool relu, float eps, float* y, float* mean, float* var) {
-  const int T = omp_get_max_threads();
+  const int T = threads_for(M * C);
   const std::vector<double> sum = column_sums(M, C, x, [](float v, int) { return v; });
   std::vector<float> mu(C), scale(C), shift(C);
   for (int c = 0; c < C; c++) mu[c] = float(sum[c] / double(M));
@@ -106,7 +104,7 @@ void batch_norm_forward(int64_t M, int C, const float* x, const float* gamma, co
 void batch_norm_backward(int64_t M, int C, const float* dy, const float* x, const float* gamma, const float* mean,
                          const float* var, const float* y, bool relu, float eps, float* dx, float* dgamma, float* dbeta,
                          float* dresidual) {
-  const int T = omp_get_max_threads();
+  const int T = threads_for(M * C);
   std::vector<float> inv(C);
   for (int c = 0; c < C; c++) inv[c] = 1.0f / std::sqrt(var[c] + eps);
   const float* iv = inv.data();
@@ -179,4 +177,5 @@ void batch_norm_backward(int64_t M, int C, const float* dy, const float* x, cons
   }
 }
 
+}  // namespace SIFT_ISA_NS
 }  // namespace sift

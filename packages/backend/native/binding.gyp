@@ -1,14 +1,35 @@
 {
   "variables": {
-    "has_dnnl": "<!(test -f /usr/include/oneapi/dnnl/dnnl.hpp && echo 1 || echo 0)"
+    "has_dnnl": "<!(test -f /usr/include/oneapi/dnnl/dnnl.hpp && echo 1 || echo 0)",
+    # Hand-written kernels, compiled once per ISA (kernels.h: SIFT_CALL picks the copy the CPU runs).
+    # -fno-math-errno lets vector_math.h's declarations vectorise expf/tanhf/erff... with glibc's libmvec;
+    # no -ffast-math, so NaN and infinities keep IEEE semantics.
+    "isa_sources": ["batch_norm.cc", "layer_norm.cc", "gelu.cc", "elementwise.cc", "reduce.cc", "layout.cc", "pool.cc"],
+    "isa_cflags": ["-O3", "-std=c++17", "-fopenmp", "-fno-math-errno", "-fPIC"]
   },
   "targets": [
     {
-      # Elementwise transcendental kernels: -ffast-math lets GCC call glibc's vector math (libmvec).
-      "target_name": "sift_vector_math",
+      "target_name": "sift_isa_avx512",
       "type": "static_library",
-      "sources": ["gelu.cc"],
-      "cflags_cc": ["-O3", "-march=native", "-std=c++17", "-fopenmp", "-ffast-math", "-fPIC"],
+      "sources": ["<@(isa_sources)"],
+      "defines": ["SIFT_ISA_NS=isa_avx512"],
+      "cflags_cc": ["<@(isa_cflags)", "-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma", "-mf16c", "-mprefer-vector-width=512"],
+      "cflags_cc!": ["-fno-exceptions"]
+    },
+    {
+      "target_name": "sift_isa_avx2",
+      "type": "static_library",
+      "sources": ["<@(isa_sources)"],
+      "defines": ["SIFT_ISA_NS=isa_avx2"],
+      "cflags_cc": ["<@(isa_cflags)", "-mavx2", "-mfma", "-mf16c"],
+      "cflags_cc!": ["-fno-exceptions"]
+    },
+    {
+      "target_name": "sift_isa_base",
+      "type": "static_library",
+      "sources": ["<@(isa_sources)"],
+      "defines": ["SIFT_ISA_NS=isa_base"],
+      "cflags_cc": ["<@(isa_cflags)"],
       "cflags_cc!": ["-fno-exceptions"]
     },
     {
@@ -22,10 +43,10 @@
     },
     {
       "target_name": "sparse_ift_native",
-      "dependencies": ["sift_vector_math", "sift_sparse"],
-      "sources": ["sparse_ift_native.cc", "dnnl_conv.cc", "batch_norm.cc", "layer_norm.cc"],
+      "dependencies": ["sift_isa_avx512", "sift_isa_avx2", "sift_isa_base", "sift_sparse"],
+      "sources": ["sparse_ift_native.cc", "tensor_kernels.cc", "memory_pool.cc", "isa.cc", "dnnl_conv.cc", "dnnl_matmul.cc"],
       "include_dirs": ["/usr/include/x86_64-linux-gnu/openblas-pthread", "/usr/include/openblas"],
-      "cflags_cc": ["-O3", "-march=native", "-std=c++17", "-fopenmp"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fopenmp"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "libraries": ["-lopenblas", "-fopenmp", "-lmvec"],
       "conditions": [

@@ -5,7 +5,7 @@
 #include "kernels.h"
 
 #ifdef SIFT_HAVE_DNNL
-#include <oneapi/dnnl/dnnl.hpp>
+#include "dnnl_common.h"
 
 #include <map>
 #include <memory>
@@ -19,15 +19,6 @@ namespace {
 using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
-
-dnnl::engine& cpu_engine() {
-  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
-  return e;
-}
-dnnl::stream& cpu_stream() {
-  static dnnl::stream s(cpu_engine());
-  return s;
-}
 
 struct ConvPlan {
   memory::desc x_md, y_md, w_user_md;
@@ -75,9 +66,6 @@ ConvPlan* plan_for(const ConvGeometry& g) {
   cache.emplace(key, std::move(p));
   return raw;
 }
-
-// A memory object over caller-owned data.
-memory wrap(const memory::desc& md, const float* data) { return memory(md, cpu_engine(), const_cast<float*>(data)); }
 
 void run_forward(ConvPlan& p, const float* x, const float* w, float* y) {
   auto& s = cpu_stream();
@@ -141,6 +129,7 @@ bool dnnl_conv2d(int op, const ConvGeometry& g, const float* in1, const float* i
   static std::set<std::pair<int, Key>> rejected;
   const auto id = std::make_pair(op, key_of(g));
   if (rejected.count(id)) return false;
+  const OneThreadIf small(int64_t(g.N) * g.OH * g.OW * g.O * g.KH * g.KW * g.C < kParallelMacs);
   try {
     ConvPlan* p = plan_for(g);
     if (op == 0) run_forward(*p, in1, in2, out);
@@ -159,6 +148,20 @@ std::string dnnl_description() {
          " (cpu runtime " + (v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "other") + ")";
 }
 
+std::string dnnl_isa() {
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::sse41: return "sse41";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    default: return "other";
+  }
+}
+
 }  // namespace sift
 
 #else
@@ -166,6 +169,7 @@ std::string dnnl_description() {
 namespace sift {
 bool dnnl_conv2d(int, const ConvGeometry&, const float*, const float*, float*) { return false; }
 std::string dnnl_description() { return ""; }
+std::string dnnl_isa() { return ""; }
 }  // namespace sift
 
 #endif

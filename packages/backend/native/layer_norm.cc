@@ -10,10 +10,11 @@
 #include "kernels.h"
 
 namespace sift {
+namespace SIFT_ISA_NS {
 
 void layer_norm_forward(int64_t rows, int size, const float* x, const float* gamma, const float* beta, float eps,
                         float* y, float* mean, float* rstd) {
-  #pragma omp parallel for schedule(static)
+  #pragma omp parallel for schedule(static) if (rows * size >= kParallelWork)
   for (int64_t r = 0; r < rows; r++) {
     const float* __restrict xr = x + r * size;
     float* __restrict yr = y + r * size;
@@ -34,7 +35,7 @@ void layer_norm_forward(int64_t rows, int size, const float* x, const float* gam
 
 void layer_norm_backward(int64_t rows, int size, const float* dy, const float* x, const float* gamma, const float* mean,
                          const float* rstd, float* dx, float* dgamma, float* dbeta) {
-  const int T = omp_get_max_threads();
+  const int T = threads_for(rows * size);
   std::vector<double> pg(size_t(T) * size, 0.0), pb(size_t(T) * size, 0.0);
   constexpr int64_t kBlock = 64;
   #pragma omp parallel num_threads(T)
@@ -84,4 +85,5 @@ void layer_norm_backward(int64_t rows, int size, const float* dy, const float* x
   }
 }
 
+}  // namespace SIFT_ISA_NS
 }  // namespace sift

@@ -7,6 +7,10 @@
 
 #include "kernels.h"
 
+namespace sift {
+napi_value tensor_kernels(napi_env env);
+}
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -75,7 +79,7 @@ napi_value library(napi_env env, napi_callback_info) {
 
 napi_value threads(napi_env env, napi_callback_info) {
   napi_value out;
-  napi_create_int32(env, openblas_get_num_threads(), &out);
+  napi_create_int32(env, sift::omp_threads(), &out);
   return out;
 }
 
@@ -191,30 +195,6 @@ struct Geometry {
   bool pointwise() const { return KH == 1 && KW == 1 && SH == 1 && SW == 1 && PT == 0 && PL == 0; }
 };
 
-// cols[(n, oh, ow), (a, b, c)] = x[n, oh*SH - PT + a*DH, ow*SW - PL + b*DW, c] (0 outside).
-void im2col(const Geometry& g, const float* x, int n0, int n1, float* cols) {
-  const int64_t patch = g.patch();
-  for (int n = n0; n < n1; n++) {
-    for (int oh = 0; oh < g.OH; oh++) {
-      for (int ow = 0; ow < g.OW; ow++) {
-        float* row = cols + ((int64_t(n - n0) * g.OH + oh) * g.OW + ow) * patch;
-        for (int a = 0; a < g.KH; a++) {
-          const int r = oh * g.SH - g.PT + a * g.DH;
-          for (int b = 0; b < g.KW; b++) {
-            const int c = ow * g.SW - g.PL + b * g.DW;
-            float* dst = row + (int64_t(a) * g.KW + b) * g.C;
-            if (r < 0 || r >= g.H || c < 0 || c >= g.W) {
-              std::memset(dst, 0, sizeof(float) * g.C);
-            } else {
-              std::memcpy(dst, x + ((int64_t(n) * g.H + r) * g.W + c) * g.C, sizeof(float) * g.C);
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
 // dx[n, r, c, ch] += cols[(n, oh, ow), (a, b, ch)] for every tap that reads (r, c).
 // im2col/col2im are memory-bound and single-threaded; OpenBLAS threads the GEMMs.
 void col2im(const Geometry& g, const float* cols, int n0, int n1, float* dx) {
@@ -276,7 +256,7 @@ napi_value conv2d(napi_env env, napi_callback_info info) {
     if (op == 0) {
       const float* a = in1 + int64_t(n0) * g.H * g.W * g.C;
       if (!g.pointwise()) {
-        im2col(g, in1, n0, n1, cols.data());
+        SIFT_CALL(im2col, cg, in1, n0, n1, cols.data());
         a = cols.data();
       }
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, g.O, static_cast<int>(patch), 1.0f, a,
@@ -294,7 +274,7 @@ napi_value conv2d(napi_env env, napi_callback_info info) {
     } else {
       const float* a = in1 + int64_t(n0) * g.H * g.W * g.C;
       if (!g.pointwise()) {
-        im2col(g, in1, n0, n1, cols.data());
+        SIFT_CALL(im2col, cg, in1, n0, n1, cols.data());
         a = cols.data();
       }
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(patch), g.O, rows, 1.0f, a,
@@ -318,7 +298,7 @@ napi_value batch_norm_forward(napi_env env, napi_callback_info info) {
   float* mean = c.tensor(10, ch, "mean");
   float* var = c.tensor(11, ch, "variance");
   if (!c.ok()) return nullptr;
-  sift::batch_norm_forward(static_cast<int64_t>(M), static_cast<int>(C), x, gamma, beta, residual, c.flag(3),
+  SIFT_CALL(batch_norm_forward, static_cast<int64_t>(M), static_cast<int>(C), x, gamma, beta, residual, c.flag(3),
                            static_cast<float>(c.number(4)), y, mean, var);
   return nullptr;
 }
@@ -344,7 +324,7 @@ napi_value batch_norm_backward(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "sparse-ift native batchNormBackward: relu needs y");
     return nullptr;
   }
-  sift::batch_norm_backward(static_cast<int64_t>(M), static_cast<int>(C), dy, x, gamma, mean, var, y, relu,
+  SIFT_CALL(batch_norm_backward, static_cast<int64_t>(M), static_cast<int>(C), dy, x, gamma, mean, var, y, relu,
                             static_cast<float>(c.number(4)), dx, dgamma, dbeta, dresidual);
   return nullptr;
 }
@@ -359,8 +339,8 @@ napi_value gelu(napi_env env, napi_callback_info info) {
   float* b = c.tensor(4, bytes, "gelu tensor");
   float* out = c.argc() == 6 ? c.tensor(5, bytes, "gelu gradient") : nullptr;
   if (!c.ok()) return nullptr;
-  if (out) sift::gelu_backward(static_cast<int64_t>(n), tanh_approx, a, b, out);
-  else sift::gelu_forward(static_cast<int64_t>(n), tanh_approx, a, b);
+  if (out) SIFT_CALL(gelu_backward, static_cast<int64_t>(n), tanh_approx, a, b, out);
+  else SIFT_CALL(gelu_forward, static_cast<int64_t>(n), tanh_approx, a, b);
   return nullptr;
 }
 
@@ -382,7 +362,7 @@ napi_value layer_norm(napi_env env, napi_callback_info info) {
     float* dx = c.tensor(8, act, "dx");
     float* dgamma = c.tensor(9, col, "dgamma");
     float* dbeta = c.tensor(10, col, "dbeta");
-    if (c.ok()) sift::layer_norm_backward(R, S, dy, x, gamma, mean, rstd, dx, dgamma, dbeta);
+    if (c.ok()) SIFT_CALL(layer_norm_backward, R, S, dy, x, gamma, mean, rstd, dx, dgamma, dbeta);
   } else {
     float* x = c.tensor(4, act, "x");
     float* gamma = c.tensor(5, col, "gamma");
@@ -390,7 +370,7 @@ napi_value layer_norm(napi_env env, napi_callback_info info) {
     float* y = c.tensor(7, act, "y");
     float* mean = c.tensor(8, row, "mean");
     float* rstd = c.tensor(9, row, "rstd");
-    if (c.ok()) sift::layer_norm_forward(R, S, x, gamma, beta, static_cast<float>(c.number(3)), y, mean, rstd);
+    if (c.ok()) SIFT_CALL(layer_norm_forward, R, S, x, gamma, beta, static_cast<float>(c.number(3)), y, mean, rstd);
   }
   return nullptr;
 }
@@ -418,6 +398,8 @@ napi_value init(napi_env env, napi_value exports) {
       {"batchNormBackward", nullptr, batch_norm_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  // The native tf.js backend's kernels, on TypedArrays (tensor_kernels.cc).
+  napi_set_named_property(env, exports, "tensors", sift::tensor_kernels(env));
   sift::register_sparse_kernels(env, exports);
   return exports;
 }

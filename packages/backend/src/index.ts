@@ -7,10 +7,17 @@ export {
   type BackendName,
   type BackendInfo,
   type InitBackendOptions,
+  type KernelCoverage,
 } from './select.js';
 export { registerWasmTrainingKernels, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS, type RegisteredKernels } from './wasm-kernels/register.js';
 export { setNativeKernels } from './wasm-kernels/native-kernels.js';
-export { loadNativeAddon, nativeAddonPath, type NativeAddon, type NativeStatus } from './native.js';
+export { loadNativeAddon, nativeAddonPath, type NativeAddon, type NativeStatus, type TensorKernels, type TypedArray } from './native.js';
+export { NativeBackend, NATIVE_BACKEND_NAME, type NativeTensorData } from './native-backend/backend.js';
+export { registerNativeBackend, registerNativeKernel, nativeBackendRegistration, type NativeBackendRegistration } from './native-backend/register.js';
+export { KernelProvenance, describeProvenance, type KernelProvenanceSnapshot, type KernelRoute, type KernelTime } from './native-backend/provenance.js';
+export { decline, share, Decline, Shared, type NativeKernel, type NativeKernelArgs, type NativeKernelOutput } from './native-backend/kernel.js';
+export { trimNativeMemory, nativeMemoryStats } from './native-backend/memory.js';
+export { TRAINING_KERNELS } from './native-backend/training-kernels.js';
 export { releaseWebGPU } from './webgpu/init.js';
 export { availableHostMemory, deviceMemory, nvidiaFreeMemory, type DeviceMemory } from './memory.js';
 export { registerWebGPUFusedKernels, unregisterWebGPUFusedKernels, WEBGPU_FUSED_KERNELS, WEBGPU_DEVICE_TRAINING_KERNELS } from './webgpu/kernels/register.js';

@@ -75,7 +75,79 @@ export interface NativeAddon {
     dy: number, x: number, gamma: number, mean: number, variance: number, y: number,
     dx: number, dgamma: number, dbeta: number, dresidual: number,
   ): void;
+  /** The native tf.js backend's kernels, on TypedArrays (native/tensor_kernels.cc). */
+  tensors: TensorKernels;
 }
+
+/** Geometry of a window op: [N, H, W, C, OH, OW, O, KH, KW, SH, SW, DH, DW, padTop, padLeft]. */
+export type WindowGeometry = Float64Array;
+
+/**
+ * Kernels on the TypedArrays tfjs-backend-cpu stores tensors in, read and written in place. Every entry
+ * checks argument types and lengths and throws an Error naming itself and the argument otherwise. Integer
+ * lists (dims, strides, geometry) are Float64Arrays.
+ */
+export interface TensorKernels {
+  /** "oneDNN 2.6.3 (cpu runtime OpenMP) (JIT avx512_core) + OpenMP kernels (avx512)". */
+  description(): string;
+  /** The copy of the hand-written kernels this CPU runs: 'avx512', 'avx2' or 'x86-64'. */
+  isa(): string;
+  /** fp32 GFLOP/s of one core on register-resident vector FMAs (measured on the thread's CPU clock). */
+  fmaPeak(): number;
+  /** op 0: out = conv(x, filter); 1: dx from (dy, filter); 2: dfilter from (x, dy). False: oneDNN declined. */
+  conv2d(op: 0 | 1 | 2, geometry: WindowGeometry, in1: Float32Array, in2: Float32Array, out: Float32Array): boolean;
+  /** out[b] = op(a[b]) op(b[b]) + bias; shape [batch, batchA, batchB, M, N, K]. False: oneDNN declined. */
+  matmul(shape: Float64Array, transposeA: boolean, transposeB: boolean, a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array): boolean;
+  /** Float32Array or Int32Array operands; Uint8Array (bool) for the logical ops (32, 33). */
+  binary(op: number, dims: Float64Array, a: Float32Array | Int32Array | Uint8Array, aStrides: Float64Array, b: Float32Array | Int32Array | Uint8Array,
+    bStrides: Float64Array, out: Float32Array | Int32Array | Uint8Array): void;
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number, beta: number): void;
+  /** out[a, b] = reduce over r of x[a, r, b]; Int32Arrays for the sum (op 0) too. */
+  reduce<T extends Float32Array | Int32Array>(op: number, A: number, R: number, B: number, x: T, out: T): void;
+  transpose(dims: Float64Array, perm: Float64Array, x: TypedArray, out: TypedArray): void;
+  tile(dims: Float64Array, reps: Float64Array, x: TypedArray, out: TypedArray): void;
+  softmax(rows: number, cols: number, x: Float32Array, out: Float32Array): void;
+  /** op 0 max (x), 1 max gradient (dy, x), 2 average (x), 3 average gradient (dy). */
+  pool(op: 0 | 1 | 2 | 3, geometry: WindowGeometry, in1: Float32Array, in2: Float32Array | null, out: Float32Array): void;
+  /** False when an index lies outside [0, axis). */
+  gather(outer: number, axis: number, inner: number, x: TypedArray, indices: Int32Array, out: TypedArray): boolean;
+  segmentSum(rows: number, inner: number, x: Float32Array | Int32Array, ids: Int32Array, segments: number, out: Float32Array | Int32Array): void;
+  cast(x: TypedArray, out: TypedArray): void;
+  batchNormForward(relu: boolean, epsilon: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, residual: Float32Array | null,
+    y: Float32Array, mean: Float32Array, variance: Float32Array): void;
+  batchNormBackward(relu: boolean, epsilon: number, dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array,
+    variance: Float32Array, y: Float32Array | null, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dresidual: Float32Array | null): void;
+  layerNormForward(epsilon: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array): void;
+  layerNormBackward(dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, rstd: Float32Array, dx: Float32Array,
+    dgamma: Float32Array, dbeta: Float32Array): void;
+  gelu(tanh: boolean, x: Float32Array, y: Float32Array): void;
+  geluGrad(tanh: boolean, dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  /** out = x is finite (bool as 0/1). */
+  isFinite(x: Float32Array, out: Uint8Array): void;
+  /** out = condition ? a : b elementwise (equal lengths; a, b, out of one type). */
+  select(condition: Uint8Array, a: Float32Array | Int32Array, b: Float32Array | Int32Array, out: Float32Array | Int32Array): void;
+  /** @sparse-ift/core's Philox dropout: out = x · scale where the element's Philox word ≥ threshold, else 0. */
+  dropout(x: Float32Array, out: Float32Array, scale: number, threshold: number, key: Float64Array, counter: Float64Array): void;
+  /** Copies a dims-shaped block between element offsets/strides of x and out (slice, pad, concat, split). */
+  copyBlock(dims: Float64Array, x: TypedArray, xOffset: number, xStrides: Float64Array, out: TypedArray, outOffset: number, outStrides: Float64Array): void;
+  addN(xs: Float32Array[], out: Float32Array): void;
+  /** y = (x - mean[c]) * k[c] + offset[c] over rows of C = mean.length channels. */
+  channelAffine(x: Float32Array, mean: Float32Array, k: Float32Array, offset: Float32Array, y: Float32Array): void;
+  /** Index of the first max (or min) over r of x[a, r, b]. */
+  argReduce(max: boolean, A: number, R: number, B: number, x: Float32Array, out: Int32Array): void;
+  oneHot(indices: Int32Array, depth: number, on: number, off: number, out: Float32Array | Int32Array): void;
+  /** A 64-byte aligned block as an external ArrayBuffer of `bytes` bytes (zeroed when asked). */
+  alloc(bytes: number, zero: boolean): ArrayBuffer;
+  /** Detach and free a block from `alloc` that nothing references; false for any other ArrayBuffer. */
+  discard(buffer: ArrayBufferLike): boolean;
+  /** A block from `alloc` is now referenced from JavaScript: V8 is told about its memory. */
+  escape(buffer: ArrayBufferLike): void;
+  /** Return freed heap memory to the system (glibc's malloc_trim). */
+  releaseFreed(): void;
+  poolStats(): { liveBytes: number; allocations: number; discards: number; physicalBytes: number };
+}
+
+export type TypedArray = Float32Array | Int32Array | Uint8Array;
 
 export type NativeStatus =
   | { loaded: true; addon: NativeAddon; library: string; threads: number; path: string }
@@ -127,6 +199,19 @@ function preferAvx512Blas(): void {
   }
 }
 
+/**
+ * libgomp's idle threads spin ~300,000 pause instructions (milliseconds) before sleeping. On a machine
+ * shared with other work a spinning thread steals the core the next kernel needs: a GPT step measured
+ * 4.4 s with the default, 1.8-2.0 s with GOMP_SPINCOUNT=1000 or OMP_WAIT_POLICY=passive, same load.
+ * A short spin still covers the gap between back-to-back kernels. Read when libgomp loads, so it is set
+ * before the addon is; a user's own OMP_WAIT_POLICY / GOMP_SPINCOUNT wins, and child processes (the
+ * benchmark's PyTorch) inherit it.
+ */
+function preferShortOpenMpSpin(): void {
+  if (process.env['OMP_WAIT_POLICY'] || process.env['GOMP_SPINCOUNT']) return;
+  process.env['GOMP_SPINCOUNT'] = '1000';
+}
+
 export function loadNativeAddon(): NativeStatus {
   if (cached) return cached;
   if (process.env['SPARSE_IFT_NATIVE'] === '0') return (cached = { loaded: false, why: 'disabled by SPARSE_IFT_NATIVE=0' });
@@ -136,6 +221,7 @@ export function loadNativeAddon(): NativeStatus {
   }
   try {
     preferAvx512Blas();
+    preferShortOpenMpSpin();
     const addon = require(path) as NativeAddon;
     return (cached = { loaded: true, addon, library: addon.library(), threads: addon.threads(), path });
   } catch (e) {

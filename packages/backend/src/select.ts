@@ -1,5 +1,6 @@
 // Backend selection: pick the fastest tf.js backend that is installed AND actually initialises.
-// `auto` order: webgpu on a GPU adapter (never a software one) -> tfjs-node-gpu -> tfjs-node -> wasm (+ this
+// `auto` order: webgpu on a GPU adapter (never a software one) -> tfjs-node-gpu -> native (this package's
+// addon, when built) -> tfjs-node -> wasm (+ this
 // project's training kernels) -> cpu.
 // tf.setBackend() returns false on failure and silently leaves the previous backend active, so every
 // step below checks its result and tf.getBackend() afterwards.
@@ -14,9 +15,11 @@ import { loadNativeAddon, type NativeStatus } from './native.js';
 import { setNativeKernels } from './wasm-kernels/native-kernels.js';
 import { startWebGPU } from './webgpu/init.js';
 import { adapterName, type WebGPUAdapterReport } from './webgpu/adapter.js';
+import { tryNativeBackend } from './native-backend/select-native.js';
+import type { KernelProvenance } from './native-backend/provenance.js';
 import { deviceMemory, type DeviceMemory } from './memory.js';
 
-export type BackendName = 'webgpu' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'webgpu' | 'tensorflow-gpu' | 'native' | 'tensorflow' | 'wasm' | 'cpu';
 
 export interface BackendInfo {
   name: BackendName;
@@ -36,6 +39,23 @@ export interface BackendInfo {
   adapter?: WebGPUAdapterReport;
   /** The memory its tensors may use at start (what micro-batch sizes are chosen from). */
   memory: DeviceMemory;
+  /**
+   * `native` backend only: which kernels ran native and which fell back to JS, counted as they run. Live:
+   * its toJSON takes a snapshot, so a results file written at the end of a run lists that run's kernels.
+   */
+  provenance?: KernelProvenance;
+  /** `native` backend only: which kernels it implements, and how the zoo's training kernels are covered. */
+  coverage?: KernelCoverage;
+}
+
+export interface KernelCoverage {
+  /** Kernels with a native implementation (each may still decline an input it does not handle). */
+  native: string[];
+  /** Kernels that only relabel their input's data. */
+  shared: string[];
+  /** TRAINING_KERNELS (the zoo's training steps) without a native or data-sharing kernel: they run JS. */
+  trainingFallbacks: string[];
+  trainingKernels: number;
 }
 
 export interface InitBackendOptions {
@@ -53,9 +73,11 @@ export interface InitBackendOptions {
   allowSoftwareAdapter?: boolean;
   /** Progress lines (what was tried and why it failed). */
   log?: (line: string) => void;
+  /** Threads of the native kernels (default: every core the process may use). */
+  threads?: number;
 }
 
-export const BACKEND_NAMES: readonly BackendName[] = ['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export const BACKEND_NAMES: readonly BackendName[] = ['webgpu', 'tensorflow-gpu', 'native', 'tensorflow', 'wasm', 'cpu'];
 
 const require = createRequire(import.meta.url);
 
@@ -76,14 +98,15 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message.split('\n')[0]! : String(e);
 }
 
-
-interface Attempt {
+export interface Attempt {
   ok: boolean;
   why: string;
   threads?: number;
   kernels?: string;
   native?: boolean;
   adapter?: WebGPUAdapterReport;
+  provenance?: KernelProvenance;
+  coverage?: KernelCoverage;
 }
 
 // tfjs-node and tfjs-node-gpu both register a backend called 'tensorflow'. The specifier is held in a
@@ -115,7 +138,7 @@ async function tryTfjsNode(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-
 
 let wasmPathsSet = false;
 
-async function tryWasm(useNative: boolean, log: (line: string) => void): Promise<Attempt> {
+async function tryWasm(useNative: boolean, threads: number | undefined, log: (line: string) => void): Promise<Attempt> {
   let wasmModule: typeof import('@tensorflow/tfjs-backend-wasm');
   try {
     wasmModule = await import('@tensorflow/tfjs-backend-wasm');
@@ -141,19 +164,20 @@ async function tryWasm(useNative: boolean, log: (line: string) => void): Promise
   if (!ok || tf.getBackend() !== 'wasm') {
     return { ok: false, why: "wasm: setBackend('wasm') returned false (the .wasm binary failed to load or compile)" };
   }
-  const threads = wasmModule.getThreadsCount();
+  const wasmThreads = wasmModule.getThreadsCount();
   const native: NativeStatus = useNative ? loadNativeAddon() : { loaded: false, why: 'disabled (useNative: false)' };
   if (!native.loaded) log(`native addon: ${native.why}`);
+  if (native.loaded && threads !== undefined) native.addon.setThreads(threads);
   setNativeKernels(native.loaded ? native.addon : undefined);
   const provenance = [
-    `tfjs-backend-wasm ${packageVersion('@tensorflow/tfjs-backend-wasm') ?? '?'} (${threads} thread${threads === 1 ? '' : 's'})`,
+    `tfjs-backend-wasm ${packageVersion('@tensorflow/tfjs-backend-wasm') ?? '?'} (${wasmThreads} thread${wasmThreads === 1 ? '' : 's'})`,
     wasmKernelsProvenance(kernels),
   ];
-  if (native.loaded) provenance.push(`native ${native.library} (${native.threads} threads)`);
+  if (native.loaded) provenance.push(`native ${native.library} (${native.addon.threads()} threads)`);
   return {
     ok: true,
     why: 'wasm initialised',
-    threads: native.loaded ? native.threads : threads,
+    threads: native.loaded ? native.addon.threads() : wasmThreads,
     kernels: provenance.join(' + '),
     native: native.loaded,
   };
@@ -180,7 +204,9 @@ async function tryWebGPU(allowSoftware: boolean, log: (line: string) => void): P
   };
 }
 
-async function attempt(name: BackendName, useNative: boolean, allowSoftware: boolean, log: (line: string) => void): Promise<Attempt> {
+async function attempt(
+  name: BackendName, useNative: boolean, allowSoftware: boolean, threads: number | undefined, log: (line: string) => void,
+): Promise<Attempt> {
   switch (name) {
     case 'webgpu':
       return tryWebGPU(allowSoftware, log);
@@ -188,8 +214,10 @@ async function attempt(name: BackendName, useNative: boolean, allowSoftware: boo
       return tryTfjsNode('@tensorflow/tfjs-node-gpu');
     case 'tensorflow':
       return tryTfjsNode('@tensorflow/tfjs-node');
+    case 'native':
+      return useNative ? tryNativeBackend(threads) : { ok: false, why: 'native: disabled (useNative: false)' };
     case 'wasm':
-      return tryWasm(useNative, log);
+      return tryWasm(useNative, threads, log);
     case 'cpu':
       return tryCpu();
   }
@@ -244,6 +272,9 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   if (requested !== 'auto' && !BACKEND_NAMES.includes(requested)) {
     throw new Error(`unknown backend '${String(requested)}'; use one of: auto, ${BACKEND_NAMES.join(', ')}`);
   }
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
+    throw new RangeError(`threads must be a positive integer, got ${String(opts.threads)}`);
+  }
   if (opts.training !== false) await ensureGradients(log);
   const candidates: readonly BackendName[] = requested === 'auto' ? BACKEND_NAMES : [requested];
   const unavailable: BackendInfo['unavailable'] = [];
@@ -253,7 +284,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       const before = unavailable.length > 0 ? ` (tried: ${skipped()})` : '';
       throw new Error(CPU_TRAINING_REFUSED + before);
     }
-    const result = await attempt(name, useNative, opts.allowSoftwareAdapter ?? requested === 'webgpu', log);
+    const result = await attempt(name, useNative, opts.allowSoftwareAdapter ?? requested === 'webgpu', opts.threads, log);
     if (!result.ok) {
       log(`backend ${name}: ${result.why}`);
       unavailable.push({ backend: name, why: result.why });
@@ -275,6 +306,8 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       native: result.native ?? false,
       versions: versions(),
       ...(result.adapter ? { adapter: result.adapter } : {}),
+      ...(result.provenance ? { provenance: result.provenance } : {}),
+      ...(result.coverage ? { coverage: result.coverage } : {}),
       memory: deviceMemory({ name, ...(result.adapter ? { adapter: result.adapter } : {}) }),
     };
   }

@@ -1,10 +1,10 @@
 import { describe, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkGradients, randInt, randn, rng } from './helpers.js';
+import { checkGradients, randInt, randn, rng, TRAINING_BACKENDS } from './helpers.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
-describe('conv2d gradients on wasm (Conv2DBackpropInput replaced, Conv2DBackpropFilter added)', () => {
+for (const backend of TRAINING_BACKENDS) describe(`conv2d gradients on ${backend} (Conv2DBackpropInput replaced, Conv2DBackpropFilter added)`, () => {
   const r = rng(2024);
   const cases: { n: number; h: number; w: number; c: number; o: number; kh: number; kw: number; s: [number, number]; pad: Pad }[] = [
     // The ResNet shapes in miniature: 3x3 same, 3x3 stride 2, 1x1 stride-2 shortcut.
@@ -44,7 +44,7 @@ describe('conv2d gradients on wasm (Conv2DBackpropInput replaced, Conv2DBackprop
       await checkGradients(name, (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, k.s, k.pad), [
         { shape: [k.n, k.h, k.w, k.c], values: randn(rr, k.n * k.h * k.w * k.c) },
         { shape: [k.kh, k.kw, k.c, k.o], values: randn(rr, k.kh * k.kw * k.c * k.o) },
-      ]);
+      ], { backend });
     });
   }
 
@@ -53,7 +53,7 @@ describe('conv2d gradients on wasm (Conv2DBackpropInput replaced, Conv2DBackprop
     await checkGradients('conv2dTranspose', (x, w) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [2, 9, 9, 3], 2, 'same'), [
       { shape: [2, 5, 5, 4], values: randn(rr, 2 * 5 * 5 * 4) },
       { shape: [3, 3, 3, 4], values: randn(rr, 3 * 3 * 3 * 4) },
-    ]);
+    ], { backend });
   });
 
   it('fused conv2d with bias + relu (the layers path)', async () => {
@@ -62,6 +62,6 @@ describe('conv2d gradients on wasm (Conv2DBackpropInput replaced, Conv2DBackprop
       { shape: [3, 6, 5, 3], values: randn(rr, 3 * 6 * 5 * 3) },
       { shape: [3, 3, 3, 4], values: randn(rr, 3 * 3 * 3 * 4) },
       { shape: [4], values: randn(rr, 4) },
-    ], { probes: 4 });
+    ], { backend, probes: 4 });
   });
 });

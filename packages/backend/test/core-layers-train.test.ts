@@ -1,7 +1,8 @@
 // One sparse training step (core's SGD + sparseTrainStep + StaticUpdater) of a tiny model around each
 // layer type of @sparse-ift/core, on wasm (this package's kernels, plus the native addon under
-// SPARSE_IFT_TEST_NATIVE=1), on webgpu (tfjs-backend-webgpu + this package's WGSL kernels, on whatever
-// adapter starts: in CI the software one tools/setup.sh installs) and on tfjs' plain-JS cpu backend, from
+// SPARSE_IFT_TEST_NATIVE=1), on the native backend (when its addon is built), on webgpu (tfjs-backend-webgpu
+// + this package's WGSL kernels, on whatever adapter starts: in CI the software one tools/setup.sh installs)
+// and on tfjs' plain-JS cpu backend, from
 // bitwise-identical weights. Checks: the step on each equals the step on cpu, the loss on the fixed batch
 // went down, and every masked weight is still exactly 0.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +25,7 @@ import {
   sparseWideWidth,
   withDropoutContext,
 } from '@sparse-ift/core';
-import { randn, rng, useBackend, webgpuUnavailable } from './helpers.js';
+import { randn, rng, useBackend, webgpuUnavailable, TRAINING_BACKENDS, type TrainingBackend } from './helpers.js';
 
 /**
  * Tolerance of the step on wasm vs cpu, relative to the largest |step| of the tensor on cpu.
@@ -73,8 +74,8 @@ interface StepResult {
 
 const snapshot = (model: tfl.LayersModel) => model.weights.map((w) => w.read().dataSync().slice() as Float32Array);
 
-type Accelerated = 'wasm' | 'webgpu';
-const accelerated: Accelerated[] = ['wasm'];
+type Accelerated = TrainingBackend | 'webgpu';
+const accelerated: Accelerated[] = [...TRAINING_BACKENDS];
 /** Worst step and buffer errors per backend (relative to cpu's largest |step|), printed at the end. */
 const worst: Record<string, { step: number; stepAbs: number; buffer: number; case: string }> = {};
 
@@ -211,7 +212,7 @@ function compareWithCpu(c: Case, run: StepResult, cpu: StepResult, on: Accelerat
 const s = 0.5;
 const seeds = { maskSeed: 101, weightSeed: 202 };
 
-describe('one sparse training step of each core layer type: wasm and webgpu equal cpu, loss falls, masked weights stay 0', () => {
+describe('one sparse training step of each core layer type: wasm, native and webgpu equal cpu, loss falls, masked weights stay 0', () => {
   it('MaskedDense (rank-3 input)', async () => {
     await checkOneStep({
       name: 'MaskedDense',

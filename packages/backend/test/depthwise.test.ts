@@ -1,8 +1,8 @@
 import { describe, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkGradients, randInt, randn, rng } from './helpers.js';
+import { checkGradients, randInt, randn, rng, TRAINING_BACKENDS } from './helpers.js';
 
-describe('depthwise conv gradients on wasm (both backprops added)', () => {
+for (const backend of TRAINING_BACKENDS) describe(`depthwise conv gradients on ${backend} (both backprops added)`, () => {
   const r = rng(12);
   for (let i = 0; i < 6; i++) {
     const k = randInt(r, 1, 3);
@@ -20,7 +20,7 @@ describe('depthwise conv gradients on wasm (both backprops added)', () => {
       await checkGradients(name, (x, f) => tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, s, pad, 'NHWC', dilated ? 2 : 1), [
         { shape: [n, h, w, c], values: randn(rr, n * h * w * c) },
         { shape: [k, k, c, mult], values: randn(rr, k * k * c * mult) },
-      ]);
+      ], { backend });
     });
   }
 });

@@ -1,15 +1,16 @@
 // Core's fused ops (batchNormTrain, layerNorm, gelu) through this package's wasm kernels (core's JS
-// reference kernels, or the native addon under SPARSE_IFT_TEST_NATIVE=1) against the cpu backend, where
+// reference kernels, or the native addon under SPARSE_IFT_TEST_NATIVE=1) and the native backend's
+// kernels against the cpu backend, where
 // the same ops run as composed tf.js ops differentiated by tf.js (an independent implementation), and
 // against central finite differences. Random shapes, odd sizes, relu/residual on and off.
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTrain, gelu, hasFusedBatchNorm, hasFusedGelu, hasFusedLayerNorm, layerNorm } from '@sparse-ift/core';
-import { checkGradients, randInt, randn, rng, useBackend, type Input } from './helpers.js';
+import { checkGradients, randInt, randn, rng, useBackend, type Input, TRAINING_BACKENDS } from './helpers.js';
 
-describe('fused ops: wasm kernels vs composed tf.js ops on cpu, and finite differences', () => {
-  it('the wasm backend has the fused kernels and cpu has not (so the comparison is independent)', async () => {
-    await useBackend('wasm');
+for (const backend of TRAINING_BACKENDS) describe(`fused ops: ${backend} kernels vs composed tf.js ops on cpu, and finite differences`, () => {
+  it(`the ${backend} backend has the fused kernels and cpu has not (so the comparison is independent)`, async () => {
+    await useBackend(backend);
     expect([hasFusedBatchNorm(), hasFusedLayerNorm(), hasFusedGelu()]).toEqual([true, true, true]);
     expect([hasFusedBatchNorm('cpu'), hasFusedLayerNorm('cpu'), hasFusedGelu('cpu')]).toEqual([false, false, false]);
   });
@@ -33,13 +34,13 @@ describe('fused ops: wasm kernels vs composed tf.js ops on cpu, and finite diffe
       ];
       if (residual) inputs.push({ shape, values: randn(rr, size) });
       await checkGradients(name, (x, g, b, res) => batchNormTrain(x, g, b, { epsilon: 1e-3, relu, residual: res }).y, inputs, {
-        eps: 1e-3, fdRtol: 2e-2, seed: i,
+        backend, eps: 1e-3, fdRtol: 2e-2, seed: i,
       });
     });
   }
 
   it('batchNormTrain returns the batch mean and biased variance', async () => {
-    await useBackend('wasm');
+    await useBackend(backend);
     const x = tf.tensor2d([[1, -2], [3, 4], [5, 0]]);
     const { mean, variance } = batchNormTrain(x, tf.ones([2]), tf.zeros([2]));
     const m = mean.dataSync();
@@ -60,7 +61,7 @@ describe('fused ops: wasm kernels vs composed tf.js ops on cpu, and finite diffe
         { shape, values: randn(rr, tf.util.sizeFromShape(shape)) },
         { shape: [d], values: randn(rr, d) },
         { shape: [d], values: randn(rr, d) },
-      ], { eps: 1e-3, fdRtol: 2e-2, seed: i });
+      ], { backend, eps: 1e-3, fdRtol: 2e-2, seed: i });
     });
   }
 
@@ -69,7 +70,7 @@ describe('fused ops: wasm kernels vs composed tf.js ops on cpu, and finite diffe
       const rr = rng(approximate === 'erf' ? 5 : 6);
       const values = new Float32Array(97);
       for (let j = 0; j < values.length; j++) values[j] = j < 49 ? -6 + j * 0.25 : 3 * randn(rr, 1)[0]!;
-      await checkGradients(`gelu ${approximate}`, (x) => gelu(x, approximate), [{ shape: [97], values }], { eps: 1e-3, fdRtol: 1e-2 });
+      await checkGradients(`gelu ${approximate}`, (x) => gelu(x, approximate), [{ shape: [97], values }], { backend, eps: 1e-3, fdRtol: 1e-2 });
     });
   }
 });

@@ -1,9 +1,26 @@
-// Test helpers: run the same gradient on the wasm backend (with this package's kernels) and on the
-// cpu backend, and check both against central finite differences computed in float64 on the host.
+// Test helpers: run the same gradient on a training backend (wasm with this package's kernels, or the
+// native backend) and on the cpu backend, and check both against central finite differences computed in
+// float64 on the host.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { expect } from 'vitest';
-import { initBackend } from '@sparse-ift/backend';
+import { initBackend, loadNativeAddon } from '@sparse-ift/backend';
+
+export type TrainingBackend = 'wasm' | 'native';
+
+/** Whether the addon is built with the native backend's kernels. */
+export const NATIVE_BACKEND_BUILT = (() => {
+  const s = loadNativeAddon();
+  return s.loaded && typeof s.addon.tensors === 'object';
+})();
+
+/**
+ * The backends whose training kernels the suite checks against cpu: wasm always, the native backend when
+ * its addon is built. The SPARSE_IFT_TEST_NATIVE=1 rerun (CI) re-checks wasm on the addon's heap kernels and
+ * leaves the native backend to the first run.
+ */
+export const TRAINING_BACKENDS: readonly TrainingBackend[] =
+  NATIVE_BACKEND_BUILT && process.env['SPARSE_IFT_TEST_NATIVE'] !== '1' ? ['wasm', 'native'] : ['wasm'];
 
 /** Small seeded PRNG (mulberry32) so failures reproduce. */
 export function rng(seed: number): () => number {
@@ -36,10 +53,15 @@ export interface Input {
 }
 
 let wasmReady = false;
-export async function useBackend(name: 'wasm' | 'cpu' | 'webgpu'): Promise<void> {
+let nativeReady = false;
+export async function useBackend(name: TrainingBackend | 'cpu' | 'webgpu'): Promise<void> {
   if (name === 'wasm' && !wasmReady) {
     await initBackend({ backend: 'wasm', useNative: process.env['SPARSE_IFT_TEST_NATIVE'] === '1' });
     wasmReady = true;
+  }
+  if (name === 'native' && !nativeReady) {
+    await initBackend({ backend: 'native' });
+    nativeReady = true;
   }
   if (name === 'webgpu' && tf.findBackend('webgpu') == null) {
     await initBackend({ backend: 'webgpu', allowSoftwareAdapter: true });
@@ -105,7 +127,7 @@ export interface GradCheckOptions {
   fdRtol?: number;
   seed?: number;
   /** The backend checked against cpu (default wasm). */
-  backend?: 'wasm' | 'webgpu';
+  backend?: TrainingBackend | 'webgpu';
 }
 
 /**
@@ -114,24 +136,24 @@ export interface GradCheckOptions {
  */
 export async function checkGradients(name: string, f: Fn, inputs: Input[], opts: GradCheckOptions = {}): Promise<void> {
   const r = rng(opts.seed ?? 7);
-  const on = opts.backend ?? 'wasm';
-  await useBackend(on);
+  const backend = opts.backend ?? 'wasm';
+  await useBackend(backend);
   const outShape = tf.tidy(() => f(...makeTensors(inputs)).shape);
   const weights = randn(r, tf.util.sizeFromShape(outShape));
-  const onWasm = forwardAndGrads(f, inputs, weights);
+  const onBackend = forwardAndGrads(f, inputs, weights);
   await useBackend('cpu');
   const onCpu = forwardAndGrads(f, inputs, weights);
-  await useBackend(on);
+  await useBackend(backend);
   const rtol = opts.rtol ?? 1e-4;
-  expectClose(onWasm.y, onCpu.y, rtol, `${name}: forward ${on} vs cpu`);
-  onWasm.grads.forEach((g, j) => expectClose(g, onCpu.grads[j]!, rtol, `${name}: grad ${j} ${on} vs cpu`));
+  expectClose(onBackend.y, onCpu.y, rtol, `${name}: forward ${backend} vs cpu`);
+  onBackend.grads.forEach((g, j) => expectClose(g, onCpu.grads[j]!, rtol, `${name}: grad ${j} ${backend} vs cpu`));
   const eps = opts.eps ?? 1e-2;
   const probes = opts.probes ?? 6;
   let gradIndex = 0;
   for (let k = 0; k < inputs.length; k++) {
     const input = inputs[k]!;
     if (!(input.differentiable ?? (input.dtype ?? 'float32') === 'float32')) continue;
-    const g = onWasm.grads[gradIndex++]!;
+    const g = onBackend.grads[gradIndex++]!;
     for (let p = 0; p < probes; p++) {
       const i = Math.floor(r() * input.values.length);
       const plus = inputs.slice();
@@ -147,7 +169,7 @@ export async function checkGradients(name: string, f: Fn, inputs: Input[], opts:
       for (let j = 0; j < g.length; j++) gScale = Math.max(gScale, Math.abs(g[j]!));
       expect(
         Math.abs(fd - g[i]!) / gScale,
-        `${name}: input ${k} coordinate ${i}: finite difference ${fd} vs gradient ${g[i]} (scale ${gScale})`,
+        `${name}: input ${k} coordinate ${i}: finite difference ${fd} vs gradient ${g[i]} on ${backend} (scale ${gScale})`,
       ).toBeLessThanOrEqual(opts.fdRtol ?? 5e-3);
     }
   }

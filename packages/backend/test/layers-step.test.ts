@@ -1,13 +1,14 @@
-// One SGD step of small tfjs-layers models (the layer types the zoos use) on wasm gives the same
+// One SGD step of small tfjs-layers models (the layer types the zoos use) on wasm and on the native
+// backend gives the same
 // updated weights as on cpu, from the same initial weights.
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { expectClose, randn, rng, useBackend } from './helpers.js';
+import { expectClose, randn, rng, useBackend, TRAINING_BACKENDS, type TrainingBackend } from './helpers.js';
 
 type Build = () => tfl.LayersModel;
 
-async function stepOn(backend: 'wasm' | 'cpu', build: Build, init: Float32Array[] | undefined, x: () => tf.Tensor, y: () => tf.Tensor) {
+async function stepOn(backend: TrainingBackend | 'cpu', build: Build, init: Float32Array[] | undefined, x: () => tf.Tensor, y: () => tf.Tensor) {
   await useBackend(backend);
   const model = build();
   if (init) model.setWeights(init.map((v, i) => tf.tensor(v, model.getWeights()[i]!.shape)));
@@ -19,10 +20,10 @@ async function stepOn(backend: 'wasm' | 'cpu', build: Build, init: Float32Array[
   return { before, after, loss };
 }
 
-async function compareStep(name: string, build: Build, x: () => tf.Tensor, y: () => tf.Tensor) {
+async function compareStep(backend: TrainingBackend, name: string, build: Build, x: () => tf.Tensor, y: () => tf.Tensor) {
   const cpu = await stepOn('cpu', build, undefined, x, y);
-  const wasm = await stepOn('wasm', build, cpu.before, x, y);
-  expect(Math.abs(wasm.loss - cpu.loss), `${name}: loss wasm ${wasm.loss} vs cpu ${cpu.loss}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(cpu.loss)));
+  const wasm = await stepOn(backend, build, cpu.before, x, y);
+  expect(Math.abs(wasm.loss - cpu.loss), `${name}: loss ${backend} ${wasm.loss} vs cpu ${cpu.loss}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(cpu.loss)));
   let moved = 0;
   cpu.after.forEach((w, i) => {
     expectClose(wasm.after[i]!, w, 2e-4, `${name}: weight ${i} after one step`);
@@ -31,13 +32,13 @@ async function compareStep(name: string, build: Build, x: () => tf.Tensor, y: ()
   expect(moved, `${name}: the step changed some weights`).toBeGreaterThan(0);
 }
 
-describe('one training step of tfjs-layers models: wasm matches cpu', () => {
+for (const backend of TRAINING_BACKENDS) describe(`one training step of tfjs-layers models: ${backend} matches cpu`, () => {
   it('conv (strided, same) + batch norm + max-pool + avg-pool + dense', async () => {
     const r = rng(1);
     const xs = randn(r, 3 * 9 * 9 * 2);
     const labels = new Float32Array(3 * 4);
     [1, 3, 0].forEach((c, i) => (labels[i * 4 + c] = 1));
-    await compareStep('convnet', () => {
+    await compareStep(backend, 'convnet', () => {
       const m = tfl.sequential();
       m.add(tfl.layers.conv2d({ inputShape: [9, 9, 2], filters: 5, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', seed: 1 } as never));
       m.add(tfl.layers.batchNormalization());
@@ -54,7 +55,7 @@ describe('one training step of tfjs-layers models: wasm matches cpu', () => {
     const ids = Float32Array.from([1, 4, 4, 0, 2, 6, 1, 1, 3, 5]);
     const labels = new Float32Array(2 * 5 * 3);
     for (let i = 0; i < 10; i++) labels[i * 3 + (i % 3)] = 1;
-    await compareStep('token model', () => {
+    await compareStep(backend, 'token model', () => {
       const m = tfl.sequential();
       m.add(tfl.layers.embedding({ inputDim: 7, outputDim: 6, inputLength: 5 }));
       m.add(tfl.layers.layerNormalization());

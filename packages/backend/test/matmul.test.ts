@@ -1,8 +1,8 @@
 import { describe, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkGradients, randInt, randn, rng } from './helpers.js';
+import { checkGradients, randInt, randn, rng, TRAINING_BACKENDS } from './helpers.js';
 
-describe('matMul on wasm (BatchMatMul replaced): all transpose modes, batches, broadcasting', () => {
+for (const backend of TRAINING_BACKENDS) describe(`matMul on ${backend} (BatchMatMul replaced): all transpose modes, batches, broadcasting`, () => {
   const r = rng(77);
   for (const transposeA of [false, true]) {
     for (const transposeB of [false, true]) {
@@ -15,7 +15,7 @@ describe('matMul on wasm (BatchMatMul replaced): all transpose modes, batches, b
         await checkGradients(name, (a, b) => tf.matMul(a, b, transposeA, transposeB), [
           { shape: transposeA ? [k, m] : [m, k], values: randn(rr, m * k) },
           { shape: transposeB ? [n, k] : [k, n], values: randn(rr, k * n) },
-        ]);
+        ], { backend });
       });
     }
   }
@@ -34,7 +34,7 @@ describe('matMul on wasm (BatchMatMul replaced): all transpose modes, batches, b
       await checkGradients(name, (a, b) => tf.matMul(a, b, c.tA, c.tB), [
         { shape: c.a, values: randn(rr, tf.util.sizeFromShape(c.a)) },
         { shape: c.b, values: randn(rr, tf.util.sizeFromShape(c.b)) },
-      ]);
+      ], { backend });
     });
   }
   it('fused matMul with bias + relu (tfjs-layers Dense path)', async () => {
@@ -43,6 +43,6 @@ describe('matMul on wasm (BatchMatMul replaced): all transpose modes, batches, b
       { shape: [9, 6], values: randn(rr, 54) },
       { shape: [6, 5], values: randn(rr, 30) },
       { shape: [5], values: randn(rr, 5) },
-    ], { eps: 1e-3, fdRtol: 1e-2 }); // small step: relu kinks
+    ], { backend, eps: 1e-3, fdRtol: 1e-2 }); // small step: relu kinks
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkGradients, randInt, rng, useBackend } from './helpers.js';
+import { checkGradients, randInt, rng, useBackend, TRAINING_BACKENDS } from './helpers.js';
 
 /** Distinct values (no ties, gaps of 1/size) shifted so that every one is negative. */
 function distinctNegative(r: () => number, size: number): Float32Array {
@@ -12,9 +12,9 @@ function distinctNegative(r: () => number, size: number): Float32Array {
   return Float32Array.from(v, (x) => -1 - x / size);
 }
 
-describe('pooling gradients on wasm', () => {
+for (const backend of TRAINING_BACKENDS) describe(`pooling gradients on ${backend}`, () => {
   it('max-pool gradient with all-negative 2x2 windows goes to each window maximum (hand-computed)', async () => {
-    await useBackend('wasm');
+    await useBackend(backend);
     // One 4x4 channel, 2x2 windows, stride 2. The maxima are -1 (pos 5), -2 (pos 2), -3 (pos 8), -0.5 (pos 15).
     const x = tf.tensor4d([-9, -9, -2, -9, -9, -1, -9, -9, -3, -9, -9, -9, -9, -9, -9, -0.5], [1, 4, 4, 1]);
     const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid'), tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]))))(x);
@@ -40,14 +40,14 @@ describe('pooling gradients on wasm', () => {
       const size = n * h * w * c;
       await checkGradients(name, (x) => tf.maxPool(x as tf.Tensor4D, f, s, pad), [
         { shape: [n, h, w, c], values: distinctNegative(rng(i), size) },
-      ], { eps: 0.1 / size, fdRtol: 1e-2 });
+      ], { backend, eps: 0.1 / size, fdRtol: 1e-2 });
     });
     const nameAvg = `avgPool x[${n},${h},${w},${c}] filter ${f} stride ${s} pad ${pad}`;
     it(nameAvg, async () => {
       const size = n * h * w * c;
       await checkGradients(nameAvg, (x) => tf.avgPool(x as tf.Tensor4D, f, s, pad), [
         { shape: [n, h, w, c], values: distinctNegative(rng(50 + i), size) },
-      ]);
+      ], { backend });
     });
   }
 });

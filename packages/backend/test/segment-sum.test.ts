@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkGradients, randn, rng, useBackend } from './helpers.js';
+import { checkGradients, randn, rng, useBackend, TRAINING_BACKENDS } from './helpers.js';
 
-describe('UnsortedSegmentSum on wasm (added) and the embedding (gather) gradient', () => {
+for (const backend of TRAINING_BACKENDS) describe(`UnsortedSegmentSum on ${backend} (added) and the embedding (gather) gradient`, () => {
   it('sums rows into segments and drops out-of-range ids (hand-computed)', async () => {
-    await useBackend('wasm');
+    await useBackend(backend);
     const x = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]);
     const out = tf.unsortedSegmentSum(x, tf.tensor1d([2, 0, 2, 5], 'int32'), 3);
     expect(out.shape).toEqual([3, 2]);
@@ -12,7 +12,7 @@ describe('UnsortedSegmentSum on wasm (added) and the embedding (gather) gradient
   });
 
   it('int32 values', async () => {
-    await useBackend('wasm');
+    await useBackend(backend);
     const out = tf.unsortedSegmentSum(tf.tensor1d([1, 2, 3, 4], 'int32'), tf.tensor1d([1, 1, 0, 1], 'int32'), 2);
     expect(out.dtype).toBe('int32');
     expect(Array.from(out.dataSync())).toEqual([3, 7]);
@@ -27,7 +27,7 @@ describe('UnsortedSegmentSum on wasm (added) and the embedding (gather) gradient
     await checkGradients('gather', (table, idx) => tf.gather(table, idx), [
       { shape: [vocab, dim], values: randn(r, vocab * dim) },
       { shape: [2, 7], values: ids, dtype: 'int32' },
-    ]);
+    ], { backend });
   });
 
   it('gather along axis 1 with batch dims 0', async () => {
@@ -35,6 +35,6 @@ describe('UnsortedSegmentSum on wasm (added) and the embedding (gather) gradient
     await checkGradients('gather axis 1', (x, idx) => tf.gather(x, idx, 1), [
       { shape: [3, 6, 2], values: randn(r, 36) },
       { shape: [4], values: Int32Array.from([5, 0, 5, 2]), dtype: 'int32' },
-    ]);
+    ], { backend });
   });
 });

@@ -11,6 +11,13 @@ export function parseBackend(value: string): BackendName | 'auto' {
   return parsed.data;
 }
 
+export function parseThreads(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = z.coerce.number().int().min(1).max(1024).safeParse(value.trim() === '' ? NaN : value);
+  if (!parsed.success) throw new UsageError(`--threads '${value}' must be a whole number of threads, at least 1`);
+  return parsed.data;
+}
+
 export const MAX_SEEDS = 20;
 
 export function parseSeeds(value: string | undefined): number | undefined {

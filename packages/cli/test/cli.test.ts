@@ -37,7 +37,7 @@ describe('sift usage errors exit 2 and say what is valid', () => {
   it('a bad --backend names the allowed ones', async () => {
     const r = await sift('reproduce', 'fashion-mnist', '--backend', 'cuda');
     expect(r.code).toBe(EXIT_USAGE);
-    expect(r.stderr).toContain("--backend 'cuda' is not a backend; use one of: auto, webgpu, tensorflow-gpu, tensorflow, wasm, cpu");
+    expect(r.stderr).toContain("--backend 'cuda' is not a backend; use one of: auto, webgpu, tensorflow-gpu, native, tensorflow, wasm, cpu");
   });
 
   it('a missing --data folder is named', async () => {
@@ -77,8 +77,12 @@ describe('sift list and doctor', () => {
     const report = JSON.parse(r.stdout) as { backend: { name: string; reason: string; threads: number }; dataSets: { name: string; found: boolean; location?: string }[] };
     expect(report.backend.name).toBe('wasm');
     expect(report.backend.reason).toContain('--backend wasm');
-    const auto = JSON.parse((await sift('doctor', '--json')).stdout) as { backend: { unavailable: { backend: string; why: string }[] } };
-    expect(auto.backend.unavailable).toContainEqual({ backend: 'tensorflow', why: '@tensorflow/tfjs-node not installed; add it with `npm i @tensorflow/tfjs-node`' });
+    const auto = JSON.parse((await sift('doctor', '--json')).stdout) as { backend: { name: string; unavailable: { backend: string; why: string }[] } };
+    expect(auto.backend.unavailable).toContainEqual({ backend: 'tensorflow-gpu', why: '@tensorflow/tfjs-node-gpu not installed; add it with `npm i @tensorflow/tfjs-node-gpu`' });
+    // tfjs-node comes after the native backend: auto tries it only where the addon is not built.
+    if (auto.backend.name !== 'native') {
+      expect(auto.backend.unavailable).toContainEqual({ backend: 'tensorflow', why: '@tensorflow/tfjs-node not installed; add it with `npm i @tensorflow/tfjs-node`' });
+    }
     expect(report.backend.threads).toBeGreaterThanOrEqual(1);
     const fm = report.dataSets.find((d) => d.name === 'fashion-mnist')!;
     // Debian's dataset-fashion-mnist is installed on the CI image.
@@ -89,10 +93,12 @@ describe('sift list and doctor', () => {
     const r = await sift('doctor');
     expect(r.code).toBe(EXIT_OK);
     const lines = r.stdout.trimEnd().split('\n');
-    // tfjs-node is not installed here: auto passes over it, and says so in one line, without Node's "imported from <file>".
-    expect(lines.filter((l) => l.includes('@tensorflow/tfjs-node not installed'))).toEqual(['  not used: tensorflow: @tensorflow/tfjs-node not installed; add it with `npm i @tensorflow/tfjs-node`']);
+    // tfjs-node(-gpu) is not installed here: auto passes over it (tfjs-node only where the native addon is not
+    // built, as native comes first), and says so in one line, without Node's "imported from <file>".
+    const native = lines[0]!.startsWith('backend: native');
+    expect(lines.filter((l) => l.includes('@tensorflow/tfjs-node not installed'))).toEqual(native ? [] : ['  not used: tensorflow: @tensorflow/tfjs-node not installed; add it with `npm i @tensorflow/tfjs-node`']);
     expect(lines.filter((l) => l.includes('tfjs-node-gpu not installed'))).toHaveLength(1);
-    expect(lines[0]).toMatch(/\| auto: (webgpu, )?tensorflow-gpu, tensorflow unavailable$/); // the headline names them, the lines below say why
+    expect(lines[0]).toMatch(native ? /\| auto: (webgpu, )?tensorflow-gpu unavailable$/ : /\| auto: (webgpu, )?tensorflow-gpu, tensorflow unavailable$/); // the headline names them, the lines below say why
     expect(r.stdout).not.toContain(process.cwd());
     expect(r.stdout).not.toMatch(/\/node_modules\//);
     expect(lines).toContain('  Dawn: node_modules/webgpu');

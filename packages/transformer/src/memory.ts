@@ -6,7 +6,7 @@
  * The coefficients are floats kept per element of each kind of op output, fitted to `tf.memory()` at the
  * end of the forward inside `tf.variableGrads` on the cpu backend (GPTs of 2–4 layers, widths 32–256,
  * sequence 8–256, vocabulary 97–1000, every family, with and without dropout: within ±8 %;
- * test/memory.test.ts measures two of them again). Backends with fused layer norm / GELU kernels (wasm,
+ * test/memory.test.ts measures two of them again). Backends with fused layer norm / GELU kernels (wasm, native,
  * webgpu) keep less, so the estimate errs high there. GPT-3 Small at 1024 tokens: ≈ 7.5 GB per sequence.
  */
 import type { PlanOp } from '@sparse-ift/core';

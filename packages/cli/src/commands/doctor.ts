@@ -6,7 +6,7 @@ import { BACKEND_NAMES, describeBackend, initBackend, tensorflowGpuPath, webgpuP
 import { DEBIAN_FASHION_MNIST_DIR, FASHION_MNIST_FILES } from '@sparse-ift/data-vision';
 import { portablePaths } from '@sparse-ift/reproduce';
 import { printJson, sayOnce } from '../output.js';
-import { parseBackend } from '../options.js';
+import { parseBackend, parseThreads } from '../options.js';
 
 interface DataSetReport {
   name: string;
@@ -34,15 +34,17 @@ export function registerDoctorCommand(program: Command): void {
     .command('doctor')
     .description('show the backend that training would use and why, every GPU path (WebGPU adapters, tfjs-node-gpu) with what is missing and the fix, threads, versions, and where data sets were found')
     .option('--backend <name>', `backend to try: auto, ${BACKEND_NAMES.join(', ')}`, 'auto')
+    .option('--threads <n>', 'threads of the native kernels (default: every core)')
     .option('--data <dir>', 'folder to look in first for data set files')
     .option('--json', 'machine-readable output')
-    .action(async (options: { backend: string; data?: string; json?: boolean }) => {
+    .action(async (options: { backend: string; threads?: string; data?: string; json?: boolean }) => {
       const backendName = parseBackend(options.backend);
+      const threads = parseThreads(options.threads);
       const tried: string[] = [];
       let backend: BackendInfo | undefined;
       let backendError: string | undefined;
       try {
-        backend = await initBackend({ backend: backendName, training: true, allowCpuTraining: backendName === 'cpu', log: (l) => tried.push(l) });
+        backend = await initBackend({ backend: backendName, training: true, allowCpuTraining: backendName === 'cpu', threads, log: (l) => tried.push(l) });
       } catch (error) {
         backendError = (error as Error).message;
       }
@@ -64,6 +66,16 @@ export function registerDoctorCommand(program: Command): void {
         const lines: string[] = [];
         if (backend) {
           lines.push(describeBackend(backend), `  threads: ${backend.threads}`, `  versions: ${Object.entries(backend.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+          const c = backend.coverage;
+          if (c) {
+            lines.push(
+              `  native kernels (${c.native.length}): ${c.native.join(', ')}; sharing their input's data: ${c.shared.join(', ')}`,
+              `  every other kernel runs tfjs-backend-cpu's JavaScript on the same memory; results files list the kernels that ran, by route`,
+              c.trainingFallbacks.length === 0
+                ? `  the zoo's training steps: all ${c.trainingKernels} kernels native`
+                : `  the zoo's training steps: ${c.trainingKernels - c.trainingFallbacks.length} of ${c.trainingKernels} kernels native; JavaScript: ${c.trainingFallbacks.join(', ')}`,
+            );
+          }
           for (const u of backend.unavailable) lines.push(`  not used: ${u.backend}: ${u.why}`);
         } else {
           lines.push(`backend: none usable: ${backendError}`);

@@ -6,7 +6,7 @@ import { unwritableFolderReason } from '@sparse-ift/files';
 import { getExperiment, listExperiments } from '@sparse-ift/reproduce';
 import { UsageError } from '../errors.js';
 import { logLine, printJson } from '../output.js';
-import { MAX_SEEDS, parseBackend, parseSeeds } from '../options.js';
+import { MAX_SEEDS, parseBackend, parseSeeds, parseThreads } from '../options.js';
 
 interface ReproduceOptions {
   preset?: string;
@@ -15,6 +15,7 @@ interface ReproduceOptions {
   resume?: boolean;
   force?: boolean;
   backend: string;
+  threads?: string;
   data?: string;
   json?: boolean;
 }
@@ -30,6 +31,7 @@ export function registerReproduceCommand(program: Command): void {
     .option('--resume', 'continue an interrupted run in --out from its checkpoints')
     .option('--force', 'overwrite earlier results and discard earlier checkpoints in --out')
     .option('--backend <name>', `tf.js backend: auto, ${BACKEND_NAMES.join(', ')}`, 'auto')
+    .option('--threads <n>', 'threads of the native kernels (default: every core)')
     .option('--data <dir>', 'folder holding the data set files (checked before the system copy and the download)')
     .option('--json', 'print a machine-readable summary on stdout (no progress bar)')
     .action(async (name: string, options: ReproduceOptions) => {
@@ -44,6 +46,7 @@ export function registerReproduceCommand(program: Command): void {
       }
       const seeds = parseSeeds(options.seeds) ?? presetInfo.defaultSeeds;
       const backendName = parseBackend(options.backend);
+      const threads = parseThreads(options.threads);
       if (options.resume && options.force) throw new UsageError('--resume and --force contradict each other; pass one of them');
       if (options.data !== undefined && !(existsSync(options.data) && statSync(options.data).isDirectory())) {
         throw new UsageError(`--data '${options.data}' is not a folder; pass the folder that holds the data set files`);
@@ -56,7 +59,7 @@ export function registerReproduceCommand(program: Command): void {
       const unwritable = unwritableFolderReason(outDir);
       if (unwritable !== undefined) throw new UsageError(`--out ${outDir}: ${unwritable}`);
 
-      const backend = await initBackend({ backend: backendName, training: true, allowCpuTraining: backendName === 'cpu', log: logLine });
+      const backend = await initBackend({ backend: backendName, training: true, allowCpuTraining: backendName === 'cpu', threads, log: logLine });
       const backendLine = describeBackend(backend);
       logLine(backendLine);
       logLine(`reproduce ${name} --preset ${preset} --seeds ${seeds} → ${outDir}`);
