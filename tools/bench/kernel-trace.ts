@@ -1,6 +1,7 @@
 // Which tf.js kernels the training steps of the zoo run, and on which route of the `native` backend
-// (native / shared data / JS fallback): two sparse training steps (RigL at mask-update steps, so the dense
-// gradient and the regrowth run too) and an evaluation of every zoo model family on small inputs, then the
+// (native / shared data / JS fallback): two sparse training steps as the trainer runs them (on the device with
+// a FiniteGuard gating every write; RigL at mask-update steps, so the dense gradient and the regrowth run too)
+// and an evaluation of every zoo model family on small inputs (gpt-mini too: its dropout), then the
 // benchmark's two models with tf.train optimizers. Model construction is not counted. Compares the union
 // with TRAINING_KERNELS of @sparse-ift/backend (what `sift doctor` reports); update that list from here.
 //   npx tsx tools/bench/kernel-trace.ts [--json out.json] [--times]
@@ -9,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 // The zoo packages are imported by name (their built dist/, `npm run build`), as `sift` runs them: one copy
 // of each package and of core's model registry.
 import { TRAINING_KERNELS, describeProvenance, initBackend, nativeBackendRegistration, type KernelProvenanceSnapshot } from '@sparse-ift/backend';
-import { AdamW, FAMILIES, MaskUpdateSchedule, RigLUpdater, SGD, collectMaskedParams, createModel, sparseTrainStep, type Family } from '@sparse-ift/core';
+import { AdamW, FAMILIES, FiniteGuard, MaskUpdateSchedule, RigLUpdater, SGD, collectMaskedParams, createModel, sparseTrainStepOnDevice, withDropoutContext, type Family } from '@sparse-ift/core';
 import { crossEntropy } from '@sparse-ift/train';
 import '@sparse-ift/resnet';
 import '@sparse-ift/gpt';
@@ -36,6 +37,7 @@ for (const family of FAMILIES) {
   cases.push({ model: 'gpt-nano', family, options: { sparsity }, input: [2, 16], kind: 'tokens', classes: 97, optimizer: 'adamw' });
   cases.push({ model: 'vit-mini-28', family, options: { sparsity }, input: [2, 28, 28, 1], kind: 'image', classes: 10, optimizer: 'adamw' });
 }
+cases.push({ model: 'gpt-mini', family: 'dense', options: { sparsity: 0, sequenceLength: 16 }, input: [1, 16], kind: 'tokens', classes: 50257, optimizer: 'adamw' });
 
 const perModel: Record<string, KernelProvenanceSnapshot> = {};
 const all = new Map<string, KernelProvenanceSnapshot>();
@@ -51,9 +53,15 @@ function step(c: Case): void {
   const updater = new RigLUpdater({ schedule: new MaskUpdateSchedule({ totalSteps: 10, frequency: 1 }) });
   const x = c.kind === 'image' ? tf.randomNormal(c.input) : tf.randomUniform(c.input, 0, c.classes, 'int32');
   const labels = tf.randomUniform(c.kind === 'image' ? [c.input[0]!] : [c.input[0]! * c.input[1]!], 0, c.classes, 'int32') as tf.Tensor1D;
-  const lossFn = () => crossEntropy(tf.reshape(model.apply(x, { training: true }) as tf.Tensor, [-1, c.classes]) as tf.Tensor2D, labels, 0.1);
+  const guard = new FiniteGuard();
   provenance.reset(); // construction done: count the steps only
-  for (let i = 0; i < 2; i++) sparseTrainStep({ params, maskedParams: masked, lossFn, optimizer, updater, clipNorm: 1 });
+  for (let step = 0; step < 2; step++) {
+    const lossFn = () => withDropoutContext({ seed: 1, step }, () => crossEntropy(tf.reshape(model.apply(x, { training: true }) as tf.Tensor, [-1, c.classes]) as tf.Tensor2D, labels, 0.1));
+    const { loss, gradNorm } = sparseTrainStepOnDevice({ params, maskedParams: masked, lossFn, optimizer, updater, clipNorm: 1, guard });
+    tf.dispose([loss, gradNorm].filter((t) => t !== undefined));
+  }
+  guard.assertHealthy();
+  guard.dispose();
   // Evaluation (accuracy) as the trainer does it.
   tf.tidy(() => tf.argMax(tf.reshape(model.apply(x, { training: false }) as tf.Tensor, [-1, c.classes]), 1).dataSync());
   tf.dispose([x, labels]);

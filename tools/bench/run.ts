@@ -1,6 +1,7 @@
 // Benchmark (not a test) of the training backends. One command:
 //   npx tsx tools/bench/run.ts [--quick] [--out runs/bench] [--torch-threads 1,2] [--skip-steps]
-//                              [--skip-kernels] [--skip-b128] [--threads N] [--skip-sparse | --only-sparse]
+//                              [--skip-kernels] [--skip-b128] [--threads N] [--paths native,wasm+native,...]
+//                              [--skip-sparse | --only-sparse]
 // Writes runs/bench/bench-<time>.json and .md: per-kernel GFLOP/s for wasm as shipped, this project's
 // wasm kernels, wasm with the native addon's heap kernels, the native backend and the cpu backend; one
 // training step (forward + backward + optimizer) of CIFAR ResNet-18 (batch 32) and a small GPT (4 layers,
@@ -389,7 +390,12 @@ async function main(): Promise<void> {
   console.log(describeBackend(info));
   const load = loadavg();
   console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model}), load average ${load.map((l) => l.toFixed(1)).join(' ')}`);
-  const paths: Path[] = ['wasm-shipped', 'wasm-sparse-ift', ...(native.loaded ? (['wasm+native'] as Path[]) : []), ...(nativeBackend ? (['native'] as Path[]) : []), 'cpu'];
+  const built: Path[] = ['wasm-shipped', 'wasm-sparse-ift', ...(native.loaded ? (['wasm+native'] as Path[]) : []), ...(nativeBackend ? (['native'] as Path[]) : []), 'cpu'];
+  // --paths keeps a shorter run to some columns (PyTorch always runs).
+  const asked = option('--paths', built.join(',')).split(',');
+  const unknown = asked.filter((p) => !built.includes(p as Path));
+  if (unknown.length > 0) throw new Error(`--paths: ${unknown.join(', ')} not among the paths built here (${built.join(', ')})`);
+  const paths = built.filter((p) => asked.includes(p));
 
   const steps: StepRow[] = [];
   const torch: Record<string, TorchRun | string> = {};
@@ -410,7 +416,7 @@ async function main(): Promise<void> {
     // Sparse Wide on the fastest path, all in this one process (the wasm paths needed a fresh process
     // for 90 % at batch 8 and cannot hold it at batch 128).
     const best: Path = nativeBackend ? 'native' : native.loaded ? 'wasm+native' : 'wasm-sparse-ift';
-    const stepPaths = [best, ...paths.filter((p) => p !== 'cpu' && p !== best).reverse()];
+    const stepPaths = [...(paths.includes(best) ? [best] : []), ...paths.filter((p) => p !== 'cpu' && p !== best).reverse()];
     for (const path of stepPaths) {
       steps.push(await benchStep(path, () => resnet18(resnetDense), sgd, reps));
       steps.push(await benchStep(path, () => gpt(gptOpts), adam, reps));

@@ -4,10 +4,12 @@
 // package runs on a machine without Node or a network. Models: tools/bench/models.ts and its PyTorch
 // twin tools/bench/torch_models.py.
 //
-//   node check.mjs [--allow-software] [--dry-run] [--budget-s 300] [--out DIR]
+//   node check.mjs [--allow-software] [--dry-run] [--budget-s 300] [--no-device-training] [--out DIR]
 //   --allow-software  accept a software adapter (the dry run here); on the GPU machine a software adapter
 //                     means the GPU was not reached, and the check stops
 //   --dry-run         tiny shapes, PyTorch on the CPU: checks the packaging and the path, not the speed
+// Then, time allowing, the device-training pieces (tools/bench/device-training.ts): dropout mask values/s
+// and one RigL and SET mask update of CIFAR ResNet-18 Sparse Wide 90 %, on the host path and on the GPU.
 import * as tf from '@tensorflow/tfjs-core';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeBackend, initBackend, releaseWebGPU } from '../../packages/backend/src/index.js';
 import { gpt, resnet18, type Model } from '../bench/models.js';
+import { benchDropout, benchMaskUpdate, type DeviceTrainingRow } from '../bench/device-training.js';
 import { argv as args, flag, option } from '../bench/args.js';
 
 const dryRun = flag('--dry-run');
@@ -134,6 +137,19 @@ async function main(): Promise<void> {
       row.torchTf32 = torch.results[`${row.key}-tf32`];
     }
   }
+  const deviceRows: DeviceTrainingRow[] = [];
+  if (!flag('--no-device-training')) {
+    try {
+      deviceRows.push(...(await benchDropout(dryRun ? 1 << 16 : 1 << 26, 3, false)));
+      for (const method of ['rigl', 'set'] as const) {
+        if (elapsedS() > budgetS * 0.85) break;
+        deviceRows.push(...(await benchMaskUpdate(method, dryRun ? 0.05 : 1, 1)));
+      }
+    } catch (e) {
+      deviceRows.push({ what: 'device training', failed: (e as Error).message.split('\n')[0]!.slice(0, 300) });
+    }
+    for (const row of deviceRows) console.log(`device training ${JSON.stringify(row)}`);
+  }
   const fmt = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(4));
   const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? '—' : `${(a / b).toFixed(2)}x`);
   const table = [
@@ -145,9 +161,10 @@ async function main(): Promise<void> {
   const outDir = option('--out', process.env['OUT'] ?? '');
   if (outDir) {
     mkdirSync(outDir, { recursive: true });
-    const result = { command: `node check.mjs ${args.join(' ')}`, date: new Date().toISOString(), backend: info, torch: typeof torch === 'string' ? torch : torch.info, rows };
+    const result = { command: `node check.mjs ${args.join(' ')}`, date: new Date().toISOString(), backend: info, torch: typeof torch === 'string' ? torch : torch.info, rows, deviceTraining: deviceRows };
     writeFileSync(join(outDir, 'gpu-check.json'), JSON.stringify(result, null, 2));
-    writeFileSync(join(outDir, 'gpu-check.md'), `${describeBackend(info)}\n\n${table}\n`);
+    const deviceLines = deviceRows.map((r) => `- ${JSON.stringify(r)}`).join('\n');
+    writeFileSync(join(outDir, 'gpu-check.md'), `${describeBackend(info)}\n\n${table}\n${deviceLines ? `\nDevice-training pieces:\n\n${deviceLines}\n` : ''}`);
     console.log(`wrote ${join(outDir, 'gpu-check.json')} and gpu-check.md`);
   }
   releaseWebGPU();

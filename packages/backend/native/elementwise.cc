@@ -134,7 +134,14 @@ inline float round_half_even(float v) {
 void binary(BinaryOp op, DType dtype, int rank, const int64_t* dims, const void* a, const int64_t* a_strides, const void* b,
             const int64_t* b_strides, void* out) {
   if (dtype == DType::f32) binary_typed<float>(op, rank, dims, a, a_strides, b, b_strides, out);
-  else binary_typed<int32_t>(op, rank, dims, a, a_strides, b, b_strides, out);
+  else if (dtype == DType::i32) binary_typed<int32_t>(op, rank, dims, a, a_strides, b, b_strides, out);
+  else if (op == BinaryOp::logical_and) run_binary<uint8_t>(rank, dims, a, a_strides, b, b_strides, out, [](uint8_t x, uint8_t y) { return uint8_t(x && y); });
+  else run_binary<uint8_t>(rank, dims, a, a_strides, b, b_strides, out, [](uint8_t x, uint8_t y) { return uint8_t(x || y); });
+}
+
+void is_finite(int64_t n, const float* x, uint8_t* out) {
+  #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; i++) out[i] = uint8_t(std::isfinite(x[i]));
 }
 
 void unary(UnaryOp op, int64_t n, const float* x, float* out, float alpha, float beta) {
@@ -238,6 +245,36 @@ double fma_flops(int64_t iters) {
   volatile float keep = sink;
   (void)keep;
   return double(iters) * 12.0 * kLanes * 2.0;
+}
+
+// @sparse-ift/core's dropout (packages/core/src/ops/dropout.ts): element i is kept when word i mod 4 of
+// Philox 4x32-10 (counter [i / 4, c1, c2, c3], key [k0, k1]) is >= threshold, and scaled in float32. The
+// 32x32 -> 64-bit products are exact here as in core's JavaScript, so the masks are the same bits.
+void dropout(int64_t n, const float* x, float* out, float scale, uint32_t threshold, uint32_t k0, uint32_t k1, uint32_t c1,
+             uint32_t c2, uint32_t c3) {
+  const int64_t blocks = (n + 3) / 4;
+  #pragma omp parallel for schedule(static) if (n >= kParallelMin)
+  for (int64_t blk = 0; blk < blocks; blk++) {
+    uint32_t w0 = uint32_t(blk), w1 = c1, w2 = c2, w3 = c3, key0 = k0, key1 = k1;
+    for (int round = 0; round < 10; round++) {
+      const uint64_t p0 = uint64_t(0xD2511F53u) * w0, p1 = uint64_t(0xCD9E8D57u) * w2;
+      w0 = uint32_t(p1 >> 32) ^ w1 ^ key0;
+      w1 = uint32_t(p1);
+      w2 = uint32_t(p0 >> 32) ^ w3 ^ key1;
+      w3 = uint32_t(p0);
+      key0 += 0x9E3779B9u;
+      key1 += 0xBB67AE85u;
+    }
+    const uint32_t w[4] = {w0, w1, w2, w3};
+    const int64_t i = blk * 4, end = std::min<int64_t>(4, n - i);
+    for (int64_t j = 0; j < end; j++) out[i + j] = w[j] >= threshold ? x[i + j] * scale : 0.0f;
+  }
+}
+
+// out[i] = cond[i] ? a[i] : b[i] over 4-byte elements, copied as bits (float32 or int32; NaN payloads kept).
+void select_bits(int64_t n, const uint8_t* cond, const uint32_t* a, const uint32_t* b, uint32_t* out) {
+  #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; i++) out[i] = cond[i] ? a[i] : b[i];
 }
 
 }  // namespace SIFT_ISA_NS

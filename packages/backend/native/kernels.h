@@ -38,13 +38,15 @@ enum class BinaryOp : int {
   add = 0, sub, mul, div, maximum, minimum, squared_difference,
   // bool (uint8) outputs
   greater = 16, greater_equal, less, less_equal, equal, not_equal,
+  // bool (uint8) inputs and outputs
+  logical_and = 32, logical_or,
 };
 enum class UnaryOp : int {
   neg = 0, abs, exp, log, sqrt, rsqrt, square, reciprocal, relu, relu6, sigmoid, tanh, step, leaky_relu, elu, sign,
   floor, ceil, erf, softplus, log1p, expm1, clip, round,
 };
 enum class ReduceOp : int { sum = 0, mean, max, min, prod };
-enum class DType : int { f32 = 0, i32 = 1 };
+enum class DType : int { f32 = 0, i32 = 1, u8 = 2 };
 
 // Up to this many dimensions after the caller collapsed contiguous ones.
 constexpr int kMaxRank = 8;
@@ -110,6 +112,8 @@ inline T wrapping_mul(T a, T b) {
   /* out = a op b over `dims` (rank <= kMaxRank), a and b read through element strides (0 = broadcast).            */        \
   void binary(BinaryOp op, DType dtype, int rank, const int64_t* dims, const void* a, const int64_t* a_strides,             \
               const void* b, const int64_t* b_strides, void* out);                                                           \
+  /* out[i] = x[i] is neither NaN nor +-inf (tf.isFinite; bool as uint8).                                          */        \
+  void is_finite(int64_t n, const float* x, uint8_t* out);                                                                   \
   /* out = op(x), out may be x.                                                                                     */        \
   void unary(UnaryOp op, int64_t n, const float* x, float* out, float alpha, float beta);                                    \
   /* out[a, b] = reduce over r of x[a, r, b] (x is [A, R, B]); sums accumulate in double.                           */        \
@@ -150,6 +154,12 @@ inline T wrapping_mul(T a, T b) {
   void one_hot(int dtype, int64_t n, const int32_t* idx, int64_t depth, double on, double off, void* out);                  \
   /* cols[(n, oh, ow), (a, b, c)] = x[n, oh*SH - PT + a*DH, ow*SW - PL + b*DW, c] (0 outside), images n0..n1.    */        \
   void im2col(const ConvGeometry& g, const float* x, int n0, int n1, float* cols);                                          \
+  /* out[i] = cond[i] ? a[i] : b[i], 4-byte elements (tf.where after broadcasting).                                 */        \
+  void select_bits(int64_t n, const uint8_t* cond, const uint32_t* a, const uint32_t* b, uint32_t* out);                     \
+  /* core's Philox dropout: out[i] = x[i] * scale where Philox(counter [i / 4, c1, c2, c3], key [k0, k1]) word i % 4 */     \
+  /* is >= threshold, else 0.                                                                                       */        \
+  void dropout(int64_t n, const float* x, float* out, float scale, uint32_t threshold, uint32_t k0, uint32_t k1,            \
+               uint32_t c1, uint32_t c2, uint32_t c3);                                                                       \
   /* fp32 FLOPs of `iters` rounds of independent vector FMAs on registers (the core's FMA throughput, measured).    */        \
   double fma_flops(int64_t iters);
 

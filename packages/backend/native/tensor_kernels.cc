@@ -283,16 +283,21 @@ napi_value binary(napi_env env, napi_callback_info info) {
   const std::vector<int64_t> bs = a.ints(5, "b strides", dims.size(), dims.size());
   const Args::Array x = a.array(2, "a"), y = a.array(4, "b"), out = a.array(6, "output");
   if (!a.ok()) return nullptr;
-  if (x.type != y.type || (x.type != napi_float32_array && x.type != napi_int32_array)) {
+  const bool logical = op == int64_t(sift::BinaryOp::logical_and) || op == int64_t(sift::BinaryOp::logical_or);
+  if (logical && (x.type != napi_uint8_array || y.type != napi_uint8_array)) {
+    a.fail(std::string("a and b of a logical op must both be Uint8Array (bool), got ") + type_name(x.type) + " and " + type_name(y.type));
+    return nullptr;
+  }
+  if (!logical && (x.type != y.type || (x.type != napi_float32_array && x.type != napi_int32_array))) {
     a.fail(std::string("a and b must both be Float32Array or both Int32Array, got ") + type_name(x.type) + " and " + type_name(y.type));
     return nullptr;
   }
-  const bool compare = op >= int64_t(sift::BinaryOp::greater);
-  if (op > int64_t(sift::BinaryOp::not_equal) || (op > int64_t(sift::BinaryOp::squared_difference) && !compare)) {
+  const bool compare = !logical && op >= int64_t(sift::BinaryOp::greater);
+  if (!logical && (op > int64_t(sift::BinaryOp::not_equal) || (op > int64_t(sift::BinaryOp::squared_difference) && !compare))) {
     a.fail("unknown op " + std::to_string(op));
     return nullptr;
   }
-  const napi_typedarray_type out_type = compare ? napi_uint8_array : x.type;
+  const napi_typedarray_type out_type = compare || logical ? napi_uint8_array : x.type;
   if (out.type != out_type) {
     a.fail(std::string("output must be a ") + type_name(out_type) + ", got a " + type_name(out.type));
     return nullptr;
@@ -313,8 +318,20 @@ napi_value binary(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   return guarded(a, [&]() -> napi_value {
-    SIFT_CALL(binary, sift::BinaryOp(op), x.type == napi_float32_array ? sift::DType::f32 : sift::DType::i32, int(dims.size()),
+    SIFT_CALL(binary, sift::BinaryOp(op), logical ? sift::DType::u8 : x.type == napi_float32_array ? sift::DType::f32 : sift::DType::i32, int(dims.size()),
               dims.data(), x.data, as.data(), y.data, bs.data(), out.data);
+    return nullptr;
+  });
+}
+
+// isFinite(x: Float32Array, out: Uint8Array)
+napi_value is_finite(napi_env env, napi_callback_info info) {
+  Args a(env, info, "isFinite", 2);
+  const Args::Array x = a.array(0, "x");
+  const float* px = a.f32(0, int64_t(x.length), "x");
+  uint8_t* out = a.typed<uint8_t>(1, napi_uint8_array, int64_t(x.length), "output");
+  return guarded(a, [&]() -> napi_value {
+    SIFT_CALL(is_finite, int64_t(x.length), px, out);
     return nullptr;
   });
 }
@@ -595,6 +612,43 @@ napi_value gelu_grad(napi_env env, napi_callback_info info) {
   });
 }
 
+// select(cond: Uint8Array, a, b, out): a, b and out all Float32Array or all Int32Array, as long as cond
+napi_value select_where(napi_env env, napi_callback_info info) {
+  Args a(env, info, "select", 4);
+  const Args::Array cond = a.array(0, "condition"), x = a.array(1, "a"), y = a.array(2, "b"), out = a.array(3, "output");
+  const int64_t n = int64_t(cond.length);
+  if (a.ok() && cond.type != napi_uint8_array) a.fail("condition must be a Uint8Array");
+  if (a.ok() && !((x.type == napi_float32_array || x.type == napi_int32_array) && y.type == x.type && out.type == x.type))
+    a.fail("a, b and output must all be Float32Array or all Int32Array");
+  if (a.ok() && (int64_t(x.length) < n || int64_t(y.length) < n || int64_t(out.length) < n)) a.fail("a, b and output must hold as many elements as condition");
+  return guarded(a, [&]() -> napi_value {
+    SIFT_CALL(select_bits, n, static_cast<const uint8_t*>(cond.data), static_cast<const uint32_t*>(x.data), static_cast<const uint32_t*>(y.data),
+              static_cast<uint32_t*>(out.data));
+    return nullptr;
+  });
+}
+
+// dropout(x, out, scale, threshold, key: Float64Array [k0, k1], counter: Float64Array [c1, c2, c3]): words < 2^32
+napi_value dropout(napi_env env, napi_callback_info info) {
+  Args a(env, info, "dropout", 6);
+  const Args::Array x = a.array(0, "x");
+  const int64_t n = int64_t(x.length);
+  const float* px = a.f32(0, n, "x");
+  float* out = a.f32(1, n, "output");
+  const double scale = a.number(2, "scale");
+  const int64_t threshold = a.count(3, "threshold");
+  const std::vector<int64_t> key = a.ints(4, "key", 2, 2), counter = a.ints(5, "counter", 3, 3);
+  for (int64_t w : {threshold, key.empty() ? 0 : key[0], key.empty() ? 0 : key[1], counter.empty() ? 0 : counter[0],
+                    counter.empty() ? 0 : counter[1], counter.empty() ? 0 : counter[2]}) {
+    if (a.ok() && (w < 0 || w > 0xFFFFFFFFll)) a.fail("threshold, key and counter words must be in [0, 2^32), got " + std::to_string(w));
+  }
+  return guarded(a, [&]() -> napi_value {
+    SIFT_CALL(dropout, n, px, out, float(scale), uint32_t(threshold), uint32_t(key[0]), uint32_t(key[1]), uint32_t(counter[0]),
+              uint32_t(counter[1]), uint32_t(counter[2]));
+    return nullptr;
+  });
+}
+
 // copyBlock(dims, x, xOffset, xStrides, out, outOffset, outStrides): element offsets and strides (>= 0)
 napi_value copy_block(napi_env env, napi_callback_info info) {
   Args a(env, info, "copyBlock", 7);
@@ -722,6 +776,7 @@ napi_value tensor_kernels(napi_env env) {
       {"layerNormForward", layer_norm_forward}, {"layerNormBackward", layer_norm_backward},
       {"gelu", gelu}, {"geluGrad", gelu_grad}, {"copyBlock", copy_block}, {"addN", add_n},
       {"channelAffine", channel_affine}, {"argReduce", arg_reduce}, {"oneHot", one_hot},
+      {"dropout", dropout}, {"select", select_where}, {"isFinite", is_finite},
   };
   for (const auto& [name, fn] : fns) {
     napi_value f;

@@ -32,7 +32,8 @@ export {
   type SparseLayerReport,
 } from './native-backend/kernels/sparse.js';
 export { releaseWebGPU } from './webgpu/init.js';
-export { registerWebGPUFusedKernels, unregisterWebGPUFusedKernels, WEBGPU_FUSED_KERNELS } from './webgpu/kernels/register.js';
+export { availableHostMemory, deviceMemory, nvidiaFreeMemory, type DeviceMemory } from './memory.js';
+export { registerWebGPUFusedKernels, unregisterWebGPUFusedKernels, WEBGPU_FUSED_KERNELS, WEBGPU_DEVICE_TRAINING_KERNELS } from './webgpu/kernels/register.js';
 export { WebGPUError, registerWebGPUKernel } from './webgpu/backend.js';
 export { adapterName, isSoftwareAdapter, type WebGPUAdapterReport } from './webgpu/adapter.js';
 export { explainMissingGpu, findVulkanDrivers, findVulkanLoader, nvidiaInfo, type NvidiaInfo, type VulkanDriver } from './webgpu/diagnose.js';

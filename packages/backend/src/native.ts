@@ -98,7 +98,8 @@ export interface TensorKernels {
   conv2d(op: 0 | 1 | 2, geometry: WindowGeometry, in1: Float32Array, in2: Float32Array, out: Float32Array): boolean;
   /** out[b] = op(a[b]) op(b[b]) + bias; shape [batch, batchA, batchB, M, N, K]. False: oneDNN declined. */
   matmul(shape: Float64Array, transposeA: boolean, transposeB: boolean, a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array): boolean;
-  binary(op: number, dims: Float64Array, a: Float32Array | Int32Array, aStrides: Float64Array, b: Float32Array | Int32Array,
+  /** Float32Array or Int32Array operands; Uint8Array (bool) for the logical ops (32, 33). */
+  binary(op: number, dims: Float64Array, a: Float32Array | Int32Array | Uint8Array, aStrides: Float64Array, b: Float32Array | Int32Array | Uint8Array,
     bStrides: Float64Array, out: Float32Array | Int32Array | Uint8Array): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number, beta: number): void;
   /** out[a, b] = reduce over r of x[a, r, b]; Int32Arrays for the sum (op 0) too. */
@@ -121,6 +122,12 @@ export interface TensorKernels {
     dgamma: Float32Array, dbeta: Float32Array): void;
   gelu(tanh: boolean, x: Float32Array, y: Float32Array): void;
   geluGrad(tanh: boolean, dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  /** out = x is finite (bool as 0/1). */
+  isFinite(x: Float32Array, out: Uint8Array): void;
+  /** out = condition ? a : b elementwise (equal lengths; a, b, out of one type). */
+  select(condition: Uint8Array, a: Float32Array | Int32Array, b: Float32Array | Int32Array, out: Float32Array | Int32Array): void;
+  /** @sparse-ift/core's Philox dropout: out = x · scale where the element's Philox word ≥ threshold, else 0. */
+  dropout(x: Float32Array, out: Float32Array, scale: number, threshold: number, key: Float64Array, counter: Float64Array): void;
   /** Copies a dims-shaped block between element offsets/strides of x and out (slice, pad, concat, split). */
   copyBlock(dims: Float64Array, x: TypedArray, xOffset: number, xStrides: Float64Array, out: TypedArray, outOffset: number, outStrides: Float64Array): void;
   addN(xs: Float32Array[], out: Float32Array): void;

@@ -17,6 +17,7 @@ import { startWebGPU } from './webgpu/init.js';
 import { adapterName, type WebGPUAdapterReport } from './webgpu/adapter.js';
 import { tryNativeBackend } from './native-backend/select-native.js';
 import type { KernelProvenance } from './native-backend/provenance.js';
+import { deviceMemory, type DeviceMemory } from './memory.js';
 
 export type BackendName = 'webgpu' | 'tensorflow-gpu' | 'native' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -36,6 +37,8 @@ export interface BackendInfo {
   versions: Record<string, string>;
   /** webgpu: the adapter (vendor, architecture, limits; `software` for a CPU renderer). */
   adapter?: WebGPUAdapterReport;
+  /** The memory its tensors may use at start (what micro-batch sizes are chosen from). */
+  memory: DeviceMemory;
   /**
    * `native` backend only: which kernels ran native and which fell back to JS, counted as they run. Live:
    * its toJSON takes a snapshot, so a results file written at the end of a run lists that run's kernels.
@@ -305,6 +308,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       ...(result.adapter ? { adapter: result.adapter } : {}),
       ...(result.provenance ? { provenance: result.provenance } : {}),
       ...(result.coverage ? { coverage: result.coverage } : {}),
+      memory: deviceMemory({ name, ...(result.adapter ? { adapter: result.adapter } : {}) }),
     };
   }
   throw new Error(

@@ -11,6 +11,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import {
   BatchNorm,
+  Dropout,
   LayerNorm,
   MaskedConv2D,
   MaskedDense,
@@ -22,6 +23,7 @@ import {
   sparseIftDense,
   sparseTrainStep,
   sparseWideWidth,
+  withDropoutContext,
 } from '@sparse-ift/core';
 import { randn, rng, useBackend, webgpuUnavailable, TRAINING_BACKENDS, type TrainingBackend } from './helpers.js';
 
@@ -103,7 +105,8 @@ async function stepOn(backend: Accelerated | 'cpu', c: Case, init: Float32Array[
   }
   const x = tf.tensor(xs, [BATCH, ...c.inputShape]);
   const y = tf.tensor(ys, [BATCH, OUT]);
-  const lossFn = () => tf.tidy(() => tf.mean(tf.square(tf.sub(model.apply(x, { training: true }) as tf.Tensor, y))) as tf.Scalar);
+  // One dropout context: the same masks on every backend (core's Philox draws the same bits everywhere).
+  const lossFn = () => withDropoutContext({ seed: 3, step: 0 }, () => tf.tidy(() => tf.mean(tf.square(tf.sub(model.apply(x, { training: true }) as tf.Tensor, y))) as tf.Scalar));
 
   const maskedParams = collectMaskedParams(model);
   const params = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -229,6 +232,17 @@ describe('one sparse training step of each core layer type: wasm, native and web
       }, 1);
     });
   }
+
+  it('Dropout (mask drawn by the kernel, replayed by the gradient)', async () => {
+    await checkOneStep({
+      name: 'Dropout',
+      inputShape: [3, 4],
+      body: (x) => {
+        const h = new MaskedDense({ name: 'drop_in', units: 6, sparsity: s, role: 'wide-weight', maskSeed: 8, kernelInitializer: seededInitializer('glorotUniform', 24) }).apply(x) as SymbolicTensor;
+        return new Dropout({ name: 'drop', rate: 0.4 }).apply(h) as SymbolicTensor;
+      },
+    }, 1);
+  });
 
   it('LayerNorm (fast, broadcasting)', async () => {
     await checkOneStep({

@@ -4,6 +4,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { execFileSync } from 'node:child_process';
+import { totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { describeProvenance, initBackend, loadNativeAddon, nativeAddonPath, nativeBackendRegistration, nativeMemoryStats, trimNativeMemory, TRAINING_KERNELS, registerNativeKernel, decline, type NativeBackend } from '@sparse-ift/backend';
 import { NATIVE_KERNELS } from '../src/native-backend/kernels/index.js';
 import { NATIVE_BACKEND_BUILT, useBackend } from './helpers.js';
@@ -38,12 +40,12 @@ describe.skipIf(!NATIVE_BACKEND_BUILT)('native backend', () => {
     const saved = { backend: { ...info } }; // what the reproductions store
     info.provenance!.reset();
     tf.tidy(() => tf.sum(tf.mul(tf.ones([4, 4]), 2)).dataSync());
-    tf.tidy(() => tf.logicalAnd(tf.tensor1d([1, 0], 'bool'), tf.tensor1d([1, 1], 'bool')).dataSync()); // no native kernel
+    tf.tidy(() => tf.logicalNot(tf.tensor1d([1, 0], 'bool')).dataSync()); // no native kernel
     const json = JSON.parse(JSON.stringify(saved)) as { backend: { provenance: { native: Record<string, number>; fallback: Record<string, { calls: number; reasons: string[] }> } } };
     expect(json.backend.provenance.native['Multiply']).toBe(1);
     expect(json.backend.provenance.native['Sum']).toBe(1);
-    expect(json.backend.provenance.fallback['LogicalAnd']).toEqual({ calls: 1, reasons: ['no native kernel'] });
-    expect(describeProvenance(info.provenance!.snapshot())).toMatch(/native: .*Multiply ×1.*\| fell back to JS: LogicalAnd ×1 \(no native kernel\)/);
+    expect(json.backend.provenance.fallback['LogicalNot']).toEqual({ calls: 1, reasons: ['no native kernel'] });
+    expect(describeProvenance(info.provenance!.snapshot())).toMatch(/native: .*Multiply ×1.*\| fell back to JS: LogicalNot ×1 \(no native kernel\)/);
   });
 
   it('a kernel declines what it does not handle, counted with the reason, and the JS kernel gives the answer', async () => {
@@ -95,6 +97,60 @@ describe.skipIf(!NATIVE_BACKEND_BUILT)('native backend', () => {
       expect(nativeMemoryStats().reusableBytes).toBe(0);
       expect(kept.dataSync()[89_999]).toBe(4);
       kept.dispose();
+    });
+
+    it('keeps reusable blocks to a quarter of the machine\'s memory by default', async () => {
+      await useBackend('native');
+      expect(nativeMemoryStats().reusableLimit).toBe(totalmem() / 4);
+    });
+
+    // The limits are read when the backend registers: a child process per setting, on the built package.
+    const inChild = (env: Record<string, string>, body: string): string =>
+      execFileSync(process.execPath, ['--input-type=module', '-e', `
+        import * as tf from '@tensorflow/tfjs-core';
+        import { initBackend, loadNativeAddon, nativeMemoryStats, trimNativeMemory } from './dist/index.js';
+        await initBackend({ backend: 'native' });
+        const pool = loadNativeAddon().addon.tensors;
+        const bufferOf = (t) => tf.backend().data.get(t.dataId).values.buffer;
+        ${body}`], { cwd: fileURLToPath(new URL('..', import.meta.url)), env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+
+    it('SPARSE_IFT_POOL_MAX_MB caps the reusable blocks: the oldest are freed at once, trimNativeMemory frees the rest', () => {
+      // Four 512 KiB tensors disposed in order under a 1 MiB cap: the first two are evicted as the last two
+      // come (freed at once: their ArrayBuffers are detached, byteLength 0); a 2 MiB one never fits.
+      const out = JSON.parse(inChild({ SPARSE_IFT_POOL_MAX_MB: '1' }, `
+        const xs = [1, 2, 3, 4].map((v) => tf.fill([128 * 1024], v));
+        const big = tf.fill([512 * 1024], 5);
+        const buffers = [...xs, big].map(bufferOf);
+        const before = pool.poolStats();
+        xs.forEach((x) => x.dispose());
+        big.dispose();
+        const disposed = { stats: nativeMemoryStats(), discards: pool.poolStats().discards - before.discards, lengths: buffers.map((b) => b.byteLength) };
+        const trimmed = trimNativeMemory();
+        const after = { stats: nativeMemoryStats(), discards: pool.poolStats().discards - before.discards, lengths: buffers.map((b) => b.byteLength) };
+        process.stdout.write(JSON.stringify({ disposed, trimmed, after }));`)) as {
+        disposed: { stats: { reusableBytes: number; reusableLimit: number }; discards: number; lengths: number[] };
+        trimmed: number;
+        after: { stats: { reusableBytes: number }; discards: number; lengths: number[] };
+      };
+      const KiB = 1024;
+      expect(out.disposed.stats.reusableLimit).toBe(1024 * KiB);
+      expect(out.disposed.stats.reusableBytes).toBe(1024 * KiB);
+      expect(out.disposed.discards).toBe(3);
+      expect(out.disposed.lengths).toEqual([0, 0, 512 * KiB, 512 * KiB, 0]);
+      expect(out.trimmed).toBe(1024 * KiB);
+      expect(out.after.stats.reusableBytes).toBe(0);
+      expect(out.after.discards).toBe(5);
+      expect(out.after.lengths).toEqual([0, 0, 0, 0, 0]);
+    });
+
+    it('SPARSE_IFT_NATIVE_POOL=0 keeps tensors in ordinary arrays; a bad SPARSE_IFT_POOL_MAX_MB is a clear error', () => {
+      const off = JSON.parse(inChild({ SPARSE_IFT_NATIVE_POOL: '0' }, `
+        const before = pool.poolStats().allocations;
+        const x = tf.fill([256 * 1024], 2);
+        const sum = tf.sum(tf.mul(x, x)).dataSync()[0];
+        process.stdout.write(JSON.stringify({ sum, blocks: pool.poolStats().allocations - before, limit: nativeMemoryStats().reusableLimit, trimmed: trimNativeMemory() }));`));
+      expect(off).toEqual({ sum: 4 * 256 * 1024, blocks: 0, limit: 0, trimmed: 0 });
+      expect(() => inChild({ SPARSE_IFT_POOL_MAX_MB: 'lots' }, '')).toThrow(/SPARSE_IFT_POOL_MAX_MB must be a number of MiB >= 0 .*got 'lots'/);
     });
 
     it('disposing everything returns to the same number of tensors (no leaked storage entries)', async () => {

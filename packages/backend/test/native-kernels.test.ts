@@ -8,8 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { nativeBackendRegistration, NATIVE_BACKEND_NAME, registerWasmTrainingKernels } from '@sparse-ift/backend';
 import {
-  BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, GELU, GELU_GRAD, LAYER_NORM, LAYER_NORM_GRAD, MASKED_CONV2D, MASKED_CONV2D_GRAD, MASKED_MATMUL, MASKED_MATMUL_GRAD,
-  batchNormTrainGradReference, batchNormTrainReference, geluGradReference, geluReference, layerNormGradReference, layerNormReference,
+  BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, DROPOUT, GELU, GELU_GRAD, LAYER_NORM, LAYER_NORM_GRAD, MASKED_CONV2D, MASKED_CONV2D_GRAD, MASKED_MATMUL, MASKED_MATMUL_GRAD,
+  batchNormTrainGradReference, dropoutReference, type DropoutAttrs, batchNormTrainReference, geluGradReference, geluReference, layerNormGradReference, layerNormReference,
   maskedConv2dGradReference, maskedConv2dReference, type MaskedConv2DAttrs,
 } from '@sparse-ift/core';
 import { NATIVE_BACKEND_BUILT, randInt, randn, rng, useBackend } from './helpers.js';
@@ -325,6 +325,24 @@ CASES[LAYER_NORM_GRAD] = () => [[3, 5], [4, 9, 67]].map((shape) => {
 });
 CASES[GELU] = () => (['erf', 'tanh'] as const).map((approximate) => ({ name: approximate, inputs: { x: floats([257, 129], true, 3) }, attrs: { approximate }, rtol: 1e-5, atol: 1e-6, reference: fusedReference(GELU) }));
 CASES[GELU_GRAD] = () => (['erf', 'tanh'] as const).map((approximate) => ({ name: approximate, inputs: { dy: floats([257, 129]), x: floats([257, 129], true, 3) }, attrs: { approximate }, rtol: 1e-4, atol: 1e-5, reference: fusedReference(GELU_GRAD) }));
+for (const k of [tf.LogicalAnd, tf.LogicalOr]) {
+  CASES[k] = () => [randomShape(int(0, 4)), [int(150, 200), int(200, 260)]].map((out) => {
+    const [a, b] = broadcastPair(out);
+    return { name: `[${a}] op [${b}]`, inputs: { a: bools(a), b: bools(b) } };
+  });
+}
+CASES[tf.IsFinite] = () => [randomShape(int(1, 4)), [int(300, 400), 128]].map((shape) => ({ name: `[${shape}]`, inputs: { x: floats(shape, true) } }));
+CASES[tf.Select] = () => [randomShape(int(1, 4)), [int(300, 400), 128]].flatMap((shape) => (['float32', 'int32'] as const).map((dtype) => ({
+  name: `${dtype} [${shape}]`,
+  inputs: { condition: bools(shape), t: dtype === 'float32' ? floats(shape, true) : ints(shape, -9, 9), e: dtype === 'float32' ? floats(shape, true) : ints(shape, -9, 9) },
+})));
+// Bit for bit core's Philox reference: sizes not a multiple of four, past the threading threshold, extreme words.
+CASES[DROPOUT] = () => ([[[7], 0.5, [1, 2], [0, 0, 0]], [[257, 129], 0.1, [0xffffffff, 0x9e3779b9], [123, 0xffffffff, 5]], [[3, 5, 11], 0.9, [42, 7], [1, 2, 3]]] as const).map(([shape, rate, key, counter]) => ({
+  name: `[${shape}] rate ${rate}`,
+  inputs: { x: floats([...shape], true, 3) },
+  attrs: { rate, key: [...key], counter: [...counter] },
+  reference: (inputs: Record<string, In>, attrs: Record<string, unknown>) => [{ shape: inputs['x']!.shape, dtype: 'float32', values: dropoutReference(inputs['x']!.values as Float32Array, attrs as unknown as DropoutAttrs) }],
+}));
 
 /**
  * Core's masked products (whichever path the native backend picks for the shape) against core's float64

@@ -206,6 +206,12 @@ describe('sift at the edges', () => {
     expect(r.stderr).toContain(message);
   });
 
+  it('an option value the model refuses is a usage error (exit 2) that names the option', async () => {
+    const r = await sift('plan', 'gpt-nano', '--opt', 'sequenceLength=-3');
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr).toContain('sequenceLength must be an integer in [1, ');
+  });
+
   it('a reader that closes the pipe early (sift list | head -1) ends the writer quietly with exit 0', () => {
     // The writer writes until the pipe breaks; without the handler the EPIPE is an uncaught exception.
     const writer = join(mkdtempSync(join(tmpdir(), 'sift-epipe-')), 'writer.mts');

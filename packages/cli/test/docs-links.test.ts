@@ -18,13 +18,13 @@ function readmesUnder(group: string): string[] {
     .filter((file) => existsSync(file));
 }
 
-/** Markdown outside fenced code blocks, inline code removed (links in examples are not links). */
-function prose(markdown: string): string {
+/** Markdown outside fenced code blocks; inline code removed unless kept (links in examples are not links). */
+function prose(markdown: string, keepInlineCode = false): string {
   let fenced = false;
   const lines: string[] = [];
   for (const line of markdown.split('\n')) {
     if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
-    else if (!fenced) lines.push(line.replace(/`[^`]*`/g, ''));
+    else if (!fenced) lines.push(keepInlineCode ? line : line.replace(/`[^`]*`/g, ''));
   }
   return lines.join('\n');
 }
@@ -49,7 +49,8 @@ function anchorsOf(file: string): Set<string> {
   const anchors = new Set<string>();
   for (const m of text.matchAll(/\b(?:id|name)="([^"]+)"/g)) anchors.add(m[1]!);
   const seen = new Map<string, number>();
-  for (const m of prose(text).matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
+  // Headings keep their code spans: GitHub slugs their text (`Selection (\`initBackend\`)` → selection-initbackend).
+  for (const m of prose(text, true).matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
     const base = slug(m[1]!);
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);

@@ -9,6 +9,9 @@ export * from './layers/index.js';
 export * from './ops/batch-norm.js';
 export * from './ops/gelu.js';
 export * from './ops/layer-norm.js';
+export * from './ops/philox.js';
+export * from './ops/dropout.js';
+export * from './ops/mask-select.js';
 export * from './ops/masked.js';
 // Masks and sparse training
 export * from './rng.js';
@@ -18,6 +21,8 @@ export * from './schedule.js';
 export * from './updaters.js';
 export * from './optimizers.js';
 export * from './train-step.js';
+export * from './finite-guard.js';
+export * from './mask-update-device.js';
 export * from './callbacks/sparse-training.js';
 // Saving and loading models (file:// without tfjs-node) and exporting trained ones
 export * from './io/file-system.js';

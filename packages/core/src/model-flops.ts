@@ -224,6 +224,7 @@ const FREE_LAYERS = new Set([
   'Reshape',
   'Permute',
   'Dropout',
+  'SparseIftDropout',
   'SpatialDropout1D',
   'SpatialDropout2D',
   'ZeroPadding2D',

@@ -41,8 +41,10 @@ export interface SparseOptimizer extends SlotProvider {
   /**
    * One update from gradients keyed by variable name (the `grads` of `tf.variableGrads`). A variable
    * with no entry is skipped, like a PyTorch param whose grad is None. Does not dispose the grads.
+   * `onlyIf` (a bool scalar on the device) gates every write: where it is false, weights and slots keep
+   * their values (the per-variable step counts, kept on the host, still advance).
    */
-  applyGradients(grads: tf.NamedTensorMap): void;
+  applyGradients(grads: tf.NamedTensorMap, options?: { onlyIf?: tf.Tensor }): void;
   getState(): OptimizerState;
   setState(state: OptimizerState): void;
   dispose(): void;
@@ -54,6 +56,7 @@ abstract class SlottedOptimizer implements SparseOptimizer {
   protected readonly byName = new Map<string, tf.Variable>();
   protected readonly slots = new Map<string, Map<string, tf.Variable>>();
   protected readonly steps = new Map<string, number>();
+  private gate: tf.Tensor | undefined;
 
   protected constructor(variables: readonly tf.Variable[], learningRate: number, slotNames: readonly string[]) {
     this.variables = [...variables];
@@ -91,7 +94,12 @@ abstract class SlottedOptimizer implements SparseOptimizer {
   protected abstract config(): Record<string, number | boolean>;
   protected abstract update(variable: tf.Variable, grad: tf.Tensor, step: number): void;
 
-  applyGradients(grads: tf.NamedTensorMap): void {
+  /** Every write of an update goes through here, so `onlyIf` can gate it. */
+  protected set(target: tf.Variable, value: tf.Tensor): void {
+    target.assign(this.gate ? tf.where(this.gate, value, target) : value);
+  }
+
+  applyGradients(grads: tf.NamedTensorMap, options: { onlyIf?: tf.Tensor } = {}): void {
     for (const name of Object.keys(grads)) {
       if (!this.byName.has(name)) {
         throw new Error(`gradient for '${name}', which this optimizer does not own; build the optimizer with every trainable variable`);
@@ -105,7 +113,12 @@ abstract class SlottedOptimizer implements SparseOptimizer {
       }
       const step = this.steps.get(v.name)! + 1;
       this.steps.set(v.name, step);
-      tf.tidy(() => this.update(v, g, step));
+      this.gate = options.onlyIf;
+      try {
+        tf.tidy(() => this.update(v, g, step));
+      } finally {
+        this.gate = undefined;
+      }
     }
   }
 
@@ -204,10 +217,10 @@ export class SGD extends SlottedOptimizer {
     if (this.momentum !== 0) {
       const buffer = this.slot(v, 'momentum');
       const next = step === 1 ? g : tf.add(tf.mul(buffer, this.momentum), tf.mul(g, 1 - this.dampening));
-      buffer.assign(next);
+      this.set(buffer, next);
       g = this.nesterov ? tf.add(g, tf.mul(buffer, this.momentum)) : buffer;
     }
-    v.assign(tf.sub(v, tf.mul(g, this.learningRate)));
+    this.set(v, tf.sub(v, tf.mul(g, this.learningRate)));
   }
 }
 
@@ -261,21 +274,21 @@ export class AdamW extends SlottedOptimizer {
 
   protected update(v: tf.Variable, grad: tf.Tensor, step: number): void {
     const lr = this.learningRate;
-    if (this.weightDecay !== 0 && this.decayFilter(v)) v.assign(tf.mul(v, 1 - lr * this.weightDecay));
+    if (this.weightDecay !== 0 && this.decayFilter(v)) this.set(v, tf.mul(v, 1 - lr * this.weightDecay));
     const m = this.slot(v, 'exp_avg');
     const s = this.slot(v, 'exp_avg_sq');
-    m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(grad, 1 - this.beta1)));
-    s.assign(tf.add(tf.mul(s, this.beta2), tf.mul(tf.square(grad), 1 - this.beta2)));
+    this.set(m, tf.add(tf.mul(m, this.beta1), tf.mul(grad, 1 - this.beta1)));
+    this.set(s, tf.add(tf.mul(s, this.beta2), tf.mul(tf.square(grad), 1 - this.beta2)));
     let second: tf.Tensor = s;
     if (this.amsgrad) {
       const maxS = this.slot(v, 'max_exp_avg_sq');
-      maxS.assign(tf.maximum(maxS, s));
+      this.set(maxS, tf.maximum(maxS, s));
       second = maxS;
     }
     const biasCorrection1 = 1 - this.beta1 ** step;
     const biasCorrection2Sqrt = Math.sqrt(1 - this.beta2 ** step);
     const denom = tf.add(tf.div(tf.sqrt(second), biasCorrection2Sqrt), this.epsilon);
-    v.assign(tf.sub(v, tf.mul(tf.div(m, denom), lr / biasCorrection1)));
+    this.set(v, tf.sub(v, tf.mul(tf.div(m, denom), lr / biasCorrection1)));
   }
 }
 

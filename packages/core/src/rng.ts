@@ -40,6 +40,8 @@ export const SEED_STREAMS = {
   shuffleBuffer: 6,
   /** Training-time augmentation: (batch or epoch, rank, position). */
   augment: 7,
+  /** Dropout masks: the first word of the Philox key (the counter carries step, micro-batch and call). */
+  dropout: 8,
 } as const;
 export type SeedStream = keyof typeof SEED_STREAMS;
 
@@ -208,20 +210,47 @@ export class Rng {
   }
 
   /**
-   * k distinct elements of `pool`, uniformly at random among all k-subsets (partial Fisher–Yates on a
-   * copy, so `pool` is untouched). Returned in ascending order of value.
+   * k distinct elements of `pool`, uniformly at random among all k-subsets (a partial Fisher–Yates
+   * shuffle of the pool's positions, see {@link sampleIndices}; `pool` is untouched). Returned in
+   * ascending order of value.
    */
   sampleWithoutReplacement(pool: Int32Array, k: number): Int32Array {
-    if (!Number.isInteger(k) || k < 0 || k > pool.length) {
-      throw new RangeError(`cannot sample ${k} of ${pool.length} items without replacement`);
+    const positions = this.sampleIndices(pool.length, k);
+    const picked = new Int32Array(k);
+    for (let i = 0; i < k; i++) picked[i] = pool[positions[i]!]!;
+    return picked.sort();
+  }
+
+  /**
+   * k distinct integers of [0, n), ascending: the positions a partial Fisher–Yates shuffle of n items
+   * leaves in its first k slots (for i < k: swap slot i with slot i + uniformInt(n − i)). Only the slots
+   * moved are stored, so it takes O(k) time and memory whatever n: the mask updaters draw SET's growth
+   * as ranks among the candidates without reading the masks to the host.
+   */
+  sampleIndices(n: number, k: number): Int32Array {
+    if (!Number.isInteger(n) || n < 0 || !Number.isInteger(k) || k < 0 || k > n) {
+      throw new RangeError(`cannot sample ${k} of ${n} items without replacement`);
     }
-    const work = pool.slice();
-    for (let i = 0; i < k; i++) {
-      const j = i + this.uniformInt(work.length - i);
-      const tmp = work[i];
-      work[i] = work[j];
-      work[j] = tmp;
+    const out = new Int32Array(k);
+    if (n <= 8 * k) {
+      // Dense: most slots move anyway.
+      const slots = new Int32Array(n);
+      for (let i = 0; i < n; i++) slots[i] = i;
+      for (let i = 0; i < k; i++) {
+        const j = i + this.uniformInt(n - i);
+        out[i] = slots[j]!;
+        slots[j] = slots[i]!;
+      }
+    } else {
+      const moved = new Map<number, number>(); // slot → the item now in it, for slots whose item moved
+      for (let i = 0; i < k; i++) {
+        const j = i + this.uniformInt(n - i);
+        const atJ = moved.get(j) ?? j;
+        if (j !== i) moved.set(j, moved.get(i) ?? i);
+        moved.delete(i); // slot i is final
+        out[i] = atJ;
+      }
     }
-    return work.subarray(0, k).sort();
+    return out.sort();
   }
 }

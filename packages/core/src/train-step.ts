@@ -20,6 +20,7 @@ import '@tensorflow/tfjs-layers';
 import type { MaskedParam } from './masked-param.js';
 import type { SparseOptimizer } from './optimizers.js';
 import type { MaskUpdater, MaskUpdateReport } from './updaters.js';
+import type { FiniteGuard } from './finite-guard.js';
 
 export interface SparseTrainStepArgs {
   /** Every trainable variable (masked weights included). */
@@ -64,6 +65,29 @@ export class NonFiniteLossError extends Error {
 }
 
 export function sparseTrainStep(args: SparseTrainStepArgs): SparseTrainStepResult {
+  const { loss, gradNorm, maskUpdate } = runStep(args, undefined);
+  return { loss: loss as number, gradNorm: gradNorm as number | undefined, maskUpdate };
+}
+
+export interface SparseTrainStepOnDeviceResult {
+  /** The step's loss, left on the device: the caller reads it (batched, asynchronously) and disposes it. */
+  loss: tf.Scalar;
+  /** Global L2 norm of the masked gradients before clipping (with clipNorm), on the device; the caller disposes it. */
+  gradNorm?: tf.Scalar;
+  maskUpdate: MaskUpdateReport | null;
+}
+
+/**
+ * `sparseTrainStep` without reading anything on the step path: the loss stays on the device and
+ * `guard` decides there whether the step is applied (see ./finite-guard.ts for the guarantee). Mask
+ * update steps read the guard, the masks' counts and the report (./mask-update-device.ts).
+ */
+export function sparseTrainStepOnDevice(args: SparseTrainStepArgs & { guard: FiniteGuard }): SparseTrainStepOnDeviceResult {
+  const { loss, gradNorm, maskUpdate } = runStep(args, args.guard);
+  return { loss: loss as tf.Scalar, gradNorm: gradNorm as tf.Scalar | undefined, maskUpdate };
+}
+
+function runStep(args: SparseTrainStepArgs, guard: FiniteGuard | undefined): { loss: number | tf.Scalar; gradNorm?: number | tf.Scalar; maskUpdate: MaskUpdateReport | null } {
   const { params, maskedParams, lossFn, optimizer, updater, clipNorm } = args;
   if (clipNorm !== undefined && !(clipNorm > 0)) throw new RangeError(`clipNorm must be > 0, got ${clipNorm}`);
   const trainable = new Set(params.map((v) => v.name));
@@ -81,33 +105,50 @@ export function sparseTrainStep(args: SparseTrainStepArgs): SparseTrainStepResul
   const backward = (): { value: tf.Scalar; grads: tf.NamedTensorMap } =>
     weights.length === 1 && weights[0] === 1 ? tf.variableGrads(() => lossFn(0), [...params]) : accumulatedGrads(lossFn, weights, params);
   const { value, grads, denseGrads } = maskedGradients({ maskedParams, backward, keepDense: updater.needsDenseGradient() });
-  let gradNorm: number | undefined;
+  let gradNorm: number | tf.Scalar | undefined;
+  let apply: tf.Scalar | undefined;
+  let keepValue = false;
   try {
     // Check before anything is applied: a NaN would otherwise reach the optimiser state and the
-    // mask ranking, and the caller's weights would no longer be those of the last good step.
-    const loss = value.dataSync()[0];
-    if (!Number.isFinite(loss)) throw new NonFiniteLossError(loss);
+    // mask ranking, and the caller's weights would no longer be those of the last good step. With a
+    // guard the check is the device's: the step's writes are gated on it.
+    let loss: number | undefined;
+    if (guard) {
+      apply = guard.admit(value);
+    } else {
+      loss = value.dataSync()[0]!;
+      if (!Number.isFinite(loss)) throw new NonFiniteLossError(loss);
+    }
 
     if (clipNorm !== undefined) {
       const all = Object.values(grads);
       const total = tf.tidy(() => tf.sqrt(tf.addN(all.map((g) => tf.sum(tf.square(g))))));
-      gradNorm = total.dataSync()[0];
-      total.dispose();
-      const coefficient = clipNorm / (gradNorm + 1e-6); // as torch.nn.utils.clip_grad_norm_
-      if (coefficient < 1) {
-        for (const name of Object.keys(grads)) {
-          const scaled = tf.mul(grads[name], coefficient);
-          grads[name].dispose();
-          grads[name] = scaled;
-        }
+      // As torch.nn.utils.clip_grad_norm_, in float32 tensor arithmetic: × min(1, clipNorm / (norm + 1e-6)).
+      const coefficient = tf.tidy(() => tf.minimum(tf.div(clipNorm, tf.add(total, 1e-6)), 1));
+      if (guard) {
+        gradNorm = total as tf.Scalar;
+      } else {
+        gradNorm = total.dataSync()[0]!;
+        total.dispose();
       }
+      for (const name of Object.keys(grads)) {
+        const scaled = tf.mul(grads[name]!, coefficient);
+        grads[name]!.dispose();
+        grads[name] = scaled;
+      }
+      coefficient.dispose();
     }
 
-    optimizer.applyGradients(grads);
-    const maskUpdate = updater.step(maskedParams, { denseGrads, optimizer });
-    return { loss, gradNorm, maskUpdate };
+    optimizer.applyGradients(grads, apply ? { onlyIf: apply } : {});
+    const maskUpdate = updater.step(maskedParams, { denseGrads, optimizer, beforeMaskUpdate: guard ? () => guard.assertHealthy(value) : undefined });
+    keepValue = guard !== undefined;
+    return { loss: guard ? value : loss!, gradNorm, maskUpdate };
+  } catch (e) {
+    if (typeof gradNorm !== 'number') gradNorm?.dispose();
+    throw e;
   } finally {
-    value.dispose();
+    if (!keepValue) value.dispose();
+    apply?.dispose();
     for (const g of Object.values(grads)) g.dispose();
     for (const g of denseGrads.values()) g.dispose();
   }

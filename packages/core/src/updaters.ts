@@ -14,75 +14,23 @@
  * Weight/state rules: positions off in the old mask start at weight 0 with zero optimiser state; a
  * position dropped and regrown in the same update keeps its weight and state. After every step, update
  * or not, weights and optimiser slots are multiplied by the mask.
+ *
+ * On a GPU backend the updaters run this where the masks live (./mask-update-device.ts: the same masks
+ * and ties) instead of reading weights, masks and gradients to the host; see {@link MaskUpdatePlacement}.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { MaskedParam } from './masked-param.js';
 import type { SlotProvider } from './optimizers.js';
 import { Rng, SEED_STREAMS, rngFor, type RngState } from './rng.js';
 import { MaskUpdateSchedule, type MaskUpdateScheduleConfig, type MaskUpdateScheduleOptions } from './schedule.js';
+import { topKIndices } from './top-k.js';
+import { dropAndGrowOnDevice, type Growth } from './mask-update-device.js';
+
+export { topKIndices } from './top-k.js';
 
 // ---------------------------------------------------------------------------------------------
 // The pure core.
 // ---------------------------------------------------------------------------------------------
-
-/**
- * The k entries of `candidates` with the largest `score[candidate]`; ties go to the candidate that
- * comes first in `candidates` (pass them in ascending index order for "lower index first").
- * Returned in the order they appear in `candidates`. O(n): a quickselect finds the k-th largest score.
- */
-export function topKIndices(score: ArrayLike<number>, candidates: Int32Array, k: number): Int32Array {
-  const n = candidates.length;
-  if (!Number.isInteger(k) || k < 0 || k > n) throw new RangeError(`cannot pick the top ${k} of ${n} candidates`);
-  if (k === 0) return new Int32Array(0);
-  if (k === n) return candidates.slice();
-  const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = score[candidates[i]];
-    if (Number.isNaN(v)) throw new RangeError(`score at index ${candidates[i]} is NaN; the weights or gradients have diverged`);
-    values[i] = v;
-  }
-  const threshold = kthSmallest(values.slice(), n - k); // the k-th largest value
-  let above = 0;
-  for (let i = 0; i < n; i++) if (values[i] > threshold) above++;
-  let tiesToTake = k - above;
-  const picked = new Int32Array(k);
-  let j = 0;
-  for (let i = 0; i < n; i++) {
-    if (values[i] > threshold || (values[i] === threshold && tiesToTake-- > 0)) picked[j++] = candidates[i];
-  }
-  return picked;
-}
-
-/**
- * The value of rank r (0-based, ascending) of `a`, reordering `a` in place: Hoare quickselect with a
- * median-of-three pivot, falling back to a full sort of the remaining range if it degenerates.
- */
-function kthSmallest(a: Float64Array, r: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  for (let rounds = 0; hi > lo; rounds++) {
-    if (rounds > 64) return a.subarray(lo, hi + 1).sort()[r - lo];
-    const x = a[lo];
-    const y = a[(lo + hi) >>> 1];
-    const z = a[hi];
-    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i++] = a[j];
-        a[j--] = t;
-      }
-    }
-    if (r <= j) hi = j;
-    else if (r >= i) lo = i;
-    else return a[r]; // j < r < i: equal to the pivot
-  }
-  return a[lo];
-}
 
 /** Chooses `count` of the `candidates` (ascending flat indices) to turn on. */
 export type GrowRule = (candidates: Int32Array, count: number) => Int32Array;
@@ -202,6 +150,11 @@ export interface UpdaterStepArgs {
   denseGrads?: ReadonlyMap<string, tf.Tensor>;
   /** Whose slots (momentum, Adam moments) are masked with the weights. */
   optimizer?: SlotProvider;
+  /**
+   * Called on an update step before anything is read: a train step that checks its loss on the device
+   * (sparseTrainStep with a `FiniteGuard`) checks it here, so no mask is ranked from a non-finite step.
+   */
+  beforeMaskUpdate?: () => void;
 }
 
 export interface MaskUpdater {
@@ -264,46 +217,53 @@ export class StaticUpdater implements MaskUpdater {
   }
 }
 
+/**
+ * Where a SET/RigL update runs: 'device' with tensor ops and core's mask-selection kernels on the backend
+ * that holds the masks (./mask-update-device.ts), 'host' with {@link dropAndGrow} on copies read to
+ * JavaScript; both give the same masks, counts and weights. 'auto' (default): 'host' on backends that keep
+ * tensors in host memory ({@link HOST_MEMORY_BACKENDS}: there the copies are free and tf.js' elementwise
+ * kernels slower than dropAndGrow's loops), 'device' on the others (webgpu, webgl, tensorflow).
+ */
+export type MaskUpdatePlacement = 'auto' | 'device' | 'host';
+
+/** Backends whose tensors live in host memory, where 'auto' updates masks on the host. */
+export const HOST_MEMORY_BACKENDS: readonly string[] = ['cpu', 'wasm', 'native'];
+
+export interface DynamicUpdaterOptions {
+  schedule: MaskUpdateSchedule;
+  placement?: MaskUpdatePlacement;
+}
+
 abstract class DynamicUpdater extends StaticUpdater {
   readonly schedule: MaskUpdateSchedule;
+  readonly placement: MaskUpdatePlacement;
 
-  constructor(schedule: MaskUpdateSchedule) {
+  constructor(options: DynamicUpdaterOptions) {
     super();
-    this.schedule = schedule;
+    this.schedule = options.schedule;
+    this.placement = options.placement ?? 'auto';
+    if (!['auto', 'device', 'host'].includes(this.placement)) throw new RangeError(`mask update placement must be 'auto', 'device' or 'host', got '${String(this.placement)}'`);
   }
 
   override needsDenseGradient(): boolean {
     return false;
   }
 
-  protected abstract growRule(param: MaskedParam, args: UpdaterStepArgs): GrowRule;
+  /** How this method picks grown positions, for this step. */
+  protected abstract growth(args: UpdaterStepArgs): Growth;
 
   override step(params: readonly MaskedParam[], args: UpdaterStepArgs = {}): MaskUpdateReport | null {
     this.t += 1;
     let report: MaskUpdateReport | null = null;
     if (this.schedule.isUpdateStep(this.t)) {
+      args.beforeMaskUpdate?.();
       const dropFraction = this.schedule.dropFraction(this.t);
-      report = { step: this.t, dropFraction, tensors: [] };
-      for (const p of params) {
-        const result = dropAndGrow({
-          weight: p.weight.dataSync(),
-          mask: p.mask.dataSync(),
-          sparsity: p.sparsity,
-          dropFraction,
-          grow: this.growRule(p, args),
-        });
-        tf.tidy(() => {
-          const oldMask = tf.clone(p.mask);
-          const newMask = tf.tensor(result.mask, p.mask.shape, p.mask.dtype);
-          // Positions off in the old mask start at 0 (weight and state), even if an invariant was broken.
-          const keepValues = tf.mul(oldMask, newMask);
-          p.weight.assign(tf.mul(p.weight, keepValues));
-          for (const slot of args.optimizer?.slotsFor(p.weight) ?? []) slot.assign(tf.mul(slot, keepValues));
-          p.mask.assign(newMask);
-        });
-        const { mask, ...counts } = result;
-        report.tensors.push({ name: p.name, ...counts, density: (counts.nKeep + counts.nGrow) / mask.length });
-      }
+      const growth = this.growth(args);
+      const onHost = this.placement === 'host' || (this.placement === 'auto' && HOST_MEMORY_BACKENDS.includes(tf.getBackend()));
+      const tensors = !onHost
+        ? dropAndGrowOnDevice({ params, dropFraction, growth, optimizer: args.optimizer })
+        : params.map((p) => dropAndGrowOnHost(p, dropFraction, growth, args.optimizer));
+      report = { step: this.t, dropFraction, tensors };
     }
     applyMasks(params, args.optimizer);
     return report;
@@ -314,18 +274,40 @@ abstract class DynamicUpdater extends StaticUpdater {
   }
 }
 
+/** One tensor's update on the host: its weight, mask (and RigL's gradient) read to JavaScript. */
+function dropAndGrowOnHost(p: MaskedParam, dropFraction: number, growth: Growth, optimizer: SlotProvider | undefined): TensorUpdateReport {
+  const result = dropAndGrow({
+    weight: p.weight.dataSync(),
+    mask: p.mask.dataSync(),
+    sparsity: p.sparsity,
+    dropFraction,
+    grow: 'random' in growth ? growAtRandom(growth.random) : growByGradient(growth.byGradient(p).dataSync()),
+  });
+  tf.tidy(() => {
+    const oldMask = tf.clone(p.mask);
+    const newMask = tf.tensor(result.mask, p.mask.shape, p.mask.dtype);
+    // Positions off in the old mask start at 0 (weight and state), even if an invariant was broken.
+    const keepValues = tf.mul(oldMask, newMask);
+    p.weight.assign(tf.mul(p.weight, keepValues));
+    for (const slot of optimizer?.slotsFor(p.weight) ?? []) slot.assign(tf.mul(slot, keepValues));
+    p.mask.assign(newMask);
+  });
+  const { mask, ...counts } = result;
+  return { name: p.name, ...counts, density: (counts.nKeep + counts.nGrow) / mask.length };
+}
+
 /** SET: grows uniformly at random among non-kept positions; new weights start at 0. */
 export class SETUpdater extends DynamicUpdater {
   override readonly kind: MaskUpdater['kind'] = 'set';
   private rng: Rng;
 
-  constructor(options: { schedule: MaskUpdateSchedule; rng: Rng }) {
-    super(options.schedule);
+  constructor(options: DynamicUpdaterOptions & { rng: Rng }) {
+    super(options);
     this.rng = options.rng;
   }
 
-  protected growRule(): GrowRule {
-    return growAtRandom(this.rng);
+  protected growth(): Growth {
+    return { random: this.rng };
   }
 
   override state(): UpdaterState {
@@ -343,25 +325,29 @@ export class SETUpdater extends DynamicUpdater {
 export class RigLUpdater extends DynamicUpdater {
   override readonly kind: MaskUpdater['kind'] = 'rigl';
 
-  constructor(options: { schedule: MaskUpdateSchedule }) {
-    super(options.schedule);
+  constructor(options: DynamicUpdaterOptions) {
+    super(options);
   }
 
   override needsDenseGradient(): boolean {
     return this.schedule.needsDenseGradient(this.t + 1);
   }
 
-  protected growRule(param: MaskedParam, args: UpdaterStepArgs): GrowRule {
-    const grad = args.denseGrads?.get(param.name);
-    if (!grad) {
-      throw new Error(
-        `RigL update at step ${this.t} has no dense gradient for '${param.name}'; capture it when updater.needsDenseGradient() is true (sparseTrainStep does)`,
-      );
-    }
-    if (grad.size !== param.weight.size) {
-      throw new Error(`dense gradient of '${param.name}' has ${grad.size} values, the weight ${param.weight.size}`);
-    }
-    return growByGradient(grad.dataSync());
+  protected growth(args: UpdaterStepArgs): Growth {
+    return {
+      byGradient: (param) => {
+        const grad = args.denseGrads?.get(param.name);
+        if (!grad) {
+          throw new Error(
+            `RigL update at step ${this.t} has no dense gradient for '${param.name}'; capture it when updater.needsDenseGradient() is true (sparseTrainStep does)`,
+          );
+        }
+        if (grad.size !== param.weight.size) {
+          throw new Error(`dense gradient of '${param.name}' has ${grad.size} values, the weight ${param.weight.size}`);
+        }
+        return grad;
+      },
+    };
   }
 }
 

@@ -1,8 +1,10 @@
 // Benchmark (not a test): JPEG decode + augmentation throughput of the worker pool, on ImageNet-sized
 // JPEGs (500×375, quality 90, textured so they weigh ~ImageNet's ~110 kB) generated here with sharp.
-//   npx tsx packages/data-vision/bench/images.ts [--images 200] [--workers 1,2]
+//   npx tsx packages/data-vision/bench/images.ts [--images 200] [--workers 1,2] [--step 250]
 // Prints images/s for: one worker with one image in flight (≈ one core), each worker count with two
-// images in flight per worker, and the whole loader over TFRecord shards (train transform, batch 64).
+// images in flight per worker, the main thread's record parsing cost, and the whole loader over TFRecord
+// shards (train transform, batch 64) per worker count, parsing in the workers or on the main thread, with
+// the main thread free or held for --step ms per batch (a training step).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,14 +84,45 @@ for (let s = 0; s < 4; s++) {
   );
   writeFileSync(join(dir, `train-${String(s).padStart(5, '0')}-of-00004`), Buffer.concat(frames));
 }
-const workers = workerCounts.at(-1)!;
-const loader = new VisionLoader({ format: 'tfrecord', path: dir, batchSize: 64, train: true, workers, shuffleBuffer: 256, seed: 0 });
-for await (const _ of loader.batches(0)) break; // boot workers
-const c0 = cpuSeconds();
-const t0 = performance.now();
-let images = 0;
-for await (const b of loader.batches(1)) images += b.size;
-const rate = { wall: (images / (performance.now() - t0)) * 1000, perCpu: images / (cpuSeconds() - c0) };
-await loader.close();
-console.log(`VisionLoader (tfrecord, train, batch 64, workers=${workers}): ${fmt(rate)} over ${images} images`);
+/** The main thread's cost of reading and parsing records (what parseIn 'main' spends per record on it). */
+{
+  const { readShard } = await import('../src/index.js');
+  const files = (await import('node:fs')).readdirSync(dir).map((f) => join(dir, f));
+  const t0 = performance.now();
+  let records = 0;
+  for (const f of files) for await (const _ of readShard(f, 'tfrecord')) records++;
+  console.log(`readShard on the main thread: ${((performance.now() - t0) / records).toFixed(3)} ms per record (${records} records)`);
+}
+
+/**
+ * The whole loader (4 TFRecord shards, interleave + shuffle buffer + read/parse + decode + batching +
+ * prefetch) at each worker count, parsing in the workers or on the main thread, with the main thread
+ * free or busy for `--step` ms per batch (a stand-in for a training step that holds it).
+ */
+const stepMs = Number(arg('step', '0'));
+for (const workers of workerCounts) {
+  for (const parseIn of ['workers', 'main'] as const) {
+    for (const step of stepMs > 0 ? [0, stepMs] : [0]) {
+      const loader = new VisionLoader({ format: 'tfrecord', path: dir, batchSize: 64, train: true, workers, shuffleBuffer: 256, seed: 0, parseIn });
+      for await (const _ of loader.batches(0)) break; // boot workers
+      const wait0 = loader.throughput().waitSeconds;
+      const c0 = cpuSeconds();
+      const t0 = performance.now();
+      let images = 0;
+      for await (const b of loader.batches(1)) {
+        images += b.size;
+        const until = performance.now() + step;
+        while (performance.now() < until); // the step holds the main thread
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const rate = { wall: images / seconds, perCpu: images / (cpuSeconds() - c0) };
+      const wait = loader.throughput().waitSeconds - wait0;
+      await loader.close();
+      console.log(
+        `VisionLoader (tfrecord, train 224, batch 64, workers=${workers}, parse in ${parseIn}${step ? `, ${step} ms step per batch` : ''}): ${fmt(rate)} over ${images} images` +
+          (step ? `; the consumer waited ${wait.toFixed(2)} s of ${seconds.toFixed(2)} s` : ''),
+      );
+    }
+  }
+}
 console.log(`load average during the run: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`);

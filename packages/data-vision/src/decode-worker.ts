@@ -1,10 +1,14 @@
 // Worker thread: decodes an encoded image with sharp (libvips), applies the ImageNet train or eval
-// transform, normalizes, and sends back NHWC float32 pixels. One job = one image.
+// transform, normalizes, and sends back NHWC float32 pixels (one job = one image); and reads shards
+// (`readShard`: framing, CRCs, tf.Example, labels), streaming their samples to the main thread a window
+// ahead of it, so the main thread never parses records.
 import { parentPort } from 'node:worker_threads';
 import sharp, { type Sharp } from 'sharp';
 import { centerCropBox, jpegSize, normalizeInto, randomResizedCropBox, resizeShorterSide } from './augment.js';
 import { Rng } from '@sparse-ift/core/rng';
-import type { DecodeJob, DecodeReply } from './decode-pool.js';
+import type { DataErrorMessage, DecodeJob, DecodeReply, ReadShardJob, StreamControl, StreamReply } from './decode-pool.js';
+import { DataError } from './errors.js';
+import { readShard } from './sources.js';
 
 // One libvips thread per worker, so N workers use about N cores and per-thread numbers mean something.
 sharp.concurrency(1);
@@ -47,12 +51,73 @@ async function decode(job: DecodeJob): Promise<{ pixels: Float32Array; width: nu
   } else if (info.channels !== 3) {
     throw new Error(`decoded to ${info.channels} channels, expected 3`);
   }
-  const pixels = new Float32Array(job.size * job.size * 3);
+  const n = job.size * job.size * 3;
+  // Straight into the caller's shared batch buffer when it gave one: no pixels cross threads.
+  const pixels = job.into ? new Float32Array(job.into.buffer, job.into.offset * 4, n) : new Float32Array(n);
   normalizeInto(rgb, 3, job.mean, job.std, pixels);
   return { pixels, width, height };
 }
 
-parentPort!.on('message', (job: DecodeJob) => {
+function dataErrorMessage(e: DataError): DataErrorMessage {
+  return { file: e.file, record: e.record, reason: e.reason, fatalForFile: e.fatalForFile };
+}
+
+/** Samples per message: few messages, small latency. */
+const CHUNK = 16;
+const streams = new Map<number, { credits: number; cancelled: boolean; wake?: () => void }>();
+
+async function readStream(job: ReadShardJob): Promise<void> {
+  const state: { credits: number; cancelled: boolean; wake?: () => void } = { credits: job.window, cancelled: false };
+  streams.set(job.stream, state);
+  const post = (reply: StreamReply, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(reply, transfer);
+  let chunk: { record: number; image: Uint8Array; label: number }[] = [];
+  const flush = () => {
+    if (chunk.length === 0) return;
+    post({ kind: 'samples', stream: job.stream, samples: chunk }, chunk.map((s) => s.image.buffer as ArrayBuffer));
+    chunk = [];
+  };
+  const { skipBad, ...options } = job.options;
+  const onBad = skipBad
+    ? (e: DataError) => {
+        flush(); // bad records keep their place among the samples
+        post({ kind: 'bad', stream: job.stream, bad: dataErrorMessage(e) });
+      }
+    : undefined;
+  try {
+    for await (const sample of readShard(job.file, job.format, { ...options, onBad })) {
+      if (state.cancelled) break;
+      // Its own buffer (a record's bytes are a view into the read buffer), handed over without a copy.
+      chunk.push({ record: sample.record, image: sample.image.slice(), label: sample.label });
+      state.credits--;
+      if (chunk.length >= CHUNK || state.credits <= 0) flush();
+      while (state.credits <= 0 && !state.cancelled) await new Promise<void>((resolve) => (state.wake = resolve));
+    }
+    flush();
+    if (!state.cancelled) post({ kind: 'end', stream: job.stream });
+  } catch (err) {
+    flush();
+    post({ kind: 'error', stream: job.stream, error: err instanceof DataError ? dataErrorMessage(err) : { message: String((err as Error).message ?? err) } });
+  } finally {
+    streams.delete(job.stream);
+  }
+}
+
+function onControl(message: StreamControl): void {
+  const state = streams.get(message.stream);
+  if (!state) return;
+  if (message.kind === 'cancel') state.cancelled = true;
+  else state.credits += message.count;
+  state.wake?.();
+  state.wake = undefined;
+}
+
+parentPort!.on('message', (message: DecodeJob | ReadShardJob | StreamControl) => {
+  if ('kind' in message) {
+    if (message.kind === 'read') void readStream(message);
+    else onControl(message);
+    return;
+  }
+  const job = message;
   if (job.mode === 'crash-for-test') {
     // Simulates a worker dying (uncaught exception) so tests can check the pool reports it.
     setImmediate(() => {
@@ -60,16 +125,35 @@ parentPort!.on('message', (job: DecodeJob) => {
     });
     return;
   }
-  decode(job).then(
-    (r) => {
-      const reply: DecodeReply = { id: job.id, ok: true, pixels: r.pixels, width: r.width, height: r.height };
-      parentPort!.postMessage(reply, [r.pixels.buffer as ArrayBuffer]);
-    },
-    (err: unknown) => {
+  jobs.push(job);
+  if (jobs.length === 1) void decodeQueued();
+});
+
+/**
+ * Jobs are decoded one after another: libvips runs on Node's shared thread pool, so decoding every queued
+ * job at once would use up to its 4 threads whatever the worker count. One at a time, a worker is a core.
+ */
+const jobs: DecodeJob[] = [];
+
+async function decodeQueued(): Promise<void> {
+  while (jobs.length > 0) {
+    const job = jobs[0]!;
+    const started = performance.now();
+    try {
+      const r = await decode(job);
+      const seconds = (performance.now() - started) / 1000;
+      const doneAt = Date.now();
+      if (job.into) {
+        parentPort!.postMessage({ id: job.id, ok: true, width: r.width, height: r.height, seconds, doneAt } satisfies DecodeReply);
+      } else {
+        parentPort!.postMessage({ id: job.id, ok: true, pixels: r.pixels, width: r.width, height: r.height, seconds, doneAt } satisfies DecodeReply, [r.pixels.buffer as ArrayBuffer]);
+      }
+    } catch (err) {
       // libvips repeats its messages over several lines: keep each distinct line once.
       const lines = String((err as Error).message ?? err).split('\n').map((l) => l.trim()).filter(Boolean);
       const reply: DecodeReply = { id: job.id, ok: false, error: [...new Set(lines)].join('; ') };
       parentPort!.postMessage(reply);
-    },
-  );
-});
+    }
+    jobs.shift();
+  }
+}

@@ -21,6 +21,11 @@ export interface StreamOptions {
    * 'auto' (default): 'file' when the shard count is a multiple of worldSize, else 'record'.
    */
   shardBy?: 'auto' | 'file' | 'record';
+  /**
+   * Where a shard's samples come from: default `readShard` on this thread; the loader passes its pool's
+   * `readShard`, which parses in a worker. Either way the same samples in the same order.
+   */
+  reader?: (file: string) => AsyncGenerator<EncodedSample>;
 }
 
 function checkRank(rank: number, worldSize: number): void {
@@ -86,7 +91,7 @@ export async function* streamShards(
   }
   const mine = byFile ? order.filter((_, i) => i % worldSize === rank) : order;
   let stream: AsyncGenerator<EncodedSample> = interleave(
-    mine.map((f) => () => readShard(f, format, opts)),
+    mine.map((f) => () => (opts.reader ? opts.reader(f) : readShard(f, format, opts))),
     opts.cycleLength ?? 4,
   );
   if (!byFile && worldSize > 1) stream = everyNth(stream, worldSize, rank);

@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
+import type { VisionBatch, VisionLoader } from '@sparse-ift/data-vision';
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `dv-${prefix}-`));
@@ -161,4 +162,11 @@ export function writeWdsShards(dir: string, shards: number, perShard: number, nu
     samples.push(inShard);
   }
   return { files, samples };
+}
+
+/** Every batch of one epoch of a loader. */
+export async function allBatches(l: VisionLoader, epoch = 0): Promise<VisionBatch[]> {
+  const out: VisionBatch[] = [];
+  for await (const b of l.batches(epoch)) out.push(b);
+  return out;
 }

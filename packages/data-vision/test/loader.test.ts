@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { DecodePool, VisionLoader, batchToTensors, type VisionBatch, type VisionLoaderOptions } from '@sparse-ift/data-vision';
 import {
-  PALETTE, decodeJpegIndependently, encodeExampleByHand, frameByHand, makeJpeg, sampleJpeg, tempDir, writeTfRecordShards, writeWdsShards,
+  PALETTE, allBatches as all, decodeJpegIndependently, encodeExampleByHand, frameByHand, makeJpeg, sampleJpeg, tempDir, writeTfRecordShards, writeWdsShards,
 } from './fixtures.js';
 
 const MEAN = [0.485, 0.456, 0.406];
@@ -26,11 +26,6 @@ function loader(opts: Partial<VisionLoaderOptions>): VisionLoader {
   return l;
 }
 
-async function all(l: VisionLoader, epoch = 0): Promise<VisionBatch[]> {
-  const out: VisionBatch[] = [];
-  for await (const b of l.batches(epoch)) out.push(b);
-  return out;
-}
 
 describe('VisionLoader', () => {
   it('eval: batches of normalized pixels equal to an independent decode, labels in stream order', async () => {

@@ -5,8 +5,8 @@
  * without allocating weights (GPT-3 Small has 125 M parameters).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { input, layers, model, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { BuildSeeds, LayerNorm, tensorSeed, type ModelOpList, type PlanOp } from '@sparse-ift/core';
+import { input, model, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { BuildSeeds, Dropout, LayerNorm, tensorSeed, type ModelOpList, type PlanOp } from '@sparse-ift/core';
 import {
   PositionEmbedding,
   TiedLMHead,
@@ -54,7 +54,7 @@ export function buildGpt(c: GptConfig, o: GptBuildOptions): LayersModel {
   const tableSeed = () => tensorSeed(seeds.next().weightSeed, 0);
   const [tokens, table] = new TokenEmbedding({ name: 'wte', vocabSize: c.vocabSize, dModel: d, initStd: c.initStd, seed: tableSeed() }).apply(ids) as SymbolicTensor[];
   let x = new PositionEmbedding({ name: 'wpe', length: c.contextLength, dModel: d, initStd: c.initStd, seed: tableSeed() }).apply(tokens!) as SymbolicTensor;
-  if (c.dropout > 0) x = layers.dropout({ name: 'embedding_drop', rate: c.dropout }).apply(x) as SymbolicTensor;
+  if (c.dropout > 0) x = new Dropout({ name: 'embedding_drop', rate: c.dropout }).apply(x) as SymbolicTensor;
   for (let i = 0; i < c.layers; i++) {
     x = transformerBlock(x, { ...spec, ...seeds.next() }, `h${i}`);
   }

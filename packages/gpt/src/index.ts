@@ -5,7 +5,7 @@ export * from './config.js';
 export * from './gpt.js';
 export * from './register.js';
 // The widths a GPT config is built at, for callers that size data or checkpoints by them.
-export { transformerWidths, type TransformerWidths } from '@sparse-ift/transformer';
+export { transformerWidths, trainingMemoryPerSequence, type SequenceMemory, type TransformerWidths } from '@sparse-ift/transformer';
 import { registerGptModels } from './register.js';
 
 registerGptModels();

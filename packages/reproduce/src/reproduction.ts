@@ -73,7 +73,7 @@ export interface Reproduction<Config extends { rows: readonly Row[] }, Row exten
    */
   exportInfo(config: Config, data: Data): Pick<ExportedModelInfo, 'dataset' | 'preprocess'>;
   /** Builds the row's model, trains it with `options` spread into the trainer's settings, and measures it. */
-  train(run: { config: Config; row: Row; seed: number; data: Data; options: RunOptions }): Promise<TrainedRun>;
+  train(run: { config: Config; row: Row; seed: number; data: Data; options: RunOptions; backend: ExperimentContext['backend'] }): Promise<TrainedRun>;
   /** results.md (without the plots, which are appended) and the table printed at the end. */
   report(results: ResultsFile<Config, Row>, data: Data): { document: string; table: string };
   /** Accuracy-against-sparsity plots: one per `group` of rows that has a dense row (default: one for all). */
@@ -140,7 +140,7 @@ export function reproduction<Config extends { rows: readonly Row[] }, Row extend
       runId,
       trainOne: async (row, seed, id, label) => {
         const options: RunOptions = { checkpointFile: state.checkpointFile(id), resume: ctx.resume, tensorboardDir: join(ctx.outDir, 'tensorboard', id), progress: ctx.progress, label, log: ctx.log };
-        const trained = await spec.train({ config, row, seed, data, options });
+        const trained = await spec.train({ config, row, seed, data, options, backend: ctx.backend });
         try {
           const record = runRecord({ id, row, seed, maskSparsity: trained.maskSparsity, result: trained.result, footprint: trained.footprint, score: spec.score, backend: ctx.backend.name });
           // Exported before the run counts as finished, so a run interrupted while exporting is trained again on --resume.

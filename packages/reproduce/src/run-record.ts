@@ -4,7 +4,7 @@
  * evaluation with the best score), `history` (every evaluation), the model's footprint.
  */
 import type { Family, SparseMethod } from '@sparse-ift/core';
-import type { Evaluation, Metrics, TrainResult } from '@sparse-ift/train';
+import type { Evaluation, InputThroughput, Metrics, TrainResult } from '@sparse-ift/train';
 import { mean, sampleStd } from './results-report.js';
 import type { ModelFootprint } from './run-grid.js';
 
@@ -40,6 +40,8 @@ export type RunRecord<Row extends GridRow = GridRow> = Row &
     history: Evaluation[];
     steps: number;
     wallSeconds: number;
+    /** The training loop's data intake (samples/s, waiting for data); absent in records written before it. */
+    input?: InputThroughput;
     backend: string;
     /** The folder the trained model was exported to (model.json + weights.bin), relative to the --out folder. */
     exportDir?: string;
@@ -71,6 +73,7 @@ export function runRecord<Row extends GridRow>(args: {
     ...args.footprint,
     steps: result.steps,
     wallSeconds: result.wallSeconds,
+    input: result.input,
     backend: args.backend,
   };
 }

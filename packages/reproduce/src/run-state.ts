@@ -32,7 +32,11 @@ export interface RunState {
    * what is wrong with a stored record, if anything (then the file is named as damaged).
    */
   finished<RunRecord>(id: string, check?: (record: unknown) => string | undefined): RunRecord | undefined;
-  /** Stores run `id`'s record (atomically) so that a later --resume skips the run. */
+  /**
+   * Stores run `id`'s record (atomically) so that a later --resume skips the run, then deletes the run's
+   * checkpoint: nothing reads it again (the exported model under models/ keeps the weights), and GPT or
+   * ImageNet checkpoints are gigabytes each.
+   */
   markFinished(id: string, record: unknown): void;
   /** Releases the --out lock (also done when the process exits). */
   release(): void;
@@ -111,10 +115,11 @@ export function prepareStateDir(
     mkdirSync(join(dir, 'finished'), { recursive: true });
     if (!existsSync(identityFile)) writeFileAtomic(identityFile, `${JSON.stringify({ ...identity, config: run.config }, null, 2)}\n`);
     const finishedFile = (id: string): string => join(dir, 'finished', `${id}.json`);
+    const checkpointFile = (id: string): string => join(dir, 'checkpoints', `${id}.bin`);
     return {
       dir,
       identity,
-      checkpointFile: (id) => join(dir, 'checkpoints', `${id}.bin`),
+      checkpointFile,
       finished<RunRecord>(id: string, check?: (record: unknown) => string | undefined): RunRecord | undefined {
         const file = finishedFile(id);
         if (!ctx.resume || !existsSync(file)) return undefined;
@@ -129,7 +134,10 @@ export function prepareStateDir(
         if (problem !== undefined) throw new Error(`finished-run record ${file} is damaged: ${problem}; delete it (that run is then trained again), or pass --force to start over`);
         return envelope.record as RunRecord;
       },
-      markFinished: (id, record) => writeFileAtomic(finishedFile(id), `${JSON.stringify({ run: { ...identity, id }, record } satisfies FinishedEnvelope, null, 2)}\n`),
+      markFinished: (id, record) => {
+        writeFileAtomic(finishedFile(id), `${JSON.stringify({ run: { ...identity, id }, record } satisfies FinishedEnvelope, null, 2)}\n`);
+        rmSync(checkpointFile(id), { force: true });
+      },
       release: () => lock.release(),
     };
   } catch (error) {

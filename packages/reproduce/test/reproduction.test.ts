@@ -30,7 +30,7 @@ const rows: ToyRow[] = [
 function toyResult(row: ToyRow, seed: number): TrainResult {
   const accuracy = 0.5 + row.sparsity / 4 + seed / 100;
   const history = [0, 1].map((epoch) => ({ epoch, step: 5 * (epoch + 1), trainLoss: 1, test: { loss: 1 - accuracy, accuracy: accuracy - 0.1 * (1 - epoch) }, lr: 0.1 }));
-  return { history, test: history[1]!.test, steps: 10, stoppedEarly: false, resumedFromStep: 0, wallSeconds: 2, epochsAtChance: [] };
+  return { history, test: history[1]!.test, steps: 10, stoppedEarly: false, resumedFromStep: 0, wallSeconds: 2, epochsAtChance: [], input: { samples: 640, waitSeconds: 0.5, stepSeconds: 1.5, samplesPerSecond: 320 } };
 }
 
 /** A 6 → 8 → 3 MLP whose hidden layer is the row's family (masked unless dense), seeded by the run. */

@@ -141,7 +141,7 @@ describe('seed statistics and table pieces', () => {
 describe('run records and row summaries', () => {
   const row: GridRow = { family: 'sparse-wide', sparsity: 0.5, method: 'rigl' };
   const evaluation = (epoch: number, accuracy: number, perplexity: number): Evaluation => ({ epoch, step: 10 * (epoch + 1), trainLoss: 1, test: { loss: 0.5, accuracy, perplexity }, lr: 0.1 });
-  const result = (history: Evaluation[]): TrainResult => ({ history, test: history.at(-1)!.test, steps: 30, stoppedEarly: false, resumedFromStep: 0, wallSeconds: 10, epochsAtChance: [] });
+  const result = (history: Evaluation[]): TrainResult => ({ history, test: history.at(-1)!.test, steps: 30, stoppedEarly: false, resumedFromStep: 0, wallSeconds: 10, epochsAtChance: [], input: { samples: 960, waitSeconds: 1, stepSeconds: 8, samplesPerSecond: 960 / 9 } });
   const footprint = (nonzeroParams: number, sparseFlops: number, flopRatio: number, realisedDensity: number) => ({ params: 1000, nonzeroParams, sparseFlops, flopRatio, realisedDensity });
   const record = (seed: number, history: Evaluation[], fp: ReturnType<typeof footprint>, wallSeconds: number) =>
     runRecord({ id: `m-seed${seed}`, row, seed, maskSparsity: 0.5 + seed / 100, result: { ...result(history), wallSeconds }, footprint: fp, score: TOP1_ACCURACY, backend: 'cpu' });

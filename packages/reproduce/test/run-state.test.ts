@@ -2,7 +2,7 @@
 // finished runs only on --resume and only of the same experiment, preset and configuration, lets one
 // process at a time write an --out folder (a dead owner's lock is taken over), and names a damaged file.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -24,6 +24,19 @@ describe('prepareStateDir', () => {
     expect(state.finished('run-a')).toBeUndefined();
     const identity = JSON.parse(readFileSync(join(outDir, 'state', 'identity.json'), 'utf8'));
     expect(identity).toEqual({ experiment: 'fm', preset: 'smoke', configHash: state.identity.configHash, config: SMOKE });
+    state.release();
+  });
+
+  it("deletes a run's checkpoint once its record is stored, and only that run's", () => {
+    const outDir = tempOut();
+    const state = prepareStateDir(ctx(outDir, 'smoke'), { experiment: 'fm', config: SMOKE });
+    mkdirSync(join(outDir, 'state', 'checkpoints'), { recursive: true });
+    for (const id of ['run-a', 'run-b']) writeFileSync(state.checkpointFile(id), 'weights');
+    state.markFinished('run-a', { accuracy: 0.5 });
+    expect(existsSync(state.checkpointFile('run-a'))).toBe(false);
+    expect(existsSync(state.checkpointFile('run-b'))).toBe(true);
+    state.markFinished('run-c', { accuracy: 0.5 }); // a run that never wrote a checkpoint
+    expect(existsSync(join(outDir, 'state', 'finished', 'run-c.json'))).toBe(true);
     state.release();
   });
 

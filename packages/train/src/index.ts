@@ -13,3 +13,4 @@ export { epochPermutation } from './data-order.js';
 export { createProgress, type Progress } from './progress.js';
 // Raised (with the step and the kept checkpoint) when a loss is NaN or infinite.
 export { NonFiniteLossError } from './core.js';
+export { fittingMicroBatch, type DeviceMemoryLike, type MicroBatchChoice } from './micro-batch.js';

@@ -5,6 +5,12 @@
  * through core's `sparseTrainStep` (static/SET/RigL, in the order of docs/sparse-training.md#training-step), evaluation after every
  * epoch or every `evalEvery` steps, TensorBoard scalars, atomic checkpoints with exact resume, and a
  * hard stop on a NaN/Inf loss.
+ *
+ * Nothing on the step path waits for the device: dropout masks are drawn there (seeded per step and
+ * micro-batch), mask updates run there on GPU backends, and each step's loss stays there until the
+ * loss log reads a batch of them (`lossReadEvery`). A step is applied only while every loss so far was
+ * finite (core's FiniteGuard), so the NaN/Inf stop, found up to `lossReadEvery` steps later, still
+ * leaves the weights of the last good step and never checkpoints past it.
  */
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
@@ -15,20 +21,24 @@ import { epochBatches, heldOutBatches, isBatchStream, microBatches, type BatchSo
 import { CheckpointError, CheckpointReader, restoreOptimizerState, storeOptimizerState, writeCheckpointAtomic, type LazyTensor, type StoredOptimizer, type StoredTensor } from './checkpoint.js';
 import {
   AdamW,
+  FiniteGuard,
   NonFiniteLossError,
   SEED_STREAMS,
   SGD,
   createMaskUpdater,
   decayOnlyMatrices,
+  deriveSeed,
   initMasks,
   rngFor,
-  sparseTrainStep,
+  sparseTrainStepOnDevice,
+  withDropoutContext,
   type MaskUpdater,
   type SparseOptimizer,
   type UpdaterState,
 } from './core.js';
 import type { NamedVariable, TrainableModel } from './model.js';
 import { classification, type Metrics, type Objective } from './objectives.js';
+import { LossLog, type StepLoss } from './loss-log.js';
 import { createProgress } from './progress.js';
 import type { MaskTraining, OptimizerRecipe } from './recipes.js';
 import { learningRate, warmupFactor, type LrSchedule } from './schedules.js';
@@ -64,6 +74,11 @@ export interface TrainConfig {
   mask: MaskTraining;
   /** Evaluate every this many steps and after the last; by default after every epoch. */
   evalEvery?: number;
+  /**
+   * Read the steps' losses from the device every this many steps (default 10), in one batch: the progress
+   * bar, TensorBoard and the NaN/Inf stop see them then. Evaluations and checkpoints read all first.
+   */
+  lossReadEvery?: number;
   /** Batch size for evaluating an in-memory test set (default 1000). */
   evalBatchSize?: number;
   /** Checkpoint file; written at the end of every epoch and every `checkpointEvery` steps. */
@@ -93,8 +108,21 @@ export interface Evaluation {
   atChance?: boolean;
 }
 
+/** How fast training consumed data in this process: what the input pipeline had to deliver, and did. */
+export interface InputThroughput {
+  /** Training samples taken (this process; a resumed run counts from its resume). */
+  samples: number;
+  /** Seconds the loop waited for the next batch, and seconds spent in steps. */
+  waitSeconds: number;
+  stepSeconds: number;
+  /** samples / (waitSeconds + stepSeconds). */
+  samplesPerSecond: number;
+}
+
 export interface TrainResult {
   history: Evaluation[];
+  /** The training loop's intake: samples/s and the share of time spent waiting for data. */
+  input: InputThroughput;
   /** The held-out metrics after the last step (undefined when stopped before the end). */
   test: Metrics | undefined;
   steps: number;
@@ -179,17 +207,25 @@ function fingerprint(config: TrainConfig, objective: Objective, model: Trainable
 /** The objective's held-out metrics over every batch of `test` (an in-memory set in batches of `batchSize`). */
 export async function evaluate(model: TrainableModel, test: LabelledData | BatchStream, options: { objective?: Objective; batchSize?: number } = {}): Promise<Metrics> {
   const objective = options.objective ?? classification();
-  const sums: Record<string, number> = {};
+  // Each batch's sums stay on the device; one read at the end, summed in float64 in batch order.
+  const batchSums: Record<string, tf.Scalar>[] = [];
   let count = 0;
-  for await (const batch of heldOutBatches(test, options.batchSize ?? 1000)) {
-    const batchSums = tf.tidy(() => objective.metricSums(model, batch));
-    for (const [name, sum] of Object.entries(batchSums)) {
-      sums[name] = (sums[name] ?? 0) + sum.dataSync()[0]!;
-      sum.dispose();
+  let sums: Record<string, number> = {};
+  try {
+    for await (const batch of heldOutBatches(test, options.batchSize ?? 1000)) {
+      batchSums.push(tf.tidy(() => objective.metricSums(model, batch)));
+      count += batch.shape[0]!;
     }
-    count += batch.shape[0]!;
+    if (count === 0) throw new Error('the held-out data gave no batches; check the test/validation data');
+    const names = Object.keys(batchSums[0]!);
+    // float32 holds every per-batch count (accuracy is int32) exactly.
+    const stacked = tf.tidy(() => tf.stack(batchSums.flatMap((b) => names.map((name) => tf.cast(b[name]!, 'float32')))));
+    const values = await stacked.data();
+    stacked.dispose();
+    sums = Object.fromEntries(names.map((name, j) => [name, batchSums.reduce((total, _, i) => total + values[i * names.length + j]!, 0)]));
+  } finally {
+    for (const b of batchSums) tf.dispose(Object.values(b));
   }
-  if (count === 0) throw new Error('the held-out data gave no batches; check the test/validation data');
   const means = Object.fromEntries(Object.entries(sums).map(([name, sum]) => [name, sum / count])) as Metrics;
   return objective.summarise?.(means) ?? means;
 }
@@ -310,13 +346,40 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
 
   const tb = config.tensorboardDir ? new TensorBoardWriter(config.tensorboardDir) : undefined;
   const progress = createProgress(config.progress ?? false);
+  const lossReadEvery = config.lossReadEvery ?? 10;
+  if (!(Number.isInteger(lossReadEvery) && lossReadEvery >= 1)) throw new RangeError(`lossReadEvery must be a whole number >= 1, got ${lossReadEvery}`);
+  const guard = new FiniteGuard();
+  const dropoutSeed = deriveSeed(config.seed, SEED_STREAMS.dropout);
+  const losses = new LossLog();
   let stoppedEarly = false;
   let windowStart = performance.now();
   let windowSamples = 0;
+  let samplesPerSecond = 0;
+  const intake = { samples: 0, waitSeconds: 0, stepSeconds: 0 };
+  let waitingSince = performance.now();
   progress.start(run.steps, globalStep, label);
+
+  /** Takes in read losses, in step order: the training-loss mean, TensorBoard, the NaN/Inf stop. */
+  const absorb = (read: StepLoss[]): void => {
+    for (const { step, loss, samples, lr } of read) {
+      if (!Number.isFinite(loss)) {
+        // Nothing from this step on was applied (the guard): the weights are those after step − 1.
+        const kept = config.checkpointFile && existsSync(config.checkpointFile) ? config.checkpointFile : undefined;
+        throw new NonFiniteLossError(loss, step, kept);
+      }
+      trainLossSum += loss * samples;
+      trainLossCount += samples;
+      if (tb && step % 10 === 0) tb.scalars(step, { 'train/loss': loss, 'train/lr': lr });
+    }
+    const last = read.at(-1);
+    if (last) progress.update(last.step, { loss: last.loss, samplesPerSecond });
+  };
+  /** Reads every pending loss (before an evaluation, a checkpoint, the end). */
+  const settle = async (): Promise<void> => absorb(await losses.drain());
 
   /** Evaluates on the held-out data and starts a new training-loss mean. */
   const evaluateNow = async (): Promise<void> => {
+    await settle();
     const test = await evaluate(model, data.test, { objective, batchSize: config.evalBatchSize });
     const evaluation: Evaluation = { epoch, step: globalStep, trainLoss: trainLossSum / Math.max(1, trainLossCount), test, lr: optimizer.learningRate };
     // The training loss of a uniform guess since the last evaluation: the run learned nothing; say so loudly.
@@ -338,23 +401,32 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
     trainLossSum = 0;
     trainLossCount = 0;
   };
+  const checkpointNow = async (): Promise<void> => {
+    await settle();
+    saveCheckpoint();
+  };
 
   try {
     while (globalStep < run.steps && !stoppedEarly) {
+      waitingSince = performance.now();
       for await (const batch of epochBatches(data.train, config.seed, epoch, config.batchSize, stepsPerEpoch, stepInEpoch)) {
+        const stepStarted = performance.now();
+        intake.waitSeconds += (stepStarted - waitingSince) / 1000;
         optimizer.learningRate = learningRate(config.optimizer.lr, config.schedule, { step: globalStep, epoch }) * warmupFactor(globalStep, config.warmupSteps);
         const n = batch.shape[0]!;
         const micro = microBatches(batch, microBatchSize);
-        let loss: number;
+        const step = globalStep;
+        let loss: tf.Scalar;
         try {
-          ({ loss } = sparseTrainStep({
+          ({ loss } = sparseTrainStepOnDevice({
             params: variables,
             maskedParams: model.maskedParams,
-            lossFn: (i) => objective.loss(model, micro[i]!, { step: globalStep }),
+            lossFn: (i) => withDropoutContext({ seed: dropoutSeed, step, microBatch: i }, () => objective.loss(model, micro[i]!, { step })),
             microBatchWeights: micro.map((m) => m.shape[0]! / n),
             optimizer,
             updater,
             clipNorm: config.clipNorm,
+            guard,
           }));
         } catch (error) {
           if (isWasmHeapExhausted(error)) {
@@ -366,49 +438,62 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
               { cause: error },
             );
           }
-          // core refuses a non-finite step before applying it; add where it happened and what is kept.
           if (!(error instanceof NonFiniteLossError)) throw error;
+          // A mask update found the guard tripped: an earlier step's loss (the log's reads throw for it), or this one's.
+          await settle();
           const kept = config.checkpointFile && existsSync(config.checkpointFile) ? config.checkpointFile : undefined;
-          throw new NonFiniteLossError(error.loss, globalStep + 1, kept);
+          throw new NonFiniteLossError(error.loss, step + 1, kept);
         }
         globalStep += 1;
         stepInEpoch += 1;
-        trainLossSum += loss * n;
-        trainLossCount += n;
+        losses.add(globalStep, loss, n, optimizer.learningRate);
         windowSamples += n;
         const seconds = (performance.now() - windowStart) / 1000;
-        progress.update(globalStep, { loss, samplesPerSecond: windowSamples / Math.max(seconds, 1e-9) });
+        samplesPerSecond = windowSamples / Math.max(seconds, 1e-9);
         if (seconds > 10) {
           windowStart = performance.now();
           windowSamples = 0;
         }
-        if (tb && globalStep % 10 === 0) tb.scalars(globalStep, { 'train/loss': loss, 'train/lr': optimizer.learningRate });
+        if (globalStep % lossReadEvery === 0) absorb(await losses.collect());
+        intake.samples += n;
+        intake.stepSeconds += (performance.now() - stepStarted) / 1000;
         const finished = globalStep === run.steps;
         if (config.evalEvery && (globalStep % config.evalEvery === 0 || finished)) await evaluateNow();
         // The end of an epoch (or of the run) is handled below the loop: it evaluates and checkpoints.
         if (finished || stepInEpoch === stepsPerEpoch) break;
         const stopping = config.stopAfterStep !== undefined && globalStep >= config.stopAfterStep;
-        if (stopping || (config.checkpointEvery && globalStep % config.checkpointEvery === 0)) saveCheckpoint();
+        if (stopping || (config.checkpointEvery && globalStep % config.checkpointEvery === 0)) await checkpointNow();
         if (stopping) {
           stoppedEarly = true;
           break;
         }
+        waitingSince = performance.now();
       }
       if (stoppedEarly) break;
       // End of an epoch: evaluate on the test set (the official code does so every epoch, no validation split).
       if (!config.evalEvery) await evaluateNow();
       epoch += 1;
       stepInEpoch = 0;
-      saveCheckpoint();
+      await checkpointNow();
       if (config.stopAfterStep !== undefined && globalStep >= config.stopAfterStep && globalStep < run.steps) stoppedEarly = true;
     }
+    await settle();
+    const rate = intake.samples / Math.max(intake.waitSeconds + intake.stepSeconds, 1e-9);
+    log(
+      `${label}: input ${intake.samples} samples at ${rate.toFixed(1)} samples/s; ` +
+        `waited ${intake.waitSeconds.toFixed(1)} s for data (${((100 * intake.waitSeconds) / Math.max(intake.waitSeconds + intake.stepSeconds, 1e-9)).toFixed(1)} % of training time)`,
+    );
   } finally {
     progress.stop();
     tb?.close();
     optimizer.dispose();
+    losses.dispose();
+    guard.dispose();
   }
+  const trained = intake.waitSeconds + intake.stepSeconds;
   return {
     history,
+    input: { ...intake, samplesPerSecond: trained > 0 ? intake.samples / trained : 0 },
     test: stoppedEarly ? undefined : history.at(-1)?.test,
     steps: globalStep,
     stoppedEarly,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { dropout } from '@sparse-ift/core';
 import { NonFiniteLossError, readCheckpoint, train, writeCheckpointAtomic, type TrainConfig } from '../src/index.js';
 import { syntheticData, tinyModel } from './helpers.js';
 
@@ -83,6 +84,50 @@ describe('train', () => {
     expect(ckpt.meta.globalStep).toBe(4);
     for (const t of ckpt.tensors.values()) for (const v of t.data) expect(Number.isFinite(v)).toBe(true);
     model.dispose();
+  });
+
+  it('a NaN found by a later batched loss read stops at its step, with the weights of the step before it', async () => {
+    for (const method of ['static', 'rigl'] as const) {
+      const poisoned = tinyModel();
+      const logits = poisoned.logits.bind(poisoned);
+      let calls = 0;
+      // Only the 6th step is NaN: the steps after it are finite, and must not be applied either.
+      poisoned.logits = (x, training, ctx) => (training && ++calls === 6 ? (tf.mul(logits(x, training, ctx), NaN) as tf.Tensor2D) : logits(x, training, ctx));
+      const run = train(poisoned, data, config({ mask: { method, frequency: 3 }, lossReadEvery: 100, epochs: 3 }));
+      await expect(run).rejects.toThrow(/loss is NaN at step 6/);
+      const reference = tinyModel();
+      await train(reference, data, config({ mask: { method, frequency: 3 }, stopAfterStep: 5 }));
+      expect(weights(poisoned), method).toEqual(weights(reference));
+      poisoned.dispose();
+      reference.dispose();
+    }
+  });
+
+  it('dropout masks follow (seed, step, micro-batch): reruns and resumed runs agree, another seed differs', async () => {
+    const withDropout = () => {
+      const model = tinyModel();
+      const logits = model.logits.bind(model);
+      model.logits = (x, training, ctx) => (training ? dropout(logits(x, training, ctx), 0.3, 'logits_drop') : logits(x, training, ctx));
+      return model;
+    };
+    const run = async (overrides: Partial<TrainConfig>) => {
+      const model = withDropout();
+      await train(model, data, config({ mask: { method: 'static' }, microBatchSize: 16, ...overrides }));
+      const w = weights(model);
+      model.dispose();
+      return w;
+    };
+    const a = await run({});
+    expect(await run({})).toEqual(a);
+    expect(await run({ seed: 4 })).not.toEqual(a);
+    const checkpointFile = join(mkdtempSync(join(tmpdir(), 'sift-dropout-')), 'ckpt.bin');
+    const first = withDropout();
+    await train(first, data, config({ mask: { method: 'static' }, microBatchSize: 16, checkpointFile, stopAfterStep: 10 }));
+    first.dispose();
+    const second = withDropout();
+    await train(second, data, config({ mask: { method: 'static' }, microBatchSize: 16, checkpointFile, resume: true }));
+    expect(weights(second)).toEqual(a);
+    second.dispose();
   });
 
   it('a full wasm heap (a WebAssembly trap in a step) names the limit and what to do, and keeps the checkpoint', async () => {

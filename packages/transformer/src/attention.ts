@@ -4,13 +4,14 @@
  * projections are ordinary (masked) linear layers around it, so every Sparse-IFT family transforms
  * them with core's `sparseIftDense`, and masks are found through their roles.
  *
- * Ops: reshape, transpose, batched matMul, add, softmax, dropout: all have kernels and gradients on
- * the cpu and wasm backends.
+ * Ops: reshape, transpose, batched matMul, add, softmax, and core's dropout (its mask drawn on the
+ * device, see core's ops/dropout.ts): all have kernels and gradients on every backend. The causal mask is
+ * built once per sequence length and backend, and reused by every layer and step.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { serialization } from '@tensorflow/tfjs-core';
 import { layers, type Shape } from '@tensorflow/tfjs-layers';
-import type { FlopOpContext, HasFlopOps, PlanOp } from '@sparse-ift/core';
+import { dropout, withDropoutContext, type FlopOpContext, type HasFlopOps, type PlanOp } from '@sparse-ift/core';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof layers.Layer>[0]>;
 type CallKwargs = Parameters<InstanceType<typeof layers.Layer>['call']>[1];
@@ -21,7 +22,10 @@ export interface DotProductAttentionArgs extends LayerArgs {
   causal: boolean;
   /** Dropout on the attention probabilities while training. Default 0. */
   dropout?: number;
-  /** Seed of the attention dropout (tests); unseeded if absent. */
+  /**
+   * A fixed seed for the attention dropout (tests): the same mask at every call. Without it the mask
+   * follows the trainer's dropout context (seed, step, micro-batch) under the stream of the layer's name.
+   */
   dropoutSeed?: number;
 }
 
@@ -33,6 +37,25 @@ export function causalMaskBias(t: number): tf.Tensor2D {
   const values = new Float32Array(t * t);
   for (let i = 0; i < t; i++) for (let j = i + 1; j < t; j++) values[i * t + j] = MASKED_LOGIT;
   return tf.tensor2d(values, [t, t]);
+}
+
+/** Causal masks already on a backend, per sequence length (a backend started again gets its own). */
+const causalMasks = new WeakMap<object, Map<number, tf.Tensor2D>>();
+
+/**
+ * The causal mask for length `t` on the current backend, built and uploaded once and kept for the life
+ * of that backend (not per layer and step). Never dispose it.
+ */
+export function cachedCausalMaskBias(t: number): tf.Tensor2D {
+  const backend = tf.engine().backend;
+  let byLength = causalMasks.get(backend);
+  if (!byLength) causalMasks.set(backend, (byLength = new Map()));
+  let mask = byLength.get(t);
+  if (!mask || mask.isDisposed) {
+    mask = tf.keep(causalMaskBias(t));
+    byLength.set(t, mask);
+  }
+  return mask;
 }
 
 export class DotProductAttention extends layers.Layer implements HasFlopOps {
@@ -100,11 +123,16 @@ export class DotProductAttention extends layers.Layer implements HasFlopOps {
       let scores: tf.Tensor = tf.mul(tf.matMul(qh, kh, false, true), 1 / Math.sqrt(dh));
       if (this.causal) {
         if (tk !== t) throw new Error(`DotProductAttention '${this.name}': causal attention needs as many keys as queries, got ${tk} and ${t}`);
-        scores = tf.add(scores, causalMaskBias(t));
+        scores = tf.add(scores, cachedCausalMaskBias(t));
       }
       let probs: tf.Tensor = tf.softmax(scores, -1);
       const training = (kwargs as { training?: boolean } | undefined)?.training === true;
-      if (training && this.dropout > 0) probs = tf.dropout(probs, this.dropout, undefined, this.dropoutSeed);
+      if (training && this.dropout > 0) {
+        const p = probs;
+        probs = this.dropoutSeed === undefined
+          ? dropout(p, this.dropout, this.name)
+          : withDropoutContext({ seed: this.dropoutSeed >>> 0, step: 0 }, () => dropout(p, this.dropout, this.name));
+      }
       const context = tf.matMul(probs as tf.Tensor4D, vh as tf.Tensor4D); // [B, H, T, dh]
       return tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [b, t, d]);
     });

@@ -10,6 +10,7 @@
  */
 import { initializers, layers, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import {
+  Dropout,
   Gelu,
   LayerNorm,
   assertSparsity,
@@ -211,14 +212,14 @@ export function transformerBlock(x: SymbolicTensor, spec: TransformerBlockSpec, 
     dropout: spec.attentionDropout,
   }).apply([q, k, v]) as SymbolicTensor;
   let attnOut = linear(heads, spec, `${prefix}_attn_out`, dModel, spec.outputInitStd, 3);
-  if (spec.dropout > 0) attnOut = layers.dropout({ name: `${prefix}_attn_drop`, rate: spec.dropout }).apply(attnOut) as SymbolicTensor;
+  if (spec.dropout > 0) attnOut = new Dropout({ name: `${prefix}_attn_drop`, rate: spec.dropout }).apply(attnOut) as SymbolicTensor;
   const x1 = layers.add({ name: `${prefix}_attn_residual` }).apply([x, attnOut]) as SymbolicTensor;
 
   const ln2 = new LayerNorm({ name: `${prefix}_ln2`, epsilon: spec.layerNormEpsilon }).apply(x1) as SymbolicTensor;
   const fc1 = linear(ln2, spec, `${prefix}_mlp_fc1`, dFf, spec.initStd, 4);
   const act = new Gelu({ name: `${prefix}_mlp_gelu` }).apply(fc1) as SymbolicTensor; // core's fused GELU (exact, erf)
   let fc2 = linear(act, spec, `${prefix}_mlp_fc2`, dModel, spec.outputInitStd, 5);
-  if (spec.dropout > 0) fc2 = layers.dropout({ name: `${prefix}_mlp_drop`, rate: spec.dropout }).apply(fc2) as SymbolicTensor;
+  if (spec.dropout > 0) fc2 = new Dropout({ name: `${prefix}_mlp_drop`, rate: spec.dropout }).apply(fc2) as SymbolicTensor;
   return layers.add({ name: `${prefix}_mlp_residual` }).apply([x1, fc2]) as SymbolicTensor;
 }
 

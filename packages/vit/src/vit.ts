@@ -8,7 +8,7 @@
  * LayerNorms and the head stay dense. The block is @sparse-ift/transformer's, non-causal.
  */
 import { initializers, input, layers, model, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { BuildSeeds, LayerNorm, tensorSeed, type ModelOpList, type PlanOp } from '@sparse-ift/core';
+import { BuildSeeds, Dropout, LayerNorm, tensorSeed, type ModelOpList, type PlanOp } from '@sparse-ift/core';
 import {
   PositionEmbedding,
   builtModelName,
@@ -68,7 +68,7 @@ export function buildVit(c: VitConfig, o: VitBuildOptions): LayersModel {
     .apply(patches) as SymbolicTensor;
   x = new ClassToken({ name: 'cls_token', ...seedArg(initSeed()) }).apply(x) as SymbolicTensor;
   x = new PositionEmbedding({ name: 'pos_embed', length: n + 1, dModel: d, initStd: c.initStd, ...seedArg(initSeed()) }).apply(x) as SymbolicTensor;
-  if (c.dropout > 0) x = layers.dropout({ name: 'pos_drop', rate: c.dropout }).apply(x) as SymbolicTensor;
+  if (c.dropout > 0) x = new Dropout({ name: 'pos_drop', rate: c.dropout }).apply(x) as SymbolicTensor;
   for (let i = 0; i < c.layers; i++) {
     x = transformerBlock(x, { ...spec, ...seeds.next() }, `blocks${i}`);
   }

@@ -36,7 +36,7 @@ export interface CifarPreset {
 }
 
 const PAPER_PRESET: CifarPreset = {
-  description: 'the exact official recipe (docs/recipes.md#cifar-100-resnet-18): ResNet-18 (W = 64), 200 epochs, batch 128, s ∈ {0.5, 0.75, 0.9}, 19 rows; meant for a GPU (--backend tensorflow-gpu)',
+  description: 'the exact official recipe (docs/recipes.md#cifar-100-resnet-18): ResNet-18 (W = 64), 200 epochs, batch 128, s ∈ {0.5, 0.75, 0.9}, 19 rows; meant for a GPU (--backend webgpu)',
   epochs: 200,
   batchSize: 128,
   baseWidth: 64,

@@ -49,7 +49,8 @@ function* asBatches(batches: Iterable<LmBatch>): Generator<Batch> {
  * Training blocks read in order ([MZ] configs: not shuffled), one batch of `recipe.batchSize` sequences
  * per step, epoch after epoch; validation: the first `evalSequences` blocks in micro-batches.
  */
-export function wikiTextBatches(tokens: { train: TokenIds; validation: TokenIds }, config: GptExperimentConfig, seed: number): TrainData {
+/** Training batches in the preset's order; validation in batches of `evalBatchSize` sequences (a forward's memory: the micro-batch). */
+export function wikiTextBatches(tokens: { train: TokenIds; validation: TokenIds }, config: GptExperimentConfig, seed: number, evalBatchSize: number): TrainData {
   const { context, shuffle } = config;
   const batchSize = config.recipe.batchSize;
   const trainBlocks = new TokenBlocks(tokens.train, context);
@@ -66,6 +67,6 @@ export function wikiTextBatches(tokens: { train: TokenIds; validation: TokenIds 
       batches: (epoch) => asBatches(lmBatches(trainBlocks, { batchSize, shuffle, seed, epoch })),
       fingerprint: JSON.stringify({ context, shuffle }),
     },
-    test: { batches: () => asBatches(lmBatches(validBlocks, { batchSize: config.microBatchSize, dropLast: false })) },
+    test: { batches: () => asBatches(lmBatches(validBlocks, { batchSize: evalBatchSize, dropLast: false })) },
   };
 }

@@ -9,7 +9,8 @@ import { modelFootprint, PERPLEXITY, reproduction, type GridRow } from '@sparse-
 import { train } from '@sparse-ift/train';
 import { loadWikiText, wikiTextBatches, type WikiText } from './data.js';
 import { gptTrainable } from './model.js';
-import { PRESETS, resolveConfig, trainConfig, type GptExperimentConfig } from './presets.js';
+import { PRESETS, resolveConfig, resolveMicroBatch, trainConfig, type GptExperimentConfig } from './presets.js';
+import type { DeviceMemoryLike } from '@sparse-ift/train';
 import { resultsMarkdown } from './report.js';
 
 export const GPT3_SMALL_WIKITEXT103 = reproduction<GptExperimentConfig, GridRow, WikiText>({
@@ -29,13 +30,15 @@ export const GPT3_SMALL_WIKITEXT103 = reproduction<GptExperimentConfig, GridRow,
   modelName: (config) => config.model.name,
   // GPT-2 BPE token ids in, next-token logits out.
   exportInfo: () => ({ dataset: 'wikitext-103' }),
-  async train({ config, row, seed, data, options }) {
+  async train({ config, row, seed, data, options, backend }) {
     const shape = { sequenceLength: config.context };
     const model = buildGpt(config.model, { ...shape, family: row.family, sparsity: row.sparsity, seed });
     try {
       const trainable = gptTrainable(model);
-      const batches = wikiTextBatches({ train: data.train.tokens, validation: data.validation.tokens }, config, seed);
-      const result = await train(trainable, batches, { ...trainConfig(config, row.method, seed), checkpointEvery: 250, ...options });
+      const micro = resolveMicroBatch(config, row, model.countParams(), backend['memory'] as DeviceMemoryLike | undefined);
+      options.log(`${options.label}: ${micro.why}`);
+      const batches = wikiTextBatches({ train: data.train.tokens, validation: data.validation.tokens }, config, seed, micro.microBatchSize);
+      const result = await train(trainable, batches, { ...trainConfig(config, row.method, seed, micro.microBatchSize), checkpointEvery: 250, ...options });
       // The iso-FLOP reference: the dense model's forward FLOPs per sequence, from its op list (no weights allocated).
       const denseFlops = countFlops(gptOpList(config.model, { ...shape, family: 'dense', sparsity: 0 }).ops, 'official').dense;
       return { result, maskSparsity: row.sparsity, footprint: modelFootprint(model, trainable.maskedParams, denseFlops), model };

@@ -3,9 +3,9 @@
  * resolved configuration. The optimiser and LR schedule come from `@sparse-ift/train`'s `gptRecipe`.
  */
 import type { SparseMethod } from '@sparse-ift/core';
-import { GPT3_SMALL, GPT_MINI, GPT_NANO, type GptConfig } from '@sparse-ift/gpt';
+import { GPT3_SMALL, GPT_MINI, GPT_NANO, gptOpList, trainingMemoryPerSequence, type GptConfig } from '@sparse-ift/gpt';
 import type { GridRow } from '@sparse-ift/reproduce';
-import { gptRecipe, languageModelling, type Recipe, type TrainConfig } from '@sparse-ift/train';
+import { fittingMicroBatch, gptRecipe, languageModelling, type DeviceMemoryLike, type MicroBatchChoice, type Recipe, type TrainConfig } from '@sparse-ift/train';
 
 /** The runs of the Cerebras configs [MZ] (docs/recipes.md#gpt-3-small-wikitext-103): dense, Sparse Wide 50 % static, Sparse Wide 75 % RigL. */
 export const ROWS: readonly GridRow[] = [
@@ -23,9 +23,11 @@ export interface GptPreset {
   batchSize: number;
   /**
    * Sequences per forward/backward pass; gradients of batchSize / microBatchSize passes are averaged
-   * into one optimiser step. Only memory changes, not the maths. Must divide batchSize.
+   * into one optimiser step. Only memory changes, not the maths. Must divide batchSize. 'auto': the
+   * largest divisor whose activations fit the device (@sparse-ift/transformer's estimate per sequence,
+   * the backend's memory), chosen when each run starts and logged.
    */
-  microBatchSize: number;
+  microBatchSize: number | 'auto';
   totalSteps: number;
   warmupSteps: number;
   /** RigL: ΔT and the last update step (exclusive), docs/recipes.md#gpt-3-small-wikitext-103: 500 and 17,209. */
@@ -42,11 +44,11 @@ export const GPT_NANO_BPE: GptConfig = { ...GPT_NANO, name: 'gpt-nano-bpe', voca
 
 export const PRESETS: Record<string, GptPreset> = {
   paper: {
-    description: 'the Cerebras recipe (docs/recipes.md#gpt-3-small-wikitext-103): GPT-3 Small, batch 512 × 1024 tokens (micro-batches of 16), 21,511 steps (warm-up 2,151), RigL ΔT 500 to step 17,209, eval on 231 × 1024 validation tokens; meant for a GPU (--backend tensorflow-gpu)',
+    description: 'the Cerebras recipe (docs/recipes.md#gpt-3-small-wikitext-103): GPT-3 Small, batch 512 × 1024 tokens (micro-batches as large as the device holds: ≈ 8.5 GB of activations per sequence in tf.js), 21,511 steps (warm-up 2,151), RigL ΔT 500 to step 17,209, eval on 231 × 1024 validation tokens; meant for a GPU (--backend webgpu)',
     model: GPT3_SMALL,
     context: 1024,
     batchSize: 512,
-    microBatchSize: 16,
+    microBatchSize: 'auto',
     totalSteps: 21_511,
     warmupSteps: 2_151,
     maskUpdateFrequency: 500,
@@ -90,7 +92,7 @@ export interface GptExperimentConfig {
   model: GptConfig;
   context: number;
   recipe: Recipe;
-  microBatchSize: number;
+  microBatchSize: number | 'auto';
   totalSteps: number;
   /** Dynamic sparsity (docs/recipes.md#gpt-3-small-wikitext-103): ΔT, last update step (exclusive), α₀ with cosine decay; random mask init. */
   mask: { frequency: number; endStep: number; dropFraction: number; init: 'random' };
@@ -104,7 +106,7 @@ export interface GptExperimentConfig {
 export function resolveConfig(presetName: string): GptExperimentConfig {
   const p = PRESETS[presetName];
   if (!p) throw new Error(`unknown preset '${presetName}' for gpt3-small-wikitext103; valid presets: ${Object.keys(PRESETS).join(', ')}`);
-  if (p.batchSize % p.microBatchSize !== 0) throw new Error(`preset ${presetName}: microBatchSize ${p.microBatchSize} must divide batchSize ${p.batchSize}`);
+  if (p.microBatchSize !== 'auto' && p.batchSize % p.microBatchSize !== 0) throw new Error(`preset ${presetName}: microBatchSize ${p.microBatchSize} must divide batchSize ${p.batchSize}`);
   const recipe = gptRecipe(p.totalSteps, p.warmupSteps);
   return {
     preset: presetName,
@@ -122,13 +124,13 @@ export function resolveConfig(presetName: string): GptExperimentConfig {
 }
 
 /** The trainer's settings for one run: the recipe, micro-batches, RigL's schedule, next-token loss, evaluations. */
-export function trainConfig(config: GptExperimentConfig, method: SparseMethod, seed: number): TrainConfig {
+export function trainConfig(config: GptExperimentConfig, method: SparseMethod, seed: number, microBatchSize: number): TrainConfig {
   const { recipe, mask } = config;
   return {
     seed,
     steps: config.totalSteps,
     batchSize: recipe.batchSize,
-    microBatchSize: config.microBatchSize,
+    microBatchSize,
     optimizer: recipe.optimizer,
     schedule: recipe.schedule,
     clipNorm: recipe.clipNorm,
@@ -136,4 +138,23 @@ export function trainConfig(config: GptExperimentConfig, method: SparseMethod, s
     mask: { method, frequency: mask.frequency, dropFraction: mask.dropFraction, endStep: mask.endStep },
     evalEvery: config.evalEvery,
   };
+}
+
+/**
+ * The run's micro-batch: the preset's, or with 'auto' the largest divisor of the batch whose activations
+ * fit the device (`memory`, the backend's report) beside the model: weights, gradients, AdamW's two
+ * moments, masks and RigL's dense-gradient copy, at most six float32 per parameter.
+ */
+export function resolveMicroBatch(config: GptExperimentConfig, row: GridRow, params: number, memory: DeviceMemoryLike | undefined): MicroBatchChoice {
+  const batchSize = config.recipe.batchSize;
+  if (config.microBatchSize !== 'auto') return { microBatchSize: config.microBatchSize, why: `micro-batch ${config.microBatchSize} of ${batchSize} (preset)` };
+  const ops = gptOpList(config.model, { family: row.family, sparsity: row.sparsity, sequenceLength: config.context }).ops;
+  const sequence = trainingMemoryPerSequence(ops, config.context);
+  return fittingMicroBatch({
+    batchSize,
+    perSample: { bytes: sequence.bytesPerSequence, largestTensor: sequence.largestTensorPerSequence },
+    fixedBytes: 6 * 4 * params,
+    memory: memory ?? { source: 'the backend did not report its memory' },
+    fallback: 16,
+  });
 }

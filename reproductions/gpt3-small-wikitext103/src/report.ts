@@ -37,7 +37,7 @@ export function resultsMarkdown(results: ResultsFile<GptExperimentConfig, GridRo
     `- ${results.backendLine}`,
     `- data: ${data.source}; GPT-2 BPE, blocks of ${config.context} tokens, in order (not shuffled)`,
     `- model: ${config.model.name} (${config.model.layers} layers, d ${config.model.dModel}, ${config.model.heads} heads)`,
-    `- recipe: ${opt.kind} lr ${opt.lr}${opt.kind === 'adamw' ? ` β (${opt.beta1}, ${opt.beta2}) eps ${opt.eps}` : ''}, weight decay ${opt.weightDecay} (${opt.decay}), clip ${r.clipNorm}, batch ${r.batchSize} × ${config.context} tokens in micro-batches of ${config.microBatchSize}, ${JSON.stringify(r.schedule)}`,
+    `- recipe: ${opt.kind} lr ${opt.lr}${opt.kind === 'adamw' ? ` β (${opt.beta1}, ${opt.beta2}) eps ${opt.eps}` : ''}, weight decay ${opt.weightDecay} (${opt.decay}), clip ${r.clipNorm}, batch ${r.batchSize} × ${config.context} tokens in micro-batches of ${config.microBatchSize === 'auto' ? 'the size the device holds (logged per run)' : config.microBatchSize}, ${JSON.stringify(r.schedule)}`,
     `- RigL: ΔT ${config.mask.frequency}, α₀ ${config.mask.dropFraction} cosine, updates before step ${config.mask.endStep}; random mask init`,
     `- eval: validation perplexity on the first ${config.evalSequences} blocks of ${config.context} tokens`,
     `- seeds: ${results.seeds}; wall time ${(results.wallSeconds / 60).toFixed(1)} min`,

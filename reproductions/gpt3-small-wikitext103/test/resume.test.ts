@@ -19,8 +19,8 @@ describe('GPT training checkpoints', () => {
     const tokens = Int32Array.from({ length: 12 * context + 1 }, (_, i) => (i * 7919 + 5) % 97);
     const validation = tokens.subarray(0, 4 * context + 1);
     const opts = { family: 'sparse-wide' as const, sparsity: 0.75, seed: 0, sequenceLength: context };
-    const data = wikiTextBatches({ train: tokens, validation }, config, 0);
-    const run = (model: LayersModel, options: Partial<TrainConfig>) => train(gptTrainable(model), data, { ...trainConfig(config, 'rigl', 0), ...options });
+    const data = wikiTextBatches({ train: tokens, validation }, config, 0, 2);
+    const run = (model: LayersModel, options: Partial<TrainConfig>) => train(gptTrainable(model), data, { ...trainConfig(config, 'rigl', 0, 2), ...options });
 
     const straight = buildGpt(GPT_NANO, opts);
     const interrupted = buildGpt(GPT_NANO, opts);

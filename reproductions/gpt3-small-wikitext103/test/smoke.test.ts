@@ -53,7 +53,7 @@ describe('gpt3-small-wikitext103 smoke preset', () => {
     const text = await loadWikiText(dataDir, () => {});
     for (const run of results.runs) {
       const loaded = await tfl.loadLayersModel(`file://${join(out, run.exportDir!, 'model.json')}`);
-      const validation = wikiTextBatches({ train: text.train.tokens, validation: text.validation.tokens }, config, run.seed).test;
+      const validation = wikiTextBatches({ train: text.train.tokens, validation: text.validation.tokens }, config, run.seed, config.microBatchSize as number).test;
       expect((await evaluate(gptTrainable(loaded), validation, { objective: languageModelling() })).loss, run.id).toBe(run.test.loss);
       expect(exportedModelInfo(loaded)?.dataset).toBe('wikitext-103');
       loaded.dispose();

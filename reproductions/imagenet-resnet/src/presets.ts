@@ -59,7 +59,7 @@ const SMOKE_PRESET: ImageNetPreset = {
 
 export const PRESETS: Record<string, ImageNetPreset> = {
   paper: {
-    description: 'the official recipe (docs/recipes.md#imagenet-resnet): ResNet-18 and ResNet-34 at 224², streamed with random-resized-crop + flip, 90 epochs, batch 256, SGD 0.256, label smoothing 0.1, cosine; 11 rows; meant for a GPU (--backend tensorflow-gpu)',
+    description: 'the official recipe (docs/recipes.md#imagenet-resnet): ResNet-18 and ResNet-34 at 224², streamed with random-resized-crop + flip, 90 epochs, batch 256, SGD 0.256, label smoothing 0.1, cosine; 11 rows; meant for a GPU (--backend webgpu)',
     epochs: 90,
     batchSize: 256,
     imageSize: 224,

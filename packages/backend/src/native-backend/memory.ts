@@ -22,17 +22,28 @@ const holders = new WeakMap<ArrayBufferLike, number>();
 const free = new Map<number, ArrayBuffer[]>();
 const freeOrder = new Set<ArrayBuffer>();
 let freeBytes = 0;
-/**
- * Most bytes kept for reuse: a quarter of the machine's memory (at least 1 GiB) holds every transient
- * tensor of a training step; SPARSE_IFT_POOL_MAX_MB overrides it.
- */
+/** Most bytes kept for reuse (see reuseLimit). */
 let freeLimit = 0;
+
+/**
+ * A quarter of the machine's memory holds every transient tensor of a training step and leaves the rest
+ * to the live tensors; SPARSE_IFT_POOL_MAX_MB overrides it (0: every block is freed when its tensor goes).
+ */
+function reuseLimit(physicalBytes: number): number {
+  const raw = process.env['SPARSE_IFT_POOL_MAX_MB'];
+  if (raw === undefined || raw.trim() === '') return physicalBytes / 4;
+  const mb = Number(raw);
+  if (!Number.isFinite(mb) || mb < 0) {
+    throw new Error(`native backend: SPARSE_IFT_POOL_MAX_MB must be a number of MiB >= 0 (the tensor memory kept for reuse; unset: a quarter of the machine's memory), got '${raw}'`);
+  }
+  return mb * 2 ** 20;
+}
 
 /** Use the addon's blocks (SPARSE_IFT_NATIVE_POOL=0 keeps every tensor in ordinary TypedArrays). */
 export function usePool(kernels: TensorKernels | undefined): void {
-  pool = process.env['SPARSE_IFT_NATIVE_POOL'] === '0' ? undefined : kernels;
-  const mb = Number(process.env['SPARSE_IFT_POOL_MAX_MB']);
-  if (pool) freeLimit = mb >= 0 ? mb * 2 ** 20 : Math.max(2 ** 30, pool.poolStats().physicalBytes / 4);
+  const candidate = process.env['SPARSE_IFT_NATIVE_POOL'] === '0' ? undefined : kernels;
+  freeLimit = candidate ? reuseLimit(candidate.poolStats().physicalBytes) : 0;
+  pool = candidate;
 }
 
 /** Size classes: multiples of 64 KiB up to 1 MiB, then four per power of two (at most 25 % slack). */
@@ -92,11 +103,11 @@ function evict(bytes: number): void {
 function recycle(buffer: ArrayBufferLike): void {
   holders.delete(buffer);
   const cls = buffer.byteLength;
-  evict(cls);
-  if (freeBytes + cls > freeLimit) {
-    pool?.discard(buffer);
+  if (cls > freeLimit) {
+    pool?.discard(buffer); // could never be kept: the kept ones stay
     return;
   }
+  evict(cls);
   let list = free.get(cls);
   if (!list) free.set(cls, (list = []));
   list.push(buffer as ArrayBuffer);

@@ -4,9 +4,11 @@
 // tests check that each has a native (or data-sharing) kernel, and `sift doctor` reports it.
 export const TRAINING_KERNELS: readonly string[] = [
   'Add', 'AddN', 'ArgMax', 'AvgPool', 'AvgPoolGrad', 'BatchMatMul', 'Cast', 'Concat', 'Conv2D', 'Conv2DBackpropFilter',
-  'Conv2DBackpropInput', 'Exp', 'FusedBatchNorm', 'FusedConv2D', 'GatherV2', 'Identity', 'Log', 'Max', 'MaxPool',
-  'MaxPoolGrad', 'Mean', 'Multiply', 'Neg', 'OneHot', 'OnesLike', 'Pack', 'PadV2', 'RealDiv', 'Relu', 'Reshape', 'Slice', 'Softmax',
-  'SparseIftBatchNormTrain', 'SparseIftBatchNormTrainGrad', 'SparseIftGelu', 'SparseIftGeluGrad', 'SparseIftLayerNorm',
-  'SparseIftLayerNormGrad', 'SparseIftMaskedConv2D', 'SparseIftMaskedConv2DGrad', 'SparseIftMaskedMatMul', 'SparseIftMaskedMatMulGrad', 'SplitV', 'Sqrt', 'Square', 'Step', 'Sub', 'Sum', 'Transpose', 'Unpack', 'UnsortedSegmentSum', 'ZerosLike',
-  '_FusedMatMul',
+  'Conv2DBackpropInput', 'Exp', 'FusedBatchNorm', 'FusedConv2D', 'GatherV2', 'Greater', 'Identity', 'IsFinite', 'Log',
+  'LogicalAnd', 'Max', 'MaxPool', 'MaxPoolGrad', 'Mean', 'Minimum', 'Multiply', 'Neg', 'OneHot', 'OnesLike', 'Pack',
+  'PadV2', 'RealDiv', 'Relu', 'Reshape', 'Select', 'Slice', 'Softmax', 'SparseIftBatchNormTrain',
+  'SparseIftBatchNormTrainGrad', 'SparseIftDropout', 'SparseIftGelu', 'SparseIftGeluGrad', 'SparseIftLayerNorm',
+  'SparseIftLayerNormGrad', 'SparseIftMaskedConv2D', 'SparseIftMaskedConv2DGrad',
+  'SparseIftMaskedMatMul', 'SparseIftMaskedMatMulGrad', 'SplitV', 'Sqrt', 'Square', 'Step', 'Sub', 'Sum', 'Tile', 'Transpose', 'Unpack',
+  'UnsortedSegmentSum', 'ZerosLike', '_FusedMatMul',
 ];

@@ -13,6 +13,7 @@ import { unsortedSegmentSumConfig } from './segment-sum.js';
 import { transposeConfig, unpackConfig } from './transpose.js';
 import { sumConfig } from './sum.js';
 import { geluConfig, geluGradConfig } from './gelu.js';
+import { dropoutConfig } from './dropout.js';
 import { castConfig, identityConfig } from './identity.js';
 import { layerNormConfig, layerNormGradConfig } from './layer-norm.js';
 import { batchNormTrainConfig, batchNormTrainGradConfig } from './batch-norm.js';
@@ -53,6 +54,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   castConfig,
   layerNormConfig,
   layerNormGradConfig,
+  dropoutConfig,
 ];
 
 let registered: RegisteredKernels | undefined;

@@ -39,6 +39,16 @@ interface PlanFlags {
   seed?: string;
 }
 
+/** Models check option values when they are built (a RangeError names the option): that is bad input, exit 2. */
+function planWithUsageErrors(plan: () => ModelPlan): ModelPlan {
+  try {
+    return plan();
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 /** `key=value` → option; values parse as JSON when they can (true, 10, [28,28,1]), else as strings. */
 function parseOpt(entry: string): [string, unknown] {
   const eq = entry.indexOf('=');
@@ -191,7 +201,7 @@ export function registerPlanCommand(program: Command): void {
     .option('--json', 'print one JSON object (every row)')
     .action(async (modelName: string, flags: PlanFlags) => {
       const { opts, convention } = parseFlags(modelName, flags);
-      const plan = planFor(modelName, opts, convention, flags.walk === true);
+      const plan = planWithUsageErrors(() => planFor(modelName, opts, convention, flags.walk === true));
       if (flags.json) {
         printJson({
           model: modelName,

@@ -29,6 +29,7 @@ export { collectMaskedParams } from './collect.js';
 export { LayerNorm, type LayerNormArgs } from './layer-norm.js';
 export { BatchNorm, batchNorm, type BatchNormArgs } from './batch-norm.js';
 export { Gelu, type GeluArgs } from './gelu.js';
+export { Dropout, type DropoutArgs } from './dropout.js';
 export {
   sparseIftDense,
   sparseIftConv2D,

@@ -8,7 +8,7 @@ import { anyEmpty, f32, ints, output, typed } from './tensors.js';
 import { listOf } from './layout.js';
 
 // Opcodes of native/kernels.h (BinaryOp, UnaryOp).
-const BINARY: Record<string, { op: number; int32: boolean; compare?: boolean }> = {
+const BINARY: Record<string, { op: number; int32: boolean; compare?: boolean; logical?: boolean }> = {
   [tf.Add]: { op: 0, int32: true },
   [tf.Sub]: { op: 1, int32: true },
   [tf.Multiply]: { op: 2, int32: true },
@@ -22,6 +22,8 @@ const BINARY: Record<string, { op: number; int32: boolean; compare?: boolean }> 
   [tf.LessEqual]: { op: 19, int32: true, compare: true },
   [tf.Equal]: { op: 20, int32: true, compare: true },
   [tf.NotEqual]: { op: 21, int32: true, compare: true },
+  [tf.LogicalAnd]: { op: 32, int32: false, logical: true },
+  [tf.LogicalOr]: { op: 33, int32: false, logical: true },
 };
 
 export interface BroadcastPlan {
@@ -75,13 +77,14 @@ function binaryKernel(kernelName: string): NativeKernel {
     run: ({ inputs, backend, addon }) => {
       const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
       if (a.dtype !== b.dtype) return decline(`mixed dtypes ${a.dtype} and ${b.dtype}`);
-      if (a.dtype !== 'float32' && !(a.dtype === 'int32' && spec.int32)) return decline(`dtype ${a.dtype}`);
+      const dtypeOk = spec.logical ? a.dtype === 'bool' : a.dtype === 'float32' || (a.dtype === 'int32' && spec.int32);
+      if (!dtypeOk) return decline(`dtype ${a.dtype}`);
       const av = typed(backend, a, kernelName);
       const bv = typed(backend, b, kernelName);
-      if (!av || !bv || av instanceof Uint8Array || bv instanceof Uint8Array) return decline('inputs not stored as typed arrays');
+      if (!av || !bv) return decline('inputs not stored as typed arrays');
       const plan = broadcastPlan(a.shape, b.shape);
       if (plan.dims.length > 8) return decline(`rank ${plan.dims.length} after collapsing dimensions`);
-      const out = output(backend, plan.outShape, spec.compare ? 'bool' : a.dtype as 'float32' | 'int32', 'any');
+      const out = output(backend, plan.outShape, spec.compare || spec.logical ? 'bool' : a.dtype as 'float32' | 'int32', 'any');
       if (out.values.length === 0 || anyEmpty(a, b)) return out.info;
       addon.tensors.binary(spec.op, ints(plan.dims), av, ints(plan.aStrides), bv, ints(plan.bStrides), out.values);
       return out.info;
@@ -165,7 +168,40 @@ const addN: NativeKernel = {
   },
 };
 
+const isFinite: NativeKernel = {
+  kernelName: tf.IsFinite,
+  run: ({ inputs, backend, addon }) => {
+    const { x } = inputs as { x: TensorInfo };
+    const xv = f32(backend, x, tf.IsFinite);
+    if (!xv || typeof addon.tensors.isFinite !== 'function') return decline(xv ? 'the addon was built without isFinite (rebuild it)' : `dtype ${x.dtype}`);
+    const out = output(backend, x.shape, 'bool', 'any');
+    if (xv.length > 0) addon.tensors.isFinite(xv, out.values);
+    return out.info;
+  },
+};
+
+// tf.where (the optimisers' gated writes on every weight and slot): tfjs-core broadcasts the condition first,
+// so the kernel sees three tensors of one shape.
+const select: NativeKernel = {
+  kernelName: tf.Select,
+  run: ({ inputs, backend, addon }) => {
+    const { condition, t, e } = inputs as { condition: TensorInfo; t: TensorInfo; e: TensorInfo };
+    if (!tf.util.arraysEqual(condition.shape, t.shape) || !tf.util.arraysEqual(t.shape, e.shape)) return decline('condition, t and e of different shapes');
+    if (t.dtype !== e.dtype || (t.dtype !== 'float32' && t.dtype !== 'int32')) return decline(`dtypes ${t.dtype} and ${e.dtype}`);
+    if (typeof addon.tensors.select !== 'function') return decline('the addon was built without select (rebuild it)');
+    const cv = typed(backend, condition, tf.Select);
+    const tv = typed(backend, t, tf.Select);
+    const ev = typed(backend, e, tf.Select);
+    if (!(cv instanceof Uint8Array) || !tv || !ev || tv instanceof Uint8Array || ev instanceof Uint8Array) return decline(`condition of dtype ${condition.dtype}`);
+    const out = output(backend, t.shape, t.dtype, 'any');
+    if (out.values.length > 0) addon.tensors.select(cv, tv, ev, out.values as Float32Array | Int32Array);
+    return out.info;
+  },
+};
+
 export const ELEMENTWISE_KERNELS: NativeKernel[] = [
+  select,
+  isFinite,
   addN,
   ...Object.keys(BINARY).map(binaryKernel),
   ...Object.keys(UNARY).map(unaryKernel),

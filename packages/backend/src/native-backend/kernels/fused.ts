@@ -4,11 +4,15 @@ import { FusedBatchNorm, type TensorInfo } from '@tensorflow/tfjs-core';
 import {
   BATCH_NORM_TRAIN,
   BATCH_NORM_TRAIN_GRAD,
+  DROPOUT,
+  dropoutScale,
+  dropoutThreshold,
   GELU,
   GELU_GRAD,
   LAYER_NORM,
   LAYER_NORM_GRAD,
   type BatchNormTrainAttrs,
+  type DropoutAttrs,
   type GeluAttrs,
   type LayerNormAttrs,
 } from '@sparse-ift/core';
@@ -116,6 +120,20 @@ const geluGrad: NativeKernel = {
   },
 };
 
+// The same bits as core's host kernel (its Philox and threshold), on OpenMP threads.
+const dropout: NativeKernel = {
+  kernelName: DROPOUT,
+  run: ({ inputs, attrs, backend, addon }) => {
+    const v = floats(backend, DROPOUT, inputs, ['x'] as const);
+    if (typeof v === 'string') return decline(v);
+    if (typeof addon.tensors.dropout !== 'function') return decline('the addon was built without dropout (rebuild it)');
+    const { rate, key, counter } = attrs as unknown as DropoutAttrs;
+    const y = output(backend, inputs['x']!.shape, 'float32', 'any');
+    addon.tensors.dropout(v.x, y.values, dropoutScale(rate), dropoutThreshold(rate), Float64Array.from(key), Float64Array.from(counter));
+    return y.info;
+  },
+};
+
 // tf.js' own FusedBatchNorm (inference: running statistics) over the last axis: one pass, y = (x − mean)·k +
 // offset with k = scale / sqrt(variance + ε) per channel.
 const fusedBatchNorm: NativeKernel = {
@@ -149,4 +167,4 @@ const fusedBatchNorm: NativeKernel = {
 };
 
 export const FUSED_KERNELS: NativeKernel[] = [
-  fusedBatchNorm,batchNormTrain, batchNormTrainGrad, layerNorm, layerNormGrad, gelu, geluGrad];
+  fusedBatchNorm, batchNormTrain, batchNormTrainGrad, layerNorm, layerNormGrad, gelu, geluGrad, dropout];

@@ -7,6 +7,8 @@ import { batchNormTrainGradWebGPUConfig, batchNormTrainWebGPUConfig } from './ba
 import { geluGradWebGPUConfig, geluWebGPUConfig } from './gelu.js';
 import { layerNormGradWebGPUConfig, layerNormWebGPUConfig } from './layer-norm.js';
 import { addNWebGPUConfig } from './add-n.js';
+import { dropoutWebGPUConfig } from './dropout.js';
+import { selectByRankWebGPUConfig, topKByMagnitudeWebGPUConfig } from './mask-select.js';
 
 export const WEBGPU_FUSED_KERNELS: readonly KernelConfig[] = [
   batchNormTrainWebGPUConfig,
@@ -17,11 +19,18 @@ export const WEBGPU_FUSED_KERNELS: readonly KernelConfig[] = [
   geluGradWebGPUConfig,
 ];
 
+/**
+ * Core's device-training kernels (dropout, the mask updates' selections). Core registers a host kernel
+ * (read to JavaScript and back) for any backend lacking one; these replace it on webgpu.
+ */
+export const WEBGPU_DEVICE_TRAINING_KERNELS: readonly KernelConfig[] = [dropoutWebGPUConfig, topKByMagnitudeWebGPUConfig, selectByRankWebGPUConfig];
+
 export function registerWebGPUFusedKernels(): string[] {
   registerTrainingGradients();
   for (const config of WEBGPU_FUSED_KERNELS) {
     if (!tf.getKernel(config.kernelName, 'webgpu')) registerWebGPUKernel(config);
   }
+  for (const config of WEBGPU_DEVICE_TRAINING_KERNELS) registerWebGPUKernel(config);
   const addN = addNWebGPUConfig();
   if (addN) registerWebGPUKernel(addN);
   return WEBGPU_FUSED_KERNELS.map((c) => c.kernelName);
