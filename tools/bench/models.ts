@@ -8,6 +8,7 @@ import { Rng } from '../../packages/core/src/rng.js';
 import { batchNormTrain } from '../../packages/core/src/ops/batch-norm.js';
 import { gelu as fusedGelu } from '../../packages/core/src/ops/gelu.js';
 import { layerNorm as fusedLayerNorm } from '../../packages/core/src/ops/layer-norm.js';
+import { maskedConv2d } from '../../packages/core/src/ops/masked.js';
 
 export interface Model {
   name: string;
@@ -18,6 +19,8 @@ export interface Model {
   forwardMacs: number;
   /** Run after each optimizer step (masked models: re-apply the masks). */
   afterStep?: () => void;
+  /** The forward alone (inference latency), where the model has one. */
+  forward?: () => tf.Tensor;
 }
 
 /** Seeded uniform floats in [0, 1) from core's Rng: seeds for tf.js's initialisers and token ids. */
@@ -35,6 +38,11 @@ export interface ResNetOptions {
    * forward uses w, and w ← w * mask after every optimizer step.
    */
   sparsity: number;
+  /**
+   * How the masked convs compute: 'masked-dense' (conv2d on w, as the PyTorch twin) or 'sparse' (core's
+   * maskedConv2d with the mask: the native backend's sparse kernels, or its dense ones where faster).
+   */
+  kernels?: 'masked-dense' | 'sparse';
   classes?: number;
 }
 
@@ -62,8 +70,9 @@ export function resnet18(opts: ResNetOptions): Model {
   };
   type Conv = ReturnType<typeof conv>;
   type BN = ReturnType<typeof bn>;
+  const sparseKernels = opts.kernels === 'sparse';
   const applyConv = (x: tf.Tensor4D, c: Conv, stride: number, pad: 'same' | 'valid'): tf.Tensor4D =>
-    tf.conv2d(x, c.w as tf.Tensor4D, stride, pad);
+    (sparseKernels && c.mask ? maskedConv2d(x, c.w, c.mask, stride, pad) : tf.conv2d(x, c.w as tf.Tensor4D, stride, pad)) as tf.Tensor4D;
   // Core's fused training BN (+ residual + ReLU): one kernel pair on backends that register it
   // (wasm with @sparse-ift/backend), tf.moments + tf.batchNorm + add + relu elsewhere.
   const applyBn = (x: tf.Tensor4D, b: BN, relu: boolean, residual?: tf.Tensor4D): tf.Tensor4D =>
@@ -97,7 +106,7 @@ export function resnet18(opts: ResNetOptions): Model {
   macs += cin * classes;
   const images = tf.randomNormal([opts.batch, 32, 32, 3], 0, 1, 'float32', 11) as tf.Tensor4D;
   const labels = tf.oneHot(tf.tensor1d(Array.from({ length: opts.batch }, (_, i) => i % classes), 'int32'), classes);
-  const loss = () => {
+  const forward = () => {
     let x = applyBn(applyConv(images, stem.c, 1, 'same'), stem.bn, true);
     for (const b of blocks) {
       const y = applyBn(applyConv(x, b.c1, b.stride, 'same'), b.b1, true);
@@ -105,13 +114,15 @@ export function resnet18(opts: ResNetOptions): Model {
       x = applyBn(applyConv(y, b.c2, 1, 'same'), b.b2, true, s); // relu(bn2(conv2(y)) + shortcut)
     }
     const pooled = tf.mean(x, [1, 2]);
-    const logits = tf.add(tf.matMul(pooled, fcW), fcB);
-    return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+    return tf.add(tf.matMul(pooled, fcW), fcB);
   };
+  const loss = () => tf.losses.softmaxCrossEntropy(labels, forward()) as tf.Scalar;
+  const masked = opts.sparsity > 0 ? ` masked ${opts.sparsity * 100}%${sparseKernels ? ' sparse kernels' : ''}` : '';
   return {
-    name: `resnet18-cifar width ${W}${opts.sparsity > 0 ? ` masked ${opts.sparsity * 100}%` : ''} batch ${opts.batch}`,
+    name: `resnet18-cifar width ${W}${masked} batch ${opts.batch}`,
     variables,
     loss,
+    forward,
     forwardMacs: macs * opts.batch,
     afterStep: maskedWeights.length === 0 ? undefined : () => {
       for (const { w, mask } of maskedWeights) tf.tidy(() => w.assign(tf.mul(w, mask)));

@@ -1,13 +1,15 @@
 // Benchmark (not a test) of the training backends. One command:
 //   npx tsx tools/bench/run.ts [--quick] [--out runs/bench] [--torch-threads 1,2] [--skip-steps]
 //                              [--skip-kernels] [--skip-b128] [--threads N] [--paths native,wasm+native,...]
+//                              [--skip-sparse | --only-sparse]
 // Writes runs/bench/bench-<time>.json and .md: per-kernel GFLOP/s for wasm as shipped, this project's
 // wasm kernels, wasm with the native addon's heap kernels, the native backend and the cpu backend; one
 // training step (forward + backward + optimizer) of CIFAR ResNet-18 (batch 32) and a small GPT (4 layers,
 // d 256, ctx 256, batch 8) on each path against the same models in PyTorch (Debian python3-torch) in the
 // same run, with each row's peak RSS; Sparse Wide 75 % / 90 % masked-dense vs dense at batch 8, and Sparse
-// Wide 90 % at the CIFAR batch of 128 on the native backend. JSON `ratios` holds ours / PyTorch of the same
-// run. Machine load is recorded: on a shared machine, compare ratios taken in the same run.
+// Wide 90 % at the CIFAR batch of 128 on the native backend; Sparse Wide 75 % / 90 % on the sparse kernels vs
+// dense at batch 32 (training step and inference). JSON `ratios` holds ours / PyTorch and sparse / dense of
+// the same run. Machine load is recorded: on a shared machine, compare ratios taken in the same run.
 import * as tf from '@tensorflow/tfjs-core';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,11 +19,14 @@ import {
   describeBackend,
   initBackend,
   loadNativeAddon,
+  loadSparseKernels,
   registerWasmTrainingKernels,
+  sparseKernelReport,
   setNativeKernels,
   trimNativeMemory,
   unregisterWasmTrainingKernels,
   type BackendInfo,
+  type SparseLayerReport,
 } from '../../packages/backend/src/index.js';
 import { sparseWideWidth } from '../../packages/core/src/isoflop.js';
 import { batchNormTrain } from '../../packages/core/src/ops/batch-norm.js';
@@ -308,8 +313,54 @@ function runTorch(threads: number, jobs: TorchJob[]): TorchRun | string {
   return { version: parsed.torch, threads: parsed.threads, results: parsed.results, peakRssMB: parsed.peakRssMB };
 }
 
-/** A ratio ours / PyTorch of the same run, named e.g. resnet18-dense-vs-pytorch-2thr. */
-interface Ratio { name: string; value: number; ours: number; pytorch: number; path: Path }
+/**
+ * A ratio of the same run: ours / PyTorch (e.g. resnet18-dense-vs-pytorch-2thr), or a sparse model / the
+ * dense one on the same path (e.g. sparse-wide-90-vs-dense: `dense` instead of `pytorch`).
+ */
+interface Ratio { name: string; value: number; ours: number; pytorch?: number; dense?: number; path: Path }
+
+interface InferenceRow { model: string; path: Path; seconds: number | string }
+
+/**
+ * Sparse Wide ResNet-18 (75 % and 90 %) on the sparse kernels (core's maskedConv2d: the native backend's
+ * sparse kernels, or its dense ones on w ⊙ mask where a layer shape measured faster) against dense ResNet-18
+ * at the same batch on the native backend, one after the other in this run: training step and inference
+ * (forward) latency. Gives the ratios sparse-wide-{75,90}-vs-dense and sparse-wide-{75,90}-inference-vs-dense,
+ * and which layer shapes ran sparse.
+ */
+async function benchSparse(batch: number, reps: number): Promise<{ steps: StepRow[]; inference: InferenceRow[]; ratios: Ratio[]; layers: SparseLayerReport[] }> {
+  const sgd = () => tf.train.momentum(0.01, 0.9);
+  const configs = [
+    { name: 'dense', opts: { batch, width: 64, sparsity: 0 } },
+    ...[75, 90].map((pct) => ({ name: `sparse-wide-${pct}`, opts: { batch, width: sparseWideWidth(64, pct / 100), sparsity: pct / 100, kernels: 'sparse' as const } })),
+  ];
+  const steps: StepRow[] = [];
+  const inference: InferenceRow[] = [];
+  for (const c of configs) {
+    steps.push(await benchStep('native', () => resnet18(c.opts), sgd, reps));
+    await usePath('native');
+    const m = resnet18(c.opts);
+    try {
+      const seconds = timeIt(() => tf.tidy(() => void m.forward!().dataSync()), reps + 2, 30);
+      inference.push({ model: m.name, path: 'native', seconds });
+      console.log(`inference native ${m.name.padEnd(50)} ${seconds.toFixed(3)} s`);
+    } catch (e) {
+      inference.push({ model: m.name, path: 'native', seconds: `failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` });
+    } finally {
+      m.variables.forEach((v) => v.dispose());
+    }
+  }
+  const ratios: Ratio[] = [];
+  for (const [rows, kind] of [[steps, ''], [inference, '-inference']] as const) {
+    const dense = rows[0]!.seconds;
+    rows.slice(1).forEach((row, i) => {
+      if (typeof dense === 'number' && typeof row.seconds === 'number') {
+        ratios.push({ name: `${configs[i + 1]!.name}${kind}-vs-dense`, value: row.seconds / dense, ours: row.seconds, dense, path: 'native' });
+      }
+    });
+  }
+  return { steps, inference, ratios, layers: sparseKernelReport() };
+}
 
 /**
  * The fp32 peak of the machine two ways: the formula cores × FMA lanes × 2 × clock (the FMA lanes per
@@ -356,7 +407,8 @@ async function main(): Promise<void> {
   // The CIFAR recipe's batch (the reproductions' `short`/`paper` presets) for Sparse Wide 90 %: 10x the
   // weights of ResNet-18 and activations 3.2x wider; it cannot fit the wasm32 heap.
   const bigBatch = 128;
-  if (!flag('--skip-steps')) {
+  const onlySparse = flag('--only-sparse');
+  if (!flag('--skip-steps') && !onlySparse) {
     const reps = quick ? 1 : 3;
     const sgd = () => tf.train.momentum(0.01, 0.9);
     const adam = () => tf.train.adam(1e-3);
@@ -387,8 +439,8 @@ async function main(): Promise<void> {
       console.log(`torch ${t} thread(s):`, typeof r === 'string' ? r : JSON.stringify(r.results));
     }
   }
-  const kernels = flag('--skip-kernels') ? [] : await benchKernels(paths);
-  const ops = flag('--skip-kernels') ? [] : await benchOps(paths);
+  const kernels = flag('--skip-kernels') || onlySparse ? [] : await benchKernels(paths);
+  const ops = flag('--skip-kernels') || onlySparse ? [] : await benchOps(paths);
   const peak = fp32Peak();
   console.log(`fp32 peak: ${peak.formula}; measured ${peak.measuredGflops?.toFixed(0) ?? '-'} GFLOP/s`);
 
@@ -405,6 +457,15 @@ async function main(): Promise<void> {
     }
   }
 
+  const sparse = nativeBackend && loadSparseKernels().kernels && !flag('--skip-sparse')
+    ? await benchSparse(resnetDense.batch, quick ? 1 : 3)
+    : undefined;
+  if (sparse) {
+    steps.push(...sparse.steps);
+    ratios.push(...sparse.ratios);
+    for (const r of sparse.ratios) console.log(`${r.name}: ${r.value.toFixed(2)}`);
+  }
+
   const result = {
     startedAt: startedAt.toISOString(),
     command: `npx tsx tools/bench/run.ts ${args.join(' ')}`.trim(),
@@ -413,13 +474,14 @@ async function main(): Promise<void> {
     wasmBackendLine: describeBackend(wasmInfo),
     machine: { cores: cpus().length, cpu: cpus()[0]?.model, loadAverageAtStart: load, loadAverageAtEnd: loadavg() },
     threads: { wasm: 1, native: native.loaded ? native.addon.threads() : 0, torch: torchThreads },
-    env: Object.fromEntries(['OPENBLAS_CORETYPE', 'OMP_NUM_THREADS', 'OMP_WAIT_POLICY', 'GOMP_SPINCOUNT'].map((k) => [k, process.env[k] ?? null])),
+    env: Object.fromEntries(['OPENBLAS_CORETYPE', 'OMP_NUM_THREADS', 'OMP_WAIT_POLICY', 'GOMP_SPINCOUNT', 'SIFT_ISA', 'SIFT_SPARSE_ISA', 'SIFT_SPARSE', 'ONEDNN_MAX_CPU_ISA'].map((k) => [k, process.env[k] ?? null])),
     convLibrary: native.loaded ? native.addon.convLibrary() : null,
     peak,
     kernels,
     ops,
     steps,
     ratios,
+    sparse: sparse ? { isa: loadSparseKernels().kernels?.sparseIsa(), inference: sparse.inference, layers: sparse.layers } : undefined,
     torch,
     models: { resnetDense, gpt: gptOpts, sparseWide: { sparsity: 0.9, width: swWidth, batch: swBatch, bigBatch } },
   };
@@ -441,6 +503,7 @@ function markdown(r: {
   startedAt: string; command: string; backendLine: string; wasmBackendLine: string; machine: { cores: number; cpu?: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
   threads: { wasm: number; native: number; torch: number[] }; kernels: KernelRow[]; ops: OpRow[]; steps: StepRow[]; torch: Record<string, TorchRun | string>;
   env: Record<string, string | null>; convLibrary: string | null; ratios: Ratio[];
+  sparse?: { isa?: string; inference: InferenceRow[]; layers: SparseLayerReport[] };
   peak: { formula: string; theoreticalGflops: number; measuredGflops?: number };
   models: { sparseWide: { width: number; batch: number } };
 }, paths: Path[]): string {
@@ -453,8 +516,8 @@ function markdown(r: {
   lines.push(`fp32 peak: ${r.peak.formula}; measured (cores × one core's vector-FMA throughput): ${r.peak.measuredGflops?.toFixed(0) ?? '-'} GFLOP/s.`, '');
   lines.push(`Native convolutions (wasm+native): ${r.convLibrary ?? 'no addon'}. Environment (PyTorch inherits it): ${Object.entries(r.env).map(([k, v]) => `${k}=${v ?? 'unset'}`).join(', ')}.`, '');
   if (r.ratios.length > 0) {
-    lines.push('## Ratios (ours / PyTorch, same run)', '', '| name | value | ours (s) | PyTorch (s) | path |', '|---|---:|---:|---:|---|');
-    for (const x of r.ratios) lines.push(`| ${x.name} | ${x.value.toFixed(2)} | ${x.ours.toFixed(3)} | ${x.pytorch.toFixed(3)} | ${x.path} |`);
+    lines.push('## Ratios (same run: ours / PyTorch, or sparse / dense)', '', '| name | value | ours (s) | PyTorch or dense (s) | path |', '|---|---:|---:|---:|---|');
+    for (const x of r.ratios) lines.push(`| ${x.name} | ${x.value.toFixed(2)} | ${x.ours.toFixed(3)} | ${(x.pytorch ?? x.dense ?? NaN).toFixed(3)} | ${x.path} |`);
     lines.push('');
   }
   if (r.kernels.length > 0) {
@@ -493,7 +556,7 @@ function markdown(r: {
     lines.push('', `ResNet-18 step on the native backend: ${resnet32.gflops.toFixed(0)} GFLOP/s = ${((100 * resnet32.gflops) / r.peak.measuredGflops).toFixed(0)} % of the measured peak (${((100 * resnet32.gflops) / r.peak.theoreticalGflops).toFixed(0)} % of the formula's, whose clock is the nominal one).`);
   }
   const dense = r.steps.find((s) => s.model.startsWith('resnet18') && s.model.endsWith('batch 8') && !s.model.includes('masked'));
-  for (const sw of r.steps.filter((s) => s.model.includes('masked'))) {
+  for (const sw of r.steps.filter((s) => s.model.includes('masked') && !s.model.includes('sparse kernels'))) {
     const width = Number(/width (\d+)/.exec(sw.model)?.[1] ?? 64);
     const pct = /masked (\d+)/.exec(sw.model)?.[1];
     const batch = /batch (\d+)/.exec(sw.model)?.[1];
@@ -507,6 +570,15 @@ function markdown(r: {
       const seconds = typeof sw.seconds === 'number' ? `${sw.seconds.toFixed(3)} s` : sw.seconds;
       lines.push('', `Sparse Wide ${pct} % (width ${width}, masked-dense) at batch ${batch} on ${sw.path}: ${seconds}, peak RSS ${sw.peakRssMB?.toFixed(0) ?? '?'} MB, in the same process as every row above.`);
     }
+  }
+  if (r.sparse) {
+    lines.push('', `## Sparse kernels (ISA ${r.sparse.isa ?? '?'}): inference (forward) and the path each layer shape took`, '');
+    lines.push('| model | path | seconds |', '|---|---|---:|');
+    for (const row of r.sparse.inference) lines.push(`| ${row.model} | ${row.path} | ${typeof row.seconds === 'number' ? row.seconds.toFixed(3) : row.seconds} |`);
+    lines.push('', 'Per layer shape (auto: both paths timed once on the first call, best of two, ms):', '');
+    lines.push('| op | shape | density | forward | backward (dx + dW) |', '|---|---|---:|---|---|');
+    const dir = (d?: SparseLayerReport['forward']) => !d ? '' : `${d.path}${d.sparseMs !== undefined ? ` (sparse ${d.sparseMs.toFixed(1)} / dense ${d.denseMs!.toFixed(1)})` : d.why ? ` (${d.why})` : ''}`;
+    for (const l of r.sparse.layers) lines.push(`| ${l.op} | ${l.shape} | ${l.density.toFixed(3)} | ${dir(l.forward)} | ${dir(l.backward)} |`);
   }
   lines.push('');
   return lines.join('\n');

@@ -18,6 +18,19 @@ export { KernelProvenance, describeProvenance, type KernelProvenanceSnapshot, ty
 export { decline, share, Decline, Shared, type NativeKernel, type NativeKernelArgs, type NativeKernelOutput } from './native-backend/kernel.js';
 export { trimNativeMemory, nativeMemoryStats } from './native-backend/memory.js';
 export { TRAINING_KERNELS } from './native-backend/training-kernels.js';
+export {
+  DENSE_ABOVE,
+  describeSparseKernels,
+  setSparseMode,
+  sparseMode,
+  sparseKernelReport,
+  resetSparseChoices,
+  type SparseMode,
+  type SparsePath,
+  type SparseDirection,
+  type SparseDirectionReport,
+  type SparseLayerReport,
+} from './native-backend/kernels/sparse.js';
 export { releaseWebGPU } from './webgpu/init.js';
 export { availableHostMemory, deviceMemory, nvidiaFreeMemory, type DeviceMemory } from './memory.js';
 export { registerWebGPUFusedKernels, unregisterWebGPUFusedKernels, WEBGPU_FUSED_KERNELS, WEBGPU_DEVICE_TRAINING_KERNELS } from './webgpu/kernels/register.js';

@@ -8,8 +8,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { nativeBackendRegistration, NATIVE_BACKEND_NAME, registerWasmTrainingKernels } from '@sparse-ift/backend';
 import {
-  BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, DROPOUT, GELU, GELU_GRAD, LAYER_NORM, LAYER_NORM_GRAD,
+  BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, DROPOUT, GELU, GELU_GRAD, LAYER_NORM, LAYER_NORM_GRAD, MASKED_CONV2D, MASKED_CONV2D_GRAD, MASKED_MATMUL, MASKED_MATMUL_GRAD,
   batchNormTrainGradReference, dropoutReference, type DropoutAttrs, batchNormTrainReference, geluGradReference, geluReference, layerNormGradReference, layerNormReference,
+  maskedConv2dGradReference, maskedConv2dReference, type MaskedConv2DAttrs,
 } from '@sparse-ift/core';
 import { NATIVE_BACKEND_BUILT, randInt, randn, rng, useBackend } from './helpers.js';
 
@@ -342,6 +343,38 @@ CASES[DROPOUT] = () => ([[[7], 0.5, [1, 2], [0, 0, 0]], [[257, 129], 0.1, [0xfff
   attrs: { rate, key: [...key], counter: [...counter] },
   reference: (inputs: Record<string, In>, attrs: Record<string, unknown>) => [{ shape: inputs['x']!.shape, dtype: 'float32', values: dropoutReference(inputs['x']!.values as Float32Array, attrs as unknown as DropoutAttrs) }],
 }));
+
+/**
+ * Core's masked products (whichever path the native backend picks for the shape) against core's float64
+ * reference kernels, at densities 0.1, 0.5 and 1; a matmul x [m, k] · w [k, n] is the 1×1 conv of [m, 1, 1, k].
+ */
+function maskedCases(kernel: string): KernelCase[] {
+  const conv = kernel === MASKED_CONV2D || kernel === MASKED_CONV2D_GRAD;
+  const grad = kernel === MASKED_CONV2D_GRAD || kernel === MASKED_MATMUL_GRAD;
+  return [0.1, 0.5, 1].map((density) => {
+    const k = conv ? [1, 3][int(0, 1)]! : 1;
+    const s = conv ? int(1, 2) : 1;
+    const [n, h, w, c, o] = conv ? [int(1, 5), int(3, 9), int(3, 9), int(1, 12), int(1, 12)] : [int(1, 40), 1, 1, int(1, 40), int(1, 40)];
+    const attrs: MaskedConv2DAttrs = { strides: [s, s], pad: conv && R() < 0.5 ? 'valid' : 'same', dilations: [1, 1] };
+    const x4: [number, number, number, number] = [n, h, w, c];
+    const w4: [number, number, number, number] = [k, k, c, o];
+    const x = floats(conv ? x4 : [n, c]);
+    const weights = floats(conv ? w4 : [c, o]);
+    const mask: In = { shape: weights.shape, dtype: 'float32', values: Float32Array.from({ length: size(w4) }, () => (R() < density ? 1 : 0)) };
+    const f = (i: In) => i.values as Float32Array;
+    const y = maskedConv2dReference(f(x), x4, f(weights), f(mask), w4, attrs);
+    const yShape = conv ? y.yShape : [n, o];
+    const inputs: Record<string, In> = grad ? { dy: floats(yShape), x, kernel: weights, mask } : { x, kernel: weights, mask };
+    const out = (shape: number[], values: Float64Array): Out => ({ shape, dtype: 'float32', values: Float32Array.from(values) });
+    const reference = (ins: Record<string, In>): Out[] => {
+      if (!grad) return [out(yShape, y.y)];
+      const r = maskedConv2dGradReference(f(ins['dy']!), f(x), x4, f(weights), f(mask), w4, attrs);
+      return [out(x.shape, r.dx), out(weights.shape, r.dkernel)];
+    };
+    return { name: `${conv ? `${k}x${k}/${s} ${attrs.pad} [${x4}]→${o}` : `[${n},${c}]·[${c},${o}]`} density ${density}`, inputs, attrs: { ...attrs }, rtol: 1e-4, atol: 1e-5, reference };
+  });
+}
+for (const k of [MASKED_CONV2D, MASKED_CONV2D_GRAD, MASKED_MATMUL, MASKED_MATMUL_GRAD]) CASES[k] = () => maskedCases(k);
 
 function read(t: TensorInfo): Out {
   const values = (tf.engine().readSync(t.dataId) as Values).slice();

@@ -12,6 +12,7 @@ export * from './ops/layer-norm.js';
 export * from './ops/philox.js';
 export * from './ops/dropout.js';
 export * from './ops/mask-select.js';
+export * from './ops/masked.js';
 // Masks and sparse training
 export * from './rng.js';
 export * from './distribution.js';

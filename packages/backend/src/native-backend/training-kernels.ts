@@ -8,6 +8,7 @@ export const TRAINING_KERNELS: readonly string[] = [
   'LogicalAnd', 'Max', 'MaxPool', 'MaxPoolGrad', 'Mean', 'Minimum', 'Multiply', 'Neg', 'OneHot', 'OnesLike', 'Pack',
   'PadV2', 'RealDiv', 'Relu', 'Reshape', 'Select', 'Slice', 'Softmax', 'SparseIftBatchNormTrain',
   'SparseIftBatchNormTrainGrad', 'SparseIftDropout', 'SparseIftGelu', 'SparseIftGeluGrad', 'SparseIftLayerNorm',
-  'SparseIftLayerNormGrad', 'SplitV', 'Sqrt', 'Square', 'Step', 'Sub', 'Sum', 'Tile', 'Transpose', 'Unpack',
+  'SparseIftLayerNormGrad', 'SparseIftMaskedConv2D', 'SparseIftMaskedConv2DGrad',
+  'SparseIftMaskedMatMul', 'SparseIftMaskedMatMulGrad', 'SplitV', 'Sqrt', 'Square', 'Step', 'Sub', 'Sum', 'Tile', 'Transpose', 'Unpack',
   'UnsortedSegmentSum', 'ZerosLike', '_FusedMatMul',
 ];

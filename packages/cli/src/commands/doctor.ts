@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { BACKEND_NAMES, describeBackend, initBackend, tensorflowGpuPath, webgpuPath, type BackendInfo } from '@sparse-ift/backend';
+import { BACKEND_NAMES, describeBackend, describeSparseKernels, initBackend, loadNativeAddon, tensorflowGpuPath, webgpuPath, type BackendInfo } from '@sparse-ift/backend';
 import { DEBIAN_FASHION_MNIST_DIR, FASHION_MNIST_FILES } from '@sparse-ift/data-vision';
 import { portablePaths } from '@sparse-ift/reproduce';
 import { printJson, sayOnce } from '../output.js';
@@ -75,6 +75,8 @@ export function registerDoctorCommand(program: Command): void {
                 ? `  the zoo's training steps: all ${c.trainingKernels} kernels native`
                 : `  the zoo's training steps: ${c.trainingKernels - c.trainingFallbacks.length} of ${c.trainingKernels} kernels native; JavaScript: ${c.trainingFallbacks.join(', ')}`,
             );
+            const addon = loadNativeAddon();
+            if (addon.loaded) lines.push(`  ${describeSparseKernels(addon.addon)}`);
           }
           for (const u of backend.unavailable) lines.push(`  not used: ${u.backend}: ${u.why}`);
         } else {

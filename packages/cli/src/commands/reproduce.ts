@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { BACKEND_NAMES, describeBackend, initBackend } from '@sparse-ift/backend';
+import { BACKEND_NAMES, describeBackend, initBackend, sparseKernelReport } from '@sparse-ift/backend';
 import { unwritableFolderReason } from '@sparse-ift/files';
 import { getExperiment, listExperiments } from '@sparse-ift/reproduce';
 import { UsageError } from '../errors.js';
@@ -70,7 +70,9 @@ export function registerReproduceCommand(program: Command): void {
         resume: options.resume ?? false,
         force: options.force ?? false,
         dataDir: options.data,
-        backend: { ...backend },
+        // Written with the results (toJSON at write time, as the provenance): which masked layer shapes ran on
+        // the sparse kernels and which dense (native backend).
+        backend: { ...backend, ...(backend.name === 'native' ? { sparseKernels: { toJSON: sparseKernelReport } } : {}) },
         backendLine,
         progress: !options.json && process.stderr.isTTY === true,
         log: logLine,

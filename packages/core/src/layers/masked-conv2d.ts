@@ -14,6 +14,7 @@ import {
   type MaskArgs,
 } from './masked-kernel.js';
 import { singleShape } from './masked-dense.js';
+import { maskedConv2d } from '../ops/masked.js';
 
 export type Pair = [number, number];
 
@@ -99,7 +100,10 @@ export class MaskedConv2D extends MaskedKernelLayer {
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: CallKwargs): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor4D;
-      let y: tf.Tensor = tf.conv2d(x, this.maskedKernel() as tf.Tensor4D, this.strides, this.padding, 'NHWC', this.dilationRate);
+      const { kernel, mask } = this.kernelAndMask();
+      let y: tf.Tensor = mask
+        ? maskedConv2d(x, kernel, mask, this.strides, this.padding, this.dilationRate)
+        : tf.conv2d(x, kernel as tf.Tensor4D, this.strides, this.padding, 'NHWC', this.dilationRate);
       if (this.bias !== null) y = tf.add(y, this.bias.read());
       return this.activationFn.apply(y);
     });

@@ -13,6 +13,7 @@ import {
   type KernelArgs,
   type MaskArgs,
 } from './masked-kernel.js';
+import { maskedMatMul } from '../ops/masked.js';
 
 export interface MaskedDenseArgs extends BaseLayerArgs, MaskArgs, KernelArgs {
   units: number;
@@ -58,7 +59,8 @@ export class MaskedDense extends MaskedKernelLayer {
       const x = Array.isArray(inputs) ? inputs[0]! : inputs;
       const din = x.shape[x.shape.length - 1]!;
       const flat = x.rank === 2 ? x : tf.reshape(x, [-1, din]);
-      let y: tf.Tensor = tf.matMul(flat as tf.Tensor2D, this.maskedKernel() as tf.Tensor2D);
+      const { kernel, mask } = this.kernelAndMask();
+      let y: tf.Tensor = mask ? maskedMatMul(flat, kernel, mask) : tf.matMul(flat as tf.Tensor2D, kernel as tf.Tensor2D);
       if (this.bias !== null) y = tf.add(y, this.bias.read());
       if (x.rank !== 2) y = tf.reshape(y, [...x.shape.slice(0, -1), this.units]);
       return this.activationFn.apply(y);

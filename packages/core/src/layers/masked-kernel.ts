@@ -136,12 +136,16 @@ export abstract class MaskedKernelLayer extends layers.Layer implements HasMaske
     kernel.dispose();
   }
 
-  /** kernel ⊙ mask: the forward only ever sees this, so masked positions get exactly zero gradient. */
-  protected maskedKernel(): tf.Tensor {
+  /**
+   * The kernel and, when the layer is masked, its mask: the forward only ever computes with kernel ⊙ mask
+   * (ops/masked.ts), so masked positions get exactly zero gradient. An unmasked layer's mask is all ones,
+   * so its product is the kernel's own (no mask: a plain conv2d / matMul, same values).
+   */
+  protected kernelAndMask(): { kernel: tf.Tensor; mask: tf.Tensor | null } {
     if (this.kernel === null || this.mask === null) {
       throw new Error(`${this.getClassName()} '${this.name}' is not built yet; call it on an input first`);
     }
-    return tf.mul(this.kernel.read(), this.mask.read());
+    return { kernel: this.kernel.read(), mask: this.masked ? this.mask.read() : null };
   }
 
   /** The kernel's and mask's tf.Variables (after build). */

@@ -8,6 +8,7 @@ import { LAYOUT_KERNELS } from './layout.js';
 import { MATMUL_KERNELS } from './matmul.js';
 import { POOL_KERNELS } from './pool.js';
 import { REDUCE_KERNELS } from './reduce.js';
+import { SPARSE_KERNELS } from './sparse.js';
 
 export const NATIVE_KERNELS: readonly NativeKernel[] = [
   ...CONV_KERNELS,
@@ -18,4 +19,5 @@ export const NATIVE_KERNELS: readonly NativeKernel[] = [
   ...POOL_KERNELS,
   ...LAYOUT_KERNELS,
   ...CONSTRUCT_KERNELS,
+  ...SPARSE_KERNELS,
 ];
