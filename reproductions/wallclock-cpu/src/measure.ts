@@ -92,6 +92,8 @@ function pytorchRows(config: WallclockConfig, plan: ModelPlan, threads: number):
   if (plan.model !== 'resnet18-cifar') return { rows: [], note: 'no PyTorch twin of the zoo GPT families (tools/bench/torch_models.py has the dense GPT only)' };
   const common = { model: 'resnet18', batch: plan.trainBatch, classes: 100, inferenceBatches: plan.inferenceBatches, warmup: config.timing.warmup, reps: config.timing.reps };
   const jobs: TorchJob[] = [
+    // A small untimed model first: PyTorch's first convolutions in a process (library start-up) take seconds.
+    { key: 'process-warm-up', model: 'resnet18', width: 8, batch: 2, sparsity: 0, inferenceBatches: [1], warmup: 1, reps: 1 },
     { key: 'dense', width: 64, sparsity: 0, ...common } as TorchJob,
     ...config.maskedDenseSparsities.map((s) => ({ key: `sparse-wide-${s}`, width: sparseWideWidth(64, s), sparsity: s, ...common }) as TorchJob),
   ];
