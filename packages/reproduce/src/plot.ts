@@ -29,6 +29,8 @@ export interface PlotOptions {
   yTitle?: string;
   /** The reference line's label (default: `dense 85.51%`). */
   referenceLabel?: (value: number) => string;
+  /** The marker-shape legend's title, what `method` is (default: sparse training). */
+  methodTitle?: string;
 }
 
 /** Share of a sparsity group's width the dodged series spread over. */
@@ -89,7 +91,7 @@ export async function accuracyPlotSvg(points: readonly PlotPoint[], denseAccurac
           x,
           y,
           color,
-          shape: { field: 'method', type: 'nominal', title: 'sparse training', sort: methodOrder },
+          shape: { field: 'method', type: 'nominal', title: options.methodTitle ?? 'sparse training', sort: methodOrder, legend: { labelLimit: 400 } },
           tooltip: [{ field: 'series' }, { field: 'sparsity' }, { field: 'accuracy', format: '.2f' }],
         },
       },

@@ -37,6 +37,7 @@ async function writePlots(ctx: ExperimentContext, files: Record<string, string>,
       subtitle: 'time ratio to the dense model on the same framework, this run; 1 = iso-time',
       yTitle: 'time ÷ dense',
       referenceLabel: () => 'dense = 1',
+      methodTitle: 'path',
     });
     const name = `time-ratio-${timings.plan.model}-${measure.key}.svg`;
     writeResultFile(ctx, files, `plot-${timings.plan.model}-${measure.key}`, name, svg);

@@ -68,7 +68,7 @@ export function resultsMarkdown(results: WallclockResults): { document: string; 
     '',
     `- ${results.backendLine}`,
     `- machine: ${machineLine(results.machine)}`,
-    `- timing: median of ${config.timing.reps} timed call${config.timing.reps > 1 ? 's' : ''} after ${config.timing.warmup} warm-up${config.timing.warmup > 1 ? 's' : ''} (the sparse-kernels path times its kernels' choice during its own warm-up); total wall time ${(results.wallSeconds / 60).toFixed(1)} min`,
+    `- timing: median of ${config.timing.reps} timed call${config.timing.reps > 1 ? 's' : ''} after ${config.timing.warmup} warm-up${config.timing.warmup > 1 ? 's' : ''} (the sparse-kernels path times its kernels' choice during its own warm-up); total wall time ${results.wallSeconds < 60 ? `${results.wallSeconds.toFixed(0)} s` : `${(results.wallSeconds / 60).toFixed(1)} min`}`,
     '- training step: forward + backward + SGD-momentum on one random batch (no RigL mask update: those come every ΔT = 100 steps); inference: one forward, outputs read back.',
     '- ÷ dense: the row\'s time over the dense model\'s on the same framework in this run (ours over ours, PyTorch over PyTorch). Iso-FLOP means 1.00× would be the ideal.',
     `- masked-dense (native): the same model with the sparse mode 'dense' (kernel ⊙ mask, dense kernels); timed at s ∈ {${config.maskedDenseSparsities.join(', ')}}.`,
