@@ -7,6 +7,7 @@
 import { cpus, loadavg } from 'node:os';
 import { loadSparseKernels, resetSparseChoices, setSparseMode, sparseKernelReport, sparseMode, type SparseMode } from '@sparse-ift/backend';
 import { sparseWideWidth, type Family } from '@sparse-ift/core';
+import { RESNET18_CIFAR } from '@sparse-ift/resnet';
 import { SPARSE_FAMILIES, type ModelPlan, type WallclockConfig } from './presets.js';
 import { runTorchTwins, type TorchJob } from './pytorch.js';
 import { buildTimedModel, timeInference, timeTrainingStep, type TimedModelName } from './timing.js';
@@ -90,12 +91,13 @@ function withRatios(row: Omit<TimedRow, 'trainRatio' | 'inference'> & Measured, 
 function pytorchRows(config: WallclockConfig, plan: ModelPlan, threads: number): { rows: TimedRow[]; note?: string; version?: string } {
   if (!config.pytorch) return { rows: [], note: `preset '${config.preset}' does not time PyTorch` };
   if (plan.model !== 'resnet18-cifar') return { rows: [], note: 'no PyTorch twin of the zoo GPT families (tools/bench/torch_models.py has the dense GPT only)' };
-  const common = { model: 'resnet18', batch: plan.trainBatch, classes: 100, inferenceBatches: plan.inferenceBatches, warmup: config.timing.warmup, reps: config.timing.reps };
+  const { baseWidth, numClasses } = RESNET18_CIFAR;
+  const common = { model: 'resnet18', batch: plan.trainBatch, classes: numClasses, inferenceBatches: plan.inferenceBatches, warmup: config.timing.warmup, reps: config.timing.reps };
   const jobs: TorchJob[] = [
     // A small untimed model first: PyTorch's first convolutions in a process (library start-up) take seconds.
     { key: 'process-warm-up', model: 'resnet18', width: 8, batch: 2, sparsity: 0, inferenceBatches: [1], warmup: 1, reps: 1 },
-    { key: 'dense', width: 64, sparsity: 0, ...common } as TorchJob,
-    ...config.maskedDenseSparsities.map((s) => ({ key: `sparse-wide-${s}`, width: sparseWideWidth(64, s), sparsity: s, ...common }) as TorchJob),
+    { key: 'dense', width: baseWidth, sparsity: 0, ...common } as TorchJob,
+    ...config.maskedDenseSparsities.map((s) => ({ key: `sparse-wide-${s}`, width: sparseWideWidth(baseWidth, s), sparsity: s, ...common }) as TorchJob),
   ];
   const run = runTorchTwins(threads, jobs);
   if (typeof run === 'string') return { rows: [], note: run };
