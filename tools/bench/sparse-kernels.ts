@@ -1,4 +1,4 @@
-// Micro-benchmark (not a test) of the native sparse kernels (issue 15) against the dense oneDNN kernels
+// Micro-benchmark (not a test) of the native sparse kernels against the dense oneDNN kernels
 // on the same shapes, in one run:
 //   npx tsx tools/bench/sparse-kernels.ts [--batch 32] [--reps 3] [--families sw,sp,sf,sd,gpt]
 //        [--sparsities 0.5,0.75,0.9] [--isa avx512|avx2|scalar] [--infer-batch 64] [--json FILE]

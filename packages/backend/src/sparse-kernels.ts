@@ -1,4 +1,4 @@
-// Typed access to the native addon's unstructured-sparse kernels (native/sparse_*.cc, issue 15): masked
+// Typed access to the native addon's unstructured-sparse kernels (native/sparse_*.cc): masked
 // convolutions and linears computed at the mask's non-zeros only. Tensors are Float32Arrays used in
 // place; the dense weight and the 0/1 mask stay the source of truth (a plan is rebuilt from the mask
 // when it changes; values are gathered from the dense weight at every call).

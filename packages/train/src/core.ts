@@ -2,6 +2,7 @@
 export {
   AdamW,
   FiniteGuard,
+  HOST_MEMORY_BACKENDS,
   NonFiniteLossError,
   SEED_STREAMS,
   SGD,

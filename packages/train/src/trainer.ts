@@ -22,6 +22,7 @@ import { CheckpointError, CheckpointReader, restoreOptimizerState, storeOptimize
 import {
   AdamW,
   FiniteGuard,
+  HOST_MEMORY_BACKENDS,
   NonFiniteLossError,
   SEED_STREAMS,
   SGD,
@@ -30,6 +31,7 @@ import {
   deriveSeed,
   initMasks,
   rngFor,
+  sparseTrainStep,
   sparseTrainStepOnDevice,
   withDropoutContext,
   type MaskUpdater,
@@ -349,6 +351,7 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
   const lossReadEvery = config.lossReadEvery ?? 10;
   if (!(Number.isInteger(lossReadEvery) && lossReadEvery >= 1)) throw new RangeError(`lossReadEvery must be a whole number >= 1, got ${lossReadEvery}`);
   const guard = new FiniteGuard();
+  const stepOnHost = HOST_MEMORY_BACKENDS.includes(tf.getBackend());
   const dropoutSeed = deriveSeed(config.seed, SEED_STREAMS.dropout);
   const losses = new LossLog();
   let stoppedEarly = false;
@@ -418,16 +421,20 @@ export async function train(model: TrainableModel, data: TrainData, config: Trai
         const step = globalStep;
         let loss: tf.Scalar;
         try {
-          ({ loss } = sparseTrainStepOnDevice({
+          const stepArgs = {
             params: variables,
             maskedParams: model.maskedParams,
-            lossFn: (i) => withDropoutContext({ seed: dropoutSeed, step, microBatch: i }, () => objective.loss(model, micro[i]!, { step })),
+            lossFn: (i: number) => withDropoutContext({ seed: dropoutSeed, step, microBatch: i }, () => objective.loss(model, micro[i]!, { step })),
             microBatchWeights: micro.map((m) => m.shape[0]! / n),
             optimizer,
             updater,
             clipNorm: config.clipNorm,
-            guard,
-          }));
+          };
+          // Where tensors live in host memory a read is free: the step checks its loss at once and writes
+          // the weights directly, instead of gating every weight and optimiser slot through a select on
+          // the guard (a tf.where each, which tripled the small models' step). Same values either way.
+          if (stepOnHost) loss = tf.scalar(sparseTrainStep(stepArgs).loss);
+          else ({ loss } = sparseTrainStepOnDevice({ ...stepArgs, guard }));
         } catch (error) {
           if (isWasmHeapExhausted(error)) {
             const kept = config.checkpointFile && existsSync(config.checkpointFile) ? ` The last checkpoint, ${config.checkpointFile}, is untouched.` : '';

@@ -18,7 +18,7 @@ interface SideEntry {
  * One tensor's storage entry. The first four fields are tfjs-backend-cpu's own (its kernels read them);
  * the rest belong to this backend:
  * - `side`: per-tensor side data of kernels (see NativeBackend.sideData), dropped with the data;
- * - `layout`: reserved for physical activation layouts (issue 15: keep e.g. oneDNN's blocked `nChw16c`
+ * - `layout`: reserved for physical activation layouts (for the sparse kernels: keep e.g. oneDNN's blocked `nChw16c`
  *   across batch norm / ReLU / residual adds). Absent means tf.js' logical row-major layout, the only one
  *   any kernel produces today; a kernel that cannot read another layout must convert (or fall back) first,
  *   and readSync must return row-major values.
