@@ -5,7 +5,7 @@
  * median inference latency per batch.
  */
 import { cpus, loadavg } from 'node:os';
-import { loadSparseKernels, resetSparseChoices, setSparseMode, sparseKernelReport, sparseMode, type SparseMode } from '@sparse-ift/backend';
+import { loadSparseKernels, resetSparseChoices, trimNativeMemory, setSparseMode, sparseKernelReport, sparseMode, type SparseMode } from '@sparse-ift/backend';
 import { sparseWideWidth, type Family } from '@sparse-ift/core';
 import { RESNET18_CIFAR } from '@sparse-ift/resnet';
 import { SPARSE_FAMILIES, type ModelPlan, type WallclockConfig } from './presets.js';
@@ -125,11 +125,12 @@ export function timeModel(config: WallclockConfig, plan: ModelPlan, threads: num
         setSparseMode(SPARSE_MODE[path]!);
         const trainStepSeconds = timeTrainingStep(net, plan.trainBatch, config.timing);
         const inference = plan.inferenceBatches.map((batch) => ({ batch, seconds: timeInference(net, batch, config.timing), ratio: NaN }));
-        log(`${plan.model} ${family} s=${sparsity} ${PATH_LABEL[path]}: step ${trainStepSeconds.toFixed(3)} s, inference ${inference.map((t) => `b${t.batch} ${t.seconds.toFixed(4)} s`).join(', ')}`);
+        log(`${plan.model} ${family} s=${sparsity} ${PATH_LABEL[path]} (rss ${(process.memoryUsage.rss() / 2 ** 30).toFixed(1)} GiB): step ${trainStepSeconds.toFixed(3)} s, inference ${inference.map((t) => `b${t.batch} ${t.seconds.toFixed(4)} s`).join(', ')}`);
         return { path, trainStepSeconds, inference };
       });
     } finally {
       net.model.dispose();
+      trimNativeMemory(); // the native backend keeps freed blocks for reuse: a GPT's logits at batch 64 are 400 MB each
     }
   };
   try {
