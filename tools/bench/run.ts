@@ -11,8 +11,7 @@
 // dense at batch 32 (training step and inference). JSON `ratios` holds ours / PyTorch and sparse / dense of
 // the same run. Machine load is recorded: on a shared machine, compare ratios taken in the same run.
 import * as tf from '@tensorflow/tfjs-core';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -33,6 +32,7 @@ import { batchNormTrain } from '../../packages/core/src/ops/batch-norm.js';
 import { gelu } from '../../packages/core/src/ops/gelu.js';
 import { layerNorm } from '../../packages/core/src/ops/layer-norm.js';
 import { gpt, resnet18, type Model } from './models.js';
+import { runTorchTwins as runTorch, type TorchJob, type TorchRun } from '../../reproductions/wallclock-cpu/src/pytorch.js';
 import { argv as args, flag, option } from './args.js';
 
 const quick = flag('--quick');
@@ -292,25 +292,6 @@ async function benchStepOnce(path: Path, build: () => Model, optimizer: () => tf
     model?.variables.forEach((v) => v.dispose());
     opt?.dispose();
   }
-}
-
-interface TorchJob { key: string; model: 'resnet18' | 'gpt'; [k: string]: unknown }
-
-type TorchRun = { version: string; threads: number; results: Record<string, number>; peakRssMB: Record<string, number> };
-
-function runTorch(threads: number, jobs: TorchJob[]): TorchRun | string {
-  const python = '/usr/bin/python3';
-  if (!existsSync(python)) return 'skipped: /usr/bin/python3 not found';
-  try {
-    execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
-  } catch {
-    return 'skipped: python3-torch not installed (apt install python3-torch)';
-  }
-  const out = execFileSync(python, [join(import.meta.dirname, 'torch_models.py'), String(threads), JSON.stringify(jobs)], {
-    encoding: 'utf8', maxBuffer: 1 << 20,
-  });
-  const parsed = JSON.parse(out.trim().split('\n').pop()!) as { torch: string; threads: number; results: Record<string, number>; peakRssMB: Record<string, number> };
-  return { version: parsed.torch, threads: parsed.threads, results: parsed.results, peakRssMB: parsed.peakRssMB };
 }
 
 /**

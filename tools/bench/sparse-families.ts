@@ -6,13 +6,11 @@
 //                                          [--reps 3] [--masked-dense] [--out runs/bench]
 // --masked-dense adds each family on the dense kernels with w ⊙ mask (setSparseMode('dense')), the path
 // without sparse kernels. Writes sparse-families-<time>.json and .md (with which layer shapes ran sparse).
-import * as tf from '@tensorflow/tfjs-core';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { describeBackend, initBackend, loadSparseKernels, resetSparseChoices, setSparseMode, sparseKernelReport, type SparseMode } from '../../packages/backend/src/index.js';
-import { RESNET18_CIFAR, buildResNet } from '../../packages/resnet/src/index.js';
-import { GPT_MINI, buildGpt, languageModelLoss } from '../../packages/gpt/src/index.js';
+import { buildTimedModel, timeInference, timeTrainingStep } from '../../reproductions/wallclock-cpu/src/timing.js';
 import type { Family } from '../../packages/core/src/index.js';
 import { flag, option } from './args.js';
 
@@ -30,38 +28,17 @@ console.log(describeBackend(info));
 const isa = loadSparseKernels().kernels?.sparseIsa() ?? 'none';
 const load = loadavg();
 
-function median(fn: () => void): number {
-  fn(); // warm-up: in auto mode each new layer shape times both paths here
-  fn();
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    fn();
-    times.push((performance.now() - t0) / 1000);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
-}
+const timing = { warmup: 2, reps }; // warm-ups: in auto mode each new layer shape times both paths there
 
 interface Row { family: Family | 'dense'; sparsity: number; kernels: SparseMode; stepS: number; inferenceS: number; stepRatio?: number; inferenceRatio?: number }
 
 function measure(family: Family | 'dense', sparsity: number, kernels: SparseMode): Row {
   setSparseMode(kernels);
-  const gpt = which === 'gpt-mini';
-  const model = gpt ? buildGpt(GPT_MINI, { family, sparsity, seed: 1, sequenceLength: TOKENS }) : buildResNet(RESNET18_CIFAR, { family, sparsity, seed: 1 });
-  const x = gpt ? tf.randomUniform([batch, TOKENS], 0, GPT_MINI.vocabSize, 'int32') : tf.randomNormal([batch, 32, 32, 3]);
-  const y = gpt ? tf.randomUniform([batch, TOKENS], 0, GPT_MINI.vocabSize, 'int32') : tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 100), 'int32'), 100);
-  const opt = tf.train.momentum(0.01, 0.9);
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const loss = () => {
-    const out = model.apply(x, { training: true }) as tf.Tensor;
-    return gpt ? languageModelLoss(out, y) : (tf.losses.softmaxCrossEntropy(y, out) as tf.Scalar);
-  };
-  const stepS = median(() => tf.tidy(() => void opt.minimize(loss, true, vars)?.dataSync()));
-  const inferenceS = median(() => tf.tidy(() => void (model.apply(x, { training: false }) as tf.Tensor).dataSync()));
+  const net = buildTimedModel(which === 'gpt-mini' ? 'gpt-mini' : 'resnet18-cifar', family, sparsity, { tokens: TOKENS });
+  const stepS = timeTrainingStep(net, batch, timing);
+  const inferenceS = timeInference(net, batch, timing);
   console.log(`${family.padEnd(18)} s=${sparsity.toFixed(2)} ${kernels.padEnd(6)} step ${stepS.toFixed(3)} s, inference ${inferenceS.toFixed(3)} s`);
-  tf.dispose([x, y]);
-  opt.dispose();
-  model.dispose();
+  net.model.dispose();
   return { family, sparsity, kernels, stepS, inferenceS };
 }
 

@@ -2,6 +2,8 @@
 
 Usage: /usr/bin/python3 tools/bench/torch_models.py THREADS JSON_SPEC [DEVICE] -> prints one JSON line.
 DEVICE defaults to cpu; with cuda (tools/gpu-check) every step is followed by torch.cuda.synchronize().
+A job with "inferenceBatches": [1, 64] also times the forward alone (eval mode, no_grad) at those batches,
+as results "<key>-inference-b<batch>" (reproductions/wallclock-cpu).
 """
 import json
 import math
@@ -125,7 +127,7 @@ def main():
         torch.backends.cudnn.allow_tf32 = job.get("tf32", False)
         torch.backends.cuda.matmul.allow_tf32 = job.get("tf32", False)
         if job["model"] == "resnet18":
-            model = ResNet18(job["width"]).to(device)
+            model = ResNet18(job["width"], job.get("classes", 10)).to(device)
             masks = []
             if job.get("sparsity", 0) > 0:
                 # Masked-dense Sparse Wide: every conv but the stem multiplies its weight by a fixed mask.
@@ -154,6 +156,15 @@ def main():
                 F.cross_entropy(model(idx).view(-1, job["vocab"]), tgt).backward()
                 opt.step()
         out["results"][job["key"]] = time_steps(step, job.get("warmup", 1), job.get("reps", 3), sync)
+        if job["model"] == "resnet18" and job.get("inferenceBatches"):
+            model.eval()
+            for batch in job["inferenceBatches"]:
+                xb = torch.randn(batch, 3, 32, 32, device=device)
+
+                def forward():
+                    with torch.no_grad():
+                        model(xb)
+                out["results"][f'{job["key"]}-inference-b{batch}'] = time_steps(forward, job.get("warmup", 1), job.get("reps", 3), sync)
         out["peakRssMB"][job["key"]] = peak_rss_mb()
     print(json.dumps(out))
 

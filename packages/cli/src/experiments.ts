@@ -8,6 +8,7 @@ export const EXPERIMENT_PACKAGES = [
   '@sparse-ift/repro-cifar100-resnet18',
   '@sparse-ift/repro-imagenet-resnet',
   '@sparse-ift/repro-gpt3-small-wikitext103',
+  '@sparse-ift/repro-wallclock-cpu',
 ] as const;
 
 export interface LoadFailure {

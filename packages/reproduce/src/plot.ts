@@ -25,6 +25,12 @@ export interface PlotOptions {
   title: string;
   /** A second title line, e.g. how many seeds the bars are over. */
   subtitle?: string;
+  /** The y axis's title (default: test accuracy in percent); other measures (a time ratio) plot the same way. */
+  yTitle?: string;
+  /** The reference line's label (default: `dense 85.51%`). */
+  referenceLabel?: (value: number) => string;
+  /** The marker-shape legend's title, what `method` is (default: sparse training). */
+  methodTitle?: string;
 }
 
 /** Share of a sparsity group's width the dodged series spread over. */
@@ -57,9 +63,10 @@ export async function accuracyPlotSvg(points: readonly PlotPoint[], denseAccurac
     scale: { domain: [-0.5, sparsities.length - 0.5], nice: false, zero: false },
     axis: { values: sparsities.map((_, i) => i), labelExpr: `${labels}[datum.value]`, grid: false },
   };
-  const y = { field: 'accuracy', type: 'quantitative' as const, title: 'test accuracy (%)', scale: { zero: false } };
+  const yTitle = options.yTitle ?? 'test accuracy (%)';
+  const y = { field: 'accuracy', type: 'quantitative' as const, title: yTitle, scale: { zero: false } };
   const color = { field: 'family', type: 'nominal' as const, title: 'family', sort: familyOrder, legend: { labelLimit: 400, symbolOpacity: 1 } };
-  const denseLabel = [{ accuracy: denseAccuracy, label: `dense ${denseAccuracy.toFixed(2)}%` }];
+  const denseLabel = [{ accuracy: denseAccuracy, label: options.referenceLabel?.(denseAccuracy) ?? `dense ${denseAccuracy.toFixed(2)}%` }];
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: options.subtitle === undefined ? options.title : { text: options.title, subtitle: options.subtitle },
@@ -75,7 +82,7 @@ export async function accuracyPlotSvg(points: readonly PlotPoint[], denseAccurac
         data: { values: data.filter((d) => 'low' in d) },
         mark: { type: 'rule', strokeWidth: 1.5 },
         // same title as the point layer, or vega-lite joins the two into "test accuracy (%), low"
-        encoding: { x, y: { field: 'low', type: 'quantitative', title: 'test accuracy (%)' }, y2: { field: 'high' }, color },
+        encoding: { x, y: { field: 'low', type: 'quantitative', title: yTitle }, y2: { field: 'high' }, color },
       },
       {
         data: { values: data },
@@ -84,7 +91,7 @@ export async function accuracyPlotSvg(points: readonly PlotPoint[], denseAccurac
           x,
           y,
           color,
-          shape: { field: 'method', type: 'nominal', title: 'sparse training', sort: methodOrder },
+          shape: { field: 'method', type: 'nominal', title: options.methodTitle ?? 'sparse training', sort: methodOrder, legend: { labelLimit: 400 } },
           tooltip: [{ field: 'series' }, { field: 'sparsity' }, { field: 'accuracy', format: '.2f' }],
         },
       },
