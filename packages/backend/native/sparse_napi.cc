@@ -9,7 +9,7 @@
 //   sparseConvBackwardData(plan, w, dy, dyLayout, dx, dxLayout)
 //   sparseConvBackwardWeights(plan, x, xLayout, dy, dyLayout, dw)
 //   sparseConvBackward(plan, w, x, xLayout, dy, dyLayout, dx, dxLayout, dw)
-//   sparseConvNnz(plan) -> number;  sparseConvDescribe(plan) -> Int32Array[] (seg, off, widx per pass)
+//   sparseConvRelease(plan) frees it now;  sparseConvNnz(plan) -> number;  sparseConvDescribe(plan) -> Int32Array[] (seg, off, widx per pass)
 //   sparseIsa() -> 'avx512' | 'avx2' | 'scalar';  sparseSetIsa(name);  sparseAlignment(typedArray) -> bytes past 64
 //   sparseTranspose(n, h, w, c, src, dst, toChwn)
 //   sparseSetTuning(blockKb, partialsKb, tileVectors);  sparseTuning() -> [blockKb, partialsKb, tileVectors]
@@ -31,6 +31,11 @@ using sparse::SparseConv;
 using sparse::SparseConvGeometry;
 
 const napi_type_tag kPlanTag = {0x73696674u, 0x7370617273656376u};  // "sift" "sparsecv"
+
+// What a plan handle holds: the plan, or null once sparseConvRelease freed it early.
+struct PlanBox {
+  SparseConv* conv;
+};
 
 std::string dims(const char* layout, int a, int b, int c, int d) {
   return std::string(layout) + " [" + std::to_string(a) + ", " + std::to_string(b) + ", " + std::to_string(c) + ", " +
@@ -134,7 +139,8 @@ class Args {
     }
   }
 
-  SparseConv* plan(size_t i) {
+  // The plan's box (see PlanBox), or null after a failure.
+  PlanBox* box(size_t i) {
     if (!ok_) return nullptr;
     bool tagged = false;
     void* p = nullptr;
@@ -143,7 +149,13 @@ class Args {
       fail("plan must come from sparseConvCreate");
       return nullptr;
     }
-    return static_cast<SparseConv*>(p);
+    return static_cast<PlanBox*>(p);
+  }
+
+  SparseConv* plan(size_t i) {
+    PlanBox* b = box(i);
+    if (b && !b->conv) fail("plan was released (sparseConvRelease)");
+    return b ? b->conv : nullptr;
   }
 
   // Runs f, turning a C++ exception into a JavaScript error naming the kernel.
@@ -200,9 +212,27 @@ napi_value sparse_conv_create(napi_env env, napi_callback_info info) {
   if (!a.ok()) return nullptr;
   napi_value out;
   napi_create_external(
-      env, plan, [](napi_env, void* data, void*) { delete static_cast<SparseConv*>(data); }, nullptr, &out);
+      env, new PlanBox{plan},
+      [](napi_env, void* data, void*) {
+        PlanBox* b = static_cast<PlanBox*>(data);
+        delete b->conv;
+        delete b;
+      },
+      nullptr, &out);
   napi_type_tag_object(env, out, &kPlanTag);
   return out;
+}
+
+// Frees a plan's structures now instead of when the garbage collector finds its handle: V8 does not see
+// the native memory behind a small handle, so plans dropped by the thousand (a mask per RigL update) would
+// otherwise pile up. Later calls with the handle fail, naming it; releasing twice is allowed.
+napi_value sparse_conv_release(napi_env env, napi_callback_info info) {
+  Args a(env, info, "sparseConvRelease", 1);
+  PlanBox* b = a.box(0);
+  if (!b) return nullptr;
+  delete b->conv;
+  b->conv = nullptr;
+  return nullptr;
 }
 
 napi_value sparse_conv_set_mask(napi_env env, napi_callback_info info) {
@@ -402,6 +432,7 @@ void register_sparse_kernels(napi_env env, napi_value exports) {
       {"sparseAlignment", nullptr, sparse_alignment, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sparseConvGather", nullptr, sparse_conv_gather, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sparseConvNnz", nullptr, sparse_conv_nnz, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sparseConvRelease", nullptr, sparse_conv_release, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sparseConvDescribe", nullptr, sparse_conv_describe, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sparseIsa", nullptr, sparse_isa, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sparseSetIsa", nullptr, sparse_set_isa, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -50,6 +50,8 @@ export interface SparseKernelsAddon {
     dx: Float32Array, dxLayout: SparseLayout, dw: Float32Array,
   ): void;
   sparseConvNnz(plan: SparseConvHandle): number;
+  /** Frees the plan now (otherwise when its handle is collected); later calls with it throw. */
+  sparseConvRelease(plan: SparseConvHandle): void;
   sparseConvDescribe(plan: SparseConvHandle): Int32Array[];
   sparseIsa(): SparseIsa;
   sparseSetIsa(isa: SparseIsa | 'auto'): void;
@@ -166,6 +168,14 @@ export class SparseConv {
 
   get nnz(): number {
     return this.k.sparseConvNnz(this.plan);
+  }
+
+  /**
+   * Frees the native structures now. The garbage collector would free them only when it collects this
+   * object, and it does not see their size: plans dropped at every mask update would pile up.
+   */
+  release(): void {
+    this.k.sparseConvRelease(this.plan);
   }
 
   forward(w: Float32Array | null, x: Float32Array, y: Float32Array, layouts: { x?: SparseLayout; y?: SparseLayout } = {}): void {

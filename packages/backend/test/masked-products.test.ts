@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { maskedConv2d, maskedMatMul } from '@sparse-ift/core';
-import { DENSE_ABOVE, resetSparseChoices, setSparseMode, sparseKernelReport, sparseMode, type SparseMode } from '@sparse-ift/backend';
+import { DENSE_ABOVE, SparseConv, resetSparseChoices, setSparseMode, sparseKernelReport, sparseMode, type SparseMode } from '@sparse-ift/backend';
 import { NATIVE_BACKEND_BUILT, expectClose, forwardAndGrads, randn, rng, useBackend, type Input } from './helpers.js';
 
 /** float32 sums in other orders (blocked, vectorised) vs the JS loops: rounding only. */
@@ -113,5 +113,31 @@ describe.skipIf(!NATIVE_BACKEND_BUILT)('masked products on the native backend', 
     expectClose(a, await yCpu(first), RTOL, 'first mask');
     expectClose(b, await yCpu(second), RTOL, 'second mask');
     tf.dispose([x, w, mask]);
+  });
+
+  it("a mask's plan is freed when the mask's data goes, not left to the garbage collector", async () => {
+    await useBackend('native');
+    setSparseMode('sparse');
+    const released: unknown[] = [];
+    const original = SparseConv.prototype.release;
+    SparseConv.prototype.release = function (this: SparseConv) {
+      released.push(this);
+      original.call(this);
+    };
+    try {
+      const r = rng(6);
+      const x = tf.tensor(randn(r, 2 * 5 * 5 * 4), [2, 5, 5, 4]);
+      const w = tf.tensor(randn(r, 3 * 3 * 4 * 6), [3, 3, 4, 6]);
+      const initial = tf.tensor(Float32Array.from({ length: w.size }, () => (r() < 0.3 ? 1 : 0)), w.shape);
+      const mask = tf.variable(initial, false);
+      initial.dispose(); // else it keeps the variable's first data alive
+      tf.tidy(() => maskedConv2d(x, w, mask).dataSync());
+      expect(released).toHaveLength(0);
+      mask.assign(tf.onesLike(w)); // a RigL update gives the mask new data: the old plan goes with the old data
+      expect(released).toHaveLength(1);
+      tf.dispose([x, w, mask]);
+    } finally {
+      SparseConv.prototype.release = original;
+    }
   });
 });

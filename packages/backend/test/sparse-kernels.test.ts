@@ -359,6 +359,17 @@ describe.skipIf(!kernels)('sparse kernels match a float64 reference of the maske
     expectMatches(dw, refBackwardWeights(g, x, dy, mask), 'dW with NaN/Inf');
   });
 
+  it('release frees a plan at once: later calls fail naming it, a second release is harmless', () => {
+    const g = sparseConvGeometry([1, 4, 4, 2], [3, 3, 2, 2], 1, 'same');
+    const mask = new Float32Array(3 * 3 * 2 * 2).fill(1);
+    const conv = new SparseConv(k, g, mask);
+    expect(conv.nnz).toBe(36);
+    conv.release();
+    expect(() => conv.nnz).toThrow(/sparseConvNnz: plan was released/);
+    expect(() => conv.forward(new Float32Array(36), new Float32Array(32), new Float32Array(32))).toThrow(/sparseConvForward: plan was released/);
+    expect(() => conv.release()).not.toThrow();
+  });
+
   it('rejects bad input with errors naming the kernel and the argument', () => {
     const g = sparseConvGeometry([2, 5, 5, 3], [3, 3, 3, 4], 1, 'same');
     const mask = new Float32Array(3 * 3 * 3 * 4).fill(1);

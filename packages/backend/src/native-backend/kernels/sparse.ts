@@ -177,7 +177,12 @@ interface Plan {
 }
 
 function plan(backend: NativeBackend, k: SparseKernelsAddon, mask: TensorInfo, m: Float32Array, g: SparseConvGeometry): Plan {
-  return backend.sideData(mask, `masked-product:plan:${geometryKey(g)}`, () => ({ conv: new SparseConv(k, g, m), gatheredFrom: null }));
+  return backend.sideData(
+    mask,
+    `masked-product:plan:${geometryKey(g)}`,
+    () => ({ conv: new SparseConv(k, g, m), gatheredFrom: null }),
+    (p) => p.conv.release(), // when the mask's data goes (a RigL update, a disposed model), not at some later GC
+  );
 }
 
 /** The kernel values for a plan call: the dense weight, or null where the plan holds its values already. */
