@@ -54,7 +54,7 @@ export const PRESETS: Record<string, WallclockPreset> = {
   },
   gpt: {
     description:
-      'GPT-mini (32 tokens, training batch 8), as `default` for ResNet-18; a process of its own, because memory grows from row to row (not yet understood) and ResNet-18 and GPT rows in one process ran out of 24 GiB',
+      'GPT-mini (32 tokens, training batch 8), as `default` for ResNet-18; a process of its own: memory grew from row to row and ResNet-18 and GPT rows in one process ran out of 24 GiB (sparse plans then freed only by the garbage collector)',
     models: [{ model: 'gpt-mini', trainBatch: 8, inferenceBatches: [1, 64], tokens: 32 }],
     sparsities: [0.5, 0.75, 0.9],
     maskedDenseSparsities: [0.75],
@@ -62,7 +62,7 @@ export const PRESETS: Record<string, WallclockPreset> = {
     pytorch: false,
   },
   full: {
-    description: 'every path at every s, GPT-mini at 128 tokens, median of 5 after warm-up (about an hour on 2 cores; needs more than 24 GiB while the memory growth between rows stands)',
+    description: 'every path at every s, GPT-mini at 128 tokens, median of 5 after warm-up (about an hour on 2 cores; needed more than 24 GiB before sparse plans were freed with their masks; not rerun since)',
     models: [
       { model: 'resnet18-cifar', trainBatch: 32, inferenceBatches: [1, 64] },
       { model: 'gpt-mini', trainBatch: 8, inferenceBatches: [1, 64], tokens: 128 },
