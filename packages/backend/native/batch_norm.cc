@@ -1,4 +1,5 @@
-// Fused training batch norm (+ residual add + ReLU), forward and backward, over NHWC rows, OpenMP.
+// Fused training batch norm (+ residual add + ReLU), forward and backward, over NHWC rows or CHWN channel
+// planes, OpenMP.
 // Rows are split into contiguous chunks per thread; sums run in float over blocks of kBlock rows (the
 // channel loop innermost, so it vectorises) and are flushed into double, so a 32 768-row channel
 // keeps float32 accuracy.
@@ -173,6 +174,115 @@ void batch_norm_backward(int64_t M, int C, const float* dy, const float* x, cons
       }
     } else {
       for (int c = 0; c < C; c++) out[c] = kk[c] * (d[c] - mbb[c] - (xr[c] - mean[c]) * mgg[c]);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The same two kernels over channel planes: x [C, S] (the sparse convolutions' CHWN activations: each
+// channel's S = H·W·N values contiguous). Threads take channels; sums run in float over blocks of
+// kPlaneBlock values and are flushed into double, as above.
+
+namespace {
+
+constexpr int64_t kPlaneBlock = 256;
+
+// Σ_i term(i) over [0, S) (term vectorisable), float blocks flushed into double.
+template <typename Term>
+double plane_sum(int64_t S, Term term) {
+  double s = 0.0;
+  for (int64_t b = 0; b < S; b += kPlaneBlock) {
+    const int64_t e = std::min(S, b + kPlaneBlock);
+    float f = 0.0f;
+    #pragma omp simd reduction(+ : f)
+    for (int64_t i = b; i < e; i++) f += term(i);
+    s += f;
+  }
+  return s;
+}
+
+}  // namespace
+
+void batch_norm_forward_planes(int64_t S, int C, const float* x, const float* gamma, const float* beta, const float* residual,
+                               bool relu, float eps, float* y, float* mean, float* var) {
+  const int T = std::min<int>(threads_for(S * C), C);
+  #pragma omp parallel for num_threads(T) schedule(static)
+  for (int c = 0; c < C; c++) {
+    const float* __restrict xc = x + int64_t(c) * S;
+    const float mu = float(plane_sum(S, [xc](int64_t i) { return xc[i]; }) / double(S));
+    const float v = float(plane_sum(S, [xc, mu](int64_t i) {
+                            const float d = xc[i] - mu;
+                            return d * d;
+                          }) /
+                          double(S));
+    mean[c] = mu;
+    var[c] = v;
+    const float sc = gamma[c] * (1.0f / std::sqrt(v + eps));
+    const float sh = beta[c] - mu * sc;
+    float* __restrict out = y + int64_t(c) * S;
+    if (residual) {
+      const float* __restrict res = residual + int64_t(c) * S;
+      if (relu) {
+        #pragma omp simd
+        for (int64_t i = 0; i < S; i++) out[i] = std::max(0.0f, xc[i] * sc + sh + res[i]);
+      } else {
+        #pragma omp simd
+        for (int64_t i = 0; i < S; i++) out[i] = xc[i] * sc + sh + res[i];
+      }
+    } else if (relu) {
+      #pragma omp simd
+      for (int64_t i = 0; i < S; i++) out[i] = std::max(0.0f, xc[i] * sc + sh);
+    } else {
+      #pragma omp simd
+      for (int64_t i = 0; i < S; i++) out[i] = xc[i] * sc + sh;
+    }
+  }
+}
+
+void batch_norm_backward_planes(int64_t S, int C, const float* dy, const float* x, const float* gamma, const float* mean,
+                                const float* var, const float* y, bool relu, float eps, float* dx, float* dgamma, float* dbeta,
+                                float* dresidual) {
+  const int T = std::min<int>(threads_for(S * C), C);
+  #pragma omp parallel for num_threads(T) schedule(static)
+  for (int c = 0; c < C; c++) {
+    const int64_t at = int64_t(c) * S;
+    const float* __restrict d = dy + at;
+    const float* __restrict xc = x + at;
+    const float mu = mean[c];
+    const float iv = 1.0f / std::sqrt(var[c] + eps);
+    // g = dy through the ReLU: written to dresidual when asked (it is the residual's gradient), else
+    // recomputed from y in both passes.
+    const float* g = d;
+    if (relu && dresidual) {
+      const float* __restrict yc = y + at;
+      float* __restrict r = dresidual + at;
+      #pragma omp simd
+      for (int64_t i = 0; i < S; i++) r[i] = yc[i] > 0.0f ? d[i] : 0.0f;
+      g = r;
+    } else if (dresidual) {
+      std::copy(d, d + S, dresidual + at);
+    }
+    const float* yc = relu && g == d ? y + at : nullptr;  // relu without dresidual: mask on the fly
+    double sb, sg;
+    if (yc) {
+      sb = plane_sum(S, [d, yc](int64_t i) { return yc[i] > 0.0f ? d[i] : 0.0f; });
+      sg = plane_sum(S, [d, yc, xc, mu](int64_t i) { return (yc[i] > 0.0f ? d[i] : 0.0f) * (xc[i] - mu); });
+    } else {
+      sb = plane_sum(S, [g](int64_t i) { return g[i]; });
+      sg = plane_sum(S, [g, xc, mu](int64_t i) { return g[i] * (xc[i] - mu); });
+    }
+    dbeta[c] = float(sb);
+    dgamma[c] = float(sg * iv);
+    const float k = gamma[c] * iv;
+    const float mb = float(sb / double(S));
+    const float mg = float(sg * iv * iv / double(S));
+    float* __restrict out = dx + at;
+    if (yc) {
+      #pragma omp simd
+      for (int64_t i = 0; i < S; i++) out[i] = k * ((yc[i] > 0.0f ? d[i] : 0.0f) - mb - (xc[i] - mu) * mg);
+    } else {
+      #pragma omp simd
+      for (int64_t i = 0; i < S; i++) out[i] = k * (g[i] - mb - (xc[i] - mu) * mg);
     }
   }
 }

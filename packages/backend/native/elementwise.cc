@@ -221,6 +221,17 @@ void channel_affine(int64_t M, int C, const float* x, const float* mean, const f
   }
 }
 
+void channel_affine_planes(int64_t S, int C, const float* x, const float* mean, const float* k, const float* offset, float* y) {
+  #pragma omp parallel for schedule(static) if (S * C >= kParallelMin)
+  for (int c = 0; c < C; c++) {
+    const float* __restrict xc = x + int64_t(c) * S;
+    float* __restrict yc = y + int64_t(c) * S;
+    const float m = mean[c], kc = k[c], o = offset[c];
+    #pragma omp simd
+    for (int64_t i = 0; i < S; i++) yc[i] = (xc[i] - m) * kc + o;
+  }
+}
+
 // Twelve independent accumulators of the widest vector this copy is compiled for, so the FMA units, not
 // the latency of one chain, bound the loop; the result depends on every accumulator (nothing is elided).
 double fma_flops(int64_t iters) {

@@ -101,6 +101,12 @@ inline T wrapping_mul(T a, T b) {
   void batch_norm_backward(int64_t M, int C, const float* dy, const float* x, const float* gamma, const float* mean,        \
                            const float* var, const float* y, bool relu, float eps, float* dx, float* dgamma,               \
                            float* dbeta, float* dresidual);                                                                  \
+  /* The same two over channel planes x [C, S] (CHWN activations: each channel's S values contiguous).              */        \
+  void batch_norm_forward_planes(int64_t S, int C, const float* x, const float* gamma, const float* beta,                   \
+                                 const float* residual, bool relu, float eps, float* y, float* mean, float* var);           \
+  void batch_norm_backward_planes(int64_t S, int C, const float* dy, const float* x, const float* gamma,                   \
+                                  const float* mean, const float* var, const float* y, bool relu, float eps, float* dx,     \
+                                  float* dgamma, float* dbeta, float* dresidual);                                            \
   /* LayerNorm over the last axis of x [rows, size]; mean and rstd = 1/sqrt(var + eps) per row.                     */        \
   void layer_norm_forward(int64_t rows, int size, const float* x, const float* gamma, const float* beta, float eps,        \
                           float* y, float* mean, float* rstd);                                                               \
@@ -148,6 +154,9 @@ inline T wrapping_mul(T a, T b) {
   void add_n(int n, const float* const* xs, int64_t len, float* out);                                                       \
   /* Inference batch norm over [M, C]: y = (x - mean[c]) * k[c] + offset[c].                                        */        \
   void channel_affine(int64_t M, int C, const float* x, const float* mean, const float* k, const float* offset, float* y);   \
+  /* The same over channel planes x [C, S].                                                                          */        \
+  void channel_affine_planes(int64_t S, int C, const float* x, const float* mean, const float* k, const float* offset,      \
+                             float* y);                                                                                      \
   /* Index of the first maximum (or minimum) over r of x[a, r, b]; NaN never wins, as tfjs-backend-cpu.             */        \
   void arg_reduce(bool max, int64_t A, int64_t R, int64_t B, const float* x, int32_t* out);                                 \
   /* out[i, j] = j == idx[i] ? on : off, float32 (dtype 0) or int32 (dtype 1).                                      */        \

@@ -504,9 +504,10 @@ napi_value cast(napi_env env, napi_callback_info info) {
   });
 }
 
-// batchNormForward(relu, eps, x, gamma, beta, residual|null, y, mean, variance); C = gamma's length
-napi_value batch_norm_forward(napi_env env, napi_callback_info info) {
-  Args a(env, info, "batchNormForward", 9);
+// batchNormForward(relu, eps, x, gamma, beta, residual|null, y, mean, variance); C = gamma's length.
+// batchNormForwardChwn: the same over channel planes (x [C, S], every operand in that layout).
+napi_value batch_norm_forward_in(napi_env env, napi_callback_info info, bool planes) {
+  Args a(env, info, planes ? "batchNormForwardChwn" : "batchNormForward", 9);
   const bool relu = a.flag(0, "relu");
   const double eps = a.number(1, "epsilon");
   const Rows r = rows_of(a, 2, 3, "gamma");
@@ -519,14 +520,18 @@ napi_value batch_norm_forward(napi_env env, napi_callback_info info) {
   float* mean = a.f32(7, C, "mean");
   float* var = a.f32(8, C, "variance");
   return guarded(a, [&]() -> napi_value {
-    SIFT_CALL(batch_norm_forward, r.rows(), int(C), px, gamma, beta, residual, relu, float(eps), y, mean, var);
+    if (planes) SIFT_CALL(batch_norm_forward_planes, r.rows(), int(C), px, gamma, beta, residual, relu, float(eps), y, mean, var);
+    else SIFT_CALL(batch_norm_forward, r.rows(), int(C), px, gamma, beta, residual, relu, float(eps), y, mean, var);
     return nullptr;
   });
 }
+napi_value batch_norm_forward(napi_env env, napi_callback_info info) { return batch_norm_forward_in(env, info, false); }
+napi_value batch_norm_forward_chwn(napi_env env, napi_callback_info info) { return batch_norm_forward_in(env, info, true); }
 
-// batchNormBackward(relu, eps, dy, x, gamma, mean, variance, y|null, dx, dgamma, dbeta, dresidual|null)
-napi_value batch_norm_backward(napi_env env, napi_callback_info info) {
-  Args a(env, info, "batchNormBackward", 12);
+// batchNormBackward(relu, eps, dy, x, gamma, mean, variance, y|null, dx, dgamma, dbeta, dresidual|null);
+// batchNormBackwardChwn: the same over channel planes.
+napi_value batch_norm_backward_in(napi_env env, napi_callback_info info, bool planes) {
+  Args a(env, info, planes ? "batchNormBackwardChwn" : "batchNormBackward", 12);
   const bool relu = a.flag(0, "relu");
   const double eps = a.number(1, "epsilon");
   const Rows r = rows_of(a, 3, 4, "gamma");
@@ -543,10 +548,13 @@ napi_value batch_norm_backward(napi_env env, napi_callback_info info) {
   float* dres = a.f32(11, n, "dresidual", true);
   if (a.ok() && relu && !y) a.fail("relu needs y");
   return guarded(a, [&]() -> napi_value {
-    SIFT_CALL(batch_norm_backward, r.rows(), int(C), dy, px, gamma, mean, var, y, relu, float(eps), dx, dgamma, dbeta, dres);
+    if (planes) SIFT_CALL(batch_norm_backward_planes, r.rows(), int(C), dy, px, gamma, mean, var, y, relu, float(eps), dx, dgamma, dbeta, dres);
+    else SIFT_CALL(batch_norm_backward, r.rows(), int(C), dy, px, gamma, mean, var, y, relu, float(eps), dx, dgamma, dbeta, dres);
     return nullptr;
   });
 }
+napi_value batch_norm_backward(napi_env env, napi_callback_info info) { return batch_norm_backward_in(env, info, false); }
+napi_value batch_norm_backward_chwn(napi_env env, napi_callback_info info) { return batch_norm_backward_in(env, info, true); }
 
 // layerNormForward(eps, x, gamma, beta, y, mean, rstd); size = gamma's length
 napi_value layer_norm_forward(napi_env env, napi_callback_info info) {
@@ -713,9 +721,10 @@ napi_value add_n(napi_env env, napi_callback_info info) {
   });
 }
 
-// channelAffine(x, mean, k, offset, y): y = (x - mean[c]) * k[c] + offset[c], C = mean's length
-napi_value channel_affine(napi_env env, napi_callback_info info) {
-  Args a(env, info, "channelAffine", 5);
+// channelAffine(x, mean, k, offset, y): y = (x - mean[c]) * k[c] + offset[c], C = mean's length;
+// channelAffineChwn: the same over channel planes x [C, S].
+napi_value channel_affine_in(napi_env env, napi_callback_info info, bool planes) {
+  Args a(env, info, planes ? "channelAffineChwn" : "channelAffine", 5);
   const Rows r = rows_of(a, 0, 1, "mean");
   const int64_t C = r.channels, n = r.size;
   const float* px = a.f32(0, n, "x");
@@ -724,10 +733,13 @@ napi_value channel_affine(napi_env env, napi_callback_info info) {
   const float* off = a.f32(3, C, "offset");
   float* y = a.f32(4, n, "y");
   return guarded(a, [&]() -> napi_value {
-    SIFT_CALL(channel_affine, r.rows(), int(C), px, mean, k, off, y);
+    if (planes) SIFT_CALL(channel_affine_planes, r.rows(), int(C), px, mean, k, off, y);
+    else SIFT_CALL(channel_affine, r.rows(), int(C), px, mean, k, off, y);
     return nullptr;
   });
 }
+napi_value channel_affine(napi_env env, napi_callback_info info) { return channel_affine_in(env, info, false); }
+napi_value channel_affine_chwn(napi_env env, napi_callback_info info) { return channel_affine_in(env, info, true); }
 
 // argReduce(max, A, R, B, x, out: Int32Array)
 napi_value arg_reduce(napi_env env, napi_callback_info info) {
@@ -773,9 +785,10 @@ napi_value tensor_kernels(napi_env env) {
       {"unary", unary}, {"reduce", reduce}, {"transpose", transpose}, {"tile", tile}, {"softmax", softmax},
       {"pool", pool}, {"gather", gather}, {"segmentSum", segment_sum}, {"cast", cast},
       {"batchNormForward", batch_norm_forward}, {"batchNormBackward", batch_norm_backward},
+      {"batchNormForwardChwn", batch_norm_forward_chwn}, {"batchNormBackwardChwn", batch_norm_backward_chwn},
       {"layerNormForward", layer_norm_forward}, {"layerNormBackward", layer_norm_backward},
       {"gelu", gelu}, {"geluGrad", gelu_grad}, {"copyBlock", copy_block}, {"addN", add_n},
-      {"channelAffine", channel_affine}, {"argReduce", arg_reduce}, {"oneHot", one_hot},
+      {"channelAffine", channel_affine}, {"channelAffineChwn", channel_affine_chwn}, {"argReduce", arg_reduce}, {"oneHot", one_hot},
       {"dropout", dropout}, {"select", select_where}, {"isFinite", is_finite},
   };
   for (const auto& [name, fn] : fns) {

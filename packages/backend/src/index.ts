@@ -12,7 +12,7 @@ export {
 export { registerWasmTrainingKernels, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS, type RegisteredKernels } from './wasm-kernels/register.js';
 export { setNativeKernels } from './wasm-kernels/native-kernels.js';
 export { loadNativeAddon, nativeAddonPath, type NativeAddon, type NativeStatus, type TensorKernels, type TypedArray } from './native.js';
-export { NativeBackend, NATIVE_BACKEND_NAME, type NativeTensorData } from './native-backend/backend.js';
+export { NativeBackend, NATIVE_BACKEND_NAME, type NativeTensorData, type ChwnLayout } from './native-backend/backend.js';
 export { registerNativeBackend, registerNativeKernel, nativeBackendRegistration, type NativeBackendRegistration } from './native-backend/register.js';
 export { KernelProvenance, describeProvenance, type KernelProvenanceSnapshot, type KernelRoute, type KernelTime } from './native-backend/provenance.js';
 export { decline, share, Decline, Shared, type NativeKernel, type NativeKernelArgs, type NativeKernelOutput } from './native-backend/kernel.js';

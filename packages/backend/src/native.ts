@@ -117,6 +117,11 @@ export interface TensorKernels {
     y: Float32Array, mean: Float32Array, variance: Float32Array): void;
   batchNormBackward(relu: boolean, epsilon: number, dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array,
     variance: Float32Array, y: Float32Array | null, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dresidual: Float32Array | null): void;
+  /** The two above over channel planes: x (and residual, y, dy, dx, dresidual) [C, S], the CHWN activations' order. */
+  batchNormForwardChwn?(relu: boolean, epsilon: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, residual: Float32Array | null,
+    y: Float32Array, mean: Float32Array, variance: Float32Array): void;
+  batchNormBackwardChwn?(relu: boolean, epsilon: number, dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array,
+    variance: Float32Array, y: Float32Array | null, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dresidual: Float32Array | null): void;
   layerNormForward(epsilon: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array): void;
   layerNormBackward(dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, rstd: Float32Array, dx: Float32Array,
     dgamma: Float32Array, dbeta: Float32Array): void;
@@ -133,6 +138,8 @@ export interface TensorKernels {
   addN(xs: Float32Array[], out: Float32Array): void;
   /** y = (x - mean[c]) * k[c] + offset[c] over rows of C = mean.length channels. */
   channelAffine(x: Float32Array, mean: Float32Array, k: Float32Array, offset: Float32Array, y: Float32Array): void;
+  /** The same over channel planes x [C, S] (CHWN). */
+  channelAffineChwn?(x: Float32Array, mean: Float32Array, k: Float32Array, offset: Float32Array, y: Float32Array): void;
   /** Index of the first max (or min) over r of x[a, r, b]. */
   argReduce(max: boolean, A: number, R: number, B: number, x: Float32Array, out: Int32Array): void;
   oneHot(indices: Int32Array, depth: number, on: number, off: number, out: Float32Array | Int32Array): void;

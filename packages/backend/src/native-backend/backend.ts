@@ -4,7 +4,7 @@
 // no native kernel exists or a native kernel declines an input.
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { DataType, TensorInfo, backend_util } from '@tensorflow/tfjs-core';
-import { escape, releaseValues, retain } from './memory.js';
+import { allocate, escape, releaseValues, retain } from './memory.js';
 
 export const NATIVE_BACKEND_NAME = 'native';
 
@@ -15,13 +15,25 @@ interface SideEntry {
 }
 
 /**
+ * The physical layout of a float32 [N, H, W, C] tensor stored channel-major, batch innermost ([C, H, W, N]:
+ * what the sparse convolutions compute in). `values` holds that order; `nhwc` the row-major copy once a
+ * kernel unaware of the layout has read the tensor (kept: both stay valid, tf.js data is immutable).
+ */
+export interface ChwnLayout {
+  kind: 'chwn';
+  /** The logical [N, H, W, C] shape the layout is relative to (a reshaped view sharing the data is not it). */
+  shape: readonly number[];
+  values: Float32Array;
+  nhwc?: Float32Array;
+}
+
+/**
  * One tensor's storage entry. The first four fields are tfjs-backend-cpu's own (its kernels read them);
  * the rest belong to this backend:
  * - `side`: per-tensor side data of kernels (see NativeBackend.sideData), dropped with the data;
- * - `layout`: reserved for physical activation layouts (for the sparse kernels: keep e.g. oneDNN's blocked `nChw16c`
- *   across batch norm / ReLU / residual adds). Absent means tf.js' logical row-major layout, the only one
- *   any kernel produces today; a kernel that cannot read another layout must convert (or fall back) first,
- *   and readSync must return row-major values.
+ * - `layout`: the physical order when it is not tf.js' row-major one (see writeChwn). `values` then
+ *   materialises the row-major order on first read, so every kernel that does not ask for the layout
+ *   (tfjs-backend-cpu's, the native ones, readSync) sees exactly what it would without it.
  */
 export interface NativeTensorData {
   values?: backend_util.BackendValues;
@@ -29,13 +41,20 @@ export interface NativeTensorData {
   complexTensorInfos?: { real: TensorInfo; imag: TensorInfo };
   refCount: number;
   side?: Map<string, SideEntry>;
-  layout?: string;
+  layout?: ChwnLayout;
 }
+
+/** CHWN → NHWC (toChwn false) or NHWC → CHWN of an [n, h, w, c] tensor (the addon's sparseTranspose). */
+export type LayoutTranspose = (n: number, h: number, w: number, c: number, src: Float32Array, dst: Float32Array, toChwn: boolean) => void;
 
 type DataId = object;
 
 export class NativeBackend extends MathBackendCPU {
-  constructor() {
+  /** CHWN tensors whose NHWC order a reader needed (each is transposed once); for tests and profiles. */
+  layoutMaterialisations = 0;
+
+  /** The addon's layout transpose; without one (no sparse kernels) no tensor is ever stored CHWN. */
+  constructor(readonly transpose?: LayoutTranspose) {
     super();
     // MathBackendCPU prints a "install tfjs-node" hint on its first write; it does not apply here.
     (this as unknown as { firstUse: boolean }).firstUse = false;
@@ -63,6 +82,53 @@ export class NativeBackend extends MathBackendCPU {
     return value;
   }
 
+  /**
+   * A new float32 tensor of logical shape [N, H, W, C] whose `values` are stored CHWN. Readers that ask
+   * (chwnValues) get them as they are; any other read of `values` gets the NHWC order, transposed once.
+   */
+  writeChwn(values: Float32Array, shape: readonly number[]): TensorInfo {
+    if (!this.transpose || shape.length !== 4) throw new Error(`native backend: cannot store a [${shape.join(',')}] tensor CHWN (4-D only, with the sparse kernels' transpose)`);
+    const dataId = this.write(values, shape.slice(), 'float32');
+    const d = this.data.get(dataId) as NativeTensorData;
+    const layout: ChwnLayout = { kind: 'chwn', shape: shape.slice(), values };
+    d.layout = layout;
+    Object.defineProperty(d, 'values', {
+      configurable: true,
+      enumerable: true,
+      get: () => this.materialise(d, layout),
+      set: (v: backend_util.BackendValues) => Object.defineProperty(d, 'values', { value: v, writable: true, configurable: true, enumerable: true }),
+    });
+    return { dataId, shape: shape.slice(), dtype: 'float32' };
+  }
+
+  /** The CHWN values of t when its data is stored so for t's own shape; undefined otherwise. */
+  chwnValues(t: TensorInfo | undefined): Float32Array | undefined {
+    if (!t || t.dtype !== 'float32') return undefined;
+    const layout = (this.data.get(t.dataId) as NativeTensorData | undefined)?.layout;
+    if (!layout || layout.shape.length !== t.shape.length || layout.shape.some((n, i) => n !== t.shape[i])) return undefined;
+    return layout.values;
+  }
+
+  private materialise(d: NativeTensorData, layout: ChwnLayout): Float32Array {
+    if (!layout.nhwc) {
+      const [n, h, w, c] = layout.shape as [number, number, number, number];
+      const nhwc = allocate('float32', layout.values.length, false) as Float32Array;
+      this.transpose!(n, h, w, c, layout.values, nhwc, false);
+      this.layoutMaterialisations++;
+      retain(nhwc);
+      layout.nhwc = nhwc;
+    }
+    Object.defineProperty(d, 'values', { value: layout.nhwc, writable: true, configurable: true, enumerable: true });
+    return layout.nhwc;
+  }
+
+  /** The arrays an entry holds (without materialising anything). */
+  private held(d: NativeTensorData | undefined): unknown[] {
+    if (!d) return [];
+    if (!d.layout) return [d.values];
+    return d.layout.nhwc ? [d.layout.values, d.layout.nhwc] : [d.layout.values];
+  }
+
   private dropSide(dataId: DataId): void {
     const d = this.data.get(dataId) as NativeTensorData | undefined;
     if (!d?.side) return;
@@ -81,17 +147,18 @@ export class NativeBackend extends MathBackendCPU {
     const d = this.data.get(dataId) as NativeTensorData | undefined;
     const dying = d !== undefined && (force || d.refCount <= 1);
     if (dying) this.dropSide(dataId);
+    const held = dying ? this.held(d) : [];
     const done = super.disposeData(dataId, force);
-    if (dying && !this.data.has(dataId)) releaseValues(d.values);
+    if (dying && !this.data.has(dataId)) for (const v of held) releaseValues(v);
     return done;
   }
 
   override move(dataId: DataId, values: backend_util.BackendValues, shape: number[], dtype: DataType, refCount: number): void {
-    const old = this.data.get(dataId) as NativeTensorData | undefined;
+    const old = this.held(this.data.get(dataId) as NativeTensorData | undefined);
     this.dropSide(dataId);
     retain(values);
     super.move(dataId, values, shape, dtype, refCount);
-    if (old) releaseValues(old.values);
+    for (const v of old) releaseValues(v);
   }
 
   override readSync(dataId: DataId): backend_util.BackendValues {

@@ -2,7 +2,7 @@
 // such), then this package's native kernels over them.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { NATIVE_BACKEND_NAME, NativeBackend } from './backend.js';
+import { NATIVE_BACKEND_NAME, NativeBackend, type LayoutTranspose } from './backend.js';
 import { fallbackConfig, nativeConfig, type KernelContext, type NativeKernel } from './kernel.js';
 import { KernelProvenance } from './provenance.js';
 import { NATIVE_KERNELS } from './kernels/index.js';
@@ -35,7 +35,8 @@ export function registerNativeBackend(addon: NativeAddon): NativeBackendRegistra
     if (!own.has(cpu.kernelName)) tf.registerKernel(fallbackConfig(cpu, ctx));
   }
   for (const kernel of NATIVE_KERNELS) tf.registerKernel(nativeConfig(kernel, ctx));
-  tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(), -1);
+  const transpose = (addon as unknown as { sparseTranspose?: LayoutTranspose }).sparseTranspose;
+  tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(transpose ? transpose.bind(addon) : undefined), -1);
   const byRoute = (route: NativeKernel['route']) => NATIVE_KERNELS.filter((k) => (k.route ?? 'native') === route).map((k) => k.kernelName).sort();
   registration = { provenance, nativeKernels: byRoute('native'), sharedKernels: byRoute('shared') };
   context = ctx;

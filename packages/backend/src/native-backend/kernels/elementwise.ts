@@ -4,8 +4,27 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { decline, share, type NativeKernel } from '../kernel.js';
-import { anyEmpty, f32, ints, output, typed } from './tensors.js';
+import { anyEmpty, chwnOutput, f32, ints, output, typed } from './tensors.js';
 import { listOf } from './layout.js';
+import type { NativeBackend } from '../backend.js';
+
+/**
+ * Elementwise float32 ops are layout-free: when the operands of the output's shape are all stored CHWN
+ * (any other being a single value) the op runs on the stored order and writes CHWN. Each operand's values
+ * and element stride (0 for the single value), or undefined where one needs its NHWC order.
+ */
+function storedChwn(backend: NativeBackend, outShape: number[], ts: TensorInfo[]): { values: Float32Array; stride: number }[] | undefined {
+  let any = false;
+  const out: { values: Float32Array; stride: number }[] = [];
+  for (const t of ts) {
+    const c = tf.util.arraysEqual(t.shape, outShape) ? backend.chwnValues(t) : undefined;
+    const v = c ?? (tf.util.sizeFromShape(t.shape) === 1 ? f32(backend, t, 'elementwise') : undefined);
+    if (!v) return undefined;
+    any ||= c !== undefined;
+    out.push({ values: v, stride: c ? 1 : 0 });
+  }
+  return any ? out : undefined;
+}
 
 // Opcodes of native/kernels.h (BinaryOp, UnaryOp).
 const BINARY: Record<string, { op: number; int32: boolean; compare?: boolean; logical?: boolean }> = {
@@ -79,6 +98,15 @@ function binaryKernel(kernelName: string): NativeKernel {
       if (a.dtype !== b.dtype) return decline(`mixed dtypes ${a.dtype} and ${b.dtype}`);
       const dtypeOk = spec.logical ? a.dtype === 'bool' : a.dtype === 'float32' || (a.dtype === 'int32' && spec.int32);
       if (!dtypeOk) return decline(`dtype ${a.dtype}`);
+      // CHWN operands (a single value beside them): the op on the stored order.
+      const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+      const stored = a.dtype === 'float32' && !spec.compare && !spec.logical ? storedChwn(backend, outShape, [a, b]) : undefined;
+      if (stored) {
+        const [sa, sb] = stored as [{ values: Float32Array; stride: number }, { values: Float32Array; stride: number }];
+        const out = chwnOutput(backend, outShape);
+        if (out.values.length > 0) addon.tensors.binary(spec.op, ints([out.values.length]), sa.values, ints([sa.stride]), sb.values, ints([sb.stride]), out.values);
+        return out.info;
+      }
       const av = typed(backend, a, kernelName);
       const bv = typed(backend, b, kernelName);
       if (!av || !bv) return decline('inputs not stored as typed arrays');
@@ -127,9 +155,10 @@ function unaryKernel(kernelName: string): NativeKernel {
     kernelName,
     run: ({ inputs, attrs, backend, addon }) => {
       const { x } = inputs as { x: TensorInfo };
-      const xv = f32(backend, x, kernelName);
+      const xc = backend.chwnValues(x);
+      const xv = xc ?? f32(backend, x, kernelName);
       if (!xv) return decline(`dtype ${x.dtype}`);
-      const out = output(backend, x.shape, 'float32', 'any');
+      const out = xc ? chwnOutput(backend, x.shape) : output(backend, x.shape, 'float32', 'any');
       if (xv.length > 0) addon.tensors.unary(spec.op, xv, out.values, spec.alpha?.(attrs) ?? 0, spec.beta?.(attrs) ?? 0);
       return out.info;
     },
@@ -157,6 +186,14 @@ const cast: NativeKernel = {
 const addN: NativeKernel = {
   kernelName: tf.AddN,
   run: ({ inputs, backend, addon }) => {
+    // All stored CHWN (summed gradients of a CHWN activation): the sum stays CHWN.
+    const parts = Object.values(inputs).filter((t): t is TensorInfo => t !== undefined);
+    const stored = parts.map((t) => (tf.util.arraysEqual(t.shape, parts[0]!.shape) ? backend.chwnValues(t) : undefined));
+    if (parts.length > 0 && stored.every((v) => v !== undefined)) {
+      const out = chwnOutput(backend, parts[0]!.shape);
+      if (out.values.length > 0) addon.tensors.addN(stored as Float32Array[], out.values);
+      return out.info;
+    }
     const list = listOf(backend, tf.AddN, inputs);
     if (typeof list === 'string') return decline(list);
     const first = list.infos[0]!;

@@ -18,7 +18,30 @@ import {
 } from '@sparse-ift/core';
 import { decline, type NativeKernel } from '../kernel.js';
 import type { NativeBackend } from '../backend.js';
-import { f32, output } from './tensors.js';
+import { chwnOf, chwnOutput, f32, output } from './tensors.js';
+import { discard } from '../memory.js';
+import type { NativeAddon } from '../../native.js';
+
+/** The addon's batch norm over CHWN channel planes, when built with it. */
+function planes(addon: NativeAddon): boolean {
+  return typeof addon.tensors.batchNormForwardChwn === 'function';
+}
+
+/** CHWN values of each named input (scratch transposes where stored NHWC), or undefined for one that is not float32 [N, H, W, C]. */
+function chwnInputs<K extends string>(backend: NativeBackend, kernel: string, inputs: Record<string, TensorInfo | undefined>, names: readonly K[]) {
+  const out = {} as Record<K, Float32Array>;
+  const scratch: Float32Array[] = [];
+  for (const name of names) {
+    const c = chwnOf(backend, inputs[name], kernel);
+    if (!c) {
+      scratch.forEach(discard);
+      return undefined;
+    }
+    out[name] = c.values;
+    if (c.scratch) scratch.push(c.values);
+  }
+  return { values: out, done: () => scratch.forEach(discard) };
+}
 
 /** Float32Array values of each input, or the name of the first that is not one. */
 function floats<K extends string>(backend: NativeBackend, kernel: string, inputs: Record<string, TensorInfo | undefined>, names: readonly K[]): Record<K, Float32Array> | string {
@@ -35,11 +58,26 @@ const batchNormTrain: NativeKernel = {
   kernelName: BATCH_NORM_TRAIN,
   run: ({ inputs, attrs, backend, addon }) => {
     const a = attrs as unknown as BatchNormTrainAttrs;
+    const x = inputs['x']!;
+    // x stored CHWN (a sparse conv's output): normalise over channel planes, y stays CHWN.
+    if (backend.chwnValues(x) && planes(addon)) {
+      const p = floats(backend, BATCH_NORM_TRAIN, inputs, ['gamma', 'beta'] as const);
+      const c = chwnInputs(backend, BATCH_NORM_TRAIN, inputs, inputs['residual'] ? ['x', 'residual'] as const : ['x'] as const);
+      if (typeof p !== 'string' && c) {
+        const C = p.gamma.length;
+        const y = chwnOutput(backend, x.shape);
+        const mean = output(backend, [C], 'float32', 'any');
+        const variance = output(backend, [C], 'float32', 'any');
+        addon.tensors.batchNormForwardChwn!(a.relu, a.epsilon, c.values.x, p.gamma, p.beta, (c.values as { residual?: Float32Array }).residual ?? null,
+          y.values, mean.values, variance.values);
+        c.done();
+        return [y.info, mean.info, variance.info];
+      }
+    }
     const v = floats(backend, BATCH_NORM_TRAIN, inputs, ['x', 'gamma', 'beta'] as const);
     if (typeof v === 'string') return decline(v);
     const residual = inputs['residual'] ? f32(backend, inputs['residual'], BATCH_NORM_TRAIN) : null;
     if (residual === undefined) return decline('residual is not float32');
-    const x = inputs['x']!;
     const C = v.gamma.length;
     const y = output(backend, x.shape, 'float32', 'any');
     const mean = output(backend, [C], 'float32', 'any');
@@ -53,11 +91,27 @@ const batchNormTrainGrad: NativeKernel = {
   kernelName: BATCH_NORM_TRAIN_GRAD,
   run: ({ inputs, attrs, backend, addon }) => {
     const a = attrs as unknown as BatchNormTrainAttrs;
+    const x = inputs['x']!;
+    // x stored CHWN: the gradient over channel planes (dy and y read CHWN), dx and dresidual CHWN.
+    if (backend.chwnValues(x) && planes(addon)) {
+      const p = floats(backend, BATCH_NORM_TRAIN_GRAD, inputs, ['gamma', 'mean', 'variance'] as const);
+      const c = chwnInputs(backend, BATCH_NORM_TRAIN_GRAD, inputs, a.relu ? ['dy', 'x', 'y'] as const : ['dy', 'x'] as const);
+      if (typeof p !== 'string' && c) {
+        const C = p.gamma.length;
+        const dx = chwnOutput(backend, x.shape);
+        const dgamma = output(backend, [C], 'float32', 'any');
+        const dbeta = output(backend, [C], 'float32', 'any');
+        const dresidual = a.residual ? chwnOutput(backend, x.shape) : undefined;
+        addon.tensors.batchNormBackwardChwn!(a.relu, a.epsilon, c.values.dy, c.values.x, p.gamma, p.mean, p.variance,
+          (c.values as { y?: Float32Array }).y ?? null, dx.values, dgamma.values, dbeta.values, dresidual?.values ?? null);
+        c.done();
+        return dresidual ? [dx.info, dgamma.info, dbeta.info, dresidual.info] : [dx.info, dgamma.info, dbeta.info];
+      }
+    }
     const v = floats(backend, BATCH_NORM_TRAIN_GRAD, inputs, ['dy', 'x', 'gamma', 'mean', 'variance'] as const);
     if (typeof v === 'string') return decline(v);
     const y = a.relu ? f32(backend, inputs['y'], BATCH_NORM_TRAIN_GRAD) : null;
     if (y === undefined) return decline('y is not float32');
-    const x = inputs['x']!;
     const C = v.gamma.length;
     const dx = output(backend, x.shape, 'float32', 'any');
     const dgamma = output(backend, [C], 'float32', 'any');
@@ -140,7 +194,9 @@ const fusedBatchNorm: NativeKernel = {
   kernelName: FusedBatchNorm,
   run: ({ inputs, attrs, backend, addon }) => {
     const x = inputs['x']!;
-    const xv = f32(backend, x, FusedBatchNorm);
+    // x stored CHWN: the same affine over channel planes, y stays CHWN.
+    const xc = typeof addon.tensors.channelAffineChwn === 'function' ? backend.chwnValues(x) : undefined;
+    const xv = xc ?? f32(backend, x, FusedBatchNorm);
     if (!xv || x.shape.length === 0) return decline(`x dtype ${x.dtype}`);
     const C = x.shape[x.shape.length - 1]!;
     const channel = (name: string, fallback: number): Float32Array | string => {
@@ -160,6 +216,11 @@ const fusedBatchNorm: NativeKernel = {
     const eps = (attrs['varianceEpsilon'] as number | undefined) ?? 0.001;
     const k = new Float32Array(C);
     for (let c = 0; c < C; c++) k[c] = (scale as Float32Array)[c]! / Math.sqrt((variance as Float32Array)[c]! + eps);
+    if (xc) {
+      const y = chwnOutput(backend, x.shape);
+      addon.tensors.channelAffineChwn!(xc, mean as Float32Array, k, offset as Float32Array, y.values);
+      return y.info;
+    }
     const y = output(backend, x.shape, 'float32', 'any');
     if (xv.length > 0) addon.tensors.channelAffine(xv, mean as Float32Array, k, offset as Float32Array, y.values);
     return y.info;

@@ -15,7 +15,7 @@ import { NATIVE_BACKEND_NAME, type NativeBackend } from '../backend.js';
 import type { NativeKernel, NativeKernelArgs } from '../kernel.js';
 import type { NativeAddon } from '../../native.js';
 import { SparseConv, sparseConvGeometry, sparseLinearGeometry, type SparseConvGeometry, type SparseKernelsAddon } from '../../sparse-kernels.js';
-import { f32, output } from './tensors.js';
+import { chwnOutput, f32, output } from './tensors.js';
 
 /** `auto`: measured per layer shape; `sparse` / `dense`: always that path (tests, benchmarks). */
 export type SparseMode = 'auto' | 'sparse' | 'dense';
@@ -259,8 +259,13 @@ function forward(args: NativeKernelArgs, problem: Problem): TensorInfo {
   const { x, kernel, mask } = args.inputs as { x: TensorInfo; kernel: TensorInfo; mask: TensorInfo };
   const [y] = runDirection(args, problem, 'forward',
     (p) => {
-      const out = output(backend, problem.yShape, 'float32', 'any');
-      p.conv.forward(weightsFor(p, kernel, f32(backend, kernel, 'masked product')!), f32(backend, x, 'masked product')!, out.values);
+      // A conv reads x CHWN when it is stored so and writes y CHWN (consumers that cannot read it
+      // materialise NHWC on demand); a linear stays row-major.
+      const conv = problem.op === 'conv2d';
+      const xc = conv ? backend.chwnValues(x) : undefined;
+      const out = conv ? chwnOutput(backend, problem.yShape) : { ...output(backend, problem.yShape, 'float32', 'any'), chwn: false };
+      p.conv.forward(weightsFor(p, kernel, f32(backend, kernel, 'masked product')!), xc ?? f32(backend, x, 'masked product')!, out.values,
+        { x: xc ? 'chwn' : 'nhwc', y: out.chwn ? 'chwn' : 'nhwc' });
       return [out.info];
     },
     () => {
@@ -277,10 +282,15 @@ function backward(args: NativeKernelArgs, problem: Problem): TensorInfo[] {
   const { dy, x, kernel, mask } = args.inputs as { dy: TensorInfo; x: TensorInfo; kernel: TensorInfo; mask: TensorInfo };
   return runDirection(args, problem, 'backward',
     (p) => {
-      const dx = output(backend, x.shape, 'float32', 'any');
+      // dy and x are read as stored (CHWN or NHWC); dx goes in x's layout, which its consumer (the
+      // gradient of x's producer) reads best.
+      const xc = backend.chwnValues(x);
+      const dyc = backend.chwnValues(dy);
+      const dx = xc ? chwnOutput(backend, x.shape) : { ...output(backend, x.shape, 'float32', 'any'), chwn: false };
       const dw = output(backend, kernel.shape, 'float32', 'any');
       const v = (t: TensorInfo) => f32(backend, t, 'masked product gradient')!;
-      p.conv.backward(weightsFor(p, kernel, v(kernel)), v(x), v(dy), dx.values, dw.values);
+      p.conv.backward(weightsFor(p, kernel, v(kernel)), xc ?? v(x), dyc ?? v(dy), dx.values, dw.values,
+        { x: xc ? 'chwn' : 'nhwc', dy: dyc ? 'chwn' : 'nhwc', dx: dx.chwn ? 'chwn' : 'nhwc' });
       return [dx.info, dw.info];
     },
     () => {
@@ -294,7 +304,8 @@ function backward(args: NativeKernelArgs, problem: Problem): TensorInfo[] {
 
 /** Inputs the sparse path reads as Float32Arrays; anything else stays on the dense kernels' own checks. */
 function allFloat(args: NativeKernelArgs, names: readonly string[]): boolean {
-  return names.every((n) => f32(args.backend, args.inputs[n], 'masked product') !== undefined);
+  // (a CHWN-stored input counts as float32 without materialising its NHWC order)
+  return names.every((n) => args.backend.chwnValues(args.inputs[n]) !== undefined || f32(args.backend, args.inputs[n], 'masked product') !== undefined);
 }
 
 /** One of the four kernels: its problem from (x, kernel, attrs), and the direction it computes. */

@@ -44,6 +44,31 @@ export function output<D extends 'float32' | 'int32' | 'bool'>(
   return { info: backend.makeTensorInfo(shape, dtype, values), values: values as never };
 }
 
+/**
+ * A new float32 [N, H, W, C] tensor stored CHWN (see NativeBackend.writeChwn), to be written whole by a
+ * kernel; a plain (NHWC) output where the backend cannot store CHWN or the shape is not 4-D.
+ */
+export function chwnOutput(backend: NativeBackend, shape: number[]): { info: TensorInfo; values: Float32Array; chwn: boolean } {
+  if (!backend.transpose || shape.length !== 4 || tf.util.sizeFromShape(shape) === 0) return { ...output(backend, shape, 'float32', 'any'), chwn: false };
+  const values = allocate('float32', tf.util.sizeFromShape(shape), false) as Float32Array;
+  return { info: backend.writeChwn(values, shape), values, chwn: true };
+}
+
+/**
+ * t's values in CHWN order: as stored, or transposed into a scratch array (`scratch` true: the caller
+ * discards it). Undefined where t is not a float32 [N, H, W, C] Float32Array or the backend cannot transpose.
+ */
+export function chwnOf(backend: NativeBackend, t: TensorInfo | undefined, kernel: string): { values: Float32Array; scratch: boolean } | undefined {
+  const stored = backend.chwnValues(t);
+  if (stored) return { values: stored, scratch: false };
+  const v = f32(backend, t, kernel);
+  if (!v || !backend.transpose || t!.shape.length !== 4) return undefined;
+  const [n, h, w, c] = t!.shape as [number, number, number, number];
+  const values = allocate('float32', v.length, false) as Float32Array;
+  if (v.length > 0) backend.transpose(n, h, w, c, v, values, true);
+  return { values, scratch: true };
+}
+
 export function ints(xs: readonly number[]): Float64Array {
   return Float64Array.from(xs);
 }
