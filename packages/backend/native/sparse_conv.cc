@@ -492,6 +492,20 @@ const float* staged(const Grid& g, const float* t, Layout l, Buffer& into) {
 }
 
 const float* stage_x(const Layouts& l, const float* x, Layout xl) { return staged(l.x_staged, x, xl, pool().staged_in); }
+
+// Which grid the shared staged-input buffer holds an input in, as the last forward left it.
+struct StagedX {
+  bool valid = false;
+  Grid grid{};
+};
+StagedX& staged_x() {
+  static StagedX s;
+  return s;
+}
+bool same_grid(const Grid& a, const Grid& b) {
+  return a.P == b.P && a.H == b.H && a.W == b.W && a.N == b.N && a.sh == b.sh && a.sw == b.sw && a.pa == b.pa && a.pb == b.pb &&
+         a.top == b.top && a.left == b.left && a.hq == b.hq && a.wq == b.wq && a.plane == b.plane && a.phase == b.phase;
+}
 const float* stage_dy(const Layouts& l, const float* dy, Layout dyl) { return staged(l.dy_staged, dy, dyl, pool().staged_dy); }
 
 bool unit_stride(const SparseConvGeometry& g) { return g.SH == 1 && g.SW == 1; }
@@ -500,6 +514,13 @@ bool unit_stride(const SparseConvGeometry& g) { return g.SH == 1 && g.SW == 1; }
 float* tile_scratch(int rows) {
   const KernelTable& k = K();
   return pool().tiles.get(size_t(omp_get_max_threads()) * 2 * std::max(1, rows) * k.lanes * k.tile_vectors);
+}
+
+// The forward sweep over the staged input xs, y written in layout yl.
+void sweep_forward(const Pass& fwd, const Layouts& l, const float* xs, float* y, Layout yl) {
+  float* out = yl == Layout::CHWN ? y : pool().out.get(l.y.size());
+  K().spmm(fwd, xs, out, tile_scratch(fwd.rows_per_block));
+  if (out != y) K().unstage(l.y, out, y, true);
 }
 
 }  // namespace
@@ -515,14 +536,24 @@ void SparseConv::require_values(const char* op) const {
   if (!gathered_) throw std::invalid_argument(std::string(op) + ": no weight values yet (pass the dense weight, or gather it first)");
 }
 
-void SparseConv::forward(const float* w, const float* x, Layout xl, float* y, Layout yl) {
+bool SparseConv::forward(const float* w, const float* x, Layout xl, float* y, Layout yl) {
   const Layouts l = layouts_of(g_);
   if (w) gather(w);
   require_values("forward");
   const float* xs = stage_x(l, x, xl);
-  float* out = yl == Layout::CHWN ? y : pool().out.get(l.y.size());
-  K().spmm(*fwd_, xs, out, tile_scratch(fwd_->rows_per_block));
-  if (out != y) K().unstage(l.y, out, y, true);
+  const bool shared = xs != x;
+  if (shared) staged_x() = {true, l.x_staged};
+  sweep_forward(*fwd_, l, xs, y, yl);
+  return shared;
+}
+
+void SparseConv::forward_staged(const float* w, float* y, Layout yl) {
+  const Layouts l = layouts_of(g_);
+  if (w) gather(w);
+  require_values("forward_staged");
+  if (!staged_x().valid || !same_grid(staged_x().grid, l.x_staged))
+    throw std::invalid_argument("forward_staged: no input of this plan's geometry is staged (run forward on it first)");
+  sweep_forward(*fwd_, l, pool().staged_in.get(l.x_staged.size()), y, yl);
 }
 
 void SparseConv::backward_data(const float* w, const float* dy, Layout dyl, float* dx, Layout dxl) {
@@ -540,6 +571,7 @@ void SparseConv::backward_data(const float* w, const float* dy, Layout dyl, floa
 void SparseConv::backward_weights(const float* x, Layout xl, const float* dy, Layout dyl, float* dw) {
   const Layouts l = layouts_of(g_);
   const float* xs = stage_x(l, x, xl);
+  staged_x().valid = false;  // not an input a forward_staged may reuse
   const float* g = dy;
   if (dyl == Layout::NHWC) {
     float* t = pool().dy_chwn.get(l.y.size());

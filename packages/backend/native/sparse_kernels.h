@@ -75,8 +75,12 @@ class SparseConv {
   // layer is 10× the data the kernels read).
   void gather(const float* w);
 
-  // y = conv(x, w ⊙ mask).
-  void forward(const float* w, const float* x, Layout xl, float* y, Layout yl);
+  // y = conv(x, w ⊙ mask). True when x was staged into the staging buffer that all plans share (not read
+  // in place): it stays there for forward_staged until the next call that stages an input.
+  bool forward(const float* w, const float* x, Layout xl, float* y, Layout yl);
+  // y = conv(x, w ⊙ mask) for the x the last forward staged (Sparse Parallel: branches reading one input
+  // share its staging). Throws std::invalid_argument when no staged input of this plan's geometry is there.
+  void forward_staged(const float* w, float* y, Layout yl);
   // dx = conv_transpose(dy, w ⊙ mask).
   void backward_data(const float* w, const float* dy, Layout dyl, float* dx, Layout dxl);
   // dw = (dense dW) ⊙ mask, written dense [KH, KW, C, O] with zeros off the mask; only the non-zeros

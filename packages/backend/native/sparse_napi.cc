@@ -5,7 +5,8 @@
 //   sparseConvCreate(n, h, w, c, o, kh, kw, strideH, strideW, padTop, padLeft, outH, outW, mask) -> plan
 //   sparseConvSetMask(plan, mask)
 //   sparseConvGather(plan, w)
-//   sparseConvForward(plan, w, x, xLayout, y, yLayout)     (w null: the values gathered last)
+//   sparseConvForward(plan, w, x, xLayout, y, yLayout) -> staged  (w null: the values gathered last; staged: x
+//     was copied into the shared staging buffer, where sparseConvForwardStaged(plan, w, y, yLayout) reads it)
 //   sparseConvBackwardData(plan, w, dy, dyLayout, dx, dxLayout)
 //   sparseConvBackwardWeights(plan, x, xLayout, dy, dyLayout, dw)
 //   sparseConvBackward(plan, w, x, xLayout, dy, dyLayout, dx, dxLayout, dw)
@@ -255,7 +256,23 @@ napi_value sparse_conv_forward(napi_env env, napi_callback_info info) {
   const float* x = a.f32(2, "x", s.x, s.xs);
   float* y = a.f32(4, "y", s.y, s.ys);
   a.distinct(y);
-  a.run([&] { p->forward(w, x, xl, y, yl); });
+  bool shared = false;
+  a.run([&] { shared = p->forward(w, x, xl, y, yl); });
+  if (!a.ok()) return nullptr;
+  napi_value out;
+  napi_get_boolean(env, shared, &out);
+  return out;
+}
+
+napi_value sparse_conv_forward_staged(napi_env env, napi_callback_info info) {
+  Args a(env, info, "sparseConvForwardStaged", 4);
+  SparseConv* p = a.plan(0);
+  if (!p) return nullptr;
+  const Layout yl = a.layout(3, "yLayout");
+  const Shapes s = shapes(p->geometry(), yl, yl);
+  const float* w = a.f32(1, "w", s.w, s.ws, true);
+  float* y = a.f32(2, "y", s.y, s.ys);
+  a.run([&] { p->forward_staged(w, y, yl); });
   return nullptr;
 }
 
@@ -426,6 +443,7 @@ void register_sparse_kernels(napi_env env, napi_value exports) {
       {"sparseConvCreate", nullptr, sparse_conv_create, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sparseConvSetMask", nullptr, sparse_conv_set_mask, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sparseConvForward", nullptr, sparse_conv_forward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sparseConvForwardStaged", nullptr, sparse_conv_forward_staged, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sparseConvBackwardData", nullptr, sparse_conv_backward_data, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sparseConvBackwardWeights", nullptr, sparse_conv_backward_weights, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sparseConvBackward", nullptr, sparse_conv_backward, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -41,8 +41,10 @@ export interface SparseKernelsAddon {
   ): SparseConvHandle;
   sparseConvSetMask(plan: SparseConvHandle, mask: Float32Array): void;
   sparseConvGather(plan: SparseConvHandle, w: Float32Array): void;
-  /** w null: the values gathered last. */
-  sparseConvForward(plan: SparseConvHandle, w: Float32Array | null, x: Float32Array, xLayout: SparseLayout, y: Float32Array, yLayout: SparseLayout): void;
+  /** w null: the values gathered last. True when x was copied into the staging buffer all plans share (see forwardStaged). */
+  sparseConvForward(plan: SparseConvHandle, w: Float32Array | null, x: Float32Array, xLayout: SparseLayout, y: Float32Array, yLayout: SparseLayout): boolean;
+  /** Forward on the input the last sparseConvForward staged (absent in addons built before it). */
+  sparseConvForwardStaged?(plan: SparseConvHandle, w: Float32Array | null, y: Float32Array, yLayout: SparseLayout): void;
   sparseConvBackwardData(plan: SparseConvHandle, w: Float32Array | null, dy: Float32Array, dyLayout: SparseLayout, dx: Float32Array, dxLayout: SparseLayout): void;
   sparseConvBackwardWeights(plan: SparseConvHandle, x: Float32Array, xLayout: SparseLayout, dy: Float32Array, dyLayout: SparseLayout, dw: Float32Array): void;
   sparseConvBackward(
@@ -178,8 +180,28 @@ export class SparseConv {
     this.k.sparseConvRelease(this.plan);
   }
 
-  forward(w: Float32Array | null, x: Float32Array, y: Float32Array, layouts: { x?: SparseLayout; y?: SparseLayout } = {}): void {
-    this.k.sparseConvForward(this.plan, w, x, layouts.x ?? 'nhwc', y, layouts.y ?? 'nhwc');
+  /**
+   * y = conv(x, w ⊙ mask). Returns true when x was copied into the staging buffer that every plan shares
+   * (not read in place): until the next call that stages an input, a plan of the same input geometry can
+   * run {@link forwardStaged} on it.
+   */
+  forward(w: Float32Array | null, x: Float32Array, y: Float32Array, layouts: { x?: SparseLayout; y?: SparseLayout } = {}): boolean {
+    return this.k.sparseConvForward(this.plan, w, x, layouts.x ?? 'nhwc', y, layouts.y ?? 'nhwc') === true;
+  }
+
+  /** Whether the addon can run {@link forwardStaged}. */
+  get canForwardStaged(): boolean {
+    return typeof this.k.sparseConvForwardStaged === 'function';
+  }
+
+  /**
+   * y = conv(x, w ⊙ mask) for the x the last {@link forward} staged (which returned true), without staging
+   * it again: Sparse Parallel's branches read one input. Throws when no input of this geometry is staged;
+   * the caller must know it is the same x (the kernels see only its staging).
+   */
+  forwardStaged(w: Float32Array | null, y: Float32Array, layouts: { y?: SparseLayout } = {}): void {
+    if (!this.k.sparseConvForwardStaged) throw new Error('SparseConv.forwardStaged: the addon was built without it (rebuild it)');
+    this.k.sparseConvForwardStaged(this.plan, w, y, layouts.y ?? 'nhwc');
   }
 
   backwardData(w: Float32Array | null, dy: Float32Array, dx: Float32Array, layouts: { dy?: SparseLayout; dx?: SparseLayout } = {}): void {

@@ -82,6 +82,15 @@ const CASES: Case[] = [
     ins: inputs(6, [[C, O], [C, O], [O, C]], [O, O]),
   },
   {
+    name: 'Sparse Parallel on a CHWN input (three branches share its staging), BN each, summed → conv',
+    graph: (x, w1, m1, w2, m2, w3, m3, w4, m4, g1, b1, g2, b2, g3, b3) => {
+      const h = tf.relu(conv(x!, w1!, m1!));
+      const branches = [[w2, m2, g1, b1], [w3, m3, g2, b2], [w4, m4, g3, b3]].map(([w, m, g, b]) => batchNormTrain(conv(h, w!, m!), g!, b!).y);
+      return conv(tf.relu(tf.addN(branches)), w1!, m1!);
+    },
+    ins: inputs(10, [[C, C], [C, C], [C, C], [C, C]], [C, C, C]),
+  },
+  {
     name: 'max pool, average pool, reshape and mean after CHWN tensors',
     graph: (x, w1, m1, w2, m2) => {
       // Max pool straight after the conv (ReLU's zeros would tie, and ties may take either gradient);

@@ -276,6 +276,31 @@ describe.skipIf(!kernels)('sparse kernels match a float64 reference of the maske
     expect(Array.from(back)).toEqual(Array.from(x));
   });
 
+  it('forwardStaged: another plan of the same input geometry reads the input the last forward staged', () => {
+    const g = sparseConvGeometry([5, 7, 6, 8], [3, 3, 8, 9], 2, 'same');
+    const gOther = sparseConvGeometry([5, 7, 6, 8], [3, 3, 8, 9], 1, 'same');
+    const r = rng(31);
+    const x = randn(r, g.n * g.h * g.w * g.c);
+    const xc = toChwn({ n: g.n, h: g.h, w: g.w, c: g.c }, x);
+    const [w1, w2] = [randn(r, g.kh * g.kw * g.c * g.o), randn(r, g.kh * g.kw * g.c * g.o)];
+    const [m1, m2] = [randomMask(r, w1.length, 0.3), randomMask(r, w1.length, 0.5)];
+    const a = new SparseConv(k, g, m1);
+    const b = new SparseConv(k, g, m2);
+    const other = new SparseConv(k, gOther, m1);
+    const y = new Float32Array(g.n * g.outH * g.outW * g.o);
+    for (const layout of ['nhwc', 'chwn'] as const) {
+      expect(a.forward(w1, layout === 'nhwc' ? x : xc, y, { x: layout }), 'a strided conv stages its input').toBe(true);
+      expectMatches(y, refForward(g, x, w1, m1), `forward (${layout} x)`);
+      b.forwardStaged(w2, y);
+      expectMatches(y, refForward(g, x, w2, m2), `the second plan on the staged ${layout} x`);
+      expect(() => other.forwardStaged(w1, new Float32Array(g.n * gOther.outH * gOther.outW * g.o)), 'another geometry').toThrow(/no input of this plan's geometry is staged/);
+    }
+    // A backward that stages an input for dW leaves nothing a forwardStaged may read.
+    a.backwardWeights(x, new Float32Array(y.length), new Float32Array(w1.length));
+    expect(() => b.forwardStaged(w2, y)).toThrow(/staged/);
+    for (const c of [a, b, other]) c.release();
+  });
+
   it('a plan rebuilt for a new mask equals a fresh plan', () => {
     const g = sparseConvGeometry([4, 9, 9, 12], [3, 3, 12, 10], 2, 1);
     const r = rng(11);

@@ -161,6 +161,18 @@ function geometryKey(g: SparseConvGeometry): string {
   return [g.n, g.h, g.w, g.c, g.o, g.kh, g.kw, g.strideH, g.strideW, g.padTop, g.padLeft, g.outH, g.outW].join(',');
 }
 
+/**
+ * The input the sparse kernels' shared staging buffer holds, as the last sparse forward left it: its data
+ * (tf.js data is immutable, so the same dataId is the same values) and how it was staged (the geometry
+ * but the output channels, and the layout read). Sparse Parallel's branches (one input, several masked
+ * convs in a row) stage it once; any other sparse call forgets it.
+ */
+let stagedInput: { dataId: object; key: string } | undefined;
+
+function stagingKey(op: string, g: SparseConvGeometry, layout: string): string {
+  return [op, layout, g.n, g.h, g.w, g.c, g.kh, g.kw, g.strideH, g.strideW, g.padTop, g.padLeft, g.outH, g.outW].join(',');
+}
+
 /** The mask's share of non-zeros (side data of the mask tensor). */
 function density(backend: NativeBackend, mask: TensorInfo, m: Float32Array): number {
   return backend.sideData(mask, 'masked-product:density', () => {
@@ -264,8 +276,15 @@ function forward(args: NativeKernelArgs, problem: Problem): TensorInfo {
       const conv = problem.op === 'conv2d';
       const xc = conv ? backend.chwnValues(x) : undefined;
       const out = conv ? chwnOutput(backend, problem.yShape) : { ...output(backend, problem.yShape, 'float32', 'any'), chwn: false };
-      p.conv.forward(weightsFor(p, kernel, f32(backend, kernel, 'masked product')!), xc ?? f32(backend, x, 'masked product')!, out.values,
-        { x: xc ? 'chwn' : 'nhwc', y: out.chwn ? 'chwn' : 'nhwc' });
+      const w = weightsFor(p, kernel, f32(backend, kernel, 'masked product')!);
+      const layouts = { x: xc ? 'chwn' : 'nhwc', y: out.chwn ? 'chwn' : 'nhwc' } as const;
+      const key = stagingKey(problem.op, p.conv.geometry, layouts.x);
+      if (stagedInput?.dataId === x.dataId && stagedInput.key === key && p.conv.canForwardStaged) {
+        p.conv.forwardStaged(w, out.values, layouts);
+      } else {
+        const staged = p.conv.forward(w, xc ?? f32(backend, x, 'masked product')!, out.values, layouts);
+        stagedInput = staged ? { dataId: x.dataId, key } : undefined;
+      }
       return [out.info];
     },
     () => {
@@ -284,6 +303,7 @@ function backward(args: NativeKernelArgs, problem: Problem): TensorInfo[] {
     (p) => {
       // dy and x are read as stored (CHWN or NHWC); dx goes in x's layout, which its consumer (the
       // gradient of x's producer) reads best.
+      stagedInput = undefined;
       const xc = backend.chwnValues(x);
       const dyc = backend.chwnValues(dy);
       const dx = xc ? chwnOutput(backend, x.shape) : { ...output(backend, x.shape, 'float32', 'any'), chwn: false };
