@@ -11,6 +11,7 @@
 #include <node_api.h>
 
 #include <malloc.h>
+#include <sys/mman.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -74,7 +75,7 @@ Block* block_of(napi_env env, napi_callback_info info, napi_value* ab) {
   return it == pool().live.end() ? nullptr : it->second;
 }
 
-// alloc(bytes, zero) -> ArrayBuffer of `bytes` bytes, 64-byte aligned
+// alloc(bytes, zero) -> ArrayBuffer of `bytes` bytes, 64-byte aligned (2 MB aligned from 2 MB)
 napi_value alloc(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -85,9 +86,18 @@ napi_value alloc(napi_env env, napi_callback_info info) {
       !(requested >= 1) || requested > 1e15 || requested != double(size_t(requested))) {
     return throw_error(env, "alloc: expected (bytes > 0, zero: boolean)");
   }
-  const size_t bytes = size_t(requested), capacity = (bytes + 63) / 64 * 64;
-  void* mem = std::aligned_alloc(64, capacity);
+  // Blocks of 2 MB and more start on a 2 MB boundary and ask for transparent huge pages: the sparse kernels
+  // read CHWN activations in place and write them directly, hopping between channel planes megabytes apart,
+  // and with 4 KB pages every hop would miss the first-level TLB (their own staging buffers do the same).
+  constexpr size_t kHuge = size_t(2) << 20;
+  const size_t bytes = size_t(requested);
+  const bool huge = bytes >= kHuge;
+  const size_t capacity = huge ? (bytes + kHuge - 1) / kHuge * kHuge : (bytes + 63) / 64 * 64;
+  void* mem = std::aligned_alloc(huge ? kHuge : 64, capacity);
   if (!mem) return throw_error(env, "alloc: out of memory allocating " + std::to_string(capacity) + " bytes for a tensor");
+#ifdef MADV_HUGEPAGE
+  if (huge) madvise(mem, capacity, MADV_HUGEPAGE);
+#endif
   if (zero) std::memset(mem, 0, bytes);
   Block* b = new Block{mem, capacity};
   napi_value ab;

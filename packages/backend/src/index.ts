@@ -31,6 +31,7 @@ export {
   type SparseDirectionReport,
   type SparseLayerReport,
 } from './native-backend/kernels/sparse.js';
+export { setChwnActivations } from './native-backend/kernels/tensors.js';
 export { releaseWebGPU } from './webgpu/init.js';
 export { availableHostMemory, deviceMemory, nvidiaFreeMemory, type DeviceMemory } from './memory.js';
 export { registerWebGPUFusedKernels, unregisterWebGPUFusedKernels, WEBGPU_FUSED_KERNELS, WEBGPU_DEVICE_TRAINING_KERNELS } from './webgpu/kernels/register.js';

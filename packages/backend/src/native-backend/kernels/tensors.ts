@@ -44,12 +44,25 @@ export function output<D extends 'float32' | 'int32' | 'bool'>(
   return { info: backend.makeTensorInfo(shape, dtype, values), values: values as never };
 }
 
+let chwnActivations = process.env['SIFT_LAYOUT'] !== 'nhwc';
+
+/**
+ * Whether kernels may write CHWN activations (default; `SIFT_LAYOUT=nhwc` at start or false here keeps
+ * every tensor NHWC, as before layouts existed: A/B timings, debugging).
+ */
+export function setChwnActivations(on: boolean): void {
+  chwnActivations = on;
+}
+
 /**
  * A new float32 [N, H, W, C] tensor stored CHWN (see NativeBackend.writeChwn), to be written whole by a
- * kernel; a plain (NHWC) output where the backend cannot store CHWN or the shape is not 4-D.
+ * kernel; a plain (NHWC) output where the backend cannot store CHWN, the shape is not 4-D or CHWN
+ * activations are off.
  */
 export function chwnOutput(backend: NativeBackend, shape: number[]): { info: TensorInfo; values: Float32Array; chwn: boolean } {
-  if (!backend.transpose || shape.length !== 4 || tf.util.sizeFromShape(shape) === 0) return { ...output(backend, shape, 'float32', 'any'), chwn: false };
+  if (!chwnActivations || !backend.transpose || shape.length !== 4 || tf.util.sizeFromShape(shape) === 0) {
+    return { ...output(backend, shape, 'float32', 'any'), chwn: false };
+  }
   const values = allocate('float32', tf.util.sizeFromShape(shape), false) as Float32Array;
   return { info: backend.writeChwn(values, shape), values, chwn: true };
 }
