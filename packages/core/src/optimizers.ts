@@ -14,6 +14,12 @@ import { adamWUpdate, sgdUpdate } from './ops/optimizer-update.js';
 export interface SlotProvider {
   /** The state tensors of `variable` with its shape (momentum, exp_avg, ...); [] if it has none. */
   slotsFor(variable: tf.Variable): tf.Variable[];
+  /**
+   * True when an update leaves a weight and its slots at zero wherever they and the gradient are zero
+   * (SGD: weight decay and momentum of zeros are zero; AdamW: 0 / (0 + ε) when ε > 0). Masks applied once
+   * then stay applied while the gradients are masked, and the mask updater skips re-applying them.
+   */
+  readonly keepsZeros?: boolean;
 }
 
 /** Which variables get weight decay. */
@@ -194,6 +200,10 @@ export class SGD extends SlottedOptimizer {
     }
   }
 
+  get keepsZeros(): boolean {
+    return true;
+  }
+
   protected kind(): 'sgd' {
     return 'sgd';
   }
@@ -258,6 +268,11 @@ export class AdamW extends SlottedOptimizer {
       if (!(beta >= 0 && beta < 1)) throw new RangeError(`AdamW ${name} must be in [0, 1), got ${beta}`);
     }
     if (!(this.epsilon >= 0) || !(this.weightDecay >= 0)) throw new RangeError('AdamW epsilon and weightDecay must be >= 0');
+  }
+
+  /** With ε = 0 a zero weight's step is 0 / 0. */
+  get keepsZeros(): boolean {
+    return this.epsilon > 0;
   }
 
   protected kind(): 'adamw' {
