@@ -76,9 +76,13 @@ export function hasFusedOptimizerUpdates(backendName = tf.getBackend()): boolean
   return tf.getKernel(SGD_UPDATE, backendName) != null && tf.getKernel(ADAMW_UPDATE, backendName) != null;
 }
 
-function fusable(inputs: Record<string, Tensor | undefined>): boolean {
-  if (!hasFusedOptimizerUpdates()) return false;
-  return Object.entries(inputs).every(([name, t]) => t === undefined || (name === 'onlyIf' ? t.dtype === 'bool' && t.size === 1 : t.dtype === 'float32'));
+/** The backend's kernel on these inputs; undefined where it has none (or an input is not float32 / a bool scalar). */
+function fused(kernelName: string, inputs: Record<string, Tensor | undefined>, attrs: object): Tensor[] | undefined {
+  if (!hasFusedOptimizerUpdates()) return undefined;
+  const present = Object.entries(inputs).filter((e): e is [string, Tensor] => e[1] !== undefined);
+  if (!present.every(([name, t]) => (name === 'onlyIf' ? t.dtype === 'bool' && t.size === 1 : t.dtype === 'float32'))) return undefined;
+  const out = tf.engine().runKernel(kernelName, Object.fromEntries(present), attrs as NamedAttrMap) as Tensor | Tensor[];
+  return Array.isArray(out) ? out : [out]; // tf.js returns a lone output unwrapped
 }
 
 function gated(onlyIf: Tensor | undefined, next: Tensor, previous: Tensor): Tensor {
@@ -90,10 +94,8 @@ export function sgdUpdate(inputs: SgdUpdateInputs, attrs: SgdUpdateAttrs): Tenso
   if ((inputs.momentum === undefined) !== (attrs.momentum === 0)) {
     throw new Error(`sgdUpdate: a momentum buffer goes with momentum ≠ 0 (got momentum ${attrs.momentum} and ${inputs.momentum ? 'a' : 'no'} buffer)`);
   }
-  if (fusable({ ...inputs })) {
-    const kernelInputs = Object.fromEntries(Object.entries(inputs).filter(([, t]) => t !== undefined)) as tf.NamedTensorMap;
-    return tf.engine().runKernel(SGD_UPDATE, kernelInputs, attrs as unknown as NamedAttrMap) as unknown as Tensor[];
-  }
+  const out = fused(SGD_UPDATE, { ...inputs }, attrs);
+  if (out) return out;
   const { w, momentum: buffer, onlyIf } = inputs;
   let g = inputs.g;
   if (attrs.weightDecay !== 0) g = tf.add(g, tf.mul(w, attrs.weightDecay));
@@ -111,10 +113,8 @@ export function adamWUpdate(inputs: AdamWUpdateInputs, attrs: AdamWUpdateAttrs):
   if ((inputs.maxExpAvgSq !== undefined) !== attrs.amsgrad) {
     throw new Error(`adamWUpdate: maxExpAvgSq goes with amsgrad (got amsgrad ${attrs.amsgrad} and ${inputs.maxExpAvgSq ? 'a' : 'no'} maxExpAvgSq)`);
   }
-  if (fusable({ ...inputs })) {
-    const kernelInputs = Object.fromEntries(Object.entries(inputs).filter(([, t]) => t !== undefined)) as tf.NamedTensorMap;
-    return tf.engine().runKernel(ADAMW_UPDATE, kernelInputs, attrs as unknown as NamedAttrMap) as unknown as Tensor[];
-  }
+  const out = fused(ADAMW_UPDATE, { ...inputs }, attrs);
+  if (out) return out;
   const { w, g, expAvg, expAvgSq, maxExpAvgSq, onlyIf } = inputs;
   const decayed = attrs.decayFactor !== 1 ? tf.mul(w, attrs.decayFactor) : w;
   const m = tf.add(tf.mul(expAvg, attrs.beta1), tf.mul(g, 1 - attrs.beta1));

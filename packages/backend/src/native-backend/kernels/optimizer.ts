@@ -19,7 +19,7 @@ function prepare(
     const open = typed(backend, gate, kernel);
     if (!(open instanceof Uint8Array) || open.length !== 1) return 'onlyIf is not a bool scalar';
     if (open[0] === 0) {
-      const present = names.map((name) => inputs[name]).filter((t): t is TensorInfo => t !== undefined && t !== inputs['g']);
+      const present = names.filter((name) => name !== 'g').map((name) => inputs[name]).filter((t): t is TensorInfo => t !== undefined);
       for (const t of present) backend.incRef(t.dataId);
       return present.map((t) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype }));
     }
