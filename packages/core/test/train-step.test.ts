@@ -217,6 +217,17 @@ describe('sparseTrainStep', () => {
 });
 
 describe('the mask products after a step', () => {
+  /** Counts `v.assign` calls (every write of a weight: the optimizer's, the masks', a mask update's). */
+  function countWrites(v: tf.Variable): () => number {
+    let count = 0;
+    const assign = v.assign.bind(v);
+    v.assign = (value: tf.Tensor) => {
+      count++;
+      assign(value);
+    };
+    return () => count;
+  }
+
   /** Weights, slots, mask and loss after each step, as raw values. */
   function trajectory(make: (vs: tf.Variable[]) => SparseOptimizer, method: 'static' | 'rigl' | 'set', remaskEveryStep: boolean, clipNorm?: number) {
     const p = problem(3);
@@ -226,12 +237,7 @@ describe('the mask products after a step', () => {
     const schedule = new MaskUpdateSchedule({ totalSteps: 40, frequency: 6 });
     const updater: MaskUpdater =
       method === 'static' ? new StaticUpdater() : method === 'rigl' ? new RigLUpdater({ schedule }) : new SETUpdater({ schedule, rng: Rng.fromSeed(4) });
-    let weightWrites = 0;
-    const assign = p.W.assign.bind(p.W);
-    p.W.assign = (value: tf.Tensor) => {
-      weightWrites++;
-      assign(value);
-    };
+    const writes = countWrites(p.W);
     const steps: { loss: number; w: Float32Array; b: Float32Array; mask: Float32Array; slots: Float32Array[] }[] = [];
     let updates = 0;
     for (let t = 0; t < 40; t++) {
@@ -242,7 +248,7 @@ describe('the mask products after a step', () => {
     }
     opt.dispose();
     p.dispose();
-    return { steps, updates, weightWrites };
+    return { steps, updates, weightWrites: writes() };
   }
 
   const sameBits = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
@@ -276,24 +282,19 @@ describe('the mask products after a step', () => {
     expect(new SGD([p.b], { learningRate: 0.1 }).keepsZeros).toBe(true);
     const updater = new StaticUpdater();
     const opt = new SGD([p.W, p.b], { learningRate: 0.1, momentum: 0.9 });
-    let writes = 0;
-    const assign = p.W.assign.bind(p.W);
-    p.W.assign = (value: tf.Tensor) => {
-      writes++;
-      assign(value);
-    };
+    const writes = countWrites(p.W);
     const step = () => sparseTrainStep({ params: [p.W, p.b], maskedParams: [p.mp], lossFn: p.lossFn, optimizer: opt, updater });
     step();
     step();
-    expect(writes).toBe(2 + 1);
+    expect(writes()).toBe(2 + 1);
     updater.loadState(updater.state());
     step();
-    expect(writes).toBe(3 + 2);
+    expect(writes()).toBe(3 + 2);
     tf.tidy(() => p.mask.assign(tf.onesLike(p.mask))); // new mask data: applied again
     step();
-    expect(writes).toBe(5 + 2);
+    expect(writes()).toBe(5 + 2);
     updater.step([p.mp], { optimizer: opt }); // a caller that does not say its gradients were masked
-    expect(writes).toBe(8);
+    expect(writes()).toBe(8);
     opt.dispose();
     p.dispose();
   });
