@@ -158,8 +158,11 @@ void unary(UnaryOp op, int64_t n, const float* x, float* out, float alpha, float
     case UnaryOp::relu6: return map(n, x, out, [](float v) { return v < 0.0f ? 0.0f : v > 6.0f ? 6.0f : v; });
     case UnaryOp::sigmoid: return map(n, x, out, [](float v) { return 1.0f / (1.0f + expf(-v)); });
     case UnaryOp::tanh: return map(n, x, out, [](float v) { return tanhf(v); });
-    case UnaryOp::step: return map(n, x, out, [alpha](float v) { return v != v ? v : v > 0.0f ? 1.0f : alpha; });
-    case UnaryOp::leaky_relu: return map(n, x, out, [alpha](float v) { return v < 0.0f ? alpha * v : v; });
+    // Written as unconditional operations and selects (step: alpha copied to a local first): GCC (12) does not
+    // if-convert, so does not vectorise, an operation that may trap under -ftrapping-math when the source
+    // evaluates it on one branch only. Checked with -fopt-info-vec; ReLU's gradient (Step) runs ~7x faster.
+    case UnaryOp::step: return map(n, x, out, [alpha](float v) { const float a = alpha; float s = v > 0.0f ? 1.0f : a; s = v != v ? v : s; return s; });
+    case UnaryOp::leaky_relu: return map(n, x, out, [alpha](float v) { const float a = alpha * v; return v < 0.0f ? a : v; });
     case UnaryOp::elu: return map(n, x, out, [](float v) { return v < 0.0f ? expm1f(v) : v; });
     case UnaryOp::sign: return map(n, x, out, [](float v) { return v > 0.0f ? 1.0f : v < 0.0f ? -1.0f : 0.0f; });  // NaN: 0, as tfjs-backend-cpu
     case UnaryOp::floor: return map(n, x, out, [](float v) { return std::floor(v); });
