@@ -1,6 +1,6 @@
 // Where a Fashion-MNIST training step's time goes on a small model (the `default` preset's MLP
 // 196→64→64→10, batch 128, RigL), on the native and the wasm backend, in one process each:
-//   npx tsx tools/bench/profile-fashion.ts [--backend native|wasm] [--family sparse-wide] [--sparsity 0.5] [--steps 200] [--kernels]
+//   npx tsx tools/bench/profile-fashion.ts [--backend native|wasm] [--family sparse-wide] [--sparsity 0.5] [--steps 200] [--kernels [--cpu-time]]
 //   npx tsx tools/bench/profile-fashion.ts --compare [--rounds 3]   (native and wasm alternating in one process: the ratio)
 // Trains on random data through @sparse-ift/train's `train` (the reproduction's own loop: guard, RigL,
 // schedule) and prints the step time; --kernels adds the kernel calls per step and, on native, the
@@ -58,7 +58,7 @@ const provenance = nativeBackendRegistration()?.provenance;
 const kernels = args.includes('--kernels');
 if (kernels && provenance && backend === 'native') {
   provenance.reset();
-  provenance.timing = 'wall';
+  provenance.timing = args.includes('--cpu-time') ? 'cpu' : 'wall';
 }
 const before = tf.memory();
 const c0 = process.cpuUsage();
