@@ -1,7 +1,6 @@
 // Where a Fashion-MNIST training step's time goes on a small model (the `default` preset's MLP
 // 196→64→64→10, batch 128, RigL), on the native and the wasm backend, in one process each:
 //   npx tsx tools/bench/profile-fashion.ts [--backend native|wasm] [--family sparse-wide] [--sparsity 0.5] [--steps 200] [--kernels [--cpu-time]]
-//   npx tsx tools/bench/profile-fashion.ts --compare [--rounds 3]   (native and wasm alternating in one process: the ratio)
 // Trains on random data through @sparse-ift/train's `train` (the reproduction's own loop: guard, RigL,
 // schedule) and prints the step time; --kernels adds the kernel calls per step and, on native, the
 // per-kernel wall time (the backend's provenance timing; the rest of a step is tf.js and the loop).
@@ -19,8 +18,6 @@ const sparsity = Number(opt('--sparsity', family === 'dense' ? '0' : '0.5'));
 const steps = Number(opt('--steps', '200'));
 const batch = 128;
 
-const compare = args.includes('--compare');
-if (compare) await initBackend({ backend: 'wasm', training: true });
 await initBackend({ backend, training: true });
 const count = steps * batch;
 let s = 1;
@@ -37,23 +34,6 @@ async function run(epochs: number): Promise<number> {
 }
 
 await run(1); // warm-up: kernels compiled, plans and choices made, pools filled
-if (compare) {
-  // Epochs on native and wasm in turn, in one process: both sides see the same load.
-  const rounds = Number(opt('--rounds', '3'));
-  const sum = { native: 0, wasm: 0 };
-  await tf.setBackend('wasm');
-  await run(1);
-  for (let i = 0; i < rounds; i++) {
-    for (const b of ['native', 'wasm'] as const) {
-      await tf.setBackend(b);
-      const ms = (1000 * (await run(1))) / steps;
-      sum[b] += ms;
-      console.log(`round ${i + 1} ${b}: ${ms.toFixed(3)} ms per step`);
-    }
-  }
-  console.log(`${family} s=${sparsity}, batch ${batch}: native ${(sum.native / rounds).toFixed(3)} ms, wasm ${(sum.wasm / rounds).toFixed(3)} ms per step; native / wasm ${(sum.native / sum.wasm).toFixed(2)}`);
-  process.exit(0);
-}
 const provenance = nativeBackendRegistration()?.provenance;
 const kernels = args.includes('--kernels');
 if (kernels && provenance && backend === 'native') {
