@@ -9,6 +9,7 @@ import { batchNormTrain } from '../../packages/core/src/ops/batch-norm.js';
 import { gelu as fusedGelu } from '../../packages/core/src/ops/gelu.js';
 import { layerNorm as fusedLayerNorm } from '../../packages/core/src/ops/layer-norm.js';
 import { maskedConv2d } from '../../packages/core/src/ops/masked.js';
+import { SGD } from '../../packages/core/src/optimizers.js';
 
 export interface Model {
   name: string;
@@ -17,10 +18,35 @@ export interface Model {
   loss: () => tf.Scalar;
   /** Forward multiply-adds of one batch in convs/matmuls (a step is counted as 3x forward). */
   forwardMacs: number;
-  /** Run after each optimizer step (masked models: re-apply the masks). */
+  /** Run after each optimizer step (masked-dense models: re-apply the masks). */
   afterStep?: () => void;
   /** The forward alone (inference latency), where the model has one. */
   forward?: () => tf.Tensor;
+}
+
+/** What a benchmark step calls: a tf.js optimizer, or {@link coreMomentum}. */
+export interface StepOptimizer {
+  minimize(f: () => tf.Scalar, returnCost: boolean, varList: tf.Variable[]): tf.Scalar | null;
+  dispose(): void;
+}
+
+/**
+ * Core's SGD with momentum 0.9 (the trainer's optimizer; the same update as tf.train.momentum(lr, 0.9)):
+ * one fused kernel per variable on the native backend, where tf.js' optimizer runs four.
+ */
+export function coreMomentum(learningRate: number, variables: tf.Variable[]): StepOptimizer {
+  const sgd = new SGD(variables, { learningRate, momentum: 0.9 });
+  return {
+    minimize: (f, returnCost, varList) => {
+      const { value, grads } = tf.variableGrads(f, varList);
+      sgd.applyGradients(grads);
+      tf.dispose(grads);
+      if (returnCost) return value;
+      value.dispose();
+      return null;
+    },
+    dispose: () => sgd.dispose(),
+  };
 }
 
 /** Seeded uniform floats in [0, 1) from core's Rng: seeds for tf.js's initialisers and token ids. */
@@ -41,6 +67,8 @@ export interface ResNetOptions {
   /**
    * How the masked convs compute: 'masked-dense' (conv2d on w, as the PyTorch twin) or 'sparse' (core's
    * maskedConv2d with the mask: the native backend's sparse kernels, or its dense ones where faster).
+   * 'sparse' masks w once, at build: its gradient is dk ⊙ mask and momentum of zeros stays zero, so
+   * w ⊙ mask after a step would change nothing (core's mask updater skips it for the same reason).
    */
   kernels?: 'masked-dense' | 'sparse';
   classes?: number;
@@ -58,6 +86,7 @@ export function resnet18(opts: ResNetOptions): Model {
     let mask: tf.Tensor | undefined;
     if (masked && opts.sparsity > 0) {
       mask = tf.tidy(() => tf.cast(tf.greater(tf.randomUniform(w.shape, 0, 1, 'float32', random() * 1e6), opts.sparsity), 'float32'));
+      if (opts.kernels === 'sparse') tf.tidy(() => w.assign(tf.mul(w, mask!)));
     }
     if (mask) maskedWeights.push({ w, mask });
     return { w, mask };
@@ -124,7 +153,7 @@ export function resnet18(opts: ResNetOptions): Model {
     loss,
     forward,
     forwardMacs: macs * opts.batch,
-    afterStep: maskedWeights.length === 0 ? undefined : () => {
+    afterStep: maskedWeights.length === 0 || sparseKernels ? undefined : () => {
       for (const { w, mask } of maskedWeights) tf.tidy(() => w.assign(tf.mul(w, mask)));
     },
   };

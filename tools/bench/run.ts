@@ -31,7 +31,7 @@ import { sparseWideWidth } from '../../packages/core/src/isoflop.js';
 import { batchNormTrain } from '../../packages/core/src/ops/batch-norm.js';
 import { gelu } from '../../packages/core/src/ops/gelu.js';
 import { layerNorm } from '../../packages/core/src/ops/layer-norm.js';
-import { gpt, resnet18, type Model } from './models.js';
+import { coreMomentum, gpt, resnet18, type Model, type StepOptimizer } from './models.js';
 import { runTorchTwins as runTorch, type TorchJob, type TorchRun } from '../../reproductions/wallclock-cpu/src/pytorch.js';
 import { argv as args, flag, option } from './args.js';
 
@@ -257,7 +257,7 @@ function stepFlops(m: Model): number {
   return 3 * 2 * m.forwardMacs;
 }
 
-async function benchStep(path: Path, build: () => Model, optimizer: () => tf.Optimizer, reps: number): Promise<StepRow> {
+async function benchStep(path: Path, build: () => Model, optimizer: (m: Model) => StepOptimizer, reps: number): Promise<StepRow> {
   const { value: row, peakRssMB, startRssMB } = await withPeakRss(() => benchStepOnce(path, build, optimizer, reps));
   row.peakRssMB = peakRssMB;
   row.startRssMB = startRssMB;
@@ -265,13 +265,13 @@ async function benchStep(path: Path, build: () => Model, optimizer: () => tf.Opt
   return row;
 }
 
-async function benchStepOnce(path: Path, build: () => Model, optimizer: () => tf.Optimizer, reps: number): Promise<StepRow> {
+async function benchStepOnce(path: Path, build: () => Model, optimizer: (m: Model) => StepOptimizer, reps: number): Promise<StepRow> {
   await usePath(path);
   let model: Model | undefined;
-  let opt: tf.Optimizer | undefined;
+  let opt: StepOptimizer | undefined;
   try {
     model = build();
-    opt = optimizer();
+    opt = optimizer(model);
     const [m, o] = [model, opt];
     const seconds = timeIt(() => {
       tf.tidy(() => {
@@ -310,7 +310,8 @@ interface InferenceRow { model: string; path: Path; seconds: number | string }
  * and which layer shapes ran sparse.
  */
 async function benchSparse(batch: number, reps: number): Promise<{ steps: StepRow[]; inference: InferenceRow[]; ratios: Ratio[]; layers: SparseLayerReport[] }> {
-  const sgd = () => tf.train.momentum(0.01, 0.9);
+  // Core's SGD (momentum 0.9, the trainer's optimizer) on both sides: one fused update kernel per variable.
+  const sgd = (m: Model) => coreMomentum(0.01, m.variables);
   const configs = [
     { name: 'dense', opts: { batch, width: 64, sparsity: 0 } },
     ...[75, 90].map((pct) => ({ name: `sparse-wide-${pct}`, opts: { batch, width: sparseWideWidth(64, pct / 100), sparsity: pct / 100, kernels: 'sparse' as const } })),

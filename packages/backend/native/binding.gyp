@@ -4,7 +4,7 @@
     # Hand-written kernels, compiled once per ISA (kernels.h: SIFT_CALL picks the copy the CPU runs).
     # -fno-math-errno lets vector_math.h's declarations vectorise expf/tanhf/erff... with glibc's libmvec;
     # no -ffast-math, so NaN and infinities keep IEEE semantics.
-    "isa_sources": ["batch_norm.cc", "layer_norm.cc", "gelu.cc", "elementwise.cc", "reduce.cc", "layout.cc", "pool.cc"],
+    "isa_sources": ["batch_norm.cc", "layer_norm.cc", "gelu.cc", "elementwise.cc", "reduce.cc", "layout.cc", "pool.cc", "optimizer.cc"],
     "isa_cflags": ["-O3", "-std=c++17", "-fopenmp", "-fno-math-errno", "-fPIC"]
   },
   "targets": [

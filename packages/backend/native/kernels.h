@@ -161,7 +161,17 @@ inline T wrapping_mul(T a, T b) {
   void dropout(int64_t n, const float* x, float* out, float scale, uint32_t threshold, uint32_t k0, uint32_t k1,            \
                uint32_t c1, uint32_t c2, uint32_t c3);                                                                       \
   /* fp32 FLOPs of `iters` rounds of independent vector FMAs on registers (the core's FMA throughput, measured).    */        \
-  double fma_flops(int64_t iters);
+  double fma_flops(int64_t iters);                                                                                           \
+  /* core's fused SGD update (PyTorch): g += wd*w (wd != 0); b' = first ? g : b*mu + g*keep (keep = 1 - dampening); */        \
+  /* w' = w - lr*(nesterov ? g + b'*mu : b'), or w' = w - lr*g when b is null. Same float ops as the composed ones.  */        \
+  void sgd_update(int64_t n, const float* w, const float* g, const float* b, float lr, float momentum, float keep,          \
+                  bool nesterov, float weight_decay, bool first_step, float* w_out, float* b_out);                           \
+  /* core's fused AdamW update (PyTorch): m' = m*b1 + g*(1-b1); v' = v*b2 + g*g*(1-b2); amsgrad (v_max not null):   */        \
+  /* v_max' = max(v_max, v'); w' = w*decay - (m' / (sqrt(v_max' or v') / bc2_sqrt + eps)) * step_size.            */        \
+  void adamw_update(int64_t n, const float* w, const float* g, const float* m, const float* v, const float* v_max,          \
+                    float decay_factor, float beta1, float one_minus_beta1, float beta2, float one_minus_beta2,            \
+                    float epsilon, float step_size, float bc2_sqrt, float* w_out, float* m_out, float* v_out,               \
+                    float* v_max_out);
 
 namespace isa_avx512 { SIFT_ISA_KERNELS }
 namespace isa_avx2 { SIFT_ISA_KERNELS }

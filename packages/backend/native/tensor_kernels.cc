@@ -729,6 +729,52 @@ napi_value channel_affine(napi_env env, napi_callback_info info) {
   });
 }
 
+// sgdUpdate(w, g, b | null, wOut, bOut | null, lr, momentum, dampening, nesterov, weightDecay, firstStep):
+// core's SparseIftSgdUpdate; the scalars arrive as JavaScript numbers and are rounded to float32 as tf.js
+// rounds a scalar operand (1 - dampening in double first, as the composed op computes it).
+napi_value sgd_update(napi_env env, napi_callback_info info) {
+  Args a(env, info, "sgdUpdate", 11);
+  const int64_t n = int64_t(a.array(0, "w").length);
+  const float* w = a.f32(0, n, "w");
+  const float* g = a.f32(1, n, "g");
+  const float* b = a.f32(2, n, "momentum", true);
+  float* w_out = a.f32(3, n, "w output");
+  float* b_out = a.f32(4, n, "momentum output", true);
+  if (a.ok() && (b == nullptr) != (b_out == nullptr)) a.fail("momentum and its output go together");
+  const double lr = a.number(5, "learningRate"), momentum = a.number(6, "momentum"), dampening = a.number(7, "dampening");
+  const bool nesterov = a.flag(8, "nesterov");
+  const double wd = a.number(9, "weightDecay");
+  const bool first = a.flag(10, "firstStep");
+  return guarded(a, [&]() -> napi_value {
+    SIFT_CALL(sgd_update, n, w, g, b, float(lr), float(momentum), float(1.0 - dampening), nesterov, float(wd), first, w_out, b_out);
+    return nullptr;
+  });
+}
+
+// adamWUpdate(w, g, m, v, vMax | null, wOut, mOut, vOut, vMaxOut | null, decayFactor, beta1, beta2, epsilon,
+// stepSize, biasCorrection2Sqrt): core's SparseIftAdamWUpdate (scalars rounded as sgdUpdate's).
+napi_value adamw_update(napi_env env, napi_callback_info info) {
+  Args a(env, info, "adamWUpdate", 15);
+  const int64_t n = int64_t(a.array(0, "w").length);
+  const float* w = a.f32(0, n, "w");
+  const float* g = a.f32(1, n, "g");
+  const float* m = a.f32(2, n, "expAvg");
+  const float* v = a.f32(3, n, "expAvgSq");
+  const float* v_max = a.f32(4, n, "maxExpAvgSq", true);
+  float* w_out = a.f32(5, n, "w output");
+  float* m_out = a.f32(6, n, "expAvg output");
+  float* v_out = a.f32(7, n, "expAvgSq output");
+  float* v_max_out = a.f32(8, n, "maxExpAvgSq output", true);
+  if (a.ok() && (v_max == nullptr) != (v_max_out == nullptr)) a.fail("maxExpAvgSq and its output go together");
+  const double decay = a.number(9, "decayFactor"), beta1 = a.number(10, "beta1"), beta2 = a.number(11, "beta2");
+  const double eps = a.number(12, "epsilon"), step_size = a.number(13, "stepSize"), bc2 = a.number(14, "biasCorrection2Sqrt");
+  return guarded(a, [&]() -> napi_value {
+    SIFT_CALL(adamw_update, n, w, g, m, v, v_max, float(decay), float(beta1), float(1.0 - beta1), float(beta2), float(1.0 - beta2),
+              float(eps), float(step_size), float(bc2), w_out, m_out, v_out, v_max_out);
+    return nullptr;
+  });
+}
+
 // argReduce(max, A, R, B, x, out: Int32Array)
 napi_value arg_reduce(napi_env env, napi_callback_info info) {
   Args a(env, info, "argReduce", 6);
@@ -777,6 +823,7 @@ napi_value tensor_kernels(napi_env env) {
       {"gelu", gelu}, {"geluGrad", gelu_grad}, {"copyBlock", copy_block}, {"addN", add_n},
       {"channelAffine", channel_affine}, {"argReduce", arg_reduce}, {"oneHot", one_hot},
       {"dropout", dropout}, {"select", select_where}, {"isFinite", is_finite},
+      {"sgdUpdate", sgd_update}, {"adamWUpdate", adamw_update},
   };
   for (const auto& [name, fn] : fns) {
     napi_value f;

@@ -136,6 +136,13 @@ export interface TensorKernels {
   /** Index of the first max (or min) over r of x[a, r, b]. */
   argReduce(max: boolean, A: number, R: number, B: number, x: Float32Array, out: Int32Array): void;
   oneHot(indices: Int32Array, depth: number, on: number, off: number, out: Float32Array | Int32Array): void;
+  /** @sparse-ift/core's SparseIftSgdUpdate in one pass (momentum and its output null without a buffer). */
+  sgdUpdate(w: Float32Array, g: Float32Array, momentum: Float32Array | null, wOut: Float32Array, momentumOut: Float32Array | null,
+    learningRate: number, mu: number, dampening: number, nesterov: boolean, weightDecay: number, firstStep: boolean): void;
+  /** @sparse-ift/core's SparseIftAdamWUpdate in one pass (maxExpAvgSq and its output null without amsgrad). */
+  adamWUpdate(w: Float32Array, g: Float32Array, expAvg: Float32Array, expAvgSq: Float32Array, maxExpAvgSq: Float32Array | null,
+    wOut: Float32Array, expAvgOut: Float32Array, expAvgSqOut: Float32Array, maxExpAvgSqOut: Float32Array | null,
+    decayFactor: number, beta1: number, beta2: number, epsilon: number, stepSize: number, biasCorrection2Sqrt: number): void;
   /** A 64-byte aligned block as an external ArrayBuffer of `bytes` bytes (zeroed when asked). */
   alloc(bytes: number, zero: boolean): ArrayBuffer;
   /** Detach and free a block from `alloc` that nothing references; false for any other ArrayBuffer. */

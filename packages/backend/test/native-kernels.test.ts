@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { nativeBackendRegistration, NATIVE_BACKEND_NAME, registerWasmTrainingKernels } from '@sparse-ift/backend';
 import {
-  BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, DROPOUT, GELU, GELU_GRAD, LAYER_NORM, LAYER_NORM_GRAD, MASKED_CONV2D, MASKED_CONV2D_GRAD, MASKED_MATMUL, MASKED_MATMUL_GRAD,
+  ADAMW_UPDATE, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, DROPOUT, SGD_UPDATE, GELU, GELU_GRAD, LAYER_NORM, LAYER_NORM_GRAD, MASKED_CONV2D, MASKED_CONV2D_GRAD, MASKED_MATMUL, MASKED_MATMUL_GRAD,
   batchNormTrainGradReference, dropoutReference, type DropoutAttrs, batchNormTrainReference, geluGradReference, geluReference, layerNormGradReference, layerNormReference,
   maskedConv2dGradReference, maskedConv2dReference, type MaskedConv2DAttrs,
 } from '@sparse-ift/core';
@@ -343,6 +343,82 @@ CASES[DROPOUT] = () => ([[[7], 0.5, [1, 2], [0, 0, 0]], [[257, 129], 0.1, [0xfff
   attrs: { rate, key: [...key], counter: [...counter] },
   reference: (inputs: Record<string, In>, attrs: Record<string, unknown>) => [{ shape: inputs['x']!.shape, dtype: 'float32', values: dropoutReference(inputs['x']!.values as Float32Array, attrs as unknown as DropoutAttrs) }],
 }));
+
+// Core's fused optimizer updates against its composed ops' float32 operations, in their order, in
+// JavaScript (exactly: no fused multiply-adds); test/optimizer-update.test.ts checks the cpu backend's
+// composed ops and PyTorch's equations in float64. A false gate returns the inputs.
+const f32 = Math.fround;
+function gate(open: boolean): In {
+  return { shape: [], dtype: 'bool', values: Uint8Array.of(open ? 1 : 0) };
+}
+/** Outputs: the named inputs that are present, updated per element by `update(i)` (or copied when the gate is closed). */
+function optimizerReference(names: string[], update: (i: number) => number[]) {
+  return (inputs: Record<string, In>): Out[] => {
+    const present = names.filter((n) => inputs[n]);
+    const n = inputs['w']!.values.length;
+    const out = present.map(() => new Float32Array(n));
+    const open = !inputs['onlyIf'] || inputs['onlyIf'].values[0] !== 0;
+    for (let i = 0; i < n; i++) {
+      const next = open ? update(i) : present.map((name) => Number(inputs[name]!.values[i]));
+      next.forEach((x, k) => (out[k]![i] = x));
+    }
+    return out.map((values) => ({ shape: inputs['w']!.shape, dtype: 'float32', values }));
+  };
+}
+const SGD_CASES: { name: string; attrs: Record<string, number | boolean>; buffer: boolean; onlyIf?: boolean }[] = [
+  { name: 'plain', attrs: { learningRate: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, firstStep: false }, buffer: false },
+  { name: 'momentum, first step, decay, gate open', attrs: { learningRate: 0.05, momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 5e-4, firstStep: true }, buffer: true, onlyIf: true },
+  { name: 'Nesterov, decay', attrs: { learningRate: 0.1, momentum: 0.9, dampening: 0, nesterov: true, weightDecay: 1e-3, firstStep: false }, buffer: true },
+  { name: 'dampening, gate closed', attrs: { learningRate: 0.1, momentum: 0.8, dampening: 0.3, nesterov: false, weightDecay: 0, firstStep: false }, buffer: true, onlyIf: false },
+];
+CASES[SGD_UPDATE] = () => SGD_CASES.map((c) => {
+  const shape = [257, 129];
+  const a = c.attrs as { learningRate: number; momentum: number; dampening: number; nesterov: boolean; weightDecay: number; firstStep: boolean };
+  return {
+    name: c.name,
+    inputs: { w: floats(shape, true), g: floats(shape, true), ...(c.buffer ? { momentum: floats(shape, true) } : {}), ...(c.onlyIf === undefined ? {} : { onlyIf: gate(c.onlyIf) }) },
+    attrs: c.attrs,
+    reference: (inputs: Record<string, In>) => optimizerReference(['w', 'momentum'], (i) => {
+      const w = Number(inputs['w']!.values[i]);
+      let g = Number(inputs['g']!.values[i]);
+      if (a.weightDecay !== 0) g = f32(g + f32(w * f32(a.weightDecay)));
+      if (!c.buffer) return [f32(w - f32(g * f32(a.learningRate)))];
+      const b = Number(inputs['momentum']!.values[i]);
+      const next = a.firstStep ? g : f32(f32(b * f32(a.momentum)) + f32(g * f32(1 - a.dampening)));
+      const step = a.nesterov ? f32(g + f32(next * f32(a.momentum))) : next;
+      return [f32(w - f32(step * f32(a.learningRate))), next];
+    })(inputs),
+  };
+});
+CASES[ADAMW_UPDATE] = () => ([
+  { name: 'decay', amsgrad: false, decayFactor: 1 - 1e-5, onlyIf: undefined },
+  { name: 'no decay, gate open', amsgrad: false, decayFactor: 1, onlyIf: true },
+  { name: 'amsgrad', amsgrad: true, decayFactor: 1 - 1e-3, onlyIf: undefined },
+  { name: 'amsgrad, gate closed', amsgrad: true, decayFactor: 1 - 1e-3, onlyIf: false },
+] as const).map((c) => {
+  const shape = [257, 129];
+  const attrs = { decayFactor: c.decayFactor, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, stepSize: 1e-3 / (1 - 0.9 ** 3), biasCorrection2Sqrt: Math.sqrt(1 - 0.999 ** 3), amsgrad: c.amsgrad };
+  const positive = (i: In): In => ({ ...i, values: (i.values as Float32Array).map((x) => x * x) });
+  return {
+    name: c.name,
+    inputs: {
+      w: floats(shape, true), g: floats(shape, true), expAvg: floats(shape, true), expAvgSq: positive(floats(shape, true)),
+      ...(c.amsgrad ? { maxExpAvgSq: positive(floats(shape, true)) } : {}), ...(c.onlyIf === undefined ? {} : { onlyIf: gate(c.onlyIf) }),
+    },
+    attrs,
+    reference: (inputs: Record<string, In>) => optimizerReference(['w', 'expAvg', 'expAvgSq', 'maxExpAvgSq'], (i) => {
+      const at = (name: string) => Number(inputs[name]!.values[i]);
+      const g = at('g');
+      const m = f32(f32(at('expAvg') * f32(attrs.beta1)) + f32(g * f32(1 - attrs.beta1)));
+      const v = f32(f32(at('expAvgSq') * f32(attrs.beta2)) + f32(f32(g * g) * f32(1 - attrs.beta2)));
+      const vMax = c.amsgrad ? Math.max(at('maxExpAvgSq'), v) : v;
+      const denom = f32(f32(f32(Math.sqrt(vMax)) / f32(attrs.biasCorrection2Sqrt)) + f32(attrs.epsilon));
+      const w = attrs.decayFactor !== 1 ? f32(at('w') * f32(attrs.decayFactor)) : at('w');
+      const next = f32(w - f32(f32(m / denom) * f32(attrs.stepSize)));
+      return c.amsgrad ? [next, m, v, vMax] : [next, m, v];
+    })(inputs),
+  };
+});
 
 /**
  * Core's masked products (whichever path the native backend picks for the shape) against core's float64

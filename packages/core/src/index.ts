@@ -13,6 +13,7 @@ export * from './ops/philox.js';
 export * from './ops/dropout.js';
 export * from './ops/mask-select.js';
 export * from './ops/masked.js';
+export * from './ops/optimizer-update.js';
 // Masks and sparse training
 export * from './rng.js';
 export * from './distribution.js';

@@ -8,11 +8,18 @@
  * caller reach a variable's slots by the variable.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { adamWUpdate, sgdUpdate } from './ops/optimizer-update.js';
 
 /** Anything that keeps per-variable state that must be masked with the weight. */
 export interface SlotProvider {
   /** The state tensors of `variable` with its shape (momentum, exp_avg, ...); [] if it has none. */
   slotsFor(variable: tf.Variable): tf.Variable[];
+  /**
+   * True when an update leaves a weight and its slots at zero wherever they and the gradient are zero
+   * (SGD: weight decay and momentum of zeros are zero; AdamW: 0 / (0 + ε) when ε > 0). Masks applied once
+   * then stay applied while the gradients are masked, and the mask updater skips re-applying them.
+   */
+  readonly keepsZeros?: boolean;
 }
 
 /** Which variables get weight decay. */
@@ -56,7 +63,6 @@ abstract class SlottedOptimizer implements SparseOptimizer {
   protected readonly byName = new Map<string, tf.Variable>();
   protected readonly slots = new Map<string, Map<string, tf.Variable>>();
   protected readonly steps = new Map<string, number>();
-  private gate: tf.Tensor | undefined;
 
   protected constructor(variables: readonly tf.Variable[], learningRate: number, slotNames: readonly string[]) {
     this.variables = [...variables];
@@ -92,12 +98,8 @@ abstract class SlottedOptimizer implements SparseOptimizer {
 
   protected abstract kind(): OptimizerState['kind'];
   protected abstract config(): Record<string, number | boolean>;
-  protected abstract update(variable: tf.Variable, grad: tf.Tensor, step: number): void;
-
-  /** Every write of an update goes through here, so `onlyIf` can gate it. */
-  protected set(target: tf.Variable, value: tf.Tensor): void {
-    target.assign(this.gate ? tf.where(this.gate, value, target) : value);
-  }
+  /** One variable's update (./ops/optimizer-update.ts: one kernel where the backend has it); `onlyIf` gates its writes. */
+  protected abstract update(variable: tf.Variable, grad: tf.Tensor, step: number, onlyIf: tf.Tensor | undefined): void;
 
   applyGradients(grads: tf.NamedTensorMap, options: { onlyIf?: tf.Tensor } = {}): void {
     for (const name of Object.keys(grads)) {
@@ -113,12 +115,7 @@ abstract class SlottedOptimizer implements SparseOptimizer {
       }
       const step = this.steps.get(v.name)! + 1;
       this.steps.set(v.name, step);
-      this.gate = options.onlyIf;
-      try {
-        tf.tidy(() => this.update(v, g, step));
-      } finally {
-        this.gate = undefined;
-      }
+      tf.tidy(() => this.update(v, g, step, options.onlyIf));
     }
   }
 
@@ -203,6 +200,10 @@ export class SGD extends SlottedOptimizer {
     }
   }
 
+  get keepsZeros(): boolean {
+    return true;
+  }
+
   protected kind(): 'sgd' {
     return 'sgd';
   }
@@ -211,16 +212,21 @@ export class SGD extends SlottedOptimizer {
     return { momentum: this.momentum, dampening: this.dampening, nesterov: this.nesterov, weightDecay: this.weightDecay };
   }
 
-  protected update(v: tf.Variable, grad: tf.Tensor, step: number): void {
-    let g: tf.Tensor = grad;
-    if (this.weightDecay !== 0 && this.decayFilter(v)) g = tf.add(g, tf.mul(v, this.weightDecay));
-    if (this.momentum !== 0) {
-      const buffer = this.slot(v, 'momentum');
-      const next = step === 1 ? g : tf.add(tf.mul(buffer, this.momentum), tf.mul(g, 1 - this.dampening));
-      this.set(buffer, next);
-      g = this.nesterov ? tf.add(g, tf.mul(buffer, this.momentum)) : buffer;
-    }
-    this.set(v, tf.sub(v, tf.mul(g, this.learningRate)));
+  protected update(v: tf.Variable, grad: tf.Tensor, step: number, onlyIf: tf.Tensor | undefined): void {
+    const buffer = this.momentum !== 0 ? this.slot(v, 'momentum') : undefined;
+    const [w, b] = sgdUpdate(
+      { w: v, g: grad, momentum: buffer, onlyIf },
+      {
+        learningRate: this.learningRate,
+        momentum: this.momentum,
+        dampening: this.dampening,
+        nesterov: this.nesterov,
+        weightDecay: this.decayFilter(v) ? this.weightDecay : 0,
+        firstStep: step === 1,
+      },
+    );
+    v.assign(w!);
+    if (buffer) buffer.assign(b!);
   }
 }
 
@@ -264,6 +270,11 @@ export class AdamW extends SlottedOptimizer {
     if (!(this.epsilon >= 0) || !(this.weightDecay >= 0)) throw new RangeError('AdamW epsilon and weightDecay must be >= 0');
   }
 
+  /** With ε = 0 a zero weight's step is 0 / 0. */
+  get keepsZeros(): boolean {
+    return this.epsilon > 0;
+  }
+
   protected kind(): 'adamw' {
     return 'adamw';
   }
@@ -272,23 +283,25 @@ export class AdamW extends SlottedOptimizer {
     return { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay, amsgrad: this.amsgrad };
   }
 
-  protected update(v: tf.Variable, grad: tf.Tensor, step: number): void {
+  protected update(v: tf.Variable, grad: tf.Tensor, step: number, onlyIf: tf.Tensor | undefined): void {
     const lr = this.learningRate;
-    if (this.weightDecay !== 0 && this.decayFilter(v)) this.set(v, tf.mul(v, 1 - lr * this.weightDecay));
-    const m = this.slot(v, 'exp_avg');
-    const s = this.slot(v, 'exp_avg_sq');
-    this.set(m, tf.add(tf.mul(m, this.beta1), tf.mul(grad, 1 - this.beta1)));
-    this.set(s, tf.add(tf.mul(s, this.beta2), tf.mul(tf.square(grad), 1 - this.beta2)));
-    let second: tf.Tensor = s;
-    if (this.amsgrad) {
-      const maxS = this.slot(v, 'max_exp_avg_sq');
-      this.set(maxS, tf.maximum(maxS, s));
-      second = maxS;
-    }
-    const biasCorrection1 = 1 - this.beta1 ** step;
-    const biasCorrection2Sqrt = Math.sqrt(1 - this.beta2 ** step);
-    const denom = tf.add(tf.div(tf.sqrt(second), biasCorrection2Sqrt), this.epsilon);
-    this.set(v, tf.sub(v, tf.mul(tf.div(m, denom), lr / biasCorrection1)));
+    const [m, s, maxS] = [this.slot(v, 'exp_avg'), this.slot(v, 'exp_avg_sq'), this.amsgrad ? this.slot(v, 'max_exp_avg_sq') : undefined];
+    const [w, mNext, sNext, maxSNext] = adamWUpdate(
+      { w: v, g: grad, expAvg: m, expAvgSq: s, maxExpAvgSq: maxS, onlyIf },
+      {
+        decayFactor: this.weightDecay !== 0 && this.decayFilter(v) ? 1 - lr * this.weightDecay : 1,
+        beta1: this.beta1,
+        beta2: this.beta2,
+        epsilon: this.epsilon,
+        stepSize: lr / (1 - this.beta1 ** step),
+        biasCorrection2Sqrt: Math.sqrt(1 - this.beta2 ** step),
+        amsgrad: this.amsgrad,
+      },
+    );
+    v.assign(w!);
+    m.assign(mNext!);
+    s.assign(sNext!);
+    if (maxS) maxS.assign(maxSNext!);
   }
 }
 

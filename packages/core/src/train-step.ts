@@ -11,7 +11,8 @@
  *   4. optionally clip all gradients to a global L2 norm (PyTorch `clip_grad_norm_`);
  *   5. optimiser step;
  *   6. updater step: t ← t + 1, maybe update masks from post-step |w| and the kept gradient, then
- *      multiply weights and optimiser slots by the masks.
+ *      multiply weights and optimiser slots by the masks (skipped where that is a no-op: the gradients
+ *      of step 3 are masked, so an optimizer that keeps zeros left them 0 off the masks; see updaters.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradient functions. tfjs-layers registers them, in plain Node too
@@ -140,7 +141,7 @@ function runStep(args: SparseTrainStepArgs, guard: FiniteGuard | undefined): { l
     }
 
     optimizer.applyGradients(grads, apply ? { onlyIf: apply } : {});
-    const maskUpdate = updater.step(maskedParams, { denseGrads, optimizer, beforeMaskUpdate: guard ? () => guard.assertHealthy(value) : undefined });
+    const maskUpdate = updater.step(maskedParams, { denseGrads, optimizer, gradientsMasked: true, beforeMaskUpdate: guard ? () => guard.assertHealthy(value) : undefined });
     keepValue = guard !== undefined;
     return { loss: guard ? value : loss!, gradNorm, maskUpdate };
   } catch (e) {

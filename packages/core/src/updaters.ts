@@ -13,7 +13,8 @@
  *
  * Weight/state rules: positions off in the old mask start at weight 0 with zero optimiser state; a
  * position dropped and regrown in the same update keeps its weight and state. After every step, update
- * or not, weights and optimiser slots are multiplied by the mask.
+ * or not, weights and optimiser slots are multiplied by the mask, except where that multiplies zeros by
+ * zero: after a step whose gradients were masked, by an optimizer that keeps zeros (see `StaticUpdater.step`).
  *
  * On a GPU backend the updaters run this where the masks live (./mask-update-device.ts: the same masks
  * and ties) instead of reading weights, masks and gradients to the host; see {@link MaskUpdatePlacement}.
@@ -155,6 +156,12 @@ export interface UpdaterStepArgs {
    * (sparseTrainStep with a `FiniteGuard`) checks it here, so no mask is ranked from a non-finite step.
    */
   beforeMaskUpdate?: () => void;
+  /**
+   * Every masked weight's gradient in the optimizer step just taken was multiplied by its mask
+   * (`sparseTrainStep` and the fit callback's are). With an optimizer that `keepsZeros` the step then left
+   * the weights and slots at 0 off the masks, and the masks are not multiplied in again.
+   */
+  gradientsMasked?: boolean;
 }
 
 export interface MaskUpdater {
@@ -166,7 +173,8 @@ export interface MaskUpdater {
   needsDenseGradient(): boolean;
   /**
    * Call once after every optimiser step: t ← t + 1; if t is an update step, update the masks; then
-   * multiply weights and optimiser slots by the masks. Returns the update's report, or null.
+   * multiply weights and optimiser slots by the masks (unless they are 0 off the masks already: see
+   * `gradientsMasked`). Returns the update's report, or null.
    */
   step(params: readonly MaskedParam[], args?: UpdaterStepArgs): MaskUpdateReport | null;
   state(): UpdaterState;
@@ -189,6 +197,8 @@ export function applyMasks(params: readonly MaskedParam[], optimizer?: SlotProvi
 export class StaticUpdater implements MaskUpdater {
   readonly kind: MaskUpdater['kind'] = 'static';
   protected t = 0;
+  /** The weights and the masks' data when this updater last made weights and slots 0 off the masks. */
+  private applied: { weight: tf.Variable; mask: tf.Tensor['dataId'] }[] | undefined;
 
   get stepCount(): number {
     return this.t;
@@ -200,8 +210,24 @@ export class StaticUpdater implements MaskUpdater {
 
   step(params: readonly MaskedParam[], args: UpdaterStepArgs = {}): MaskUpdateReport | null {
     this.t += 1;
-    applyMasks(params, args.optimizer);
+    this.reapplyMasks(params, args, false);
     return null;
+  }
+
+  /**
+   * Weights and slots ⊙ masks, unless provably a no-op: this updater applied these same masks (the same
+   * mask data: a reassigned mask has new data) to these weights before, and every step since had masked
+   * gradients and an optimizer that keeps zeros. Then each masked weight and slot entered the step at 0
+   * (±0) with a 0 gradient and left it at 0, and ±0 · 0 is that same ±0: skipping changes no bit.
+   * `afterMaskUpdate` forces the product (cheap: update steps are rare).
+   */
+  protected reapplyMasks(params: readonly MaskedParam[], args: UpdaterStepArgs, afterMaskUpdate: boolean): void {
+    const applied = this.applied;
+    const holds = !afterMaskUpdate && args.gradientsMasked === true && args.optimizer?.keepsZeros === true && applied !== undefined &&
+      applied.length === params.length && params.every((p, i) => applied[i]!.weight === p.weight && applied[i]!.mask === p.mask.dataId);
+    if (holds) return;
+    applyMasks(params, args.optimizer);
+    this.applied = params.map((p) => ({ weight: p.weight, mask: p.mask.dataId }));
   }
 
   state(): UpdaterState {
@@ -214,6 +240,7 @@ export class StaticUpdater implements MaskUpdater {
     }
     if (!Number.isInteger(state.step) || state.step < 0) throw new RangeError(`updater step must be an integer >= 0, got ${state.step}`);
     this.t = state.step;
+    this.applied = undefined; // restored weights: mask them once more
   }
 }
 
@@ -265,7 +292,7 @@ abstract class DynamicUpdater extends StaticUpdater {
         : params.map((p) => dropAndGrowOnHost(p, dropFraction, growth, args.optimizer));
       report = { step: this.t, dropFraction, tensors };
     }
-    applyMasks(params, args.optimizer);
+    this.reapplyMasks(params, args, report !== null);
     return report;
   }
 

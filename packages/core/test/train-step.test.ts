@@ -215,3 +215,87 @@ describe('sparseTrainStep', () => {
     p.dispose();
   });
 });
+
+describe('the mask products after a step', () => {
+  /** Counts `v.assign` calls (every write of a weight: the optimizer's, the masks', a mask update's). */
+  function countWrites(v: tf.Variable): () => number {
+    let count = 0;
+    const assign = v.assign.bind(v);
+    v.assign = (value: tf.Tensor) => {
+      count++;
+      assign(value);
+    };
+    return () => count;
+  }
+
+  /** Weights, slots, mask and loss after each step, as raw values. */
+  function trajectory(make: (vs: tf.Variable[]) => SparseOptimizer, method: 'static' | 'rigl' | 'set', remaskEveryStep: boolean, clipNorm?: number) {
+    const p = problem(3);
+    const opt = make([p.W, p.b]);
+    // The behaviour before the skip: an optimizer not known to keep zeros gets the masks applied every step.
+    if (remaskEveryStep) Object.defineProperty(opt, 'keepsZeros', { get: () => false });
+    const schedule = new MaskUpdateSchedule({ totalSteps: 40, frequency: 6 });
+    const updater: MaskUpdater =
+      method === 'static' ? new StaticUpdater() : method === 'rigl' ? new RigLUpdater({ schedule }) : new SETUpdater({ schedule, rng: Rng.fromSeed(4) });
+    const writes = countWrites(p.W);
+    const steps: { loss: number; w: Float32Array; b: Float32Array; mask: Float32Array; slots: Float32Array[] }[] = [];
+    let updates = 0;
+    for (let t = 0; t < 40; t++) {
+      const r = sparseTrainStep({ params: [p.W, p.b], maskedParams: [p.mp], lossFn: p.lossFn, optimizer: opt, updater, clipNorm });
+      if (r.maskUpdate) updates++;
+      const read = (x: tf.Tensor) => x.dataSync().slice() as Float32Array;
+      steps.push({ loss: r.loss, w: read(p.W), b: read(p.b), mask: read(p.mask), slots: opt.slotsFor(p.W).map(read) });
+    }
+    opt.dispose();
+    p.dispose();
+    return { steps, updates, weightWrites: writes() };
+  }
+
+  const sameBits = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+
+  for (const [label, make] of optimizers) {
+    for (const method of ['static', 'rigl', 'set'] as const) {
+      it(`${label}, ${method}: skipped after plain steps, and 40 steps give the bits of re-masking after every step`, () => {
+        const ours = trajectory(make, method, false, method === 'rigl' ? 1 : undefined);
+        const before = trajectory(make, method, true, method === 'rigl' ? 1 : undefined);
+        expect(ours.updates).toBe(method === 'static' ? 0 : 4); // t = 6, 12, 18, 24 (the schedule ends at 0.75 · 40)
+        // Optimizer writes every step; the masks once at the first step, then only with each mask update
+        // (drop/grow, then the product).
+        expect(ours.weightWrites).toBe(40 + 1 + 2 * ours.updates);
+        expect(before.weightWrites).toBe(40 + 40 + ours.updates);
+        ours.steps.forEach((s, t) => {
+          const b = before.steps[t]!;
+          expect(Object.is(s.loss, b.loss), `step ${t + 1}: loss`).toBe(true);
+          expect(sameBits(s.w, b.w) && sameBits(s.b, b.b) && sameBits(s.mask, b.mask), `step ${t + 1}: weights and mask`).toBe(true);
+          expect(s.slots.length).toBe(b.slots.length);
+          s.slots.forEach((slot, k) => expect(sameBits(slot, b.slots[k]!), `step ${t + 1}: slot ${k}`).toBe(true));
+          expect(zerosWhereMaskIsZero(s.w, s.mask), `step ${t + 1}: masked weights are 0`).toBe(true);
+          for (const slot of s.slots) expect(zerosWhereMaskIsZero(slot, s.mask), `step ${t + 1}: masked slots are 0`).toBe(true);
+        });
+      });
+    }
+  }
+
+  it('re-masks every step with an optimizer that may turn zeros into something else, or after loadState', () => {
+    const p = problem(5);
+    expect(new AdamW([p.b], { epsilon: 0 }).keepsZeros).toBe(false); // 0 / (sqrt(0) + 0)
+    expect(new SGD([p.b], { learningRate: 0.1 }).keepsZeros).toBe(true);
+    const updater = new StaticUpdater();
+    const opt = new SGD([p.W, p.b], { learningRate: 0.1, momentum: 0.9 });
+    const writes = countWrites(p.W);
+    const step = () => sparseTrainStep({ params: [p.W, p.b], maskedParams: [p.mp], lossFn: p.lossFn, optimizer: opt, updater });
+    step();
+    step();
+    expect(writes()).toBe(2 + 1);
+    updater.loadState(updater.state());
+    step();
+    expect(writes()).toBe(3 + 2);
+    tf.tidy(() => p.mask.assign(tf.onesLike(p.mask))); // new mask data: applied again
+    step();
+    expect(writes()).toBe(5 + 2);
+    updater.step([p.mp], { optimizer: opt }); // a caller that does not say its gradients were masked
+    expect(writes()).toBe(8);
+    opt.dispose();
+    p.dispose();
+  });
+});

@@ -8,7 +8,8 @@
  * does (masks opened for the backward of an update step; masked weights' gradients multiplied by their
  * masks) and hands them to the model's optimizer. After each batch the callback steps the mask updater:
  * t ← t + 1, drop/grow on update steps, then weights and optimizer slots (momentum, Adam moments)
- * multiplied by the masks. When fit ends, the model gets its own optimizer back.
+ * multiplied by the masks (skipped where the model's optimizer keeps masked zeros at zero: tf.js SGD,
+ * momentum, Adam; see updaters.ts). When fit ends, the model gets its own optimizer back.
  *
  * Masks and seeds: the callback trains the masks the layers hold (drawn when they were built, from
  * their `maskSeed`) and draws none, so every weight is masked exactly once. `seed` only seeds SET's
@@ -18,6 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Callback, LayersModel } from '@tensorflow/tfjs-layers';
 import { collectMaskedParams } from '../layers/collect.js';
 import type { MaskedParam } from '../masked-param.js';
+import type { SlotProvider } from '../optimizers.js';
 import type { MaskUpdateScheduleOptions } from '../schedule.js';
 import { maskedGradients } from '../train-step.js';
 import { applyMasks, createMaskUpdater, type MaskUpdateReport, type MaskUpdater } from '../updaters.js';
@@ -162,7 +164,7 @@ export class SparseTraining extends Callback {
     if (!optimizer || !this.updater_) return;
     const updater = this.updater_;
     const report = await this.withSlots(optimizer.inner, (slots) =>
-      updater.step(this.maskedParams, { denseGrads: optimizer.pendingDenseGrads, optimizer: slots }),
+      updater.step(this.maskedParams, { denseGrads: optimizer.pendingDenseGrads, optimizer: slots, gradientsMasked: true }),
     );
     optimizer.disposePending();
     if (report) this.options.onMaskUpdate?.(report);
@@ -197,7 +199,7 @@ export class SparseTraining extends Callback {
    * Runs `fn` with the optimizer's slots of each variable. tf.js optimizers list them only through the
    * async `getWeights()`, named `<variable name>/<slot>` (momentum, m, v, ...); they are the live state.
    */
-  private async withSlots<T>(optimizer: tf.Optimizer, fn: (slots: { slotsFor(v: tf.Variable): tf.Variable[] }) => T): Promise<T> {
+  private async withSlots<T>(optimizer: tf.Optimizer, fn: (slots: SlotProvider) => T): Promise<T> {
     const weights = await optimizer.getWeights();
     try {
       const byVariable = new Map<string, tf.Variable[]>();
@@ -207,10 +209,21 @@ export class SparseTraining extends Callback {
         const owner = w.name.slice(0, cut);
         byVariable.set(owner, [...(byVariable.get(owner) ?? []), w.tensor]);
       }
-      return fn({ slotsFor: (v) => byVariable.get(v.name) ?? [] });
+      return fn({ slotsFor: (v) => byVariable.get(v.name) ?? [], keepsZeros: keepsZeros(optimizer) });
     } finally {
       // Only the iteration count is a fresh tensor; the slots are the optimizer's own variables.
       for (const w of weights) if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
     }
   }
+}
+
+/**
+ * tf.js optimizers whose update of a weight with zero gradient and zero state (created as zeros) is zero:
+ * SGD, momentum (Nesterov too) and Adam with ε > 0. Others (Adagrad starts its accumulator at 0.1, RMSProp,
+ * Adadelta, Adamax, anything custom) get their masks re-applied after every step.
+ */
+function keepsZeros(optimizer: tf.Optimizer): boolean {
+  const name = optimizer.getClassName();
+  if (name === 'SGD' || name === 'Momentum') return true;
+  return name === 'Adam' && Number(optimizer.getConfig()['epsilon']) > 0;
 }
