@@ -205,8 +205,8 @@ constexpr auto kSddmm = table_of<SddmmFn>(sddmm_fns<1, false>(std::make_index_se
                                           sddmm_fns<2, true>(std::make_index_sequence<TMAX_SDDMM / 2>()));
 constexpr auto kFused = table_of<FusedFn>(fused_fns<1, false>(std::make_index_sequence<TMAX_FUSED>()),
                                           fused_fns<1, true>(std::make_index_sequence<TMAX_FUSED>()),
-                                          fused_fns<2, false>(std::make_index_sequence<TMAX_FUSED / 2>()),
-                                          fused_fns<2, true>(std::make_index_sequence<TMAX_FUSED / 2>()));
+                                          fused_fns<2, false>(std::make_index_sequence<TMAX_FUSED_PAIR / 2>()),
+                                          fused_fns<2, true>(std::make_index_sequence<TMAX_FUSED_PAIR / 2>()));
 
 // One tile: `lines` lines from `line`, positions [j0, j0 + n) of each as nv vectors, the last with `rem`
 // lanes (0 = full).
@@ -225,12 +225,12 @@ struct Tiling {
   int64_t count = 0;
 };
 
-inline Tiling tiling_of(const Pass& p, int tmax) {
+inline Tiling tiling_of(const Pass& p, int tmax, int tmax_pair) {
   Tiling t;
   t.tmax = tmax;
   if (p.len <= 0 || p.lines <= 0) return t;
   const int vectors = (p.len + L - 1) / L;
-  t.pair = p.lines >= 2 && 2 * vectors <= tmax ? 2 : 1;
+  t.pair = p.lines >= 2 && 2 * vectors <= tmax_pair ? 2 : 1;
   t.per_line = (vectors + tmax - 1) / tmax;
   t.count = t.pair == 2 ? (p.lines + 1) / 2 : int64_t(p.lines) * t.per_line;
   return t;
@@ -276,7 +276,7 @@ inline void gather_rows(const float* src, int64_t stride, int64_t ls, int rows, 
 }
 
 void spmm(const Pass& p, const float* in, float* out, float* scratch) {
-  const Tiling tg = tiling_of(p, tile_vectors(p, TMAX_SPMM));
+  const Tiling tg = tiling_of(p, tile_vectors(p, TMAX_SPMM), tile_vectors(p, TMAX_SPMM));
   if (tg.count == 0) return;
   const int tf = TMAX * L;
   const int ob = p.rows_per_block;
@@ -321,7 +321,7 @@ void reduce_partials(const Pass& p, int nt, const float* partial, float* dw) {
 }
 
 void sddmm(const Pass& p, const float* in, const float* dy, float* dw, float* partial, float* scratch) {
-  const Tiling tg = tiling_of(p, tile_vectors(p, TMAX_SDDMM));
+  const Tiling tg = tiling_of(p, tile_vectors(p, TMAX_SDDMM), tile_vectors(p, TMAX_SDDMM));
   const int64_t nnz = p.nnz();
   const int tf = TMAX * L;
   int nt = 1;
@@ -365,7 +365,7 @@ void sddmm(const Pass& p, const float* in, const float* dy, float* dw, float* pa
 }
 
 void fused(const Pass& p, const float* in, const float* aux, float* out, float* dw, float* partial, float* scratch) {
-  const Tiling tg = tiling_of(p, tile_vectors(p, TMAX_FUSED));
+  const Tiling tg = tiling_of(p, tile_vectors(p, TMAX_FUSED), tile_vectors(p, TMAX_FUSED_PAIR));
   const int64_t nnz = p.nnz();
   const int tf = TMAX * L;
   int nt = 1;
