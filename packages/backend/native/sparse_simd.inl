@@ -1,6 +1,7 @@
 // The sparse kernels, written once over a vector type V and compiled once per ISA: each of
 // sparse_avx512.cc, sparse_avx2.cc and sparse_scalar.cc defines SIFT_ISA (a namespace name), a struct V
-// and TMAX (accumulator registers per tile), then includes this file. Everything here lives in that
+// and the vectors per tile of each kernel (TMAX_SPMM, TMAX_SDDMM, TMAX_FUSED; TMAX_FUSED_PAIR for a fused
+// tile of two short lines; TMAX, the largest), then includes this file. Everything here lives in that
 // namespace, so the three copies never meet at link time.
 //
 // V provides: Reg, Mask, L (lanes), zero(), set1(f), load(p), loadm(p, m), store(p, r), storem(p, r, m),
