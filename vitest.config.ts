@@ -26,6 +26,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Tests never read or write the user's sparse-kernel choice cache; the ones about it set their own file.
+    env: { SIFT_SPARSE_CACHE: 'off' },
     projects: projectDirs.map((dir) => ({
       extends: true,
       test: { name: dir.split('/')[1], root: resolve(root, dir), include: ['test/**/*.test.ts'] },

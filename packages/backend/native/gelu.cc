@@ -19,13 +19,13 @@ constexpr float kInvSqrt2Pi = 0.3989422804014327f;
 
 void gelu_forward(int64_t n, bool tanh_approx, const float* __restrict x, float* __restrict y) {
   if (tanh_approx) {
-    #pragma omp parallel for simd schedule(static) if (n >= kParallelWork)
+    #pragma omp parallel for simd schedule(static) if (parallel: n >= kParallelWork)
     for (int64_t i = 0; i < n; i++) {
       const float v = x[i];
       y[i] = 0.5f * v * (1.0f + tanhf(kSqrt2OverPi * (v + kCubic * v * v * v)));
     }
   } else {
-    #pragma omp parallel for simd schedule(static) if (n >= kParallelWork)
+    #pragma omp parallel for simd schedule(static) if (parallel: n >= kParallelWork)
     for (int64_t i = 0; i < n; i++) {
       const float v = x[i];
       y[i] = 0.5f * v * (1.0f + erff(v * kInvSqrt2));
@@ -36,7 +36,7 @@ void gelu_forward(int64_t n, bool tanh_approx, const float* __restrict x, float*
 void gelu_backward(int64_t n, bool tanh_approx, const float* __restrict dy, const float* __restrict x, float* __restrict dx) {
   if (tanh_approx) {
     // d/dx 0.5x(1+t), t = tanh(u), u = k0(x + k1x³): 0.5(1+t) + 0.5x(1−t²)·k0(1 + 3k1x²)
-    #pragma omp parallel for simd schedule(static) if (n >= kParallelWork)
+    #pragma omp parallel for simd schedule(static) if (parallel: n >= kParallelWork)
     for (int64_t i = 0; i < n; i++) {
       const float v = x[i];
       const float t = tanhf(kSqrt2OverPi * (v + kCubic * v * v * v));
@@ -45,7 +45,7 @@ void gelu_backward(int64_t n, bool tanh_approx, const float* __restrict dy, cons
     }
   } else {
     // d/dx 0.5x(1+erf(x/√2)) = Φ(x) + x·φ(x)
-    #pragma omp parallel for simd schedule(static) if (n >= kParallelWork)
+    #pragma omp parallel for simd schedule(static) if (parallel: n >= kParallelWork)
     for (int64_t i = 0; i < n; i++) {
       const float v = x[i];
       dx[i] = dy[i] * (0.5f * (1.0f + erff(v * kInvSqrt2)) + v * kInvSqrt2Pi * expf(-0.5f * v * v));

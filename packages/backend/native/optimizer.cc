@@ -17,14 +17,14 @@ void sgd_update(int64_t n, const float* __restrict w, const float* __restrict g,
                 float* __restrict b_out) {
   const bool decay = weight_decay != 0.0f;
   if (b == nullptr) {
-    #pragma omp parallel for simd schedule(static) if (n >= kParallelWork)
+    #pragma omp parallel for simd schedule(static) if (parallel: n >= kParallelWork)
     for (int64_t i = 0; i < n; i++) {
       const float gi = decay ? g[i] + w[i] * weight_decay : g[i];
       w_out[i] = w[i] - gi * lr;
     }
     return;
   }
-  #pragma omp parallel for simd schedule(static) if (n >= kParallelWork)
+  #pragma omp parallel for simd schedule(static) if (parallel: n >= kParallelWork)
   for (int64_t i = 0; i < n; i++) {
     const float gi = decay ? g[i] + w[i] * weight_decay : g[i];
     const float next = first_step ? gi : b[i] * momentum + gi * keep;
@@ -39,7 +39,7 @@ void adamw_update(int64_t n, const float* __restrict w, const float* __restrict 
                   float beta2, float one_minus_beta2, float epsilon, float step_size, float bc2_sqrt, float* __restrict w_out, float* __restrict m_out,
                   float* __restrict v_out, float* __restrict v_max_out) {
   const bool decay = decay_factor != 1.0f;
-  #pragma omp parallel for simd schedule(static) if (n >= kParallelWork)
+  #pragma omp parallel for simd schedule(static) if (parallel: n >= kParallelWork)
   for (int64_t i = 0; i < n; i++) {
     const float gi = g[i];
     const float mi = m[i] * beta1 + gi * one_minus_beta1;

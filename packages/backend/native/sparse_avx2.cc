@@ -52,6 +52,7 @@ constexpr int TMAX = 12;  // the largest of the three below
 constexpr int TMAX_SPMM = 12;
 constexpr int TMAX_SDDMM = 8;
 constexpr int TMAX_FUSED = 8;
+constexpr int TMAX_FUSED_PAIR = 8;  // two short lines: no more registers to spare
 
 }  // namespace avx2
 }  // namespace sparse

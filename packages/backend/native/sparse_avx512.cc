@@ -48,6 +48,7 @@ constexpr int TMAX = 16;  // the largest of the three below
 constexpr int TMAX_SPMM = 16;
 constexpr int TMAX_SDDMM = 16;
 constexpr int TMAX_FUSED = 12;
+constexpr int TMAX_FUSED_PAIR = 16;  // two short lines: more vectors, operands partly from L1
 
 }  // namespace avx512
 }  // namespace sparse

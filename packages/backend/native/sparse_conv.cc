@@ -587,9 +587,17 @@ void SparseConv::backward_weights(const float* x, Layout xl, const float* dy, La
 
 void SparseConv::backward(const float* w, const float* x, Layout xl, const float* dy, Layout dyl, float* dx, Layout dxl,
                           float* dw) {
-  const Layouts l = layouts_of(g_);
   if (w) gather(w);
   require_values("backward");
+  if (g_.KH < g_.SH || g_.KW < g_.SW) {
+    // A kernel smaller than its stride (the 1×1 stride-2 shortcut) reads one stride phase of x. The fused
+    // sweep would stage all of x, every phase, as its dW operand; the separate sweeps stage only the phase
+    // read (measured 7.6 against 11.6 ms on the Sparse Wide 90 % shortcut, 202→404 at 32², batch 32).
+    backward_data(nullptr, dy, dyl, dx, dxl);
+    backward_weights(x, xl, dy, dyl, dw);
+    return;
+  }
+  const Layouts l = layouts_of(g_);
   const float* ds = stage_dy(l, dy, dyl);
   const float* aux = x;
   if (!(unit_stride(g_) && xl == Layout::CHWN)) {

@@ -54,6 +54,7 @@ constexpr int TMAX = 8;  // the largest of the three below
 constexpr int TMAX_SPMM = 8;
 constexpr int TMAX_SDDMM = 8;
 constexpr int TMAX_FUSED = 8;
+constexpr int TMAX_FUSED_PAIR = 8;
 
 }  // namespace scalar
 }  // namespace sparse

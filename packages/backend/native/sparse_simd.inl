@@ -1,6 +1,7 @@
 // The sparse kernels, written once over a vector type V and compiled once per ISA: each of
 // sparse_avx512.cc, sparse_avx2.cc and sparse_scalar.cc defines SIFT_ISA (a namespace name), a struct V
-// and TMAX (accumulator registers per tile), then includes this file. Everything here lives in that
+// and the vectors per tile of each kernel (TMAX_SPMM, TMAX_SDDMM, TMAX_FUSED; TMAX_FUSED_PAIR for a fused
+// tile of two short lines; TMAX, the largest), then includes this file. Everything here lives in that
 // namespace, so the three copies never meet at link time.
 //
 // V provides: Reg, Mask, L (lanes), zero(), set1(f), load(p), loadm(p, m), store(p, r), storem(p, r, m),
@@ -29,43 +30,60 @@ inline void split(int64_t n, int t, int nt, int64_t* b, int64_t* e) {
   *e = n * (t + 1) / nt;
 }
 
-template <bool TAIL>
-inline Reg ld(const float* p, int t, int last, Mask m) {
-  return (TAIL && t == last) ? V::loadm(p, m) : V::load(p);
+// A tile: R lines of T / R vectors each (R = 2 blocks two short lines, e.g. the 4×4 stage's 8-vector
+// lines on AVX-512, so that every non-zero feeds T FMAs and one dW reduction covers both lines). Vector t
+// lies at line t / (T / R), position t % (T / R); with TAIL, each line's last vector holds the lanes in m.
+// Operands: `in` and the output / dy / aux rows are `ils`, `ols`, `xls` floats between lines; partial sums
+// (acc_in) are contiguous.
+template <int T, int R>
+inline int64_t at(int t, int64_t ls) {
+  return (t / (T / R)) * ls + (t % (T / R)) * L;
 }
 
-// ---------------------------------------------------------------------------------------------------
-// Tile kernels: T vectors of one line (the last one holding only the lanes in m when TAIL).
+template <int T, int R, bool TAIL>
+inline Reg ld(const float* p, int t, int64_t ls, Mask m) {
+  return (TAIL && t % (T / R) == T / R - 1) ? V::loadm(p + at<T, R>(t, ls), m) : V::load(p + at<T, R>(t, ls));
+}
 
-// out[0..T·L) = acc + Σ_k val[k] · in[off[k] + ...]   (acc: a partial sum, or null for zero)
-template <int T, bool TAIL>
+template <int T, int R, bool TAIL>
+inline void st(float* p, int t, int64_t ls, Reg r, Mask m) {
+  if (TAIL && t % (T / R) == T / R - 1) V::storem(p + at<T, R>(t, ls), r, m);
+  else V::store(p + at<T, R>(t, ls), r);
+}
+
+// Floats between the lines of a tile's contiguous partial sums.
+template <int T, int R>
+constexpr int64_t kPartLine = (T / R) * L;
+
+// ---------------------------------------------------------------------------------------------------
+// Tile kernels.
+
+// out[0..T) = acc + Σ_k val[k] · in[off[k] + ...]   (acc: contiguous partial sums, or null for zero)
+template <int T, int R, bool TAIL>
 void spmm_tile(const float* __restrict in, const int32_t* __restrict off, const float* __restrict val, int k0, int k1,
-               const float* acc_in, float* out, int rem) {
+               const float* acc_in, float* out, int rem, int64_t ils, int64_t ols, int64_t) {
   const Mask m = V::mask(rem);
   Reg acc[T];
 #pragma GCC unroll 32
-  for (int t = 0; t < T; t++) acc[t] = acc_in ? ld<TAIL>(acc_in + t * L, t, T - 1, m) : V::zero();
+  for (int t = 0; t < T; t++) acc[t] = acc_in ? ld<T, R, TAIL>(acc_in, t, kPartLine<T, R>, m) : V::zero();
   for (int k = k0; k < k1; k++) {
     const Reg v = V::set1(val[k]);
     const float* p = in + off[k];
 #pragma GCC unroll 32
-    for (int t = 0; t < T; t++) acc[t] = V::fma(v, ld<TAIL>(p + t * L, t, T - 1, m), acc[t]);
+    for (int t = 0; t < T; t++) acc[t] = V::fma(v, ld<T, R, TAIL>(p, t, ils, m), acc[t]);
   }
 #pragma GCC unroll 32
-  for (int t = 0; t < T; t++) {
-    if (TAIL && t == T - 1) V::storem(out + t * L, acc[t], m);
-    else V::store(out + t * L, acc[t]);
-  }
+  for (int t = 0; t < T; t++) st<T, R, TAIL>(out, t, ols, acc[t], m);
 }
 
-// dw[k] += Σ_t g[t] · in[off[k] + t·L] for the tile's dy vectors g (masked lanes are zero in g and in the loads).
-template <int T, bool TAIL>
+// dw[k] += Σ_t g[t] · in[off[k] + ...] for the tile's dy vectors g (masked lanes are zero in g and in the loads).
+template <int T, int R, bool TAIL>
 void sddmm_tile(const float* __restrict in, const int32_t* __restrict off, int k0, int k1, const float* __restrict dy,
-                float* __restrict dw, int rem) {
+                float* __restrict dw, int rem, int64_t ils, int64_t xls) {
   const Mask m = V::mask(rem);
   Reg g[T];
 #pragma GCC unroll 32
-  for (int t = 0; t < T; t++) g[t] = ld<TAIL>(dy + t * L, t, T - 1, m);
+  for (int t = 0; t < T; t++) g[t] = ld<T, R, TAIL>(dy, t, xls, m);
   int k = k0;
   for (; k + 4 <= k1; k += 4) {
     const float* p0 = in + off[k];
@@ -75,10 +93,10 @@ void sddmm_tile(const float* __restrict in, const int32_t* __restrict off, int k
     Reg a0 = V::zero(), a1 = V::zero(), a2 = V::zero(), a3 = V::zero();
 #pragma GCC unroll 32
     for (int t = 0; t < T; t++) {
-      a0 = V::fma(g[t], ld<TAIL>(p0 + t * L, t, T - 1, m), a0);
-      a1 = V::fma(g[t], ld<TAIL>(p1 + t * L, t, T - 1, m), a1);
-      a2 = V::fma(g[t], ld<TAIL>(p2 + t * L, t, T - 1, m), a2);
-      a3 = V::fma(g[t], ld<TAIL>(p3 + t * L, t, T - 1, m), a3);
+      a0 = V::fma(g[t], ld<T, R, TAIL>(p0, t, ils, m), a0);
+      a1 = V::fma(g[t], ld<T, R, TAIL>(p1, t, ils, m), a1);
+      a2 = V::fma(g[t], ld<T, R, TAIL>(p2, t, ils, m), a2);
+      a3 = V::fma(g[t], ld<T, R, TAIL>(p3, t, ils, m), a3);
     }
     V::add_reduce4(dw + k, a0, a1, a2, a3);
   }
@@ -86,21 +104,22 @@ void sddmm_tile(const float* __restrict in, const int32_t* __restrict off, int k
     const float* p = in + off[k];
     Reg a = V::zero();
 #pragma GCC unroll 32
-    for (int t = 0; t < T; t++) a = V::fma(g[t], ld<TAIL>(p + t * L, t, T - 1, m), a);
+    for (int t = 0; t < T; t++) a = V::fma(g[t], ld<T, R, TAIL>(p, t, ils, m), a);
     V::add_reduce1(dw + k, a);
   }
 }
 
-// out (+)= Σ_k val[k] · in[off[k] + ...] and dw[k] += Σ_t in[off[k] + t·L] · aux[t], one load of in for both.
-template <int T, bool TAIL>
+// out (+)= Σ_k val[k] · in[off[k] + ...] and dw[k] += Σ_t in[off[k] + ...] · aux[t], one load of in for both.
+template <int T, int R, bool TAIL>
 void fused_tile(const float* __restrict in, const int32_t* __restrict off, const float* __restrict val, int k0, int k1,
-                const float* aux, const float* acc_in, float* out, float* __restrict dw, int rem) {
+                const float* aux, const float* acc_in, float* out, float* __restrict dw, int rem, int64_t ils, int64_t ols,
+                int64_t xls) {
   const Mask m = V::mask(rem);
   Reg acc[T], xa[T];
 #pragma GCC unroll 32
   for (int t = 0; t < T; t++) {
-    acc[t] = acc_in ? ld<TAIL>(acc_in + t * L, t, T - 1, m) : V::zero();
-    xa[t] = ld<TAIL>(aux + t * L, t, T - 1, m);
+    acc[t] = acc_in ? ld<T, R, TAIL>(acc_in, t, kPartLine<T, R>, m) : V::zero();
+    xa[t] = ld<T, R, TAIL>(aux, t, xls, m);
   }
   int k = k0;
   for (; k + 4 <= k1; k += 4) {
@@ -112,7 +131,7 @@ void fused_tile(const float* __restrict in, const int32_t* __restrict off, const
       Reg dj = V::zero();
 #pragma GCC unroll 32
       for (int t = 0; t < T; t++) {
-        const Reg y = ld<TAIL>(p + t * L, t, T - 1, m);
+        const Reg y = ld<T, R, TAIL>(p, t, ils, m);
         acc[t] = V::fma(v, y, acc[t]);
         dj = V::fma(y, xa[t], dj);
       }
@@ -126,58 +145,110 @@ void fused_tile(const float* __restrict in, const int32_t* __restrict off, const
     Reg dj = V::zero();
 #pragma GCC unroll 32
     for (int t = 0; t < T; t++) {
-      const Reg y = ld<TAIL>(p + t * L, t, T - 1, m);
+      const Reg y = ld<T, R, TAIL>(p, t, ils, m);
       acc[t] = V::fma(v, y, acc[t]);
       dj = V::fma(y, xa[t], dj);
     }
     V::add_reduce1(dw + k, dj);
   }
 #pragma GCC unroll 32
-  for (int t = 0; t < T; t++) {
-    if (TAIL && t == T - 1) V::storem(out + t * L, acc[t], m);
-    else V::store(out + t * L, acc[t]);
-  }
+  for (int t = 0; t < T; t++) st<T, R, TAIL>(out, t, ols, acc[t], m);
 }
 
-// Function tables indexed by the tile's vector count - 1, without and with a masked last vector.
-using SpmmFn = void (*)(const float*, const int32_t*, const float*, int, int, const float*, float*, int);
-using SddmmFn = void (*)(const float*, const int32_t*, int, int, const float*, float*, int);
-using FusedFn = void (*)(const float*, const int32_t*, const float*, int, int, const float*, const float*, float*, float*, int);
+// Function tables indexed by the tile's vectors per line - 1: one line of 1..TMAX vectors (R = 1) or two
+// lines of 1..TMAX / 2 (R = 2); without and with a masked last vector per line.
+using SpmmFn = void (*)(const float*, const int32_t*, const float*, int, int, const float*, float*, int, int64_t, int64_t, int64_t);
+using SddmmFn = void (*)(const float*, const int32_t*, int, int, const float*, float*, int, int64_t, int64_t);
+using FusedFn = void (*)(const float*, const int32_t*, const float*, int, int, const float*, const float*, float*, float*, int,
+                         int64_t, int64_t, int64_t);
 
-template <bool TAIL, size_t... I>
+template <int R, bool TAIL, size_t... I>
 constexpr std::array<SpmmFn, sizeof...(I)> spmm_fns(std::index_sequence<I...>) {
-  return {&spmm_tile<int(I) + 1, TAIL>...};
+  return {&spmm_tile<R * (int(I) + 1), R, TAIL>...};
 }
-template <bool TAIL, size_t... I>
+template <int R, bool TAIL, size_t... I>
 constexpr std::array<SddmmFn, sizeof...(I)> sddmm_fns(std::index_sequence<I...>) {
-  return {&sddmm_tile<int(I) + 1, TAIL>...};
+  return {&sddmm_tile<R * (int(I) + 1), R, TAIL>...};
 }
-template <bool TAIL, size_t... I>
+template <int R, bool TAIL, size_t... I>
 constexpr std::array<FusedFn, sizeof...(I)> fused_fns(std::index_sequence<I...>) {
-  return {&fused_tile<int(I) + 1, TAIL>...};
+  return {&fused_tile<R * (int(I) + 1), R, TAIL>...};
 }
 
-constexpr auto kSpmm = spmm_fns<false>(std::make_index_sequence<TMAX_SPMM>());
-constexpr auto kSpmmTail = spmm_fns<true>(std::make_index_sequence<TMAX_SPMM>());
-constexpr auto kSddmm = sddmm_fns<false>(std::make_index_sequence<TMAX_SDDMM>());
-constexpr auto kSddmmTail = sddmm_fns<true>(std::make_index_sequence<TMAX_SDDMM>());
-constexpr auto kFused = fused_fns<false>(std::make_index_sequence<TMAX_FUSED>());
-constexpr auto kFusedTail = fused_fns<true>(std::make_index_sequence<TMAX_FUSED>());
+// [R - 1][TAIL] tables; entry v - 1 takes v vectors per line.
+template <typename Fn>
+struct Table {
+  std::array<Fn, TMAX> fn[2][2];
+  Fn get(int lines, int nv, int rem) const { return fn[lines - 1][rem ? 1 : 0][nv - 1]; }
+};
 
-// One tile of a line: positions [j0, j0 + n) as nv vectors, the last with `rem` lanes (0 = full).
+template <typename Fn, size_t N1, size_t N2>
+constexpr Table<Fn> table_of(std::array<Fn, N1> a, std::array<Fn, N1> at, std::array<Fn, N2> b, std::array<Fn, N2> bt) {
+  Table<Fn> t{};
+  for (size_t i = 0; i < N1; i++) {
+    t.fn[0][0][i] = a[i];
+    t.fn[0][1][i] = at[i];
+  }
+  for (size_t i = 0; i < N2; i++) {
+    t.fn[1][0][i] = b[i];
+    t.fn[1][1][i] = bt[i];
+  }
+  return t;
+}
+
+constexpr auto kSpmm = table_of<SpmmFn>(spmm_fns<1, false>(std::make_index_sequence<TMAX_SPMM>()),
+                                        spmm_fns<1, true>(std::make_index_sequence<TMAX_SPMM>()),
+                                        spmm_fns<2, false>(std::make_index_sequence<TMAX_SPMM / 2>()),
+                                        spmm_fns<2, true>(std::make_index_sequence<TMAX_SPMM / 2>()));
+constexpr auto kSddmm = table_of<SddmmFn>(sddmm_fns<1, false>(std::make_index_sequence<TMAX_SDDMM>()),
+                                          sddmm_fns<1, true>(std::make_index_sequence<TMAX_SDDMM>()),
+                                          sddmm_fns<2, false>(std::make_index_sequence<TMAX_SDDMM / 2>()),
+                                          sddmm_fns<2, true>(std::make_index_sequence<TMAX_SDDMM / 2>()));
+constexpr auto kFused = table_of<FusedFn>(fused_fns<1, false>(std::make_index_sequence<TMAX_FUSED>()),
+                                          fused_fns<1, true>(std::make_index_sequence<TMAX_FUSED>()),
+                                          fused_fns<2, false>(std::make_index_sequence<TMAX_FUSED_PAIR / 2>()),
+                                          fused_fns<2, true>(std::make_index_sequence<TMAX_FUSED_PAIR / 2>()));
+
+// One tile: `lines` lines from `line`, positions [j0, j0 + n) of each as nv vectors, the last with `rem`
+// lanes (0 = full).
 struct Tile {
   int line;
+  int lines;
   int j0;
   int nv;
   int rem;
 };
 
-inline Tile tile_of(const Pass& p, int tmax, int64_t i) {
-  const int per_line = (p.len + tmax * L - 1) / (tmax * L);
+// Tiles of a pass for a kernel of at most tmax vectors: lines short enough that two fit in one tile
+// (and at least two of them) go two to a tile; longer ones split into tiles of tmax vectors.
+struct Tiling {
+  int tmax = 1, pair = 1, per_line = 0;
+  int64_t count = 0;
+};
+
+inline Tiling tiling_of(const Pass& p, int tmax, int tmax_pair) {
+  Tiling t;
+  t.tmax = tmax;
+  if (p.len <= 0 || p.lines <= 0) return t;
+  const int vectors = (p.len + L - 1) / L;
+  t.pair = p.lines >= 2 && 2 * vectors <= tmax_pair ? 2 : 1;
+  t.per_line = (vectors + tmax - 1) / tmax;
+  t.count = t.pair == 2 ? (p.lines + 1) / 2 : int64_t(p.lines) * t.per_line;
+  return t;
+}
+
+inline Tile tile_of(const Pass& p, const Tiling& tg, int64_t i) {
   Tile t;
-  t.line = static_cast<int>(i / per_line);
-  t.j0 = static_cast<int>(i % per_line) * tmax * L;
-  const int n = std::min(tmax * L, p.len - t.j0);
+  if (tg.pair == 2) {
+    t.line = static_cast<int>(2 * i);
+    t.lines = std::min(2, p.lines - t.line);
+    t.j0 = 0;
+  } else {
+    t.line = static_cast<int>(i / tg.per_line);
+    t.lines = 1;
+    t.j0 = static_cast<int>(i % tg.per_line) * tg.tmax * L;
+  }
+  const int n = std::min(tg.tmax * L, p.len - t.j0);
   t.nv = (n + L - 1) / L;
   t.rem = n % L;
   return t;
@@ -186,11 +257,6 @@ inline Tile tile_of(const Pass& p, int tmax, int64_t i) {
 // Vectors per tile: the kernel's most, or fewer when the pass was built with a smaller tile.
 inline int tile_vectors(const Pass& p, int tmax) {
   return p.tile_vectors > 0 && p.tile_vectors < tmax ? p.tile_vectors : tmax;
-}
-
-inline int64_t tile_count(const Pass& p, int tmax) {
-  if (p.len <= 0 || p.lines <= 0) return 0;
-  return int64_t(p.lines) * ((p.len + tmax * L - 1) / (tmax * L));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -202,15 +268,17 @@ inline int64_t tile_count(const Pass& p, int tmax) {
 // Floats of scratch one thread needs: partial sums and one operand tile for every row of a block.
 inline int64_t scratch_per_thread(const Pass& p) { return p.ncb > 1 ? 2 * int64_t(p.rows_per_block) * TMAX * L : 0; }
 
-// Copies the tile's n floats of each row (rows `stride` apart) to consecutive slots of tf floats.
-inline void gather_rows(const float* src, int64_t stride, int rows, int n, int tf, float* dst) {
-  for (int r = 0; r < rows; r++) std::memcpy(dst + int64_t(r) * tf, src + r * stride, sizeof(float) * n);
+// Copies the tile's lines (`ls` apart) of each of `rows` rows (`stride` apart) to a contiguous scratch:
+// row r at r·tf, line l at l·pl, as the kernels read partial sums.
+inline void gather_rows(const float* src, int64_t stride, int64_t ls, int rows, const Tile& t, int64_t pl, int tf, float* dst) {
+  const int n = (t.nv - 1) * L + (t.rem ? t.rem : L);
+  for (int r = 0; r < rows; r++)
+    for (int l = 0; l < t.lines; l++) std::memcpy(dst + int64_t(r) * tf + l * pl, src + r * stride + l * ls, sizeof(float) * n);
 }
 
 void spmm(const Pass& p, const float* in, float* out, float* scratch) {
-  const int tv = tile_vectors(p, TMAX_SPMM);
-  const int64_t tiles = tile_count(p, tv);
-  if (tiles == 0) return;
+  const Tiling tg = tiling_of(p, tile_vectors(p, TMAX_SPMM), tile_vectors(p, TMAX_SPMM));
+  if (tg.count == 0) return;
   const int tf = TMAX * L;
   const int ob = p.rows_per_block;
 #pragma omp parallel
@@ -218,10 +286,11 @@ void spmm(const Pass& p, const float* in, float* out, float* scratch) {
     const int t_id = omp_get_thread_num();
     float* part = scratch + t_id * scratch_per_thread(p);
     int64_t b, e;
-    split(tiles, t_id, omp_get_num_threads(), &b, &e);
+    split(tg.count, t_id, omp_get_num_threads(), &b, &e);
     for (int64_t i = b; i < e; i++) {
-      const Tile t = tile_of(p, tv, i);
-      const SpmmFn fn = t.rem ? kSpmmTail[t.nv - 1] : kSpmm[t.nv - 1];
+      const Tile t = tile_of(p, tg, i);
+      const SpmmFn fn = kSpmm.get(t.lines, t.nv, t.rem);
+      const int64_t pl = int64_t(t.nv) * L;
       const float* src = in + int64_t(t.line) * p.in_line + t.j0;
       float* dst = out + p.out_base + int64_t(t.line) * p.out_line + t.j0;
       for (int r0 = 0; r0 < p.rows; r0 += ob) {
@@ -232,7 +301,8 @@ void spmm(const Pass& p, const float* in, float* out, float* scratch) {
             const int k0 = p.seg[size_t(r) * p.ncb + cb], k1 = p.seg[size_t(r) * p.ncb + cb + 1];
             float* pr = part + int64_t(r - r0) * tf;
             if (k0 == k1 && !first && !last) continue;
-            fn(src, p.off.data(), p.val.data(), k0, k1, first ? nullptr : pr, last ? dst + r * p.out_row : pr, t.rem);
+            fn(src, p.off.data(), p.val.data(), k0, k1, first ? nullptr : pr, last ? dst + r * p.out_row : pr, t.rem, p.in_line,
+               last ? p.out_line : pl, 0);
           }
         }
       }
@@ -252,8 +322,7 @@ void reduce_partials(const Pass& p, int nt, const float* partial, float* dw) {
 }
 
 void sddmm(const Pass& p, const float* in, const float* dy, float* dw, float* partial, float* scratch) {
-  const int tv = tile_vectors(p, TMAX_SDDMM);
-  const int64_t tiles = tile_count(p, tv);
+  const Tiling tg = tiling_of(p, tile_vectors(p, TMAX_SDDMM), tile_vectors(p, TMAX_SDDMM));
   const int64_t nnz = p.nnz();
   const int tf = TMAX * L;
   int nt = 1;
@@ -266,26 +335,28 @@ void sddmm(const Pass& p, const float* in, const float* dy, float* dw, float* pa
     float* rows = scratch + t_id * scratch_per_thread(p);
     std::fill(part, part + nnz, 0.0f);
     int64_t b, e;
-    split(tiles, t_id, omp_get_num_threads(), &b, &e);
+    split(tg.count, t_id, omp_get_num_threads(), &b, &e);
     for (int64_t i = b; i < e; i++) {
-      const Tile t = tile_of(p, tv, i);
-      const SddmmFn fn = t.rem ? kSddmmTail[t.nv - 1] : kSddmm[t.nv - 1];
+      const Tile t = tile_of(p, tg, i);
+      const SddmmFn fn = kSddmm.get(t.lines, t.nv, t.rem);
+      const int64_t pl = int64_t(t.nv) * L;
       const float* src = in + int64_t(t.line) * p.in_line + t.j0;
       const float* g = dy + p.out_base + int64_t(t.line) * p.out_line + t.j0;
       for (int r0 = 0; r0 < p.rows; r0 += p.rows_per_block) {
         const int r1 = std::min(p.rows, r0 + p.rows_per_block);
         const float* gb = g + r0 * p.out_row;
-        int64_t g_stride = p.out_row;
+        int64_t g_stride = p.out_row, g_line = p.out_line;
         if (p.ncb > 1) {
-          gather_rows(gb, p.out_row, r1 - r0, (t.nv - 1) * L + (t.rem ? t.rem : L), tf, rows);
+          gather_rows(gb, p.out_row, p.out_line, r1 - r0, t, pl, tf, rows);
           gb = rows;
           g_stride = tf;
+          g_line = pl;
         }
         for (int cb = 0; cb < p.ncb; cb++) {
           for (int r = r0; r < r1; r++) {
             const int k0 = p.seg[size_t(r) * p.ncb + cb], k1 = p.seg[size_t(r) * p.ncb + cb + 1];
             if (k0 == k1) continue;
-            fn(src, p.off.data(), k0, k1, gb + (r - r0) * g_stride, part, t.rem);
+            fn(src, p.off.data(), k0, k1, gb + (r - r0) * g_stride, part, t.rem, p.in_line, g_line);
           }
         }
       }
@@ -295,8 +366,7 @@ void sddmm(const Pass& p, const float* in, const float* dy, float* dw, float* pa
 }
 
 void fused(const Pass& p, const float* in, const float* aux, float* out, float* dw, float* partial, float* scratch) {
-  const int tv = tile_vectors(p, TMAX_FUSED);
-  const int64_t tiles = tile_count(p, tv);
+  const Tiling tg = tiling_of(p, tile_vectors(p, TMAX_FUSED), tile_vectors(p, TMAX_FUSED_PAIR));
   const int64_t nnz = p.nnz();
   const int tf = TMAX * L;
   int nt = 1;
@@ -310,20 +380,22 @@ void fused(const Pass& p, const float* in, const float* aux, float* out, float* 
     float* rows = sums + int64_t(p.rows_per_block) * tf;
     std::fill(part, part + nnz, 0.0f);
     int64_t b, e;
-    split(tiles, t_id, omp_get_num_threads(), &b, &e);
+    split(tg.count, t_id, omp_get_num_threads(), &b, &e);
     for (int64_t i = b; i < e; i++) {
-      const Tile t = tile_of(p, tv, i);
-      const FusedFn fn = t.rem ? kFusedTail[t.nv - 1] : kFused[t.nv - 1];
+      const Tile t = tile_of(p, tg, i);
+      const FusedFn fn = kFused.get(t.lines, t.nv, t.rem);
+      const int64_t pl = int64_t(t.nv) * L;
       const float* src = in + int64_t(t.line) * p.in_line + t.j0;
       const int64_t at = p.out_base + int64_t(t.line) * p.out_line + t.j0;
       for (int r0 = 0; r0 < p.rows; r0 += p.rows_per_block) {
         const int r1 = std::min(p.rows, r0 + p.rows_per_block);
         const float* xa = aux + at + r0 * p.out_row;
-        int64_t xa_stride = p.out_row;
+        int64_t xa_stride = p.out_row, xa_line = p.out_line;
         if (p.ncb > 1) {
-          gather_rows(xa, p.out_row, r1 - r0, (t.nv - 1) * L + (t.rem ? t.rem : L), tf, rows);
+          gather_rows(xa, p.out_row, p.out_line, r1 - r0, t, pl, tf, rows);
           xa = rows;
           xa_stride = tf;
+          xa_line = pl;
         }
         for (int cb = 0; cb < p.ncb; cb++) {
           const bool first = cb == 0, last = cb == p.ncb - 1;
@@ -332,7 +404,7 @@ void fused(const Pass& p, const float* in, const float* aux, float* out, float* 
             float* pr = sums + int64_t(r - r0) * tf;
             if (k0 == k1 && !first && !last) continue;
             fn(src, p.off.data(), p.val.data(), k0, k1, xa + (r - r0) * xa_stride, first ? nullptr : pr,
-               last ? out + at + r * p.out_row : pr, part, t.rem);
+               last ? out + at + r * p.out_row : pr, part, t.rem, p.in_line, last ? p.out_line : pl, xa_line);
           }
         }
       }

@@ -20,6 +20,9 @@ export { trimNativeMemory, nativeMemoryStats } from './native-backend/memory.js'
 export { TRAINING_KERNELS } from './native-backend/training-kernels.js';
 export {
   DENSE_ABOVE,
+  SPARSE_MARGIN,
+  DENSITY_STEP,
+  densityBucket,
   describeSparseKernels,
   setSparseMode,
   sparseMode,
@@ -32,6 +35,14 @@ export {
   type SparseLayerReport,
 } from './native-backend/kernels/sparse.js';
 export { setChwnActivations } from './native-backend/kernels/tensors.js';
+export {
+  SparseChoiceCache,
+  SPARSE_CACHE_ENV,
+  sparseChoiceCacheFile,
+  forgetCacheWarnings,
+  type SparseMachine,
+  type StoredChoice,
+} from './native-backend/sparse-choice-cache.js';
 export { releaseWebGPU } from './webgpu/init.js';
 export { availableHostMemory, deviceMemory, nvidiaFreeMemory, type DeviceMemory } from './memory.js';
 export { registerWebGPUFusedKernels, unregisterWebGPUFusedKernels, WEBGPU_FUSED_KERNELS, WEBGPU_DEVICE_TRAINING_KERNELS } from './webgpu/kernels/register.js';

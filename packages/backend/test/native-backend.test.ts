@@ -81,6 +81,34 @@ describe.skipIf(!NATIVE_BACKEND_BUILT)('native backend', () => {
       tf.dispose(others);
     });
 
+    it('pools small tensors (1 to 64 KiB) too: no new blocks in steady state; views and dataSync arrays keep their values', async () => {
+      await useBackend('native');
+      const addon = loadNativeAddon();
+      if (!addon.loaded) throw new Error('addon');
+      const step = () => tf.tidy(() => tf.sum(tf.pad(tf.mul(tf.fill([30, 30], 2), 3), [[1, 1], [1, 1]])).dataSync()[0]); // 3.6 KB
+      for (let i = 0; i < 3; i++) expect(step()).toBe(6 * 30 * 30);
+      const before = addon.addon.tensors.poolStats();
+      for (let i = 0; i < 5; i++) expect(step()).toBe(6 * 30 * 30);
+      expect(addon.addon.tensors.poolStats().allocations - before.allocations, 'new blocks in steady state').toBe(0);
+      const bufferOf = (t: tf.Tensor) => (tf.backend() as unknown as { data: { get(id: object): { values: Float32Array } } }).data.get(t.dataId).values.buffer;
+      const first = tf.fill([20, 20], 1); // 1.6 KB: a 2 KiB block
+      const block = bufferOf(first);
+      first.dispose();
+      const second = tf.fill([16, 25], 2); // same class
+      expect(bufferOf(second), 'the next tensor of the class reuses the block').toBe(block);
+      expect(block.byteLength).toBe(2048);
+      second.dispose();
+      const x = tf.reshape(tf.range(0, 100 * 100, 1, 'float32'), [100, 100]); // 40 KB
+      const rows = tf.slice(x, [10, 0], [2, 100]);
+      const kept = tf.fill([64, 64], 7);
+      const values = kept.dataSync();
+      tf.dispose([x, kept]);
+      const fillers = Array.from({ length: 4 }, () => [tf.fill([100, 100], -1), tf.fill([64, 64], 3)]);
+      expect([rows.dataSync()[0], rows.dataSync()[199]]).toEqual([1000, 1199]);
+      expect([values[0], values[values.length - 1]]).toEqual([7, 7]);
+      tf.dispose([rows, ...fillers.flat()]);
+    });
+
     it('recycles blocks: steady-state steps reuse memory, and outputs start from zero where a kernel relies on it', async () => {
       await useBackend('native');
       const addon = loadNativeAddon();

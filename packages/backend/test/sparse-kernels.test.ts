@@ -158,6 +158,22 @@ function cases(): Case[] {
   const lin = sparseLinearGeometry(37, 23, 41);
   out.push({ name: 'linear 37 tokens 23->41 density 0.1 nhwc', g: lin, density: 0.1, layout: 'nhwc' });
   out.push({ name: 'linear 37 tokens 23->41 density 0.75 chwn', g: { ...lin }, density: 0.75, layout: 'chwn' });
+  // Lines short enough that two share a tile (an odd count leaves one alone; tails in every line): the
+  // 4×4 stage at batch 32 (8 AVX-512 vectors per line), strided and 1×1/2 backward phases.
+  const paired: Array<[[number, number, number, number], number, number, 'same' | 'valid' | number]> = [
+    [[5, 5, 3, 7], 3, 9, 'same'],
+    [[6, 8, 2, 11], 3, 13, 1],
+    [[32, 4, 4, 24], 3, 20, 1],
+    [[8, 7, 4, 6], 1, 10, 'valid'],
+  ];
+  for (const [x, k, o, pad] of paired) {
+    const s = k === 1 || x[1] === 8 ? 2 : 1;
+    for (const density of [0.1, 1]) {
+      const g = sparseConvGeometry(x, [k, k, x[3], o], s, pad);
+      const layout: SparseLayout = i++ % 2 === 0 ? 'nhwc' : 'chwn';
+      out.push({ name: `paired lines x[${x}] ${k}x${k}/${s} pad ${pad} o ${o} density ${density} ${layout}`, g, density, layout });
+    }
+  }
   return out;
 }
 

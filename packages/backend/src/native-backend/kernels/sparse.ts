@@ -5,8 +5,10 @@
 // - A layer's plan (its mask's non-zeros with their input offsets) is side data of the mask tensor, one per
 //   geometry: a mask update assigns the mask variable a new tensor, so a plan is never stale. The values are
 //   taken from the kernel tensor at each call (again only when the kernel tensor changed since).
-// - Sparse or dense is chosen per (geometry, density, ISA) and direction (forward; dx + dkernel) by timing
-//   both once in this process on the call's own data; masks denser than DENSE_ABOVE go dense untimed.
+// - Sparse or dense is chosen per (geometry, density bucket, ISA) and direction (forward; dx + dkernel) by
+//   timing both once on the call's own data; sparse must win by SPARSE_MARGIN. The choice is kept in a
+//   per-user file (../sparse-choice-cache.ts), so later processes on the machine take the same paths and
+//   repeat the first run's numbers bit for bit. Masks denser than DENSE_ABOVE go dense untimed.
 //   `SIFT_SPARSE=sparse|dense` (or setSparseMode) forces one path; sparseKernelReport() lists the choices.
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
@@ -16,6 +18,8 @@ import type { NativeKernel, NativeKernelArgs } from '../kernel.js';
 import type { NativeAddon } from '../../native.js';
 import { SparseConv, sparseConvGeometry, sparseLinearGeometry, type SparseConvGeometry, type SparseKernelsAddon } from '../../sparse-kernels.js';
 import { chwnOutput, f32, output } from './tensors.js';
+import { SparseChoiceCache, addonVersion, cpuModel, machineKey, sparseChoiceCacheFile } from '../sparse-choice-cache.js';
+import { loadNativeAddon } from '../../native.js';
 
 /** `auto`: measured per layer shape; `sparse` / `dense`: always that path (tests, benchmarks). */
 export type SparseMode = 'auto' | 'sparse' | 'dense';
@@ -28,6 +32,22 @@ export type SparseDirection = 'forward' | 'backward';
  * The all-ones masks of RigL's dense-gradient step land here.
  */
 export const DENSE_ABOVE = 0.6;
+
+/**
+ * Sparse runs only where it measured at least this much faster than dense: a near-tie, which timing noise
+ * could send either way, goes dense (the reference path) every time.
+ */
+export const SPARSE_MARGIN = 0.05;
+
+/**
+ * Densities are bucketed to this step (nearest multiple) for the choice: a mask update that moves a layer's
+ * density a little (RigL, pruning) keeps its choice instead of timing again.
+ */
+export const DENSITY_STEP = 0.05;
+
+export function densityBucket(d: number): number {
+  return Math.round(d / DENSITY_STEP) * DENSITY_STEP;
+}
 
 let mode: SparseMode | undefined;
 
@@ -50,9 +70,11 @@ export function setSparseMode(m: SparseMode): void {
 export interface SparseDirectionReport {
   /** The path that runs (in auto mode, the faster one measured). */
   path: SparsePath;
-  /** Measured once in auto mode (best of two runs, ms); absent when the path was forced or untimed. */
+  /** Measured in auto mode (best of two runs, ms); absent when the path was forced or untimed. */
   sparseMs?: number;
   denseMs?: number;
+  /** Where a measured choice came from: timed in this process, or read from the choice cache file. */
+  source?: 'measured' | 'cache';
   /** Why it is dense without measuring (density, unsupported geometry, no sparse kernels, forced). */
   why?: string;
   calls: { sparse: number; dense: number };
@@ -63,7 +85,9 @@ export interface SparseLayerReport {
   op: 'conv2d' | 'matmul';
   /** e.g. "3x3/1 [32,32,32,202]→202" or "[2048,1092]·[1092,4368]". */
   shape: string;
+  /** The first mask's density; the choice holds for its bucket (densityBucket). */
   density: number;
+  densityBucket: number;
   isa: string;
   forward?: SparseDirectionReport;
   backward?: SparseDirectionReport;
@@ -76,9 +100,31 @@ export function sparseKernelReport(): SparseLayerReport[] {
   return [...choices.values()].map((r) => structuredClone(r));
 }
 
-/** Forget the measured choices (they are measured again on the next calls) and the call counts. */
+/** Forget this process's choices and call counts; the next calls take them from the cache file or measure. */
 export function resetSparseChoices(): void {
   choices.clear();
+  cache = undefined;
+}
+
+let cache: SparseChoiceCache | undefined;
+
+/**
+ * The choice cache of this machine as set up now (ISA, threads, tuning can be changed in a process: each
+ * set-up has choices of its own). Asked only when a layer shape is first seen, so the look-up is rare.
+ */
+function choiceCache(k: SparseKernelsAddon & NativeAddon): SparseChoiceCache {
+  const native = loadNativeAddon();
+  const machine = {
+    cpu: cpuModel(),
+    isa: k.sparseIsa(),
+    threads: k.threads(),
+    convLibrary: k.convLibrary(),
+    tuning: k.sparseTuning().join('/'),
+    addon: native.loaded ? addonVersion(native.path) : 'unknown',
+  };
+  const file = sparseChoiceCacheFile();
+  if (!cache || cache.file !== file || cache.key !== machineKey(machine)) cache = new SparseChoiceCache(file, machine);
+  return cache;
 }
 
 /** One line for `sift doctor`: whether the masked products can run sparse here, on which ISA, in which mode. */
@@ -87,15 +133,15 @@ export function describeSparseKernels(addon: NativeAddon): string {
   if (!k) return 'sparse kernels: not in this build of the addon (rebuild it); masked convs and linears run dense on w ⊙ mask';
   const m = sparseMode();
   const how = m === 'auto'
-    ? `per layer shape the faster of sparse and dense, timed at first use (dense above ${DENSE_ABOVE * 100} % density)`
+    ? `per layer shape and density bucket the faster of sparse and dense (sparse by ${SPARSE_MARGIN * 100} % or more), timed once per machine (dense above ${DENSE_ABOVE * 100} % density); ${choiceCache(k).describe()}`
     : `forced ${m} (SIFT_SPARSE)`;
   return `sparse kernels: ${k.sparseIsa()}; masked convs and linears at the mask's non-zeros: ${how}`;
 }
 
 /** The addon's sparse entry points, when it was built with them. */
-function sparseAddon(addon: NativeAddon): SparseKernelsAddon | undefined {
+function sparseAddon(addon: NativeAddon): (SparseKernelsAddon & NativeAddon) | undefined {
   const a = addon as unknown as Partial<SparseKernelsAddon>;
-  return typeof a.sparseConvCreate === 'function' ? (a as SparseKernelsAddon) : undefined;
+  return typeof a.sparseConvCreate === 'function' ? (a as SparseKernelsAddon & NativeAddon) : undefined;
 }
 
 /** Runs the native backend's kernel `name` (counted in its provenance like any other call). */
@@ -217,8 +263,9 @@ function bestOfTwo(run: () => TensorInfo[], backend: NativeBackend): { out: Tens
 }
 
 /**
- * Runs one direction of a masked product on the path its layer shape takes, measuring both the first time
- * (auto mode); returns that path's outputs.
+ * Runs one direction of a masked product on the path its layer shape takes; in auto mode that path comes
+ * from the choice cache or, the first time on this machine, from timing both (kept in the cache). Returns
+ * that path's outputs.
  */
 function runDirection(
   args: NativeKernelArgs, problem: Problem, direction: SparseDirection,
@@ -230,10 +277,11 @@ function runDirection(
   const d = m ? density(backend, mask, m) : 1;
   const k = m ? sparseAddon(addon) : undefined;
   const isa = k ? k.sparseIsa() : 'none';
-  const key = `${problem.op} ${problem.shape} ${d.toFixed(2)} ${isa}`;
+  const bucket = densityBucket(d);
+  const key = `${problem.op} ${problem.shape} d${bucket.toFixed(2)} ${isa}`;
   let layer = choices.get(key);
   if (!layer) {
-    layer = { op: problem.op, shape: problem.shape, density: d, isa };
+    layer = { op: problem.op, shape: problem.shape, density: d, densityBucket: bucket, isa };
     choices.set(key, layer);
   }
   const forced = sparseMode();
@@ -242,16 +290,21 @@ function runDirection(
     const why = !m ? 'the mask is not float32' : !k ? 'the addon has no sparse kernels (rebuild it)'
       : problem.unsupported ?? (!problem.geometry ? 'shape not covered' : forced === 'dense' ? 'forced dense'
         : forced === 'auto' && d > DENSE_ABOVE ? `density ${d.toFixed(2)} > ${DENSE_ABOVE}` : undefined);
+    const cacheKey = `${direction} ${problem.op} ${problem.shape} d${bucket.toFixed(2)}`;
+    const stored = why === undefined && forced === 'auto' ? choiceCache(k!).get(cacheKey) : undefined;
     if (why !== undefined || forced === 'sparse') {
       report = { path: why === undefined ? 'sparse' : 'dense', ...(why === undefined ? { why: 'forced sparse' } : { why }), calls: { sparse: 0, dense: 0 } };
+    } else if (stored) {
+      report = { path: stored.path, sparseMs: stored.sparseMs, denseMs: stored.denseMs, source: 'cache', calls: { sparse: 0, dense: 0 } };
     } else {
-      // auto: measure both on this call's data, keep the faster one's outputs
+      // auto, first time on this machine: measure both on this call's data, keep the chosen one's outputs
       const p = plan(backend, k!, mask, m!, problem.geometry!);
       const s = bestOfTwo(() => sparse!(p), backend);
       const t = bestOfTwo(dense, backend);
-      const path: SparsePath = s.ms <= t.ms ? 'sparse' : 'dense';
+      const path: SparsePath = s.ms < t.ms * (1 - SPARSE_MARGIN) ? 'sparse' : 'dense';
       dispose(backend, ...(path === 'sparse' ? t.out : s.out));
-      layer[direction] = { path, sparseMs: s.ms, denseMs: t.ms, calls: { sparse: path === 'sparse' ? 1 : 0, dense: path === 'dense' ? 1 : 0 } };
+      choiceCache(k!).put(cacheKey, { path, sparseMs: s.ms, denseMs: t.ms, measured: new Date().toISOString() });
+      layer[direction] = { path, sparseMs: s.ms, denseMs: t.ms, source: 'measured', calls: { sparse: path === 'sparse' ? 1 : 0, dense: path === 'dense' ? 1 : 0 } };
       return path === 'sparse' ? s.out : t.out;
     }
     layer[direction] = report;
