@@ -1,12 +1,12 @@
 // Where a training step's time goes, per kernel, on one backend:
 //   npx tsx tools/bench/profile-step.ts [resnet|gpt] [--backend native|wasm] [--no-native] [--cpu-time]
-//                                       [--sparse-wide 90] [--optimizer core|tfjs]
+//                                       [--sparse-wide 90] [--optimizer core|tfjs] [--inference]
 // On the native backend the kernels are timed by the backend itself (wall clock, or with --cpu-time the
 // process's CPU time: on a loaded machine that counts work rather than waiting); on wasm by tf.profile.
 // --sparse-wide S: the benchmark's Sparse Wide ResNet-18 at S % on the sparse kernels (batch 32), with
 // its optimizer (core's SGD, momentum 0.9: one fused update per variable); --optimizer tfjs runs
 // tf.train.momentum instead (four kernels per variable). Kernels below 0.1 % of the step are summed
-// in one line.
+// in one line. --inference profiles the forward alone (the benchmark's inference row) instead of a step.
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, initBackend, nativeBackendRegistration } from '../../packages/backend/src/index.js';
 import { sparseWideWidth } from '../../packages/core/src/isoflop.js';
@@ -24,7 +24,12 @@ const model = which === 'gpt'
   : resnet18({ batch: 32, width: sparseWideWidth(64, sparseWide), sparsity: sparseWide, kernels: 'sparse' });
 const tfjsOptimizer = args.includes('--optimizer') ? args[args.indexOf('--optimizer') + 1] === 'tfjs' : !sparseWide;
 const opt: StepOptimizer = which === 'gpt' ? tf.train.adam(1e-3) : tfjsOptimizer ? tf.train.momentum(0.01, 0.9) : coreMomentum(0.01, model.variables);
+const inference = args.includes('--inference');
 const step = () => tf.tidy(() => {
+  if (inference) {
+    model.forward().dataSync();
+    return;
+  }
   const loss = opt.minimize(model.loss, true, model.variables);
   model.afterStep?.();
   loss?.dataSync();
