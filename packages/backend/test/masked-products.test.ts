@@ -89,6 +89,25 @@ describe.skipIf(!NATIVE_BACKEND_BUILT)('masked products on the native backend', 
     });
   }
 
+  it("a forced path does not stand for auto's choice: forced dense, then auto, in one process, measures auto", async () => {
+    const c = CONVS[0]!;
+    const ins = inputs(c);
+    await useBackend('native');
+    resetSparseChoices();
+    const g = weightsFor(c, [4, 6, 7, 9]);
+    setSparseMode('dense');
+    forwardAndGrads(apply(c) as never, ins, g);
+    setSparseMode('auto');
+    forwardAndGrads(apply(c) as never, ins, g);
+    const byMode = new Map(sparseKernelReport().map((l) => [l.mode, l]));
+    expect([...byMode.keys()].sort()).toEqual(['auto', 'dense']);
+    expect(byMode.get('dense')!.forward!.why).toBe('forced dense');
+    for (const d of [byMode.get('auto')!.forward!, byMode.get('auto')!.backward!]) {
+      expect(d.why, 'auto must not reuse the forced-dense entry').toBeUndefined();
+      expect(d.sparseMs! >= 0 && d.denseMs! >= 0, 'auto timed both paths (the choice cache is off in tests)').toBe(true);
+    }
+  });
+
   it('a reassigned mask variable is used at once (its plan is built from the new mask)', async () => {
     await useBackend('native');
     setSparseMode('sparse');

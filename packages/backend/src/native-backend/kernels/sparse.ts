@@ -89,6 +89,8 @@ export interface SparseLayerReport {
   density: number;
   densityBucket: number;
   isa: string;
+  /** The sparse mode the layer ran under (a forced path never stands for an `auto` choice, nor the reverse). */
+  mode: SparseMode;
   forward?: SparseDirectionReport;
   backward?: SparseDirectionReport;
 }
@@ -278,13 +280,15 @@ function runDirection(
   const k = m ? sparseAddon(addon) : undefined;
   const isa = k ? k.sparseIsa() : 'none';
   const bucket = densityBucket(d);
-  const key = `${problem.op} ${problem.shape} d${bucket.toFixed(2)} ${isa}`;
+  const forced = sparseMode();
+  // The mode is part of the key: after a forced-dense run (a masked-dense benchmark row), `auto` must still
+  // measure or read its own choice rather than reuse 'forced dense'.
+  const key = `${problem.op} ${problem.shape} d${bucket.toFixed(2)} ${isa} ${forced}`;
   let layer = choices.get(key);
   if (!layer) {
-    layer = { op: problem.op, shape: problem.shape, density: d, densityBucket: bucket, isa };
+    layer = { op: problem.op, shape: problem.shape, density: d, densityBucket: bucket, isa, mode: forced };
     choices.set(key, layer);
   }
-  const forced = sparseMode();
   let report = layer[direction];
   if (!report) {
     const why = !m ? 'the mask is not float32' : !k ? 'the addon has no sparse kernels (rebuild it)'
