@@ -4,11 +4,11 @@
 // (LayerNorm → family linear → GELU → family linear, residual) runs on the native backend with the sparse
 // kernels forced on (setSparseMode('sparse'): every masked product, the masks-open dense-gradient steps of
 // RigL included), on the native backend's dense kernels with kernel ⊙ mask ('dense'), and on the cpu
-// backend (tf.js' conv2d / matMul of kernel ⊙ mask), from identical weights and batches. Checks: the masks
-// identical on all three after every step, and RigL changed them; every step's loss with the sparse kernels
-// within 1e-4 relative of the native masked-dense one, and of cpu's beyond what the native dense kernels
-// already differ from cpu by (float32 rounding of a different summation order grows over the steps: one
-// ResNet drifts up to ~1e-3 from cpu on either native path, identically).
+// backend (tf.js' conv2d / matMul of kernel ⊙ mask), from identical weights and batches. Checks: the sparse
+// run's masks identical to a masked-dense run's after every step, and RigL changed them; every step's loss
+// with the sparse kernels within 1e-4 relative of a masked-dense run's (native or cpu: float32 rounding of a
+// different summation order grows over the steps, and the two masked-dense runs drift apart; the printed
+// line gives the worst of each pair).
 //
 // Cost on 2 shared cores: STEPS (30) steps per case, RigL every 5 steps (updates at 5, 10, 15, 20), batch
 // 2; the issue's 50 steps are `SIFT_EXACTNESS_STEPS=50`.
@@ -167,13 +167,19 @@ describe.skipIf(!NATIVE)('training on the sparse kernels equals masked-dense tra
         if (vsCpu > worst.cpu) worst.cpu = vsCpu;
         if (vsDense > worst.dense) worst.dense = vsDense;
         if (denseVsCpu > worst.denseVsCpu) Object.assign(worst, { denseVsCpu, denseVsCpuAt: `${c.name}, step ${t + 1}` });
-        expect(vsDense, `${at}: sparse vs native masked-dense`).toBeLessThanOrEqual(LOSS_RTOL);
-        expect(vsCpu, `${at}: sparse vs cpu masked-dense, beyond what the native dense kernels differ by`).toBeLessThanOrEqual(LOSS_RTOL + denseVsCpu);
+        // Two float32 implementations of masked-dense training (tf.js' cpu kernels, the native oneDNN ones)
+        // drift apart over the steps, so the sparse run must equal one of them within LOSS_RTOL at every step.
+        // Measured at 50 steps: on ResNet sparse-factorized 0.9 the native dense run drifted 1.3e-4 from cpu by
+        // step 27, broke a RigL near-tie at step 30 and ended 1.5e-2 away, while the sparse run stayed within
+        // 8e-6 of cpu with cpu's masks.
+        expect(Math.min(vsDense, vsCpu), `${at}: sparse vs the nearer masked-dense run`).toBeLessThanOrEqual(LOSS_RTOL);
         cpu.masks[t]!.forEach((m, i) => {
-          for (const [name, run] of Object.entries(runs)) {
-            expect(m.every((v, j) => v === run.masks[t]![i]![j]), `${c.name}: mask ${i} after step ${t + 1}, ${name} equals cpu's`).toBe(true);
-          }
-          if (t > 0 && !m.every((v, j) => v === cpu.masks[t - 1]![i]![j])) changed++;
+          // The sparse run's masks equal a masked-dense run's: cpu's, or native dense's where that run has
+          // drifted from cpu's far enough to break a RigL near-tie (seen once, at 50 steps, in the case above).
+          const same = (a: Float32Array, b: Float32Array) => a.every((v, j) => v === b[j]);
+          const sparseMask = sparse.masks[t]![i]!;
+          expect(same(sparseMask, m) || same(sparseMask, dense.masks[t]![i]!), `${c.name}: mask ${i} after step ${t + 1}, sparse equals cpu's or native dense's`).toBe(true);
+          if (t > 0 && !same(m, cpu.masks[t - 1]![i]!)) changed++;
         });
       }
       expect(changed, `${c.name}: RigL changed some mask`).toBeGreaterThan(0);
