@@ -98,9 +98,11 @@ function binaryKernel(kernelName: string): NativeKernel {
       if (a.dtype !== b.dtype) return decline(`mixed dtypes ${a.dtype} and ${b.dtype}`);
       const dtypeOk = spec.logical ? a.dtype === 'bool' : a.dtype === 'float32' || (a.dtype === 'int32' && spec.int32);
       if (!dtypeOk) return decline(`dtype ${a.dtype}`);
-      // CHWN operands (a single value beside them): the op on the stored order.
-      const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-      const stored = a.dtype === 'float32' && !spec.compare && !spec.logical ? storedChwn(backend, outShape, [a, b]) : undefined;
+      // CHWN operands (a single value beside them): the op on the stored order. The broadcast shape is
+      // worked out only when an operand is stored CHWN: this is every small op's path too.
+      const chwnCandidate = a.dtype === 'float32' && !spec.compare && !spec.logical && (backend.chwnValues(a) !== undefined || backend.chwnValues(b) !== undefined);
+      const outShape = chwnCandidate ? tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape) : [];
+      const stored = chwnCandidate ? storedChwn(backend, outShape, [a, b]) : undefined;
       if (stored) {
         const [sa, sb] = stored as [{ values: Float32Array; stride: number }, { values: Float32Array; stride: number }];
         const out = chwnOutput(backend, outShape);
